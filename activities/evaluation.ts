@@ -1,0 +1,113 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TrainingContractError } from '../lib/errors';
+import { scorePredictions } from '../lib/evaluate';
+import type { Metrics } from '../lib/gate';
+import { keys } from '../lib/keys';
+import { MetricInputError } from '../lib/metrics';
+import type { Pipeline } from '../lib/pipeline';
+import { parseTable, toCsv, type Table } from '../lib/table';
+import type { DatasetSplit } from './data';
+import type { ActivityDeps } from './deps';
+import { readPointer, readVersion } from './registry';
+import { step, writeAudit } from './step';
+import { attemptDir, predictWithVersion } from './training';
+
+export interface Evaluation {
+  challenger: Metrics;
+  champion: Metrics | null;
+  championVersion: string | null;
+  holdoutRows: number;
+  key: string;
+}
+
+export function evaluationActivities(deps: ActivityDeps) {
+  const { store, config } = deps;
+
+  async function loadHoldout(split: DatasetSplit, dir: string): Promise<{ path: string; table: Table }> {
+    const path = join(dir, 'holdout.csv');
+    await store.download(split.holdoutKey, path);
+    const body = await store.get(split.holdoutKey);
+    return { path, table: parseTable(body!, 'csv', 'holdout') };
+  }
+
+  return {
+    /**
+     * Scores the challenger and the current champion on the same holdout with the same code
+     * (lib/evaluate.ts), and stores the result beside the registry.
+     */
+    async evaluateCandidate(input: { pipeline: Pipeline; version: string; split: DatasetSplit }): Promise<Evaluation> {
+      const { pipeline, version, split } = input;
+      return step('evaluate', { model: pipeline.name, version }, async () => {
+        const dir = attemptDir(config.workDir, pipeline.name, version, 'evaluate');
+        await mkdir(dir, { recursive: true });
+        const holdout = await loadHoldout(split, dir);
+        const labelIndex = holdout.table.columns.indexOf(pipeline.label);
+        const labels = holdout.table.rows.map((r) => r[labelIndex] ?? '');
+        const { pointer } = await readPointer(store, pipeline.name);
+        const championVersion = pointer.champion && pointer.champion !== version ? pointer.champion : null;
+
+        const score = async (v: string): Promise<Metrics> => {
+          const model = await readVersion(store, pipeline.name, v);
+          const predictions = await predictWithVersion(deps, { pipeline, model, inputPath: holdout.path, rows: labels.length, purpose: 'evaluate', dir });
+          try {
+            return scorePredictions({ task: pipeline.task, labels, predictions, classes: model.classes, positiveClass: pipeline.positiveClass });
+          } catch (err) {
+            if (err instanceof MetricInputError) throw new TrainingContractError(`cannot score ${v} on the holdout: ${err.message}`, { model: pipeline.name, version: v, step: 'evaluate' });
+            throw err;
+          }
+        };
+        const challenger = await score(version);
+        const champion = championVersion ? await score(championVersion) : null;
+        const key = keys.evaluation(pipeline.name, version, championVersion);
+        const evaluation = { challenger, champion, championVersion, holdoutRows: labels.length, key };
+        await store.put(key, JSON.stringify({ model: pipeline.name, version, holdoutKey: split.holdoutKey, ...evaluation }, null, 2));
+        await rm(dir, { recursive: true, force: true });
+        await writeAudit(store, {
+          type: 'evaluation',
+          model: pipeline.name,
+          version,
+          outcome: 'ok',
+          summary: `${pipeline.metrics.primary}: challenger ${fmt(challenger[pipeline.metrics.primary])}, champion ${championVersion ? `${championVersion} ${fmt(champion![pipeline.metrics.primary])}` : 'none'} on ${labels.length} holdout rows`,
+          details: { challenger, champion, championVersion, holdoutKey: split.holdoutKey },
+        });
+        return evaluation;
+      });
+    },
+
+    /**
+     * After promotion: loads the champion from the registry and predicts a sample of the
+     * holdout. Any failure here makes the workflow roll back.
+     */
+    async verifyChampion(input: { pipeline: Pipeline; version: string; split: DatasetSplit }): Promise<{ rows: number }> {
+      const { pipeline, version, split } = input;
+      return step('verify', { model: pipeline.name, version }, async () => {
+        const { pointer } = await readPointer(store, pipeline.name);
+        if (pointer.champion !== version) {
+          throw new TrainingContractError(`expected ${version} to be champion of ${pipeline.name}, found ${pointer.champion ?? 'none'}`, { model: pipeline.name, version, step: 'verify' });
+        }
+        const dir = attemptDir(config.workDir, pipeline.name, version, 'verify');
+        await mkdir(dir, { recursive: true });
+        const { table } = await loadHoldout(split, dir);
+        const rows = Math.min(pipeline.verification.sampleRows, table.rows.length);
+        const samplePath = join(dir, 'sample.csv');
+        await writeFile(samplePath, toCsv({ columns: table.columns, rows: table.rows.slice(0, rows) }));
+        const model = await readVersion(store, pipeline.name, version);
+        await predictWithVersion(deps, { pipeline, model, inputPath: samplePath, rows, purpose: 'verify', dir });
+        await rm(dir, { recursive: true, force: true });
+        await writeAudit(store, {
+          type: 'verification',
+          model: pipeline.name,
+          version,
+          outcome: 'ok',
+          summary: `champion ${version} loaded from the registry and predicted ${rows} rows`,
+        });
+        return { rows };
+      });
+    },
+  };
+}
+
+function fmt(value: number | null | undefined): string {
+  return value === null || value === undefined ? 'n/a' : value.toFixed(4);
+}

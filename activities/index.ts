@@ -1,0 +1,18 @@
+import { dataActivities } from './data';
+import type { ActivityDeps } from './deps';
+import { evaluationActivities } from './evaluation';
+import { registryActivities } from './registry';
+import { trainingActivities } from './training';
+
+/** Light activities: run on the `retrain` task queue beside the workflows. */
+export function createActivities(deps: ActivityDeps) {
+  return { ...dataActivities(deps), ...registryActivities(deps) };
+}
+
+/** Heavy activities (subprocesses): run on the `training` task queue, scaled separately. */
+export function createTrainingActivities(deps: ActivityDeps) {
+  return { ...trainingActivities(deps), ...evaluationActivities(deps) };
+}
+
+export type LightActivities = ReturnType<typeof createActivities>;
+export type TrainingActivities = ReturnType<typeof createTrainingActivities>;

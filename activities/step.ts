@@ -1,0 +1,65 @@
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
+import { auditEventId, type AuditEvent, type AuditEventType } from '../lib/audit';
+import { RetrainError } from '../lib/errors';
+import { keys } from '../lib/keys';
+import type { Store } from '../store/store';
+
+interface StepMeta {
+  model: string;
+  version?: string | null;
+}
+
+/**
+ * Runs one activity body: logs a structured line when it ends (step, outcome, duration, model,
+ * version; the SDK adds workflow id, run id and attempt) and turns domain errors into Temporal
+ * failures, non-retryable when retrying cannot help.
+ */
+export async function step<T>(name: string, meta: StepMeta, body: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    const result = await body();
+    log.info(`${name}: ok`, { ...meta, step: name, outcome: 'ok', durationMs: Date.now() - started });
+    return result;
+  } catch (err) {
+    const failure = toFailure(err, name, meta);
+    log.warn(`${name}: failed: ${failure.message}`, {
+      ...meta,
+      step: name,
+      outcome: 'failed',
+      durationMs: Date.now() - started,
+      errorType: failure instanceof ApplicationFailure ? failure.type : undefined,
+      retryable: !(failure instanceof ApplicationFailure && failure.nonRetryable),
+    });
+    throw failure;
+  }
+}
+
+function toFailure(err: unknown, stepName: string, meta: StepMeta): Error {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof RetrainError) {
+    const details = { context: { ...meta, step: stepName, ...err.context }, report: err.details ?? null };
+    return err.retryable
+      ? ApplicationFailure.retryable(err.message, err.type, details)
+      : ApplicationFailure.nonRetryable(err.message, err.type, details);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Appends an audit event. Its id comes from the workflow run and the activity, so every retry
+ * of the same activity writes the same event, and only once.
+ */
+export async function writeAudit(
+  store: Store,
+  event: { type: AuditEventType; model: string; version: string | null; outcome: AuditEvent['outcome']; summary: string; details?: Record<string, unknown> },
+): Promise<AuditEvent> {
+  const info = activityInfo();
+  // Standalone activities have no workflow; their activity id is unique on its own.
+  const workflowId = info.workflowExecution?.workflowId ?? 'standalone';
+  const runId = info.workflowExecution?.runId ?? 'standalone';
+  const id = auditEventId({ workflowId, runId, step: info.activityId, type: event.type, version: event.version });
+  const record: AuditEvent = { id, at: new Date().toISOString(), workflowId, runId, details: {}, ...event };
+  const created = await store.putIfAbsent(keys.auditEvent(event.model, id), JSON.stringify(record, null, 2));
+  if (!created) log.info(`audit event ${id} already recorded`, { model: event.model, step: event.type });
+  return record;
+}

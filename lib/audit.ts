@@ -1,0 +1,41 @@
+import { hashOf } from './canonical-json';
+
+export type AuditEventType =
+  | 'snapshot'
+  | 'validation'
+  | 'training'
+  | 'registration'
+  | 'evaluation'
+  | 'gate'
+  | 'approval'
+  | 'promotion'
+  | 'verification'
+  | 'rollback'
+  | 'alert';
+
+/** An append-only record of one lifecycle event, with the model version it concerns. */
+export interface AuditEvent {
+  id: string;
+  at: string;
+  type: AuditEventType;
+  model: string;
+  version: string | null;
+  outcome: 'ok' | 'failed' | 'skipped' | 'rejected';
+  summary: string;
+  workflowId: string | null;
+  runId: string | null;
+  details: Record<string, unknown>;
+}
+
+/**
+ * An event id that is the same for every attempt of the same step of the same run, so a
+ * retried activity finds its event already written instead of writing a second one.
+ */
+export function auditEventId(parts: { workflowId: string; runId: string; step: string; type: AuditEventType; version: string | null }): string {
+  return hashOf(parts).slice(0, 32);
+}
+
+/** Events in the order they happened. */
+export function sortEvents(events: AuditEvent[]): AuditEvent[] {
+  return [...events].sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
+}

@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { durationSchema } from './duration';
+import { formatIssues, InvalidInputError } from './errors';
+import { METRIC_NAMES, metricsForTask } from './metrics';
+
+const metricNameSchema = z.enum(METRIC_NAMES);
+
+const nameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes, starting with a letter');
+
+const sourceSchema = z.object({
+  /** Local path (relative paths are resolved against the project root). */
+  path: z.string().min(1),
+  /** Inferred from the extension (.csv, .jsonl, .ndjson) when omitted. */
+  format: z.enum(['csv', 'jsonl']).optional(),
+});
+
+const featureSchema = z.object({
+  name: z.string().min(1),
+  type: z.enum(['numeric', 'categorical']),
+});
+
+const holdoutSchema = z.union([
+  z.object({ fraction: z.number().gt(0).lt(1), seed: z.number().int().default(7) }).strict(),
+  z.object({ source: sourceSchema }).strict(),
+]);
+
+const commandSchema = z.array(z.string().min(1)).min(1, 'expected a command as an array, e.g. ["$PYTHON", "training/train.py"]');
+
+const trainingSchema = z.object({
+  /** Training command (no shell). The worker appends the request file's path. */
+  command: commandSchema.default(['$PYTHON', '$RETRAIN_HOME/training/train.py']),
+  /** Predict command with the same contract style (training/CONTRACT.md). */
+  predictCommand: commandSchema.default(['$PYTHON', '$RETRAIN_HOME/training/predict.py']),
+  params: z.record(z.string(), z.json()).default({}),
+  seed: z.number().int().default(42),
+  /** Whole training attempt; the process group is killed past it. */
+  timeout: durationSchema.default('2h'),
+  /** No progress line or liveness tick for this long and Temporal retries elsewhere. */
+  heartbeatTimeout: durationSchema.default('60s'),
+  maxAttempts: z.number().int().min(1).max(20).default(3),
+});
+
+const gateSchema = z
+  .object({
+    metric: metricNameSchema,
+    /** Absolute floor (for metrics where higher is better). */
+    min: z.number().optional(),
+    /** Absolute ceiling (for metrics where lower is better, e.g. rmse or log_loss). */
+    max: z.number().optional(),
+    /** Largest allowed worsening against the champion, in the metric's own units. */
+    maxRegression: z.number().min(0).optional(),
+  })
+  .refine((g) => g.min !== undefined || g.max !== undefined || g.maxRegression !== undefined, {
+    message: 'a gate needs at least one of min, max or maxRegression',
+  });
+
+const approvalSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('auto') }),
+  z.object({
+    mode: z.literal('manual'),
+    approvers: z.array(z.string().min(1)).min(1, 'list at least one approver'),
+    timeout: durationSchema.default('24h'),
+    /** What silence means when the timeout passes. */
+    onTimeout: z.enum(['reject', 'approve']).default('reject'),
+  }),
+]);
+
+const ownersSchema = z.object({
+  monitoring: z.string().min(1),
+  retraining: z.string().min(1),
+  inference: z.string().min(1),
+  logging: z.string().min(1),
+});
+
+const validationSchema = z.object({
+  minRows: z.number().int().min(1).default(50),
+  /** Largest share of null/empty/NaN values allowed in any used column. */
+  maxNullShare: z.number().min(0).max(1).default(0.05),
+  /** Largest share of exact duplicate rows allowed. */
+  maxDuplicateShare: z.number().min(0).max(1).default(0.05),
+  /** Columns present in the data but not named in the pipeline: note them, or fail. */
+  extraColumns: z.enum(['ignore', 'fail']).default('ignore'),
+});
+
+const verificationSchema = z.object({
+  /** Holdout rows the promoted model must predict after promotion. */
+  sampleRows: z.number().int().min(1).default(50),
+});
+
+/** Drift settings; the drift-check workflow reads them (kept open so they can grow). */
+const driftSchema = z
+  .object({
+    window: durationSchema.default('24h'),
+    datasetDriftShare: z.number().gt(0).max(1).default(0.5),
+    onDrift: z.enum(['alert', 'retrain']).default('alert'),
+  })
+  .passthrough();
+
+const scheduleSchema = z.object({
+  /** Cron expression for the drift check, e.g. "0 * * * *" (hourly). */
+  cron: z.string().min(9),
+});
+
+/** The one schema of a pipeline definition (pipelines/<model>.ts). */
+export const pipelineSchema = z
+  .object({
+    name: nameSchema,
+    description: z.string().optional(),
+    task: z.enum(['classification', 'regression']),
+    source: sourceSchema,
+    /** Column that identifies a row (used to join predictions and labels later). */
+    idColumn: z.string().min(1).optional(),
+    label: z.string().min(1),
+    /** For binary classification: the class that precision, recall and ROC AUC are about. */
+    positiveClass: z.string().min(1).optional(),
+    features: z.array(featureSchema).min(1, 'list at least one feature'),
+    holdout: holdoutSchema.default({ fraction: 0.2, seed: 7 }),
+    training: trainingSchema.prefault({}),
+    metrics: z.object({ primary: metricNameSchema, others: z.array(metricNameSchema).default([]) }),
+    gates: z.array(gateSchema).default([]),
+    approval: approvalSchema.default({ mode: 'auto' }),
+    owners: ownersSchema,
+    validation: validationSchema.prefault({}),
+    verification: verificationSchema.prefault({}),
+    drift: driftSchema.optional(),
+    schedule: scheduleSchema.optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const allowed = metricsForTask(p.task).map((m) => m.name as string);
+    const used = [
+      { path: ['metrics', 'primary'], metric: p.metrics.primary },
+      ...p.metrics.others.map((metric, i) => ({ path: ['metrics', 'others', i], metric })),
+      ...p.gates.map((g, i) => ({ path: ['gates', i, 'metric'], metric: g.metric })),
+    ];
+    for (const { path, metric } of used) {
+      if (!allowed.includes(metric)) {
+        ctx.addIssue({ code: 'custom', path, message: `"${metric}" is not a ${p.task} metric (use one of ${allowed.join(', ')})` });
+      }
+    }
+    const names = new Set<string>();
+    p.features.forEach((f, i) => {
+      if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate feature "${f.name}"` });
+      if (f.name === p.label) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'the label cannot also be a feature' });
+      names.add(f.name);
+    });
+  });
+
+/** What a pipeline file writes (defaults may be left out). */
+export type PipelineInput = z.input<typeof pipelineSchema>;
+/** A validated pipeline with every default filled in. */
+export type Pipeline = z.output<typeof pipelineSchema>;
+
+/**
+ * Declares a pipeline in `pipelines/<model>.ts`. Validation happens here, so a mistake fails
+ * when the file is loaded, naming the field.
+ */
+export function definePipeline(input: PipelineInput): Pipeline {
+  return parsePipeline(input, `pipeline "${(input as { name?: string })?.name ?? '?'}"`);
+}
+
+/** Validates an untrusted pipeline definition; `source` names it in the error. */
+export function parsePipeline(input: unknown, source: string): Pipeline {
+  const result = pipelineSchema.safeParse(input);
+  if (!result.success) throw new InvalidInputError(formatIssues(source, result.error.issues), { step: 'load-pipeline' });
+  return result.data;
+}
+
+/** Format of a data source: given explicitly, or taken from the file extension. */
+export function sourceFormat(source: z.infer<typeof sourceSchema>): 'csv' | 'jsonl' {
+  if (source.format) return source.format;
+  return /\.(jsonl|ndjson)$/i.test(source.path) ? 'jsonl' : 'csv';
+}

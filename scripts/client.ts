@@ -1,0 +1,75 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import type { RetrainConfig } from '../lib/config';
+import { RetrainError } from '../lib/errors';
+import type { Pipeline } from '../lib/pipeline';
+import type { ChampionPointer } from '../lib/registry';
+import { approveUpdate, rejectUpdate, statusQuery, type ApprovalDecision } from '../workflows/messages';
+import type { RetrainInput, RetrainSummary } from '../workflows/retrain-pipeline';
+import type { RollbackInput } from '../workflows/rollback-model';
+import type { RunStatus } from '../workflows/status';
+
+/** One retraining run per model at a time: its workflow id is derived from the model. */
+export function retrainWorkflowId(model: string): string {
+  return `retrain-${model}`;
+}
+
+/** Connects to Temporal, or fails with how to start a server. */
+export async function connectClient(config: RetrainConfig): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: 3_000 });
+    return new Client({ connection, namespace: config.namespace });
+  } catch (err) {
+    throw new RetrainError(
+      'ServerUnreachable',
+      `no Temporal server answers at ${config.temporalAddress} (${(err as Error).message}).\n` +
+        `Start one with \`npx retrain dev\` (dev server + worker), or point RETRAIN_TEMPORAL_ADDRESS at your cluster.`,
+      { retryable: true },
+    );
+  }
+}
+
+/**
+ * Starts the retraining workflow of a pipeline. If one is already running for the model, returns
+ * that run instead of starting a second one (`joined: true`).
+ */
+export async function startRetrain(
+  client: Client,
+  config: Pick<RetrainConfig, 'taskQueue' | 'trainingTaskQueue'>,
+  pipeline: Pipeline,
+  opts: { requestedBy?: string; reason?: string } = {},
+): Promise<{ handle: WorkflowHandle; joined: boolean }> {
+  const workflowId = retrainWorkflowId(pipeline.name);
+  const input: RetrainInput = { pipeline, requestedBy: opts.requestedBy, reason: opts.reason, trainingTaskQueue: config.trainingTaskQueue };
+  try {
+    const handle = await client.workflow.start('retrainPipeline', { taskQueue: config.taskQueue, workflowId, args: [input] });
+    return { handle, joined: false };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: client.workflow.getHandle(workflowId), joined: true };
+    throw err;
+  }
+}
+
+/** Status of the latest retraining run of a model (running or finished). */
+export async function runStatus(client: Client, model: string): Promise<{ status: RunStatus; workflowStatus: string; runId: string }> {
+  const handle = client.workflow.getHandle(retrainWorkflowId(model));
+  const description = await handle.describe();
+  const status = await handle.query(statusQuery);
+  return { status, workflowStatus: description.status.name, runId: description.runId };
+}
+
+/** Approves or rejects the running candidate through an update: the answer says whether it counted. */
+export async function decideCandidate(client: Client, model: string, action: 'approve' | 'reject', decision: ApprovalDecision): Promise<RunStatus> {
+  const handle = client.workflow.getHandle(retrainWorkflowId(model));
+  return handle.executeUpdate(action === 'approve' ? approveUpdate : rejectUpdate, { args: [decision] });
+}
+
+/** Runs the rollback workflow and waits for the new champion pointer. */
+export async function rollbackModel(client: Client, config: Pick<RetrainConfig, 'taskQueue'>, input: RollbackInput): Promise<ChampionPointer> {
+  return client.workflow.execute('rollbackModel', {
+    taskQueue: config.taskQueue,
+    workflowId: `rollback-${input.model}-${Date.now()}`,
+    args: [input],
+  });
+}
+
+export type { RetrainSummary };

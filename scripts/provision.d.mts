@@ -1,0 +1,10 @@
+// Types of provision.mjs (plain JS so it can run before npm install).
+export const ROOT: string;
+export const STATE_DIR: string;
+export const TEMPORAL_CLI_MODULE: string;
+export const TEMPORAL_CLI_VERSION: string;
+export function findTemporalCli(): string | null;
+export function findPython(): string;
+export function ensureNodeModules(): void;
+export function ensureTemporalCli(): string | null;
+export function ensurePythonEnv(): string;

@@ -1,0 +1,112 @@
+// Finds or installs what Retrain needs outside npm: the Temporal CLI (dev server) and the
+// Python venv for training. Plain Node.js with built-ins only, so it runs before `npm install`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+export const STATE_DIR = join(ROOT, '.retrain');
+/** Pinned: this version's Go module has no replace directives, so `go install` builds it. */
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+
+const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
+
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function fileHash(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Runs a step only when its input changed since it last succeeded (a hash in a marker file). */
+function once(marker, inputHash, action) {
+  const markerPath = join(STATE_DIR, 'markers', marker);
+  if (existsSync(markerPath) && readFileSync(markerPath, 'utf8') === inputHash) return false;
+  action();
+  mkdirSync(dirname(markerPath), { recursive: true });
+  writeFileSync(markerPath, inputHash);
+  return true;
+}
+
+function run(cmd, args, opts = {}) {
+  const result = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (result.error) throw new Error(`could not run ${cmd}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status}`);
+}
+
+/** The Temporal CLI to start a dev server with, or null to let the SDK download one. */
+export function findTemporalCli() {
+  if (process.env.TEMPORAL_CLI_PATH) {
+    if (!existsSync(process.env.TEMPORAL_CLI_PATH)) throw new Error(`TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} does not exist`);
+    return process.env.TEMPORAL_CLI_PATH;
+  }
+  const local = join(STATE_DIR, 'bin', 'temporal');
+  if (existsSync(local)) return local;
+  return onPath('temporal');
+}
+
+/** Python to run training with: RETRAIN_PYTHON, or the project venv. */
+export function findPython() {
+  return process.env.RETRAIN_PYTHON ?? join(STATE_DIR, 'venv', 'bin', 'python');
+}
+
+export function ensureNodeModules() {
+  const lock = join(ROOT, 'package-lock.json');
+  const hash = existsSync(lock) ? fileHash(lock) : 'no-lock';
+  const missing = !existsSync(join(ROOT, 'node_modules', '@temporalio', 'worker'));
+  if (missing) rmMarker('node-modules');
+  once('node-modules', hash, () => {
+    say('installing npm dependencies (npm ci)…');
+    run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT });
+  });
+}
+
+function rmMarker(name) {
+  const path = join(STATE_DIR, 'markers', name);
+  if (existsSync(path)) writeFileSync(path, '');
+}
+
+export function ensureTemporalCli() {
+  const found = findTemporalCli();
+  if (found) return found;
+  const go = onPath('go');
+  if (!go) {
+    say('no Temporal CLI and no Go toolchain: the SDK will download the dev server on first use (needs internet).');
+    say('To use your own: set TEMPORAL_CLI_PATH=/path/to/temporal.');
+    return null;
+  }
+  const bin = join(STATE_DIR, 'bin');
+  mkdirSync(bin, { recursive: true });
+  say(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into .retrain/bin (first time only; takes a few minutes)…`);
+  const started = Date.now();
+  run(go, ['install', TEMPORAL_CLI_MODULE], { env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0' } });
+  say(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)}s: ${join(bin, 'temporal')}`);
+  return join(bin, 'temporal');
+}
+
+export function ensurePythonEnv() {
+  if (process.env.RETRAIN_PYTHON) return process.env.RETRAIN_PYTHON;
+  const requirements = join(ROOT, 'training', 'requirements.txt');
+  const venv = join(STATE_DIR, 'venv');
+  const python = join(venv, 'bin', 'python');
+  if (!existsSync(python)) rmMarker('python-venv');
+  once('python-venv', fileHash(requirements), () => {
+    const system = onPath('python3') ?? onPath('python');
+    if (!system) throw new Error('Python 3 is needed for training: install python3 (3.11 or newer) or set RETRAIN_PYTHON');
+    if (!existsSync(python)) {
+      say(`creating the Python venv in .retrain/venv (${execFileSync(system, ['--version']).toString().trim()})…`);
+      run(system, ['-m', 'venv', venv]);
+    }
+    say('installing training/requirements.txt into the venv (scikit-learn, numpy, scipy, pandas)…');
+    run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
+  });
+  return python;
+}

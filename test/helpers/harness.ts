@@ -1,0 +1,102 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { inject } from 'vitest';
+import { loadConfig, type RetrainConfig } from '../../lib/config';
+import { definePipeline, type Pipeline, type PipelineInput } from '../../lib/pipeline';
+import { LocalStore } from '../../store/local-store';
+import { createWorkers } from '../../workers/worker';
+
+let runtimeInstalled = false;
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const TRIVIAL_TRAINER = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_trainer.py')];
+export const TRIVIAL_PREDICT = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_predict.py')];
+
+export interface Harness {
+  client: Client;
+  config: RetrainConfig;
+  store: LocalStore;
+  connection: NativeConnection;
+  workers: Worker[];
+  /** Starts the workers again (after `stopWorkers`), e.g. to simulate a restarted machine. */
+  startWorkers(): Promise<void>;
+  stopWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real worker on the shared dev server, with its own task queues and store directory, so
+ * test files can run side by side without seeing each other's work.
+ */
+export async function startHarness(opts: { runWorkers?: boolean } = {}): Promise<Harness> {
+  if (!runtimeInstalled) {
+    // Tests read logs only when something fails: keep warnings and errors.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const address = inject('temporalAddress');
+  const id = randomUUID().slice(0, 8);
+  const config: RetrainConfig = {
+    ...loadConfig({ RETRAIN_PROJECT_DIR: REPO }),
+    temporalAddress: address,
+    storeDir: mkdtempSync(join(tmpdir(), 'retrain-store-')),
+    workDir: mkdtempSync(join(tmpdir(), 'retrain-work-')),
+    taskQueue: `retrain-${id}`,
+    trainingTaskQueue: `training-${id}`,
+  };
+  const store = new LocalStore(config.storeDir);
+  const connection = await NativeConnection.connect({ address });
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  const harness: Harness = {
+    client,
+    config,
+    store,
+    connection,
+    workers: [],
+    async startWorkers() {
+      harness.workers = await createWorkers({ config, store, connection, workflowBundle: { codePath: inject('workflowBundlePath') } });
+      for (const w of harness.workers) void w.run();
+    },
+    async stopWorkers() {
+      await Promise.all(
+        harness.workers.map(async (w) => {
+          if (w.getState() === 'RUNNING') w.shutdown();
+          while (w.getState() !== 'STOPPED' && w.getState() !== 'FAILED') await new Promise((r) => setTimeout(r, 50));
+        }),
+      );
+      harness.workers = [];
+    },
+    async close() {
+      await harness.stopWorkers();
+      await client.connection.close();
+      await connection.close();
+    },
+  };
+  if (opts.runWorkers !== false) await harness.startWorkers();
+  return harness;
+}
+
+/** A valid pipeline with test defaults; `overrides` replace top-level fields. */
+export function testPipeline(overrides: Partial<PipelineInput> & { name: string }): Pipeline {
+  return definePipeline({
+    task: 'classification',
+    source: { path: join(REPO, 'examples/data/churn.csv') },
+    idColumn: 'customer_id',
+    label: 'churned',
+    positiveClass: 'yes',
+    features: [
+      { name: 'tenure_months', type: 'numeric' },
+      { name: 'monthly_spend', type: 'numeric' },
+      { name: 'support_tickets', type: 'numeric' },
+      { name: 'plan', type: 'categorical' },
+    ],
+    holdout: { fraction: 0.25, seed: 7 },
+    metrics: { primary: 'roc_auc', others: ['accuracy'] },
+    owners: { monitoring: 'mon@example.com', retraining: 'ml@example.com', inference: 'api@example.com', logging: 'logs@example.com' },
+    ...overrides,
+  });
+}

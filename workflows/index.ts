@@ -1,0 +1,3 @@
+// Everything the worker's workflow bundle exports.
+export { retrainPipeline } from './retrain-pipeline';
+export { rollbackModel } from './rollback-model';

@@ -1,0 +1,242 @@
+import {
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { LightActivities, TrainingActivities } from '../activities';
+import { durationToMs } from '../lib/duration';
+import { decideGate } from '../lib/gate';
+import type { Pipeline } from '../lib/pipeline';
+import { approvalDecisionSchema, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type ApprovalDecision } from './messages';
+import type { RunStatus, RunStep } from './status';
+
+export interface RetrainInput {
+  /** The validated pipeline definition (the CLI loads pipelines/<model>.ts). */
+  pipeline: Pipeline;
+  /** Who or what asked for this run: a person, a schedule, a drift check. */
+  requestedBy?: string;
+  reason?: string;
+  /** Task queue of the training activities (default "training"). */
+  trainingTaskQueue?: string;
+}
+
+export type RetrainSummary = RunStatus;
+
+// Errors that retrying cannot fix; activities also mark them non-retryable themselves.
+const NON_RETRYABLE = ['InvalidInput', 'InvalidDataset', 'TrainingContractViolation', 'TrainingBadInput', 'RegistryConflict', 'NotFound'];
+
+const light = proxyActivities<LightActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/**
+ * The retraining lifecycle: pull → validate → split → train → evaluate → gate → (approve) →
+ * promote → verify, rolling back to the previous champion if anything after promotion fails.
+ */
+export async function retrainPipeline(input: RetrainInput): Promise<RetrainSummary> {
+  const { pipeline } = input;
+  const info = workflowInfo();
+  const training = proxyActivities<TrainingActivities>({
+    taskQueue: input.trainingTaskQueue ?? 'training',
+    startToCloseTimeout: durationToMs(pipeline.training.timeout) + 60_000,
+    heartbeatTimeout: pipeline.training.heartbeatTimeout,
+    retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: pipeline.training.maxAttempts, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+  const approval = pipeline.approval;
+  const status: RunStatus = {
+    model: pipeline.name,
+    step: 'starting',
+    outcome: 'running',
+    version: null,
+    reusedVersion: false,
+    championBefore: null,
+    championAfter: null,
+    snapshot: null,
+    metrics: null,
+    gate: null,
+    approval: {
+      required: approval.mode === 'manual',
+      approvers: approval.mode === 'manual' ? approval.approvers : [],
+      decision: approval.mode === 'manual' ? null : null,
+      by: null,
+      reason: null,
+      at: null,
+      ignored: [],
+    },
+    message: null,
+    steps: [],
+  };
+
+  // A query handler returns and never mutates.
+  setHandler(statusQuery, () => status);
+
+  // A signal handler mutates and returns nothing: a decision that does not count is kept as "ignored".
+  const decide = (action: 'approve' | 'reject', raw: ApprovalDecision): void => {
+    const parsed = approvalDecisionSchema.safeParse(raw);
+    const by = parsed.success ? parsed.data.by : String((raw as { by?: unknown })?.by ?? '?');
+    const why = parsed.success ? refusal(parsed.data) : `invalid payload: ${parsed.error.issues.map((i) => i.message).join('; ')}`;
+    if (why) {
+      status.approval.ignored.push({ by, action, why, at: new Date().toISOString() });
+      log.warn(`ignored ${action} from ${by}: ${why}`, { model: pipeline.name, version: status.version, step: 'approval' });
+      return;
+    }
+    status.approval.decision = action === 'approve' ? 'approved' : 'rejected';
+    status.approval.by = by;
+    status.approval.reason = parsed.success ? parsed.data.reason : null;
+    status.approval.at = new Date().toISOString();
+  };
+  const refusal = (d: { by: string; version?: string }): string | null => {
+    if (approval.mode !== 'manual') return 'this pipeline does not need approval';
+    if (status.approval.decision !== 'pending') return status.approval.decision ? `already ${status.approval.decision}` : 'the run is not waiting for approval yet';
+    if (!approval.approvers.includes(d.by)) return `${d.by} is not a listed approver (${approval.approvers.join(', ')})`;
+    if (d.version && d.version !== status.version) return `decision is for ${d.version}, but the candidate is ${status.version}`;
+    return null;
+  };
+  setHandler(approveSignal, (d) => decide('approve', d));
+  setHandler(rejectSignal, (d) => decide('reject', d));
+  // An update validator rejects bad input before anything enters history; the caller gets the reason.
+  const validate = (d: ApprovalDecision) => {
+    const parsed = approvalDecisionSchema.safeParse(d);
+    if (!parsed.success) throw new Error(`invalid decision: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    const why = refusal(parsed.data);
+    if (why) throw new Error(why);
+  };
+  setHandler(approveUpdate, (d) => (decide('approve', d), status), { validator: validate });
+  setHandler(rejectUpdate, (d) => (decide('reject', d), status), { validator: validate });
+
+  let current: (typeof status.steps)[number] | null = null;
+  const enter = (next: RunStep) => {
+    const now = Date.now();
+    if (current) current.durationMs = now - Date.parse(current.startedAt);
+    status.step = next;
+    current = { step: next, startedAt: new Date(now).toISOString(), durationMs: null };
+    if (next !== 'done') status.steps.push(current);
+    log.info(`step ${next}`, { model: pipeline.name, version: status.version, step: next });
+  };
+  const finish = (outcome: RunStatus['outcome'], message: string): RetrainSummary => {
+    enter('done');
+    status.outcome = outcome;
+    status.message = message;
+    log.info(`finished: ${outcome}: ${message}`, { model: pipeline.name, version: status.version, step: 'done', outcome });
+    return status;
+  };
+
+  try {
+    enter('pull');
+    const snapshot = await light.snapshotDataset({ pipeline });
+    enter('validate');
+    const report = await light.validateSnapshot({ pipeline, snapshot });
+    status.snapshot = { sha256: snapshot.sha256, created: snapshot.created, rows: report.rows };
+    enter('split');
+    const split = await light.splitDataset({ pipeline, snapshot });
+    enter('plan');
+    const plan = await light.planVersion({ pipeline, snapshot, split });
+    status.version = plan.version;
+    status.championBefore = plan.champion;
+    status.championAfter = plan.champion;
+
+    if (plan.existing) {
+      status.reusedVersion = true;
+      if (plan.champion === plan.version) {
+        return finish('unchanged', `same data and params as ${plan.version}, which is already the champion: nothing to train or promote`);
+      }
+      log.info(`reusing ${plan.version}: same data and params were trained before`, { model: pipeline.name, version: plan.version, step: 'plan' });
+    } else {
+      enter('train');
+      const trained = await training.trainModel({ pipeline, split, version: plan.version });
+      enter('register');
+      await light.registerVersion({ pipeline, plan, snapshot, split, trained, workflowId: info.workflowId, runId: info.runId });
+    }
+
+    enter('evaluate');
+    const evaluation = await training.evaluateCandidate({ pipeline, version: plan.version, split });
+    status.metrics = { challenger: evaluation.challenger, champion: evaluation.champion };
+
+    enter('gate');
+    const gate = decideGate({ pipeline, challenger: evaluation.challenger, champion: evaluation.champion, championVersion: evaluation.championVersion });
+    status.gate = gate;
+    await light.recordAudit({ type: 'gate', model: pipeline.name, version: plan.version, outcome: gate.passed ? 'ok' : 'rejected', summary: gate.reason, details: { ...gate } });
+    if (!gate.passed) {
+      const why = plan.existing ? `${plan.version} was trained before from the same data and params; ${gate.reason}` : gate.reason;
+      return finish('rejected-by-gate', why);
+    }
+
+    if (approval.mode === 'manual') {
+      enter('approval');
+      status.approval.decision = 'pending';
+      const decided = await condition(() => status.approval.decision !== 'pending', approval.timeout);
+      if (!decided) {
+        status.approval.decision = approval.onTimeout === 'approve' ? 'approved' : 'timed-out';
+        status.approval.by = 'timeout';
+        status.approval.reason = `no decision within ${approval.timeout}; policy: ${approval.onTimeout}`;
+        status.approval.at = new Date().toISOString();
+      }
+      await light.recordAudit({
+        type: 'approval',
+        model: pipeline.name,
+        version: plan.version,
+        outcome: status.approval.decision === 'approved' ? 'ok' : 'rejected',
+        summary: `${status.approval.decision} by ${status.approval.by}${status.approval.reason ? `: ${status.approval.reason}` : ''}`,
+        details: { ...status.approval },
+      });
+      if (status.approval.decision !== 'approved') {
+        return finish('rejected-by-approver', `candidate ${plan.version} ${status.approval.decision} by ${status.approval.by}${status.approval.reason ? ` (${status.approval.reason})` : ''}`);
+      }
+    }
+
+    enter('promote');
+    const promoted = await light.promoteChampion({
+      model: pipeline.name,
+      version: plan.version,
+      expectedChampion: evaluation.championVersion,
+      reason: gate.reason,
+      actor: input.requestedBy ?? info.workflowId,
+      eventId: `${info.workflowId}/${info.runId}/promote`,
+    });
+    status.championAfter = promoted.champion;
+
+    enter('verify');
+    try {
+      await training.verifyChampion({ pipeline, version: plan.version, split });
+    } catch (err) {
+      return await rollBack(err);
+    }
+    return finish('promoted', `${plan.version} is the champion of ${pipeline.name} (was ${plan.champion ?? 'none'})`);
+
+    // Compensation: put the previous champion back, record why, tell the owner, fail the run.
+    async function rollBack(err: unknown): Promise<never> {
+      const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      enter('rollback');
+      const back = await light.rollbackChampion({
+        model: pipeline.name,
+        to: evaluation.championVersion ?? undefined,
+        expectedChampion: plan.version,
+        allowNoChampion: true,
+        reason: `verification of ${plan.version} failed: ${cause}`,
+        actor: info.workflowId,
+        eventId: `${info.workflowId}/${info.runId}/rollback`,
+      });
+      status.championAfter = back.champion;
+      await light.notifyOwner({
+        model: pipeline.name,
+        owner: pipeline.owners.retraining,
+        severity: 'critical',
+        version: plan.version,
+        subject: `${pipeline.name}: ${plan.version} rolled back after failed verification`,
+        message: `Champion restored to ${back.champion ?? 'none'}. Cause: ${cause}`,
+      });
+      finish('rolled-back', `${plan.version} failed verification and was rolled back to ${back.champion ?? 'no champion'}: ${cause}`);
+      throw ApplicationFailure.nonRetryable(status.message!, 'PromotionRolledBack', status);
+    }
+  } catch (err) {
+    if (status.outcome === 'running') {
+      status.outcome = 'failed';
+      status.message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { LightActivities } from '../activities';
+import type { ChampionPointer } from '../lib/registry';
+
+export interface RollbackInput {
+  model: string;
+  /** Version to restore; the previous champion when omitted. */
+  to?: string;
+  reason: string;
+  requestedBy: string;
+  /** Owner to notify (the pipeline's retraining owner). */
+  notify?: string;
+}
+
+const { rollbackChampion, notifyOwner } = proxyActivities<LightActivities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['RegistryConflict', 'NotFound', 'InvalidInput'] },
+});
+
+/** Rolls a model's champion back (to the previous one or a named version), audited and announced. */
+export async function rollbackModel(input: RollbackInput): Promise<ChampionPointer> {
+  const info = workflowInfo();
+  const pointer = await rollbackChampion({
+    model: input.model,
+    to: input.to,
+    reason: input.reason,
+    actor: input.requestedBy,
+    eventId: `${info.workflowId}/${info.runId}/rollback`,
+  });
+  if (input.notify) {
+    const change = pointer.history[pointer.history.length - 1];
+    await notifyOwner({
+      model: input.model,
+      owner: input.notify,
+      severity: 'warning',
+      version: pointer.champion,
+      subject: `${input.model}: rolled back to ${pointer.champion ?? 'none'} by ${input.requestedBy}`,
+      message: `From ${change?.from ?? 'none'} to ${pointer.champion ?? 'none'}: ${input.reason}`,
+    });
+  }
+  return pointer;
+}

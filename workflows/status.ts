@@ -1,0 +1,48 @@
+import type { GateDecision, Metrics } from '../lib/gate';
+
+export type RunStep =
+  | 'starting'
+  | 'pull'
+  | 'validate'
+  | 'split'
+  | 'plan'
+  | 'train'
+  | 'register'
+  | 'evaluate'
+  | 'gate'
+  | 'approval'
+  | 'promote'
+  | 'verify'
+  | 'rollback'
+  | 'done';
+
+export type RunOutcome = 'running' | 'promoted' | 'unchanged' | 'rejected-by-gate' | 'rejected-by-approver' | 'rolled-back' | 'failed';
+
+export interface ApprovalState {
+  required: boolean;
+  approvers: string[];
+  decision: 'pending' | 'approved' | 'rejected' | 'timed-out' | null;
+  by: string | null;
+  reason: string | null;
+  at: string | null;
+  /** Decisions that did not count (unlisted approver, wrong version, not waiting), kept for the audit. */
+  ignored: { by: string; action: 'approve' | 'reject'; why: string; at: string }[];
+}
+
+/** What the `status` query returns and the workflow's summary builds on. */
+export interface RunStatus {
+  model: string;
+  step: RunStep;
+  outcome: RunOutcome;
+  version: string | null;
+  /** True when these exact inputs were trained before and the existing version was reused. */
+  reusedVersion: boolean;
+  championBefore: string | null;
+  championAfter: string | null;
+  snapshot: { sha256: string; created: boolean; rows: number } | null;
+  metrics: { challenger: Metrics; champion: Metrics | null } | null;
+  gate: GateDecision | null;
+  approval: ApprovalState;
+  message: string | null;
+  steps: { step: RunStep; startedAt: string; durationMs: number | null }[];
+}
