@@ -14,7 +14,8 @@ export function installJsonLogger(opts: { level: Level; file?: string }): void {
   if (opts.file) mkdirSync(dirname(opts.file), { recursive: true });
   const write = opts.file ? (line: string) => appendFileSync(opts.file!, line) : (line: string) => process.stdout.write(line);
   const logger = new DefaultLogger(opts.level.toUpperCase() as 'INFO', (entry: LogEntry) => {
-    const { sdkComponent: _component, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+    // The task token is a long opaque blob: useless to a reader of the log.
+    const { sdkComponent: _component, taskToken: _token, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
     const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
     write(JSON.stringify({ time, level: entry.level.toLowerCase(), message: entry.message, ...meta }) + '\n');
   });

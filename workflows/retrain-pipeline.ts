@@ -61,7 +61,7 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
     approval: {
       required: approval.mode === 'manual',
       approvers: approval.mode === 'manual' ? approval.approvers : [],
-      decision: approval.mode === 'manual' ? null : null,
+      decision: null,
       by: null,
       reason: null,
       at: null,
@@ -142,7 +142,7 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
     if (plan.existing) {
       status.reusedVersion = true;
       if (plan.champion === plan.version) {
-        return finish('unchanged', `same data and params as ${plan.version}, which is already the champion: nothing to train or promote`);
+        return finish('unchanged', `same data, params and code as ${plan.version}, which is already the champion: no new version registered, nothing to promote`);
       }
       log.info(`reusing ${plan.version}: same data and params were trained before`, { model: pipeline.name, version: plan.version, step: 'plan' });
     } else {

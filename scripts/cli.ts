@@ -1,0 +1,70 @@
+import { RetrainError } from '../lib/errors';
+
+/** Subcommands: each module exports `run(argv)` and a one-line `usage`. */
+const COMMANDS = {
+  demo: () => import('./commands/demo'),
+  dev: () => import('./commands/dev'),
+  worker: () => import('./commands/worker'),
+  pipelines: () => import('./commands/pipelines'),
+  run: () => import('./commands/run'),
+  status: () => import('./commands/status'),
+  approve: () => import('./commands/decide'),
+  reject: () => import('./commands/decide'),
+  rollback: () => import('./commands/rollback'),
+  versions: () => import('./commands/versions'),
+  audit: () => import('./commands/audit'),
+} as const;
+
+const HELP = `retrain: ML model retraining pipelines as code, on Temporal
+
+Usage: retrain <command> [arguments]
+
+  demo [pipeline...]                         start a local dev server + worker and run the example pipelines
+  dev                                        keep a local dev server (persisted) and a worker running
+  worker [--queues retrain,training]         run a worker against RETRAIN_TEMPORAL_ADDRESS
+  pipelines [--json]                         list and validate the pipelines in pipelines/
+  run <pipeline> [--wait] [--by WHO] [--reason TEXT] [--json]
+                                             start (or join) the retraining run of a pipeline
+  status <pipeline> [--json]                 where the latest run stands
+  approve <pipeline> --by WHO [--reason TEXT] [--version V]
+  reject  <pipeline> --by WHO [--reason TEXT] [--version V]
+                                             decide on a candidate waiting for approval
+  rollback <pipeline> --reason TEXT [--to VERSION] [--by WHO] [--json]
+                                             restore the previous champion (or a named version)
+  versions <pipeline> [--json]               registered versions, champion and history
+  audit <pipeline> [--json] [--limit N]      the audit log of a model
+
+Configuration: RETRAIN_TEMPORAL_ADDRESS (localhost:7233), RETRAIN_NAMESPACE (default),
+RETRAIN_STORE_DIR (.retrain/store), RETRAIN_PYTHON, RETRAIN_TASK_QUEUE, RETRAIN_TRAINING_TASK_QUEUE.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const load = COMMANDS[name as keyof typeof COMMANDS];
+  if (!load) {
+    process.stderr.write(`retrain: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}. See \`retrain help\`.\n`);
+    return 2;
+  }
+  const command = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`Usage: retrain ${command.usage(name)}\n`);
+    return 0;
+  }
+  return command.run(rest, name);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof RetrainError) {
+      process.stderr.write(`retrain: ${err.message}\n`);
+      process.exit(err.type === 'InvalidInput' ? 2 : 1);
+    }
+    process.stderr.write(`retrain: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

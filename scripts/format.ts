@@ -1,0 +1,47 @@
+import type { Metrics } from '../lib/gate';
+import type { RunStatus } from '../workflows/status';
+
+/** Prints data as JSON (for scripts) when asked, else the human text. */
+export function output(json: boolean, data: unknown, human: () => string): void {
+  process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
+}
+
+export function fmtMetric(v: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : Math.abs(v) >= 1000 ? v.toFixed(1) : v.toFixed(4);
+}
+
+/** A two-column comparison of challenger and champion metrics. */
+export function metricsTable(m: { challenger: Metrics; champion: Metrics | null }, championVersion: string | null): string {
+  const names = Object.keys(m.challenger);
+  const width = Math.max(...names.map((n) => n.length), 6);
+  const head = `    ${'metric'.padEnd(width)}  ${'challenger'.padStart(12)}  ${(m.champion ? `champion ${championVersion ?? ''}` : 'champion').padStart(12)}`;
+  const rows = names.map((n) => `    ${n.padEnd(width)}  ${fmtMetric(m.challenger[n]).padStart(12)}  ${(m.champion ? fmtMetric(m.champion[n]) : '—').padStart(12)}`);
+  return [head, ...rows].join('\n');
+}
+
+const OUTCOME_LABEL: Record<RunStatus['outcome'], string> = {
+  running: 'running',
+  promoted: 'PROMOTED',
+  unchanged: 'UNCHANGED',
+  'rejected-by-gate': 'REJECTED by the gate',
+  'rejected-by-approver': 'REJECTED by approval',
+  'rolled-back': 'ROLLED BACK',
+  failed: 'FAILED',
+};
+
+/** The readable summary of a run (used by `status`, `run --wait` and the demo). */
+export function describeRun(s: RunStatus): string {
+  const lines = [`${s.model}: ${OUTCOME_LABEL[s.outcome]}${s.outcome === 'running' ? ` (step: ${s.step})` : ''}`];
+  if (s.message) lines.push(`  ${s.message}`);
+  if (s.version) lines.push(`  candidate version: ${s.version}${s.reusedVersion ? ' (reused: trained before from the same data and params)' : ''}`);
+  if (s.snapshot) lines.push(`  dataset snapshot:  ${s.snapshot.sha256.slice(0, 12)} (${s.snapshot.rows} rows${s.snapshot.created ? '' : ', already snapshotted'})`);
+  lines.push(`  champion:          ${s.championBefore ?? 'none'} → ${s.championAfter ?? 'none'}`);
+  if (s.metrics) lines.push('  holdout metrics:', metricsTable(s.metrics, s.gate?.championVersion ?? null));
+  if (s.gate) lines.push(`  gate:              ${s.gate.passed ? 'passed' : 'failed'}: ${s.gate.reason}`);
+  if (s.approval.required) {
+    const a = s.approval;
+    lines.push(`  approval:          ${a.decision ?? 'not reached'}${a.by ? ` by ${a.by}` : ''}${a.reason ? ` (${a.reason})` : ''}; approvers: ${a.approvers.join(', ')}`);
+    for (const i of a.ignored) lines.push(`    ignored ${i.action} from ${i.by}: ${i.why}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,61 @@
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { join } from 'node:path';
+import type { RetrainConfig } from '../lib/config';
+import { createStore } from '../store';
+import { installJsonLogger } from '../workers/logger';
+import { createWorkers } from '../workers/worker';
+import { isServing, startDevServer, type DevServer } from './dev-server';
+import { ensurePythonEnv, ensureTemporalCli } from './provision.mjs';
+
+export interface LocalStack {
+  address: string;
+  uiUrl: string | null;
+  /** False when a server was already running at the configured address and we reused it. */
+  startedServer: boolean;
+  workerLog: string;
+  workers: Worker[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded default: a Temporal dev server persisted under .retrain/temporal (or the server
+ * already answering at RETRAIN_TEMPORAL_ADDRESS) plus a worker for both task queues in this
+ * process, logging JSON lines to .retrain/logs/worker.log.
+ */
+export async function startLocalStack(config: RetrainConfig, say: (line: string) => void): Promise<LocalStack> {
+  ensureTemporalCli();
+  config.python = process.env.RETRAIN_PYTHON ?? ensurePythonEnv();
+  const stateDir = join(config.projectDir, '.retrain');
+  let server: DevServer | null = null;
+  let address = config.temporalAddress;
+  let uiUrl: string | null = null;
+  if (await isServing(address)) {
+    say(`Using the Temporal server already running at ${address}.`);
+  } else {
+    const port = Number(address.split(':').pop());
+    say(`Starting a Temporal dev server on ${address} (state in .retrain/temporal/dev.db)…`);
+    server = await startDevServer({ port, uiPort: port + 1000, dbFile: join(stateDir, 'temporal', 'dev.db'), logFile: join(stateDir, 'logs', 'temporal.log') });
+    address = server.address;
+    uiUrl = server.uiUrl;
+    say(`Temporal UI: ${uiUrl}`);
+  }
+  const workerLog = join(stateDir, 'logs', 'worker.log');
+  installJsonLogger({ level: config.logLevel, file: workerLog });
+  const connection = await NativeConnection.connect({ address });
+  const workers = await createWorkers({ config: { ...config, temporalAddress: address }, store: createStore(config), connection });
+  const running = workers.map((w) => w.run());
+  say(`Worker running on task queues "${config.taskQueue}" and "${config.trainingTaskQueue}" (logs: ${workerLog}).`);
+  return {
+    address,
+    uiUrl,
+    startedServer: server !== null,
+    workerLog,
+    workers,
+    async stop() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+      await connection.close();
+      await server?.stop();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAudit, listVersions } from '../activities/registry';
+import type { ValidationReport } from '../lib/validate-dataset';
+import { startRetrain } from '../scripts/client';
+import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+import { activityAttempts, expectRunFailure, tempDir } from './helpers/runs';
+
+let h: Harness;
+let dir: string;
+beforeAll(async () => {
+  h = await startHarness();
+  dir = tempDir('datasets');
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const HEADER = ['customer_id', 'tenure_months', 'monthly_spend', 'support_tickets', 'plan', 'churned'];
+
+/** A valid churn-like table of `n` distinct rows; `edit` changes row i (a record by column name). */
+function rows(n: number, edit: (row: Record<string, string>, i: number) => void = () => undefined): Record<string, string>[] {
+  return Array.from({ length: n }, (_, i) => {
+    const row: Record<string, string> = {
+      customer_id: `c${String(i).padStart(4, '0')}`,
+      tenure_months: String(1 + (i % 48)),
+      monthly_spend: (20 + i * 1.5).toFixed(2),
+      support_tickets: String(i % 5),
+      plan: ['basic', 'pro', 'team'][i % 3],
+      churned: i % 3 === 0 ? 'yes' : 'no',
+    };
+    edit(row, i);
+    return row;
+  });
+}
+
+function writeCsv(file: string, data: Record<string, string>[], columns = HEADER): string {
+  const path = join(dir, file);
+  writeFileSync(path, [columns.join(','), ...data.map((r) => columns.map((c) => r[c] ?? '').join(','))].join('\n') + '\n');
+  return path;
+}
+
+function pipelineOn(name: string, path: string) {
+  return testPipeline({ name, source: { path }, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT } });
+}
+
+interface DatasetFailureDetails {
+  context: { model: string; step: string };
+  report: ValidationReport;
+}
+
+/** Runs the pipeline on `path`, expects validation to fail non-retryably, returns the failure. */
+async function failValidation(name: string, path: string) {
+  const { handle } = await startRetrain(h.client, h.config, pipelineOn(name, path));
+  const { application, activity } = await expectRunFailure(handle);
+  expect(activity?.activityType).toBe('validateSnapshot');
+  expect(application.type).toBe('InvalidDataset');
+  expect(application.nonRetryable).toBe(true);
+  expect((await activityAttempts(handle)).validateSnapshot).toEqual([1]);
+  const details = application.details?.[0] as DatasetFailureDetails;
+  expect(details.context).toMatchObject({ model: name, step: 'validate' });
+  expect(details.report.ok).toBe(false);
+  // Nothing was trained from a bad dataset.
+  expect(await listVersions(h.store, name)).toEqual([]);
+  expect(Object.keys(await activityAttempts(handle))).not.toContain('trainModel');
+  return { message: application.message, report: details.report, handle };
+}
+
+describe('an invalid dataset', () => {
+  it('fails the run when a column is missing', async () => {
+    const path = writeCsv('missing-column.csv', rows(60), HEADER.filter((c) => c !== 'support_tickets'));
+    const { message, report } = await failValidation('data-missing-column', path);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'missing_column', column: 'support_tickets' })]);
+    expect(message).toMatch(/feature column "support_tickets" is missing/);
+  });
+
+  it('fails the run when a numeric feature holds text', async () => {
+    const path = writeCsv('wrong-type.csv', rows(60, (r, i) => i === 10 && (r.monthly_spend = 'lots')));
+    const { message, report } = await failValidation('data-wrong-type', path);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'wrong_type', column: 'monthly_spend' })]);
+    expect(message).toMatch(/"monthly_spend" should be numeric but 1 values are not \(e\.g\. "lots"\)/);
+  });
+
+  it('fails the run when the file has a header and no rows', async () => {
+    const path = writeCsv('empty.csv', []);
+    const { message, report } = await failValidation('data-empty', path);
+    expect(report.rows).toBe(0);
+    expect(report.problems.map((p) => p.code)).toEqual(['empty']);
+    expect(message).toMatch(/the dataset has no rows/);
+  });
+
+  it('fails the run when a column has too many missing values', async () => {
+    const path = writeCsv('nulls.csv', rows(60, (r, i) => i % 5 === 0 && (r.tenure_months = i % 10 === 0 ? '' : 'NaN')));
+    const { message, report } = await failValidation('data-nulls', path);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'too_many_nulls', column: 'tenure_months' })]);
+    expect(message).toMatch(/"tenure_months" has 12 missing values \(20\.0%\), above the limit of 5\.0%/);
+  });
+
+  it('fails the run when the label has a single class', async () => {
+    const path = writeCsv('single-class.csv', rows(60, (r) => (r.churned = 'no')));
+    const { message, report } = await failValidation('data-single-class', path);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'single_class', column: 'churned' })]);
+    expect(report.labelClasses).toEqual({ no: 60 });
+    expect(message).toMatch(/a single class \("no"\)/);
+  });
+
+  it('fails the run when there are more duplicate rows than allowed', async () => {
+    const path = writeCsv('duplicates.csv', [...rows(60), ...rows(10)]);
+    const { message, report } = await failValidation('data-duplicates', path);
+    expect(report.duplicateRows).toBe(10);
+    expect(report.problems.map((p) => p.code)).toEqual(['too_many_duplicates']);
+    expect(message).toMatch(/10 duplicate rows \(14\.3%\), above the limit of 5\.0%/);
+  });
+
+  it('lists every problem at once, not just the first', async () => {
+    const distinct = rows(40, (r, i) => {
+      r.churned = 'yes';
+      if (i === 3) r.support_tickets = 'many';
+      if (i % 4 === 0) r.plan = '';
+    });
+    const data = [...distinct, ...distinct.slice(0, 5)];
+    const path = writeCsv('many-problems.csv', data, HEADER.filter((c) => c !== 'tenure_months'));
+    const { message, report, handle } = await failValidation('data-many-problems', path);
+
+    const codes = report.problems.map((p) => p.code).sort();
+    expect(codes).toEqual(['missing_column', 'single_class', 'too_few_rows', 'too_many_duplicates', 'too_many_nulls', 'wrong_type']);
+    for (const problem of report.problems) expect(message).toContain(problem.message);
+
+    // The failed validation is audited with the same report.
+    const audit = (await listAudit(h.store, 'data-many-problems')).filter((e) => e.type === 'validation');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ outcome: 'failed', workflowId: handle.workflowId });
+    expect(audit[0].summary).toMatch(/^6 problem\(s\):/);
+    expect((audit[0].details.report as ValidationReport).problems.map((p) => p.code).sort()).toEqual(codes);
+  });
+});
+
+describe('a missing data source', () => {
+  it('fails the run non-retryably with InvalidInput, naming the path', async () => {
+    const path = join(dir, 'does-not-exist.csv');
+    const { handle } = await startRetrain(h.client, h.config, pipelineOn('data-no-source', path));
+    const { application, activity } = await expectRunFailure(handle);
+    expect(activity?.activityType).toBe('snapshotDataset');
+    expect(application.type).toBe('InvalidInput');
+    expect(application.nonRetryable).toBe(true);
+    expect(application.message).toContain(path);
+    expect(application.message).toMatch(/does not exist/);
+    expect((await activityAttempts(handle)).snapshotDataset).toEqual([1]);
+    expect(await listAudit(h.store, 'data-no-source')).toEqual([]);
+  });
+});

@@ -1,0 +1,226 @@
+import { describe, it, expect } from 'vitest';
+import { InvalidInputError } from '../lib/errors';
+import { definePipeline, parsePipeline, sourceFormat, type PipelineInput } from '../lib/pipeline';
+
+const owners = {
+  monitoring: 'mon@example.com',
+  retraining: 'ml@example.com',
+  inference: 'api@example.com',
+  logging: 'logs@example.com',
+};
+
+function classification(over: Record<string, unknown> = {}): PipelineInput {
+  return {
+    name: 'churn',
+    task: 'classification',
+    source: { path: 'data/churn.csv' },
+    label: 'churned',
+    features: [
+      { name: 'tenure', type: 'numeric' },
+      { name: 'plan', type: 'categorical' },
+    ],
+    metrics: { primary: 'roc_auc' },
+    owners,
+    ...over,
+  } as PipelineInput;
+}
+
+function regression(over: Record<string, unknown> = {}): PipelineInput {
+  return classification({ name: 'prices', task: 'regression', label: 'price', metrics: { primary: 'rmse' }, ...over });
+}
+
+/** The InvalidInputError message for an input that must be rejected. */
+function errorFor(input: unknown): string {
+  try {
+    parsePipeline(input, 'pipeline "test"');
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidInputError);
+    return (err as Error).message;
+  }
+  throw new Error('expected the pipeline to be rejected');
+}
+
+describe('pipeline schema: defaults', () => {
+  it('fills in every default of a minimal pipeline', () => {
+    const p = definePipeline(classification());
+    expect(p.holdout).toEqual({ fraction: 0.2, seed: 7 });
+    expect(p.training).toEqual({
+      command: ['$PYTHON', '$RETRAIN_HOME/training/train.py'],
+      predictCommand: ['$PYTHON', '$RETRAIN_HOME/training/predict.py'],
+      params: {},
+      seed: 42,
+      timeout: '2h',
+      heartbeatTimeout: '60s',
+      maxAttempts: 3,
+    });
+    expect(p.metrics).toEqual({ primary: 'roc_auc', others: [] });
+    expect(p.gates).toEqual([]);
+    expect(p.approval).toEqual({ mode: 'auto' });
+    expect(p.validation).toEqual({ minRows: 50, maxNullShare: 0.05, maxDuplicateShare: 0.05, extraColumns: 'ignore' });
+    expect(p.verification).toEqual({ sampleRows: 50 });
+    expect(p.drift).toBeUndefined();
+    expect(p.schedule).toBeUndefined();
+  });
+
+  it('fills defaults inside partially given sections', () => {
+    const p = definePipeline(
+      classification({
+        holdout: { fraction: 0.3 },
+        training: { params: { C: 1 }, timeout: '30m' },
+        validation: { minRows: 10 },
+        approval: { mode: 'manual', approvers: ['alice'] },
+        drift: {},
+      }),
+    );
+    expect(p.holdout).toEqual({ fraction: 0.3, seed: 7 });
+    expect(p.training.timeout).toBe('30m');
+    expect(p.training.maxAttempts).toBe(3);
+    expect(p.training.params).toEqual({ C: 1 });
+    expect(p.validation).toEqual({ minRows: 10, maxNullShare: 0.05, maxDuplicateShare: 0.05, extraColumns: 'ignore' });
+    expect(p.approval).toEqual({ mode: 'manual', approvers: ['alice'], timeout: '24h', onTimeout: 'reject' });
+    expect(p.drift).toEqual({ window: '24h', datasetDriftShare: 0.5, onDrift: 'alert' });
+  });
+
+  it('accepts a holdout given as a separate source', () => {
+    const p = definePipeline(classification({ holdout: { source: { path: 'data/holdout.jsonl' } } }));
+    expect(p.holdout).toEqual({ source: { path: 'data/holdout.jsonl' } });
+  });
+
+  it('accepts regression metrics for a regression pipeline', () => {
+    const p = definePipeline(regression({ metrics: { primary: 'rmse', others: ['mae', 'r2'] }, gates: [{ metric: 'rmse', max: 10 }] }));
+    expect(p.task).toBe('regression');
+    expect(p.metrics.others).toEqual(['mae', 'r2']);
+  });
+
+  it('infers the source format from the extension unless given', () => {
+    expect(sourceFormat({ path: 'a.csv' })).toBe('csv');
+    expect(sourceFormat({ path: 'a.jsonl' })).toBe('jsonl');
+    expect(sourceFormat({ path: 'a.NDJSON' })).toBe('jsonl');
+    expect(sourceFormat({ path: 'a.txt', format: 'jsonl' })).toBe('jsonl');
+    expect(sourceFormat({ path: 'a.data' })).toBe('csv');
+  });
+});
+
+describe('pipeline schema: errors name the field', () => {
+  it('definePipeline throws InvalidInputError naming the pipeline', () => {
+    let caught: unknown;
+    try {
+      definePipeline(classification({ metrics: { primary: 'rmse' } }));
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InvalidInputError);
+    const err = caught as InvalidInputError;
+    expect(err.type).toBe('InvalidInput');
+    expect(err.retryable).toBe(false);
+    expect(err.context.step).toBe('load-pipeline');
+    expect(err.message).toContain('pipeline "churn" is invalid');
+  });
+
+  it('rejects a classification metric as the primary metric of a regression pipeline, listing the allowed ones', () => {
+    const message = errorFor(regression({ metrics: { primary: 'f1' } }));
+    expect(message).toContain('metrics.primary');
+    expect(message).toContain('"f1" is not a regression metric');
+    expect(message).toContain('rmse, mae, r2');
+  });
+
+  it('rejects a wrong-task metric in metrics.others and in gates, naming each position', () => {
+    const message = errorFor(classification({ metrics: { primary: 'roc_auc', others: ['accuracy', 'mae'] }, gates: [{ metric: 'r2', min: 0.5 }] }));
+    expect(message).toContain('metrics.others.1');
+    expect(message).toContain('gates.0.metric');
+    expect(message).toContain('accuracy, precision, recall, f1, roc_auc, log_loss');
+  });
+
+  it('rejects a metric name that does not exist', () => {
+    expect(errorFor(classification({ metrics: { primary: 'auc' } }))).toContain('metrics.primary');
+  });
+
+  it('rejects a duplicate feature', () => {
+    const message = errorFor(
+      classification({
+        features: [
+          { name: 'tenure', type: 'numeric' },
+          { name: 'tenure', type: 'categorical' },
+        ],
+      }),
+    );
+    expect(message).toContain('features.1.name');
+    expect(message).toContain('duplicate feature "tenure"');
+  });
+
+  it('rejects the label used as a feature', () => {
+    const message = errorFor(classification({ features: [{ name: 'churned', type: 'categorical' }] }));
+    expect(message).toContain('features.0.name');
+    expect(message).toContain('the label cannot also be a feature');
+  });
+
+  it('rejects an empty feature list', () => {
+    expect(errorFor(classification({ features: [] }))).toMatch(/features: list at least one feature/);
+  });
+
+  it('rejects a gate with no rule', () => {
+    const message = errorFor(classification({ gates: [{ metric: 'accuracy', min: 0.5 }, { metric: 'roc_auc' }] }));
+    expect(message).toContain('gates.1');
+    expect(message).toContain('a gate needs at least one of min, max or maxRegression');
+  });
+
+  it('rejects a negative maxRegression', () => {
+    expect(errorFor(classification({ gates: [{ metric: 'roc_auc', maxRegression: -0.1 }] }))).toContain('gates.0.maxRegression');
+  });
+
+  it('rejects manual approval without approvers', () => {
+    expect(errorFor(classification({ approval: { mode: 'manual', approvers: [] } }))).toMatch(/approval\.approvers: list at least one approver/);
+    expect(errorFor(classification({ approval: { mode: 'manual' } }))).toContain('approval.approvers');
+  });
+
+  it('rejects a duration written in words', () => {
+    const message = errorFor(classification({ training: { timeout: '5 minutes' } }));
+    expect(message).toContain('training.timeout');
+    expect(message).toContain('expected a duration like');
+  });
+
+  it('rejects an unknown top-level key (strict)', () => {
+    const message = errorFor(classification({ lable: 'churned' }));
+    expect(message).toContain('lable');
+  });
+
+  it('names each missing owner', () => {
+    const message = errorFor(classification({ owners: { monitoring: 'a', retraining: 'b' } }));
+    expect(message).toContain('owners.inference');
+    expect(message).toContain('owners.logging');
+    expect(message).not.toContain('owners.monitoring');
+  });
+
+  it('rejects an empty owner', () => {
+    expect(errorFor(classification({ owners: { ...owners, logging: '' } }))).toContain('owners.logging');
+  });
+
+  it('requires owners at all', () => {
+    const { owners: _owners, ...rest } = classification() as Record<string, unknown>;
+    expect(errorFor(rest)).toContain('owners');
+  });
+
+  it('rejects a name that is not lowercase with dashes', () => {
+    expect(errorFor(classification({ name: 'Churn_Model' }))).toMatch(/name: expected lowercase letters/);
+  });
+
+  it('rejects a holdout fraction outside (0, 1)', () => {
+    expect(errorFor(classification({ holdout: { fraction: 1 } }))).toContain('holdout');
+    expect(errorFor(classification({ holdout: { fraction: 0 } }))).toContain('holdout');
+  });
+
+  it('rejects a training command given as a string', () => {
+    expect(errorFor(classification({ training: { command: 'python train.py' } }))).toContain('training.command');
+  });
+
+  it('reports several problems at once', () => {
+    const message = errorFor(classification({ name: 'Bad Name', training: { timeout: '5 minutes' }, owners: {} }));
+    expect(message).toContain('name');
+    expect(message).toContain('training.timeout');
+    expect(message).toContain('owners.monitoring');
+  });
+
+  it('rejects input that is not an object', () => {
+    expect(errorFor(null)).toContain('(root)');
+  });
+});

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAudit, listVersions, readPointer } from '../activities/registry';
+import { keys } from '../lib/keys';
+import { startRetrain } from '../scripts/client';
+import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+import { activityAttempts, expectRunFailure } from './helpers/runs';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function misbehaving(name: string, behaviour: string) {
+  return testPipeline({ name, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT, params: { behaviour }, maxAttempts: 2 } });
+}
+
+/** Nothing of a failed training may reach the registry. */
+async function expectNothingRegistered(name: string) {
+  expect(await listVersions(h.store, name)).toEqual([]);
+  expect((await readPointer(h.store, name)).pointer.champion).toBeNull();
+  expect(await h.store.exists(keys.pointer(name))).toBe(false);
+  const types = (await listAudit(h.store, name)).map((e) => e.type);
+  expect(types).not.toContain('training');
+  expect(types).not.toContain('registration');
+  expect(types).not.toContain('promotion');
+}
+
+describe('a training command that fails', () => {
+  it('is retried when it crashes, and fails the run when every attempt crashed', async () => {
+    const name = 'train-crash';
+    const { handle } = await startRetrain(h.client, h.config, misbehaving(name, 'crash'));
+    const { application, activity } = await expectRunFailure(handle);
+
+    expect(activity?.activityType).toBe('trainModel');
+    expect(application.nonRetryable).toBe(false);
+    expect(application.message).toMatch(/training exited with code 1/);
+    expect((await activityAttempts(handle)).trainModel).toEqual([2]);
+    await expectNothingRegistered(name);
+  });
+
+  it('is not retried when it rejects its input (exit 2)', async () => {
+    const name = 'train-bad-input';
+    const { handle } = await startRetrain(h.client, h.config, misbehaving(name, 'bad_input'));
+    const { application, activity } = await expectRunFailure(handle);
+
+    expect(activity?.activityType).toBe('trainModel');
+    expect(application.type).toBe('TrainingBadInput');
+    expect(application.nonRetryable).toBe(true);
+    expect(application.message).toMatch(/rejected its input \(exit 2\)/);
+    expect(application.message).toMatch(/behaviour bad_input requested/); // the stderr tail
+    expect((await activityAttempts(handle)).trainModel).toEqual([1]);
+    await expectNothingRegistered(name);
+  });
+
+  it.each([
+    ['no_result', /wrote no result\.json/],
+    ['invalid_json', /result\.json is not valid JSON/],
+    ['wrong_shape', /result\.json is invalid:[\s\S]*artifacts/],
+    ['missing_artifact', /names artifact "model" \(model\.json\) but the file does not exist/],
+  ])('fails with a contract violation when it exits 0 but %s', async (behaviour, problem) => {
+    const name = `train-${behaviour.replaceAll('_', '-')}`;
+    const { handle } = await startRetrain(h.client, h.config, misbehaving(name, behaviour));
+    const { application, activity } = await expectRunFailure(handle);
+
+    expect(activity?.activityType).toBe('trainModel');
+    expect(application.type).toBe('TrainingContractViolation');
+    expect(application.nonRetryable).toBe(true);
+    expect(application.message).toMatch(problem);
+    expect((await activityAttempts(handle)).trainModel).toEqual([1]);
+    const summary = await handle.query('status');
+    expect(summary).toMatchObject({ outcome: 'failed', step: 'train', championAfter: null });
+    await expectNothingRegistered(name);
+  });
+});
