@@ -19,7 +19,7 @@ export function parseCommandArgs<S extends z.ZodTypeAny>(command: string, argv: 
   const result = schema.safeParse(input);
   if (!result.success) {
     const issues = result.error.issues.map((i) => ({ ...i, path: i.path.map((p) => (p === 'positionals' ? 'arguments' : `--${String(p)}`)) }));
-    throw new InvalidInputError(formatIssues(`arguments of \`retrain ${command}\``, issues), { step: 'cli' });
+    throw new InvalidInputError(formatIssues(`the command line of \`retrain ${command}\``, issues), { step: 'cli' });
   }
   return result.data;
 }
