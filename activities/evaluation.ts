@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrainingContractError } from '../lib/errors';
 import { scorePredictions } from '../lib/evaluate';
@@ -27,8 +27,7 @@ export function evaluationActivities(deps: ActivityDeps) {
   async function loadHoldout(split: DatasetSplit, dir: string): Promise<{ path: string; table: Table }> {
     const path = join(dir, 'holdout.csv');
     await store.download(split.holdoutKey, path);
-    const body = await store.get(split.holdoutKey);
-    return { path, table: parseTable(body!, 'csv', 'holdout') };
+    return { path, table: parseTable(await readFile(path), 'csv', 'holdout') };
   }
 
   return {

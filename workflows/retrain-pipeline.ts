@@ -9,7 +9,7 @@ import {
 import type { LightActivities, TrainingActivities } from '../activities';
 import { durationToMs } from '../lib/duration';
 import { decideGate } from '../lib/gate';
-import type { Pipeline } from '../lib/pipeline';
+import { pipelineSchema, type Pipeline } from '../lib/pipeline';
 import { approvalDecisionSchema, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type ApprovalDecision } from './messages';
 import type { RunStatus, RunStep } from './status';
 
@@ -38,7 +38,7 @@ const light = proxyActivities<LightActivities>({
  * promote → verify, rolling back to the previous champion if anything after promotion fails.
  */
 export async function retrainPipeline(input: RetrainInput): Promise<RetrainSummary> {
-  const { pipeline } = input;
+  const pipeline = checkedPipeline(input?.pipeline);
   const info = workflowInfo();
   const training = proxyActivities<TrainingActivities>({
     taskQueue: input.trainingTaskQueue ?? 'training',
@@ -239,4 +239,15 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
     }
     throw err;
   }
+}
+
+/**
+ * The workflow can be started by anything (the CLI, a schedule, `temporal workflow start`), so
+ * it validates its own input; a bad definition fails at once, without retries.
+ */
+function checkedPipeline(raw: unknown): Pipeline {
+  const parsed = pipelineSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw ApplicationFailure.nonRetryable(`invalid pipeline definition:\n  - ${issues.join('\n  - ')}`, 'InvalidInput', { issues });
 }

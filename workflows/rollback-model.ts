@@ -1,16 +1,18 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
 import type { LightActivities } from '../activities';
 import type { ChampionPointer } from '../lib/registry';
 
-export interface RollbackInput {
-  model: string;
+const rollbackInputSchema = z.object({
+  model: z.string().min(1),
   /** Version to restore; the previous champion when omitted. */
-  to?: string;
-  reason: string;
-  requestedBy: string;
+  to: z.string().min(1).optional(),
+  reason: z.string().min(1, 'a rollback needs a reason (it goes into the audit log)'),
+  requestedBy: z.string().min(1),
   /** Owner to notify (the pipeline's retraining owner). */
-  notify?: string;
-}
+  notify: z.string().min(1).optional(),
+});
+export type RollbackInput = z.infer<typeof rollbackInputSchema>;
 
 const { rollbackChampion, notifyOwner } = proxyActivities<LightActivities>({
   startToCloseTimeout: '1m',
@@ -18,7 +20,12 @@ const { rollbackChampion, notifyOwner } = proxyActivities<LightActivities>({
 });
 
 /** Rolls a model's champion back (to the previous one or a named version), audited and announced. */
-export async function rollbackModel(input: RollbackInput): Promise<ChampionPointer> {
+export async function rollbackModel(raw: RollbackInput): Promise<ChampionPointer> {
+  const parsed = rollbackInputSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid rollback request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidInput');
+  }
+  const input = parsed.data;
   const info = workflowInfo();
   const pointer = await rollbackChampion({
     model: input.model,
