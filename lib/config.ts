@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { formatIssues, InvalidInputError } from './errors';
@@ -9,7 +9,7 @@ import { formatIssues, InvalidInputError } from './errors';
 export const RETRAIN_HOME = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
 const envSchema = z.object({
-  /** Project with pipelines/ (default: the current directory). */
+  /** Project with pipelines/ (default: the nearest directory upwards from here that has one). */
   RETRAIN_PROJECT_DIR: z.string().min(1).optional(),
   RETRAIN_TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port').default('localhost:7233'),
   RETRAIN_NAMESPACE: z.string().min(1).default('default'),
@@ -41,7 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RetrainConfig 
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new InvalidInputError(formatIssues('environment', parsed.error.issues), { step: 'config' });
   const e = parsed.data;
-  const projectDir = resolve(e.RETRAIN_PROJECT_DIR ?? process.cwd());
+  const projectDir = resolve(e.RETRAIN_PROJECT_DIR ?? findProjectDir(process.cwd()));
   const venvPython = join(projectDir, '.retrain', 'venv', 'bin', 'python');
   const homeVenvPython = join(RETRAIN_HOME, '.retrain', 'venv', 'bin', 'python');
   return {
@@ -55,4 +55,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RetrainConfig 
     workDir: resolve(e.RETRAIN_WORK_DIR ?? join(tmpdir(), 'retrain-work')),
     logLevel: e.RETRAIN_LOG_LEVEL,
   };
+}
+
+/** The nearest directory at or above `start` that holds pipelines/, so commands work from subfolders. */
+function findProjectDir(start: string): string {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pipelines'))) return dir;
+    if (dirname(dir) === dir) return resolve(start);
+  }
 }

@@ -1,0 +1,146 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, startHarness, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+
+const exec = promisify(execFile);
+let h: Harness;
+let project: string;
+
+/** Runs the real `retrain` binary against the test server, in a project of its own. */
+async function retrain(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [join(REPO, 'bin/retrain.mjs'), ...args], {
+      cwd: project,
+      env: {
+        ...process.env,
+        RETRAIN_TEMPORAL_ADDRESS: h.config.temporalAddress,
+        RETRAIN_STORE_DIR: h.config.storeDir,
+        RETRAIN_WORK_DIR: h.config.workDir,
+        RETRAIN_TASK_QUEUE: h.config.taskQueue,
+        RETRAIN_TRAINING_TASK_QUEUE: h.config.trainingTaskQueue,
+        ...env,
+      },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function writePipeline(name: string, extra = ''): void {
+  writeFileSync(
+    join(project, 'pipelines', `${name}.ts`),
+    `import { definePipeline } from ${JSON.stringify(join(REPO, 'lib/pipeline.ts'))};
+export default definePipeline({
+  name: ${JSON.stringify(name)},
+  task: 'classification',
+  source: { path: ${JSON.stringify(join(REPO, 'examples/data/churn.csv'))} },
+  label: 'churned',
+  features: [{ name: 'tenure_months', type: 'numeric' }, { name: 'plan', type: 'categorical' }],
+  training: { command: ${JSON.stringify(TRIVIAL_TRAINER)}, predictCommand: ${JSON.stringify(TRIVIAL_PREDICT)} },
+  metrics: { primary: 'accuracy' },
+  owners: { monitoring: 'm@x', retraining: 'r@x', inference: 'i@x', logging: 'l@x' },
+  ${extra}
+});
+`,
+  );
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  project = mkdtempSync(join(tmpdir(), 'retrain-project-'));
+  mkdirSync(join(project, 'pipelines'));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'a-user-project', type: 'module', private: true }));
+  writePipeline('cli-model');
+  writePipeline('cli-approval', `approval: { mode: 'manual', approvers: ['alice'], timeout: '1h' },`);
+  writeFileSync(join(project, 'pipelines', 'broken.ts'), `export default { name: 'broken', task: 'clustering' };\n`);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('retrain CLI', () => {
+  it('runs a pipeline, then shows its status, versions and audit log', async () => {
+    const run = await retrain(['run', 'cli-model', '--wait']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/cli-model: PROMOTED/);
+    expect(run.stdout).toMatch(/training \(Python subprocess\)/);
+
+    const status = JSON.parse((await retrain(['status', 'cli-model', '--json'])).stdout);
+    expect(status.outcome).toBe('promoted');
+    expect(status.workflowId).toBe('retrain-cli-model');
+
+    const versions = JSON.parse((await retrain(['versions', 'cli-model', '--json'])).stdout);
+    expect(versions.versions).toHaveLength(1);
+    expect(versions.champion).toBe(status.version);
+
+    const audit = JSON.parse((await retrain(['audit', 'cli-model', '--json'])).stdout);
+    expect(audit.map((e: { type: string }) => e.type)).toContain('promotion');
+
+    const again = await retrain(['run', 'cli-model', '--wait', '--json']);
+    expect(JSON.parse(again.stdout).outcome).toBe('unchanged');
+  });
+
+  it('approves a waiting candidate with an update and refuses an unlisted approver', async () => {
+    const started = await retrain(['run', 'cli-approval']);
+    expect(started.code).toBe(0);
+    for (let i = 0; i < 200; i++) {
+      const s = await retrain(['status', 'cli-approval', '--json']);
+      if (s.code === 0 && JSON.parse(s.stdout).step === 'approval') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const refused = await retrain(['approve', 'cli-approval', '--by', 'mallory']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/mallory is not a listed approver/);
+    const approved = await retrain(['approve', 'cli-approval', '--by', 'alice', '--reason', 'fine']);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/Approved v[0-9a-f]{12} of cli-approval as alice/);
+    let outcome = 'running';
+    for (let i = 0; i < 200 && outcome === 'running'; i++) {
+      outcome = JSON.parse((await retrain(['status', 'cli-approval', '--json'])).stdout).outcome;
+      if (outcome === 'running') await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(outcome).toBe('promoted');
+  });
+
+  it('explains bad input with exit code 2 and names the problem', async () => {
+    const unknown = await retrain(['run', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown pipeline "nope".*Available: broken, cli-approval, cli-model/);
+
+    const flag = await retrain(['run', 'cli-model', '--bogus']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/--bogus/);
+
+    const noBy = await retrain(['approve', 'cli-model']);
+    expect(noBy.code).toBe(2);
+    expect(noBy.stderr).toMatch(/--by/);
+
+    const broken = await retrain(['run', 'broken']);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/task/);
+
+    const badEnv = await retrain(['status', 'cli-model'], { RETRAIN_TEMPORAL_ADDRESS: 'no-port' });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toMatch(/RETRAIN_TEMPORAL_ADDRESS/);
+  });
+
+  it('says how to start a server when none answers', async () => {
+    const down = await retrain(['status', 'cli-model'], { RETRAIN_TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/no Temporal server answers at 127\.0\.0\.1:1/);
+    expect(down.stderr).toMatch(/npx retrain dev/);
+  });
+
+  it('refuses a rollback when there is nothing to roll back to', async () => {
+    const none = await retrain(['rollback', 'cli-model', '--reason', 'test']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no previous champion/);
+  });
+});
