@@ -109,13 +109,20 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
   setHandler(rejectUpdate, (d) => (decide('reject', d), status), { validator: validate });
 
   let current: (typeof status.steps)[number] | null = null;
+  // Each step leaves one structured line when it ends: step, outcome, duration, model, version
+  // (the SDK adds workflow id and run id).
+  const endStep = (outcome: 'ok' | 'failed') => {
+    if (!current || current.durationMs !== null) return;
+    current.durationMs = Date.now() - Date.parse(current.startedAt);
+    const meta = { model: pipeline.name, version: status.version, step: current.step, outcome, durationMs: current.durationMs };
+    if (outcome === 'ok') log.info(`step ${current.step}: ok`, meta);
+    else log.warn(`step ${current.step}: failed`, meta);
+  };
   const enter = (next: RunStep) => {
-    const now = Date.now();
-    if (current) current.durationMs = now - Date.parse(current.startedAt);
+    endStep('ok');
     status.step = next;
-    current = { step: next, startedAt: new Date(now).toISOString(), durationMs: null };
+    current = { step: next, startedAt: new Date().toISOString(), durationMs: null };
     if (next !== 'done') status.steps.push(current);
-    log.info(`step ${next}`, { model: pipeline.name, version: status.version, step: next });
   };
   const finish = (outcome: RunStatus['outcome'], message: string): RetrainSummary => {
     enter('done');
@@ -210,6 +217,8 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
     // Compensation: put the previous champion back, record why, tell the owner, fail the run.
     async function rollBack(err: unknown): Promise<never> {
       const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      endStep('failed');
+      await light.recordAudit({ type: 'verification', model: pipeline.name, version: plan.version, outcome: 'failed', summary: `verification of ${plan.version} failed: ${cause}` });
       enter('rollback');
       const back = await light.rollbackChampion({
         model: pipeline.name,
@@ -233,6 +242,7 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
       throw ApplicationFailure.nonRetryable(status.message!, 'PromotionRolledBack', status);
     }
   } catch (err) {
+    endStep('failed');
     if (status.outcome === 'running') {
       status.outcome = 'failed';
       status.message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
