@@ -70,9 +70,15 @@ export function runContractCommand(opts: {
       cleanup();
       reject(new Error(`could not start ${program}: ${err.message}`));
     });
+    // The group may hold grandchildren that outlived their parent: end them as soon as the
+    // parent exits. Waiting for 'close' is not enough: a grandchild holding the inherited
+    // stdout/stderr keeps 'close' from firing, and the timeout no longer applies, so the run
+    // would hang as long as the grandchild lives.
+    child.on('exit', () => {
+      if (child.pid) signalGroup(child.pid, 'SIGKILL');
+    });
     child.on('close', (exitCode, signal) => {
       cleanup();
-      // The group may hold grandchildren that outlived their parent: end them too.
       if (child.pid) signalGroup(child.pid, 'SIGKILL');
       resolvePromise({ exitCode, signal, stderrTail: stderrTail.trim(), killedFor });
     });

@@ -38,7 +38,9 @@ export interface RetrainConfig {
 
 /** Reads and validates Retrain's environment variables; a bad value names the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RetrainConfig {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable (FOO= in a compose file or a shell) means "not set", not "set to nothing".
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(set);
   if (!parsed.success) throw new InvalidInputError(formatIssues('environment', parsed.error.issues), { step: 'config' });
   const e = parsed.data;
   const projectDir = resolve(e.RETRAIN_PROJECT_DIR ?? findProjectDir(process.cwd()));

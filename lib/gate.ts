@@ -5,8 +5,9 @@ export type Metrics = Record<string, number | null>;
 
 export interface GateCheck {
   metric: string;
-  rule: 'min' | 'max' | 'maxRegression';
-  threshold: number;
+  /** `required`: the primary metric must have a value at all. */
+  rule: 'min' | 'max' | 'maxRegression' | 'required';
+  threshold: number | null;
   challenger: number | null;
   champion: number | null;
   passed: boolean;
@@ -42,6 +43,11 @@ export function decideGate(input: {
     gates.push({ metric: primary, maxRegression: 0 });
   }
   const checks: GateCheck[] = [];
+  // The primary metric is what the model is judged by: a challenger without it never passes,
+  // even as a first model with no gates.
+  if ((challenger[primary] ?? null) === null) {
+    checks.push({ metric: primary, rule: 'required', threshold: null, challenger: null, champion: champion?.[primary] ?? null, passed: false, message: `primary metric ${primary} could not be computed` });
+  }
   for (const gate of gates) {
     const value = challenger[gate.metric] ?? null;
     const champ = champion ? (champion[gate.metric] ?? null) : null;

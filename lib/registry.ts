@@ -105,7 +105,9 @@ export function applyRollback(
   const { expectedChampion: _expected, to: _to, allowNoChampion: _allow, ...rest } = change;
   // Rolling back walks down the champion stack: the new `previous` is whatever came before
   // `to` became champion, so a second rollback does not bring back the version just removed.
-  const before = to ? ([...pointer.history].reverse().find((h) => h.to === to)?.from ?? null) : null;
+  // Only promotions say that: a rollback's `from` is the version it removed, so taking it
+  // (after rollback, promote, rollback) would bring a removed version back as `previous`.
+  const before = to ? ([...pointer.history].reverse().find((h) => h.action === 'promote' && h.to === to)?.from ?? null) : null;
   return next(pointer, { ...rest, action: 'rollback', from: pointer.champion, to }, before === to ? null : before);
 }
 

@@ -22,8 +22,9 @@ export function splitIndexes(rowCount: number, fraction: number, seed: number, s
   const holdout: number[] = [];
   for (const key of [...groups.keys()].sort()) {
     const group = shuffle(groups.get(key)!, random);
-    // At least one holdout row per group when the group has two or more rows.
-    const take = group.length > 1 ? Math.max(1, Math.round(group.length * fraction)) : 0;
+    // At least one holdout row per group when the group has two or more rows, and at least
+    // one train row too: a large fraction must not leave a class (or all rows) out of training.
+    const take = group.length > 1 ? Math.min(group.length - 1, Math.max(1, Math.round(group.length * fraction))) : 0;
     holdout.push(...group.slice(0, take));
     train.push(...group.slice(take));
   }

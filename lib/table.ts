@@ -9,7 +9,8 @@ export interface Table {
 
 /** Parses CSV (header row required) or JSON lines into a Table. */
 export function parseTable(body: Buffer | string, format: 'csv' | 'jsonl', source: string): Table {
-  return format === 'csv' ? parseCsv(body, source) : parseJsonLines(body.toString(), source);
+  // A byte order mark would make line 1 invalid JSON; the CSV parser strips its own.
+  return format === 'csv' ? parseCsv(body, source) : parseJsonLines(body.toString().replace(/^\uFEFF/, ''), source);
 }
 
 function parseCsv(body: Buffer | string, source: string): Table {
@@ -75,7 +76,8 @@ export function toCsv(table: Table, columns: string[] = table.columns, rowIndexe
   const count = rowIndexes ? rowIndexes.length : table.rows.length;
   for (let k = 0; k < count; k++) {
     const row = table.rows[rowIndexes ? rowIndexes[k] : k];
-    lines.push(idx.map((i) => quote(row[i] ?? '')).join(','));
+    // A lone null cell would be an empty line, which the parser skips: write it as "" instead.
+    lines.push(idx.length === 1 && !row[idx[0]] ? '""' : idx.map((i) => quote(row[i] ?? '')).join(','));
   }
   return lines.join('\n') + '\n';
 }

@@ -81,11 +81,12 @@ export function validateDataset(table: Table, pipeline: Pipeline): ValidationRep
     }
   }
 
-  const duplicateRows = countDuplicates(table);
+  const duplicateRows = countDuplicates(table, duplicateKeyColumns(table, pipeline, wanted));
   if (rows > 0 && duplicateRows / rows > limits.maxDuplicateShare) {
+    const what = pipeline.idColumn && table.columns.includes(pipeline.idColumn) ? `rows repeating an earlier "${pipeline.idColumn}"` : 'duplicate rows';
     problems.push({
       code: 'too_many_duplicates',
-      message: `${duplicateRows} duplicate rows (${pct(duplicateRows / rows)}), above the limit of ${pct(limits.maxDuplicateShare)}`,
+      message: `${duplicateRows} ${what} (${pct(duplicateRows / rows)}), above the limit of ${pct(limits.maxDuplicateShare)}`,
     });
   }
   return { ok: problems.length === 0, rows, problems, notes, columns, labelClasses, duplicateRows };
@@ -153,11 +154,22 @@ function countValues(table: Table, i: number): Record<string, number> {
   return counts;
 }
 
-function countDuplicates(table: Table): number {
+/**
+ * What makes two rows the same record: the id column when there is one (two customers may well
+ * share every feature value, but one customer twice is a double load); otherwise the columns
+ * the pipeline uses (ignored extra columns such as timestamps must not hide a duplicate).
+ */
+function duplicateKeyColumns(table: Table, pipeline: Pipeline, wanted: UsedColumn[]): number[] {
+  const id = pipeline.idColumn ? table.columns.indexOf(pipeline.idColumn) : -1;
+  if (id >= 0) return [id];
+  return wanted.map((c) => table.columns.indexOf(c.name)).filter((i) => i >= 0);
+}
+
+function countDuplicates(table: Table, keyColumns: number[]): number {
   const seen = new Set<string>();
   let dups = 0;
   for (const row of table.rows) {
-    const key = JSON.stringify(row);
+    const key = JSON.stringify(keyColumns.map((i) => row[i]));
     if (seen.has(key)) dups++;
     else seen.add(key);
   }

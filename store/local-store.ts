@@ -1,16 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { checkKey, type Store } from './store';
+import { checkKey, checkPrefix, type Store } from './store';
 
 const LOCK_STALE_MS = 30_000;
 
 /**
  * A store in a local directory. Writes go to a temporary file first and are renamed into
  * place (atomic on POSIX); create-once writes use link(2), which fails if the target exists;
- * compare-and-swap takes a short lock file so two processes cannot both win.
+ * compare-and-swap takes a short lock file so two processes cannot both win. Temporary and
+ * lock files are named `.tmp-*` and `.lock-*`, names `checkKey` reserves, so they can never
+ * collide with an object.
  */
 export class LocalStore implements Store {
   constructor(readonly root: string) {}
@@ -24,10 +26,12 @@ export class LocalStore implements Store {
   }
 
   async get(key: string): Promise<Buffer | null> {
+    const path = this.path(key);
     try {
-      return await readFile(this.path(key));
+      return await readFile(path);
     } catch (err) {
-      if (isNotFound(err)) return null;
+      // A directory is only a prefix of other keys, not an object (as in S3).
+      if (isNotFound(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
       throw err;
     }
   }
@@ -60,7 +64,9 @@ export class LocalStore implements Store {
   async putIfMatch(key: string, body: Buffer | string, tag: string | null): Promise<boolean> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
-    const release = await acquireLock(`${target}.lock`);
+    // Not `${target}.lock`: that is a valid key of its own, which a lock would block and,
+    // once it looked stale, delete.
+    const release = await acquireLock(join(dirname(target), `.lock-${basename(target)}`));
     try {
       const current = await this.getWithTag(key);
       if ((current?.tag ?? null) !== tag) return false;
@@ -72,9 +78,10 @@ export class LocalStore implements Store {
   }
 
   async exists(key: string): Promise<boolean> {
+    const path = this.path(key);
     try {
-      await stat(this.path(key));
-      return true;
+      // A directory is only a prefix of other keys, not an object.
+      return (await stat(path)).isFile();
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;
@@ -82,11 +89,14 @@ export class LocalStore implements Store {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const start = join(this.root, ...prefix.split('/').filter(Boolean));
+    // Walk from the prefix's last whole folder: a prefix is a string prefix, as in S3, so
+    // "datasets/m/abc" matches "datasets/m/abc123.csv" and "reg" matches "registry/...".
+    const folder = checkPrefix(prefix).slice(0, prefix.lastIndexOf('/') + 1);
+    const start = join(this.root, ...folder.split('/').filter(Boolean));
     const keys: string[] = [];
     await walk(start, (file) => {
       const key = relative(this.root, file).split(sep).join('/');
-      if (key.startsWith(prefix) && !key.endsWith('.lock') && !key.includes('/.tmp-')) keys.push(key);
+      if (key.startsWith(prefix)) keys.push(key);
     });
     return keys.sort();
   }
@@ -100,8 +110,18 @@ export class LocalStore implements Store {
   }
 
   async download(key: string, localPath: string): Promise<void> {
+    const source = this.path(key);
     await mkdir(dirname(localPath), { recursive: true });
-    await pipeline(createReadStream(this.path(key)), createWriteStream(localPath));
+    // Through a temporary file: a missing key or a failed copy must not leave an empty or
+    // partial file at localPath that a later step would take for the artefact.
+    const tmp = tempPath(localPath);
+    try {
+      await pipeline(createReadStream(source), createWriteStream(tmp));
+      await rename(tmp, localPath);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   private async writeTemp(target: string, body: Buffer | string): Promise<string> {
@@ -142,8 +162,9 @@ async function walk(dir: string, visit: (file: string) => void): Promise<void> {
   }
   for (const entry of entries) {
     const full = join(dir, entry.name);
+    if (entry.name.startsWith('.tmp-') || entry.name.startsWith('.lock-')) continue;
     if (entry.isDirectory()) await walk(full, visit);
-    else if (!entry.name.startsWith('.tmp-')) visit(full);
+    else visit(full);
   }
 }
 

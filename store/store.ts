@@ -29,10 +29,30 @@ export interface Store {
   download(key: string, localPath: string): Promise<void>;
 }
 
+/**
+ * Names a backend may use for its own files next to objects (the local store's temporary and
+ * lock files). Reserved in every backend, so a key that works in one works in all, and an
+ * object can never be mistaken for, or overwritten as, one of those files.
+ */
+const RESERVED_SEGMENT = /^\.(tmp|lock)-/;
+
 /** Rejects keys that could escape the store or mean two things. */
 export function checkKey(key: string): string {
-  if (!key || key.startsWith('/') || key.endsWith('/') || key.split('/').some((p) => p === '' || p === '.' || p === '..')) {
+  if (
+    !key ||
+    key.startsWith('/') ||
+    key.endsWith('/') ||
+    key.split('/').some((p) => p === '' || p === '.' || p === '..' || RESERVED_SEGMENT.test(p))
+  ) {
     throw new Error(`invalid store key: "${key}"`);
   }
   return key;
+}
+
+/** Rejects list prefixes that could reach outside the store ('' lists everything). */
+export function checkPrefix(prefix: string): string {
+  if (prefix.startsWith('/') || prefix.split('/').some((p) => p === '.' || p === '..')) {
+    throw new Error(`invalid store prefix: "${prefix}"`);
+  }
+  return prefix;
 }

@@ -1,0 +1,400 @@
+/**
+ * Orchestration overhead of a retraining pipeline on Temporal, against the same activities run
+ * as a plain script. Not a test: it measures and prints, it asserts nothing.
+ *
+ *   node --import tsx bench/pipeline-overhead.ts [--sizes 1,10,50] [--max-trainings 2]
+ *
+ * See bench/README.md for what each column means and what it leaves out.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { createActivities, createTrainingActivities } from '../activities';
+import type { ActivityDeps } from '../activities/deps';
+import { loadConfig, type RetrainConfig } from '../lib/config';
+import { decideGate } from '../lib/gate';
+import { definePipeline, type Pipeline } from '../lib/pipeline';
+import { startRetrain } from '../scripts/client';
+import { startDevServer, type DevServer } from '../scripts/dev-server';
+import { LocalStore } from '../store/local-store';
+import { createWorkers } from '../workers/worker';
+import type { RetrainSummary } from '../workflows/retrain-pipeline';
+
+const REPO = resolve(import.meta.dirname, '..');
+// The standard-library trainer: a fast, deterministic model, so orchestration is what shows.
+const TRIVIAL_TRAINER = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_trainer.py')];
+const TRIVIAL_PREDICT = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_predict.py')];
+const RSS_SAMPLE_MS = 50;
+const MiB = 1024 * 1024;
+const benchStart = Date.now();
+
+interface Options {
+  sizes: number[];
+  /** The training queue's concurrent subprocesses (the worker's default is 2). */
+  maxTrainings: number;
+}
+
+/** Timings of one Temporal run, read back from its event history. */
+interface RunTiming {
+  workflowMs: number;
+  activityMs: number;
+  /** Activities' scheduled → started time: task dispatch plus waiting for a free slot (part of the overhead). */
+  queueMs: number;
+}
+
+interface TemporalBatch {
+  wallMs: number;
+  runs: RunTiming[];
+  peakRssMiB: number;
+}
+
+interface DirectBatch {
+  wallMs: number;
+  perRunMs: number[];
+}
+
+interface Row {
+  n: number;
+  temporal: TemporalBatch;
+  direct: DirectBatch;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+function parseArgs(argv: string[]): Options {
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const sizes = (value('--sizes') ?? '1,10,50').split(',').map((s) => Number(s.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes expects positive integers, e.g. 1,10,50`);
+  const maxTrainings = Number(value('--max-trainings') ?? 2);
+  if (!Number.isInteger(maxTrainings) || maxTrainings < 1) throw new Error(`--max-trainings expects a positive integer`);
+  return { sizes, maxTrainings };
+}
+
+function progress(message: string): void {
+  console.log(`[${((Date.now() - benchStart) / 1000).toFixed(1).padStart(6)}s] ${message}`);
+}
+
+/** The churn example on the trivial trainer; auto approval, no gates beyond the implicit one. */
+function benchPipeline(name: string): Pipeline {
+  return definePipeline({
+    name,
+    task: 'classification',
+    source: { path: join(REPO, 'examples/data/churn.csv') },
+    idColumn: 'customer_id',
+    label: 'churned',
+    positiveClass: 'yes',
+    features: [
+      { name: 'tenure_months', type: 'numeric' },
+      { name: 'monthly_spend', type: 'numeric' },
+      { name: 'support_tickets', type: 'numeric' },
+      { name: 'plan', type: 'categorical' },
+    ],
+    holdout: { fraction: 0.25, seed: 7 },
+    training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT },
+    metrics: { primary: 'roc_auc', others: ['accuracy'] },
+    approval: { mode: 'auto' },
+    owners: { monitoring: 'mon@example.com', retraining: 'ml@example.com', inference: 'api@example.com', logging: 'logs@example.com' },
+  });
+}
+
+/** Fresh store and work directories, so every run trains and nothing is shared between sides. */
+function benchConfig(temporalAddress: string, tempDirs: string[]): RetrainConfig {
+  const dir = (prefix: string) => {
+    const d = mkdtempSync(join(os.tmpdir(), prefix));
+    tempDirs.push(d);
+    return d;
+  };
+  return {
+    ...loadConfig({ RETRAIN_PROJECT_DIR: REPO }),
+    temporalAddress,
+    storeDir: dir('retrain-bench-store-'),
+    workDir: dir('retrain-bench-work-'),
+  };
+}
+
+function runNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `bench-n${n}-${i}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement helpers
+
+/** Samples this process's RSS until stopped; returns the peak in MiB. */
+function startRssSampler(): { stop(): number } {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, RSS_SAMPLE_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage().rss) / MiB;
+    },
+  };
+}
+
+type Ts = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;
+
+/** Protobuf timestamps carry seconds as Long: go through the string to stay exact. */
+function tsMs(ts: Ts): number {
+  if (!ts) throw new Error('history event without a time');
+  return Number(String(ts.seconds ?? 0)) * 1000 + (ts.nanos ?? 0) / 1e6;
+}
+
+function id(value: { toString(): string } | number | null | undefined): string {
+  return String(value ?? '');
+}
+
+/**
+ * Reads a finished run's history: workflow started → completed, and per activity the started →
+ * completed time. Completed events name their started event by id, so match on ids, not order.
+ */
+async function timingsOf(handle: WorkflowHandle): Promise<RunTiming> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduledAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  let workflowStart = NaN;
+  let workflowEnd = NaN;
+  let activityMs = 0;
+  let queueMs = 0;
+  for (const e of events) {
+    const at = tsMs(e.eventTime as Ts);
+    if (e.workflowExecutionStartedEventAttributes) workflowStart = at;
+    else if (e.workflowExecutionCompletedEventAttributes) workflowEnd = at;
+    else if (e.activityTaskScheduledEventAttributes) scheduledAt.set(id(e.eventId), at);
+    else if (e.activityTaskStartedEventAttributes) {
+      startedAt.set(id(e.eventId), at);
+      queueMs += at - (scheduledAt.get(id(e.activityTaskStartedEventAttributes.scheduledEventId)) ?? at);
+    } else if (e.activityTaskCompletedEventAttributes) {
+      activityMs += at - (startedAt.get(id(e.activityTaskCompletedEventAttributes.startedEventId)) ?? at);
+    }
+  }
+  if (Number.isNaN(workflowStart) || Number.isNaN(workflowEnd)) throw new Error(`${handle.workflowId} has no start/completion in its history`);
+  return { workflowMs: workflowEnd - workflowStart, activityMs, queueMs };
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Nearest-rank p95 (with one sample it is that sample). */
+function p95(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Temporal side
+
+interface TemporalStack {
+  client: Client;
+  config: RetrainConfig;
+  stop(): Promise<void>;
+}
+
+/** Dev server in memory, plus one in-process worker serving both task queues. */
+async function startTemporal(opts: Options, tempDirs: string[]): Promise<TemporalStack> {
+  // Per-step activity logs would swamp the output and cost time in both sides unequally.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  progress('starting Temporal dev server (in memory, headless)');
+  const server: DevServer = await startDevServer({ uiPort: null });
+  try {
+    return await startWorker(server, opts, tempDirs);
+  } catch (err) {
+    await server.stop(); // don't leave a server behind when the worker cannot start
+    throw err;
+  }
+}
+
+async function startWorker(server: DevServer, opts: Options, tempDirs: string[]): Promise<TemporalStack> {
+  const config = benchConfig(server.address, tempDirs);
+  const connection = await NativeConnection.connect({ address: server.address });
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  progress(`creating worker (bundling workflows; training concurrency ${opts.maxTrainings})`);
+  const workers = await createWorkers({ config, store: new LocalStore(config.storeDir), connection, maxConcurrentTrainings: opts.maxTrainings });
+  const running = workers.map((w) => w.run());
+  return {
+    client,
+    config,
+    async stop() {
+      progress('stopping worker and dev server');
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.allSettled(running);
+      await client.connection.close();
+      await connection.close();
+      await server.stop();
+    },
+  };
+}
+
+/** Starts all runs at once, waits for all, then reads each history. */
+async function runTemporalBatch(stack: TemporalStack, names: string[]): Promise<TemporalBatch> {
+  const rss = startRssSampler();
+  const started = performance.now();
+  const handles = await Promise.all(names.map(async (name) => (await startRetrain(stack.client, stack.config, benchPipeline(name), { requestedBy: 'bench' })).handle));
+  const summaries: RetrainSummary[] = await Promise.all(handles.map((h) => h.result()));
+  const wallMs = performance.now() - started;
+  const peakRssMiB = rss.stop();
+  reportOutcomes('temporal', summaries.map((s) => s.outcome));
+  const runs = await Promise.all(handles.map(timingsOf));
+  return { wallMs, runs, peakRssMiB };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct side: the same activity functions in order, no Temporal
+
+/** Runs one activity function in a mock activity context (what activityInfo/heartbeat need). */
+function inContext(workflowId: string, runId: string, quiet: DefaultLogger) {
+  let seq = 0;
+  return <P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> => {
+    const env = new MockActivityEnvironment({ activityId: String(++seq), workflowExecution: { workflowId, runId } }, { logger: quiet });
+    return env.run(fn, ...args);
+  };
+}
+
+/** The workflow's happy path as a plain async function; returns its duration in ms. */
+async function runDirectPipeline(deps: ActivityDeps, pipeline: Pipeline, quiet: DefaultLogger): Promise<{ ms: number; outcome: string }> {
+  const light = createActivities(deps);
+  const training = createTrainingActivities(deps);
+  const workflowId = `direct-${pipeline.name}`;
+  const runId = randomUUID();
+  const run = inContext(workflowId, runId, quiet);
+  const started = performance.now();
+
+  const snapshot = await run(light.snapshotDataset, { pipeline });
+  await run(light.validateSnapshot, { pipeline, snapshot });
+  const split = await run(light.splitDataset, { pipeline, snapshot });
+  const plan = await run(light.planVersion, { pipeline, snapshot, split });
+  const trained = await run(training.trainModel, { pipeline, split, version: plan.version });
+  await run(light.registerVersion, { pipeline, plan, snapshot, split, trained, workflowId, runId });
+  const evaluation = await run(training.evaluateCandidate, { pipeline, version: plan.version, split });
+  const gate = decideGate({ pipeline, challenger: evaluation.challenger, champion: evaluation.champion, championVersion: evaluation.championVersion });
+  // The workflow audits its gate decision through an activity; do the same work here.
+  await run(light.recordAudit, { type: 'gate', model: pipeline.name, version: plan.version, outcome: gate.passed ? 'ok' : 'rejected', summary: gate.reason, details: { ...gate } });
+  if (!gate.passed) return { ms: performance.now() - started, outcome: 'rejected-by-gate' };
+  await run(light.promoteChampion, {
+    model: pipeline.name,
+    version: plan.version,
+    expectedChampion: evaluation.championVersion,
+    reason: gate.reason,
+    actor: 'bench',
+    eventId: `${workflowId}/${runId}/promote`,
+  });
+  await run(training.verifyChampion, { pipeline, version: plan.version, split });
+  return { ms: performance.now() - started, outcome: 'promoted' };
+}
+
+/** N direct scripts at once (Promise.all), the same concurrency the Temporal batch starts with. */
+async function runDirectBatch(deps: ActivityDeps, names: string[], quiet: DefaultLogger): Promise<DirectBatch> {
+  const started = performance.now();
+  const results = await Promise.all(names.map((name) => runDirectPipeline(deps, benchPipeline(name), quiet)));
+  const wallMs = performance.now() - started;
+  reportOutcomes('direct', results.map((r) => r.outcome));
+  return { wallMs, perRunMs: results.map((r) => r.ms) };
+}
+
+/** Anything but "promoted" means the runs did different work than intended: say so loudly. */
+function reportOutcomes(side: string, outcomes: string[]): void {
+  const odd = outcomes.filter((o) => o !== 'promoted');
+  if (odd.length) console.warn(`  WARNING: ${side}: ${odd.length}/${outcomes.length} runs did not promote (${[...new Set(odd)].join(', ')}); numbers are not comparable`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function fmtS(ms: number): string {
+  return (ms / 1000).toFixed(2);
+}
+
+function tableRow({ n, temporal, direct }: Row): string {
+  const overheads = temporal.runs.map((r) => r.workflowMs - r.activityMs);
+  const cells = [
+    String(n),
+    fmtS(temporal.wallMs),
+    fmtS(direct.wallMs),
+    (temporal.wallMs / direct.wallMs).toFixed(2),
+    ((n / temporal.wallMs) * 60_000).toFixed(1),
+    mean(overheads).toFixed(0),
+    p95(overheads).toFixed(0),
+    temporal.peakRssMiB.toFixed(0),
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
+/** Where the overhead goes, next to what one pipeline costs without Temporal. */
+function detailLine({ n, temporal, direct }: Row): string {
+  const overhead = mean(temporal.runs.map((r) => r.workflowMs - r.activityMs));
+  const directPer = mean(direct.perRunMs);
+  return (
+    `  N=${n}: overhead/pipeline ${overhead.toFixed(0)} ms vs direct per-pipeline ${directPer.toFixed(0)} ms (${((overhead / directPer) * 100).toFixed(0)}%); ` +
+    `workflow ${mean(temporal.runs.map((r) => r.workflowMs)).toFixed(0)} ms = activities ${mean(temporal.runs.map((r) => r.activityMs)).toFixed(0)} ms ` +
+    `+ overhead (of which scheduled→started, i.e. dispatch + waiting for a free slot: ${mean(temporal.runs.map((r) => r.queueMs)).toFixed(0)} ms)`
+  );
+}
+
+function machineLine(opts: Options): string {
+  const cpus = os.cpus();
+  return (
+    `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +
+    `Node ${process.version}, ${os.platform()} ${os.release()}; worker training concurrency ${opts.maxTrainings}`
+  );
+}
+
+function printReport(rows: Row[], opts: Options): void {
+  console.log('');
+  console.log('| runs | wall s (Temporal) | wall s (direct) | ratio | pipelines/min | overhead/pipeline mean ms | p95 ms | worker peak RSS MiB |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) console.log(tableRow(row));
+  console.log('');
+  console.log(machineLine(opts));
+  console.log('Peak RSS is the Node process (worker, workflow isolates, client); Python training/predict subprocesses are not included.');
+  for (const row of rows) console.log(detailLine(row));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const tempDirs: string[] = [];
+  const stack = await startTemporal(opts, tempDirs);
+  const quiet = new DefaultLogger('WARN');
+  // The direct side gets its own store so neither side finds the other's versions.
+  const directConfig = benchConfig(stack.config.temporalAddress, tempDirs);
+  const directDeps: ActivityDeps = { config: directConfig, store: new LocalStore(directConfig.storeDir) };
+  const rows: Row[] = [];
+  try {
+    // One untimed run per side warms module caches, the workflow isolate and the OS file cache.
+    progress('warm-up: one run per side (not measured)');
+    await runTemporalBatch(stack, ['bench-warmup']);
+    await runDirectBatch(directDeps, ['bench-warmup'], quiet);
+    for (const n of opts.sizes) {
+      progress(`N=${n}: Temporal: starting ${n} concurrent runs`);
+      const temporal = await runTemporalBatch(stack, runNames(n));
+      progress(`N=${n}: Temporal: done in ${fmtS(temporal.wallMs)} s (peak RSS ${temporal.peakRssMiB.toFixed(0)} MiB)`);
+      progress(`N=${n}: direct: starting ${n} concurrent scripts`);
+      const direct = await runDirectBatch(directDeps, runNames(n), quiet);
+      progress(`N=${n}: direct: done in ${fmtS(direct.wallMs)} s`);
+      rows.push({ n, temporal, direct });
+    }
+  } finally {
+    await stack.stop();
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  }
+  printReport(rows, opts);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
