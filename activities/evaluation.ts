@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrainingContractError } from '../lib/errors';
 import { scorePredictions } from '../lib/evaluate';
@@ -11,7 +11,7 @@ import type { DatasetSplit } from './data';
 import type { ActivityDeps } from './deps';
 import { readPointer, readVersion } from './registry';
 import { step, writeAudit } from './step';
-import { attemptDir, predictWithVersion } from './training';
+import { attemptDir, inScratchDir, predictWithVersion } from './training';
 
 export interface Evaluation {
   challenger: Metrics;
@@ -37,9 +37,8 @@ export function evaluationActivities(deps: ActivityDeps) {
      */
     async evaluateCandidate(input: { pipeline: Pipeline; version: string; split: DatasetSplit }): Promise<Evaluation> {
       const { pipeline, version, split } = input;
-      return step('evaluate', { model: pipeline.name, version }, async () => {
-        const dir = attemptDir(config.workDir, pipeline.name, version, 'evaluate');
-        await mkdir(dir, { recursive: true });
+      const dir = attemptDir(config.workDir, pipeline.name, version, 'evaluate');
+      return step('evaluate', { model: pipeline.name, version }, () => inScratchDir(dir, async () => {
         const holdout = await loadHoldout(split, dir);
         const labelIndex = holdout.table.columns.indexOf(pipeline.label);
         const labels = holdout.table.rows.map((r) => r[labelIndex] ?? '');
@@ -61,7 +60,6 @@ export function evaluationActivities(deps: ActivityDeps) {
         const key = keys.evaluation(pipeline.name, version, championVersion);
         const evaluation = { challenger, champion, championVersion, holdoutRows: labels.length, key };
         await store.put(key, JSON.stringify({ model: pipeline.name, version, holdoutKey: split.holdoutKey, ...evaluation }, null, 2));
-        await rm(dir, { recursive: true, force: true });
         await writeAudit(store, {
           type: 'evaluation',
           model: pipeline.name,
@@ -71,7 +69,7 @@ export function evaluationActivities(deps: ActivityDeps) {
           details: { challenger, champion, championVersion, holdoutKey: split.holdoutKey },
         });
         return evaluation;
-      });
+      }));
     },
 
     /**
@@ -80,20 +78,18 @@ export function evaluationActivities(deps: ActivityDeps) {
      */
     async verifyChampion(input: { pipeline: Pipeline; version: string; split: DatasetSplit }): Promise<{ rows: number }> {
       const { pipeline, version, split } = input;
-      return step('verify', { model: pipeline.name, version }, async () => {
+      const dir = attemptDir(config.workDir, pipeline.name, version, 'verify');
+      return step('verify', { model: pipeline.name, version }, () => inScratchDir(dir, async () => {
         const { pointer } = await readPointer(store, pipeline.name);
         if (pointer.champion !== version) {
           throw new TrainingContractError(`expected ${version} to be champion of ${pipeline.name}, found ${pointer.champion ?? 'none'}`, { model: pipeline.name, version, step: 'verify' });
         }
-        const dir = attemptDir(config.workDir, pipeline.name, version, 'verify');
-        await mkdir(dir, { recursive: true });
         const { table } = await loadHoldout(split, dir);
         const rows = Math.min(pipeline.verification.sampleRows, table.rows.length);
         const samplePath = join(dir, 'sample.csv');
         await writeFile(samplePath, toCsv({ columns: table.columns, rows: table.rows.slice(0, rows) }));
         const model = await readVersion(store, pipeline.name, version);
         await predictWithVersion(deps, { pipeline, model, inputPath: samplePath, rows, purpose: 'verify', dir });
-        await rm(dir, { recursive: true, force: true });
         await writeAudit(store, {
           type: 'verification',
           model: pipeline.name,
@@ -102,7 +98,7 @@ export function evaluationActivities(deps: ActivityDeps) {
           summary: `champion ${version} loaded from the registry and predicted ${rows} rows`,
         });
         return { rows };
-      });
+      }));
     },
   };
 }

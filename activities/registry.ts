@@ -21,6 +21,8 @@ export interface VersionPlan {
   /** The version record when these exact inputs were trained before. */
   existing: ModelVersion | null;
   champion: string | null;
+  /** When this version was once rolled back: a rerun must not quietly promote it again. */
+  rolledBack: { at: string; reason: string } | null;
 }
 
 /** Reads the champion pointer (or an empty one) with its tag for compare-and-swap. */
@@ -93,7 +95,15 @@ export function registryActivities({ store, config }: ActivityDeps) {
         const version = versionIdFor(fingerprint);
         const existing = (await store.exists(keys.version(pipeline.name, version))) ? await readVersion(store, pipeline.name, version) : null;
         const { pointer } = await readPointer(store, pipeline.name);
-        return { version, fingerprint, trainingCodeVersion: codeVersion, existing, champion: pointer.champion };
+        const removal = [...pointer.history].reverse().find((h) => h.action === 'rollback' && h.from === version);
+        return {
+          version,
+          fingerprint,
+          trainingCodeVersion: codeVersion,
+          existing,
+          champion: pointer.champion,
+          rolledBack: removal ? { at: removal.at, reason: removal.reason } : null,
+        };
       });
     },
 

@@ -32,9 +32,9 @@ export function trainingActivities(deps: ActivityDeps) {
     async trainModel(input: { pipeline: Pipeline; split: DatasetSplit; version: string }): Promise<TrainedModel> {
       const { pipeline, split, version } = input;
       const ctx: ErrorContext = { model: pipeline.name, version, step: 'train' };
-      return step('train', { model: pipeline.name, version }, async () => {
+      const dir = attemptDir(config.workDir, pipeline.name, version, 'train');
+      return step('train', { model: pipeline.name, version }, () => inScratchDir(dir, async () => {
         const started = Date.now();
-        const dir = attemptDir(config.workDir, pipeline.name, version, 'train');
         const outputDir = join(dir, 'out');
         await mkdir(outputDir, { recursive: true });
         const trainPath = join(dir, 'train.csv');
@@ -73,7 +73,6 @@ export function trainingActivities(deps: ActivityDeps) {
           await store.upload(local, artifacts[name]);
         }
         await store.put(keys.artifact(pipeline.name, version, 'result.json'), resultText);
-        await rm(dir, { recursive: true, force: true });
         const trained: TrainedModel = {
           artifacts,
           classes: result.classes ?? null,
@@ -90,7 +89,7 @@ export function trainingActivities(deps: ActivityDeps) {
           details: { trainMetrics: trained.trainMetrics, libraryVersions: trained.libraryVersions, params: pipeline.training.params },
         });
         return trained;
-      });
+      }));
     },
   };
 }
@@ -129,6 +128,20 @@ export async function predictWithVersion(
     throw new TrainingContractError('predict exited 0 but wrote no output file', ctx);
   });
   return parsePredictions(text, opts.rows, opts.model.task, opts.model.classes, ctx);
+}
+
+/**
+ * Runs `body` in a fresh scratch directory and removes it afterwards, failed or not: a worker
+ * that keeps retrying must not fill its disk with copies of training data (errors already
+ * carry the command's stderr tail).
+ */
+export async function inScratchDir<T>(dir: string, body: () => Promise<T>): Promise<T> {
+  await mkdir(dir, { recursive: true });
+  try {
+    return await body();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A scratch directory unique to this activity attempt, so a retry never sees a half-written one. */

@@ -81,7 +81,7 @@ export function validateDataset(table: Table, pipeline: Pipeline): ValidationRep
     }
   }
 
-  const duplicateRows = countDuplicates(table, duplicateKeyColumns(table, pipeline, wanted));
+  const duplicateRows = countDuplicates(table, duplicateKeyColumns(table, pipeline));
   if (rows > 0 && duplicateRows / rows > limits.maxDuplicateShare) {
     const what = pipeline.idColumn && table.columns.includes(pipeline.idColumn) ? `rows repeating an earlier "${pipeline.idColumn}"` : 'duplicate rows';
     problems.push({
@@ -156,13 +156,12 @@ function countValues(table: Table, i: number): Record<string, number> {
 
 /**
  * What makes two rows the same record: the id column when there is one (two customers may well
- * share every feature value, but one customer twice is a double load); otherwise the columns
- * the pipeline uses (ignored extra columns such as timestamps must not hide a duplicate).
+ * share every value, but one customer twice is a double load); otherwise the whole row (in
+ * low-dimensional data, equal feature values are normal and must not block training).
  */
-function duplicateKeyColumns(table: Table, pipeline: Pipeline, wanted: UsedColumn[]): number[] {
+function duplicateKeyColumns(table: Table, pipeline: Pipeline): number[] {
   const id = pipeline.idColumn ? table.columns.indexOf(pipeline.idColumn) : -1;
-  if (id >= 0) return [id];
-  return wanted.map((c) => table.columns.indexOf(c.name)).filter((i) => i >= 0);
+  return id >= 0 ? [id] : table.columns.map((_, i) => i);
 }
 
 function countDuplicates(table: Table, keyColumns: number[]): number {

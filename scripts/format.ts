@@ -26,6 +26,7 @@ const OUTCOME_LABEL: Record<RunStatus['outcome'], string> = {
   'rejected-by-gate': 'REJECTED by the gate',
   'rejected-by-approver': 'REJECTED by approval',
   'rolled-back': 'ROLLED BACK',
+  cancelled: 'CANCELLED',
   failed: 'FAILED',
 };
 

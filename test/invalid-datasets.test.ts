@@ -110,7 +110,7 @@ describe('an invalid dataset', () => {
     const { message, report } = await failValidation('data-duplicates', path);
     expect(report.duplicateRows).toBe(10);
     expect(report.problems.map((p) => p.code)).toEqual(['too_many_duplicates']);
-    expect(message).toMatch(/10 duplicate rows \(14\.3%\), above the limit of 5\.0%/);
+    expect(message).toMatch(/10 rows repeating an earlier "customer_id" \(14\.3%\), above the limit of 5\.0%/);
   });
 
   it('lists every problem at once, not just the first', async () => {

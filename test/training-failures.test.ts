@@ -1,9 +1,11 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit, listVersions, readPointer } from '../activities/registry';
 import { keys } from '../lib/keys';
 import { startRetrain } from '../scripts/client';
 import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
-import { activityAttempts, expectRunFailure } from './helpers/runs';
+import { activityAttempts, expectRunFailure, isAlive, tempDir, waitFor, waitForPid } from './helpers/runs';
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,8 +15,18 @@ afterAll(async () => {
   await h?.close();
 });
 
-function misbehaving(name: string, behaviour: string) {
-  return testPipeline({ name, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT, params: { behaviour }, maxAttempts: 2 } });
+function misbehaving(name: string, behaviour: string, extra: { params?: Record<string, string | number>; timeout?: string } = {}) {
+  return testPipeline({
+    name,
+    training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT, params: { behaviour, ...extra.params }, maxAttempts: 2, timeout: extra.timeout },
+  });
+}
+
+/** Scratch directories the worker left behind for a model (attempt dirs live under workDir/<model>/<version>/). */
+async function leftovers(name: string): Promise<string[]> {
+  const root = join(h.config.workDir, name);
+  const versions = await readdir(root).catch(() => [] as string[]);
+  return (await Promise.all(versions.map((v) => readdir(join(root, v))))).flat();
 }
 
 /** Nothing of a failed training may reach the registry. */
@@ -39,6 +51,24 @@ describe('a training command that fails', () => {
     expect(application.message).toMatch(/training exited with code 1/);
     expect((await activityAttempts(handle)).trainModel).toEqual([2]);
     await expectNothingRegistered(name);
+    // A failed attempt's copies of the training data do not pile up on the worker's disk.
+    expect(await leftovers(name)).toEqual([]);
+  });
+
+  it('stops a training command that runs past its timeout, and retries it', async () => {
+    const name = 'train-timeout';
+    const pidFile = join(tempDir('timeout'), 'trainer.pid');
+    const { handle } = await startRetrain(h.client, h.config, misbehaving(name, 'slow', { params: { sleep_seconds: 60, pid_file: pidFile }, timeout: '1s' }));
+    const firstPid = await waitForPid(pidFile);
+    const { application, activity } = await expectRunFailure(handle);
+
+    expect(activity?.activityType).toBe('trainModel');
+    expect(application.nonRetryable).toBe(false);
+    expect(application.message).toMatch(/training timed out and was stopped/);
+    expect((await activityAttempts(handle)).trainModel).toEqual([2]);
+    await waitFor(`trainer ${firstPid} to be gone`, () => !isAlive(firstPid), 10_000);
+    await expectNothingRegistered(name);
+    expect(await leftovers(name)).toEqual([]);
   });
 
   it('is not retried when it rejects its input (exit 2)', async () => {
@@ -73,5 +103,6 @@ describe('a training command that fails', () => {
     const summary = await handle.query('status');
     expect(summary).toMatchObject({ outcome: 'failed', step: 'train', championAfter: null });
     await expectNothingRegistered(name);
+    expect(await leftovers(name)).toEqual([]);
   });
 });

@@ -233,12 +233,12 @@ describe('duplicates with an id column', () => {
     expect(validateDataset(t, withId()).duplicateRows).toBe(0);
   });
 
-  it('without an id, ignores extra columns when comparing rows', () => {
+  it('without an id, compares whole rows', () => {
     const t = table(['tenure', 'plan', 'churned', 'loaded_at'], [
       ['1', 'basic', 'no', 't1'],
       ['1', 'basic', 'no', 't2'],
       ['2', 'pro', 'yes', 't3'],
-      ['3', 'pro', 'yes', 't4'],
+      ['2', 'pro', 'yes', 't3'],
     ]);
     expect(validateDataset(t, pipeline()).duplicateRows).toBe(1);
   });

@@ -1,6 +1,8 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -112,7 +114,8 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
   // Each step leaves one structured line when it ends: step, outcome, duration, model, version
   // (the SDK adds workflow id and run id).
   const endStep = (outcome: 'ok' | 'failed') => {
-    if (!current || current.durationMs !== null) return;
+    // 'done' is not a step that ends: a run that throws after finishing has nothing left to log.
+    if (!current || current.durationMs !== null || current.step === 'done') return;
     current.durationMs = Date.now() - Date.parse(current.startedAt);
     const meta = { model: pipeline.name, version: status.version, step: current.step, outcome, durationMs: current.durationMs };
     if (outcome === 'ok') log.info(`step ${current.step}: ok`, meta);
@@ -150,6 +153,13 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
       status.reusedVersion = true;
       if (plan.champion === plan.version) {
         return finish('unchanged', `same data, params and code as ${plan.version}, which is already the champion: no new version registered, nothing to promote`);
+      }
+      if (plan.rolledBack) {
+        return finish(
+          'unchanged',
+          `same data, params and code as ${plan.version}, which was rolled back at ${plan.rolledBack.at} (${plan.rolledBack.reason}); ` +
+            `it is not promoted again automatically. Change the data or params, or restore it by hand: retrain rollback ${pipeline.name} --to ${plan.version} --reason "…"`,
+        );
       }
       log.info(`reusing ${plan.version}: same data and params were trained before`, { model: pipeline.name, version: plan.version, step: 'plan' });
     } else {
@@ -196,14 +206,18 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
     }
 
     enter('promote');
-    const promoted = await light.promoteChampion({
-      model: pipeline.name,
-      version: plan.version,
-      expectedChampion: evaluation.championVersion,
-      reason: gate.reason,
-      actor: input.requestedBy ?? info.workflowId,
-      eventId: `${info.workflowId}/${info.runId}/promote`,
-    });
+    // A promotion once asked for is seen through even when the run is being cancelled, so the
+    // run knows whether there is a champion to verify or undo (cancelling would not unsend it).
+    const promoted = await CancellationScope.nonCancellable(() =>
+      light.promoteChampion({
+        model: pipeline.name,
+        version: plan.version,
+        expectedChampion: evaluation.championVersion,
+        reason: gate.reason,
+        actor: input.requestedBy ?? info.workflowId,
+        eventId: `${info.workflowId}/${info.runId}/promote`,
+      }),
+    );
     status.championAfter = promoted.champion;
 
     enter('verify');
@@ -215,40 +229,58 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
     return finish('promoted', `${plan.version} is the champion of ${pipeline.name} (was ${plan.champion ?? 'none'})`);
 
     // Compensation: put the previous champion back, record why, tell the owner, fail the run.
+    // A run cancelled during verification is compensated too (an unverified model must not stay
+    // champion), then ends cancelled.
     async function rollBack(err: unknown): Promise<never> {
-      const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      const cancelled = isCancellation(err);
+      const cause = cancelled ? 'the run was cancelled' : errorMessage(err);
+      const why = cancelled ? `verification of ${plan.version} was cancelled` : `verification of ${plan.version} failed: ${cause}`;
       endStep('failed');
-      await light.recordAudit({ type: 'verification', model: pipeline.name, version: plan.version, outcome: 'failed', summary: `verification of ${plan.version} failed: ${cause}` });
-      enter('rollback');
-      const back = await light.rollbackChampion({
-        model: pipeline.name,
-        to: evaluation.championVersion ?? undefined,
-        expectedChampion: plan.version,
-        allowNoChampion: true,
-        reason: `verification of ${plan.version} failed: ${cause}`,
-        actor: info.workflowId,
-        eventId: `${info.workflowId}/${info.runId}/rollback`,
+      // Not cancellable: a cancelled scope would refuse to schedule the very activities that undo the promotion.
+      const back = await CancellationScope.nonCancellable(async () => {
+        await light.recordAudit({ type: 'verification', model: pipeline.name, version: plan.version, outcome: 'failed', summary: why });
+        enter('rollback');
+        const pointer = await light.rollbackChampion({
+          model: pipeline.name,
+          to: evaluation.championVersion ?? undefined,
+          expectedChampion: plan.version,
+          allowNoChampion: true,
+          reason: why,
+          actor: info.workflowId,
+          eventId: `${info.workflowId}/${info.runId}/rollback`,
+        });
+        status.championAfter = pointer.champion;
+        await light.notifyOwner({
+          model: pipeline.name,
+          owner: pipeline.owners.retraining,
+          severity: 'critical',
+          version: plan.version,
+          subject: `${pipeline.name}: ${plan.version} rolled back after ${cancelled ? 'its run was cancelled during verification' : 'failed verification'}`,
+          message: `Champion restored to ${pointer.champion ?? 'none'}. Cause: ${cause}`,
+        });
+        return pointer;
       });
-      status.championAfter = back.champion;
-      await light.notifyOwner({
-        model: pipeline.name,
-        owner: pipeline.owners.retraining,
-        severity: 'critical',
-        version: plan.version,
-        subject: `${pipeline.name}: ${plan.version} rolled back after failed verification`,
-        message: `Champion restored to ${back.champion ?? 'none'}. Cause: ${cause}`,
-      });
+      if (cancelled) {
+        finish('cancelled', `cancelled during verify; ${plan.version} was rolled back to ${back.champion ?? 'no champion'}`);
+        throw err;
+      }
       finish('rolled-back', `${plan.version} failed verification and was rolled back to ${back.champion ?? 'no champion'}: ${cause}`);
       throw ApplicationFailure.nonRetryable(status.message!, 'PromotionRolledBack', status);
     }
   } catch (err) {
     endStep('failed');
     if (status.outcome === 'running') {
-      status.outcome = 'failed';
-      status.message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      status.outcome = isCancellation(err) ? 'cancelled' : 'failed';
+      // A cancellation carries no message of its own: say where the run was stopped.
+      status.message = isCancellation(err) ? `cancelled during ${status.step}` : errorMessage(err);
     }
     throw err;
   }
+}
+
+/** The message of the failure that matters: an activity's own error rather than its wrapper. */
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
 }
 
 /**

@@ -16,7 +16,15 @@ export type RunStep =
   | 'rollback'
   | 'done';
 
-export type RunOutcome = 'running' | 'promoted' | 'unchanged' | 'rejected-by-gate' | 'rejected-by-approver' | 'rolled-back' | 'failed';
+export type RunOutcome =
+  | 'running'
+  | 'promoted'
+  | 'unchanged'
+  | 'rejected-by-gate'
+  | 'rejected-by-approver'
+  | 'rolled-back'
+  | 'cancelled'
+  | 'failed';
 
 export interface ApprovalState {
   required: boolean;
