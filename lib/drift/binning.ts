@@ -1,0 +1,232 @@
+/**
+ * Binning of a reference and a current sample into shares per bin, as Evidently's
+ * `get_binned_data` (src/evidently/legacy/calculations/stattests/utils.py), which PSI and
+ * Jensen–Shannon run on. Pure code.
+ *
+ * Evidently's rule:
+ *  - numerical feature with more than 20 distinct reference values: bin edges are
+ *    `np.histogram_bin_edges(concat(reference, current), bins='sturges')` (equal-width bins over the
+ *    combined range) and each sample is counted with `np.histogram(sample, edges)`;
+ *  - otherwise (categorical, or numerical with <= 20 distinct reference values): one bin per
+ *    value in the union of both samples' values.
+ * Shares are count / sample size. With `fillZeroes` (Evidently's `feel_zeroes`, on for PSI, off
+ * for Jensen–Shannon) zero shares are replaced per sample: by 0.0001, or by (smallest non-zero
+ * share) / 1e6 when that smallest share is itself <= 0.0001.
+ */
+
+/** Numerical sample: finite values only (missing values removed by the caller). */
+export type NumericSample = Float64Array;
+/** Categorical sample: category labels, missing values removed by the caller. */
+export type CategoricalSample = readonly string[];
+export type Sample = NumericSample | CategoricalSample;
+export type FeatureKind = 'numerical' | 'categorical';
+export type CategoryKey = number | string;
+
+/** Evidently bins a numerical feature only when its reference has more distinct values than this. */
+export const MAX_DISTINCT_FOR_VALUE_BINS = 20;
+/** Evidently's replacement for a zero share (PSI only). */
+export const ZERO_SHARE = 0.0001;
+
+export interface BinnedShares {
+  /** 'histogram': Sturges bins over the combined range; 'values': one bin per distinct value. */
+  mode: 'histogram' | 'values';
+  /** Histogram mode: the bins + 1 edges, ascending (last bin closed on the right). */
+  edges?: Float64Array;
+  /** Values mode: the bin labels, sorted (numbers ascending, strings by code point). */
+  keys?: CategoryKey[];
+  /** Share of the reference sample in each bin (count / reference size), zeros filled if asked. */
+  reference: Float64Array;
+  /** Share of the current sample in each bin (count / current size), zeros filled if asked. */
+  current: Float64Array;
+}
+
+/** Number of distinct values (NaN never counted; -0 and 0 are one value), stopping at `cap` + 1. */
+export function countDistinct(values: Sample, cap = Infinity): number {
+  const seen = new Set<CategoryKey>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === 'number' && Number.isNaN(v)) continue;
+    seen.add(v);
+    if (seen.size > cap) break;
+  }
+  return seen.size;
+}
+
+/** Distinct values of the union of two samples (same rules as {@link countDistinct}). */
+export function countDistinctUnion(a: Sample, b: Sample, cap = Infinity): number {
+  const seen = new Set<CategoryKey>();
+  for (const values of [a, b]) {
+    for (let i = 0; i < values.length && seen.size <= cap; i++) {
+      const v = values[i];
+      if (typeof v === 'number' && Number.isNaN(v)) continue;
+      seen.add(v);
+    }
+  }
+  return seen.size;
+}
+
+/** Count of each value; -0 and 0 share a key, as in pandas' value_counts. */
+export function valueCounts(values: Sample): Map<CategoryKey, number> {
+  const counts = new Map<CategoryKey, number>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Python's `sorted` order for one kind of key: numbers ascending, strings by code point. */
+export function compareKeys(a: CategoryKey, b: CategoryKey): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const sa = String(a);
+  const sb = String(b);
+  // Code-point order (not UTF-16 units), as Python compares str.
+  const ia = sa[Symbol.iterator]();
+  const ib = sb[Symbol.iterator]();
+  for (;;) {
+    const ca = ia.next();
+    const cb = ib.next();
+    if (ca.done || cb.done) return ca.done ? (cb.done ? 0 : -1) : 1;
+    const d = (ca.value.codePointAt(0) as number) - (cb.value.codePointAt(0) as number);
+    if (d !== 0) return d;
+  }
+}
+
+/** Sorted union of the keys of two count maps. */
+export function unionKeys(a: Map<CategoryKey, number>, b: Map<CategoryKey, number>): CategoryKey[] {
+  const keys = new Set<CategoryKey>(a.keys());
+  for (const k of b.keys()) keys.add(k);
+  return [...keys].sort(compareKeys);
+}
+
+/**
+ * `np.histogram_bin_edges(concat(a, b), bins='sturges')` for finite samples: width
+ * ptp / (log2(N) + 1), ceil(range / width) bins, edges by `np.linspace` (i * step + first, last
+ * edge exactly the maximum). A constant sample gets one bin [v - 0.5, v + 0.5].
+ */
+export function sturgesEdges(a: Float64Array, b: Float64Array): Float64Array {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const values of [a, b]) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  const size = a.length + b.length;
+  let first = min;
+  let last = max;
+  if (first === last) {
+    first -= 0.5;
+    last += 0.5;
+  }
+  const width = (max - min) / (Math.log2(size) + 1);
+  // numpy treats a zero width as "one bin"; the float64 column never takes the integer-dtype floor.
+  const bins = width ? Math.ceil((last - first) / width) : 1;
+  const delta = last - first;
+  const step = delta / bins;
+  const edges = new Float64Array(bins + 1);
+  for (let i = 0; i <= bins; i++) edges[i] = step === 0 ? (i / bins) * delta + first : i * step + first;
+  edges[bins] = last;
+  return edges;
+}
+
+/**
+ * `np.histogram(values, edges)[0]`: bins [e_i, e_{i+1}) except the last, which is closed;
+ * values outside [e_0, e_last] are not counted.
+ */
+export function histogramCounts(values: Float64Array, edges: Float64Array): Float64Array {
+  const bins = edges.length - 1;
+  const counts = new Float64Array(bins);
+  const first = edges[0];
+  const last = edges[bins];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= first && v <= last)) continue;
+    if (v === last) {
+      counts[bins - 1]++;
+      continue;
+    }
+    // Largest k with edges[k] <= v.
+    let lo = 0;
+    let hi = bins;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (edges[mid] <= v) lo = mid;
+      else hi = mid;
+    }
+    counts[lo]++;
+  }
+  return counts;
+}
+
+/**
+ * Evidently's zero replacement for one share vector (returns a new array): each 0 becomes 0.0001,
+ * or min(non-zero share) / 1e6 when that minimum is <= 0.0001. All-zero input is returned as is.
+ */
+export function fillZeroShares(shares: Float64Array): Float64Array {
+  let minNonZero = Infinity;
+  for (let i = 0; i < shares.length; i++) if (shares[i] !== 0 && shares[i] < minNonZero) minNonZero = shares[i];
+  const out = Float64Array.from(shares);
+  if (minNonZero === Infinity) return out;
+  const fill = minNonZero <= ZERO_SHARE ? minNonZero / 10 ** 6 : ZERO_SHARE;
+  for (let i = 0; i < out.length; i++) if (out[i] === 0) out[i] = fill;
+  return out;
+}
+
+function edgesIncrease(edges: Float64Array): boolean {
+  for (let i = 1; i < edges.length; i++) if (!(edges[i - 1] < edges[i])) return false;
+  return true;
+}
+
+/**
+ * Reference and current shares per bin, as Evidently's `get_binned_data`. Both samples must be
+ * non-empty and hold no missing values (numerical: finite numbers only).
+ *
+ * @param kind 'numerical' samples are Float64Array; 'categorical' samples are string arrays
+ *   (a numerical sample may also be binned as categorical: one bin per value).
+ * @param options.fillZeroes replace zero shares as Evidently's `feel_zeroes` (default true; PSI
+ *   uses it, Jensen–Shannon passes false).
+ */
+export function binnedShares(
+  reference: Sample,
+  current: Sample,
+  kind: FeatureKind,
+  options: { fillZeroes?: boolean } = {},
+): BinnedShares {
+  const fillZeroes = options.fillZeroes ?? true;
+  const finish = (b: BinnedShares): BinnedShares =>
+    fillZeroes ? { ...b, reference: fillZeroShares(b.reference), current: fillZeroShares(b.current) } : b;
+
+  if (
+    kind === 'numerical' &&
+    reference instanceof Float64Array &&
+    current instanceof Float64Array &&
+    countDistinct(reference, MAX_DISTINCT_FOR_VALUE_BINS) > MAX_DISTINCT_FOR_VALUE_BINS
+  ) {
+    const edges = sturgesEdges(reference, current);
+    // numpy raises on edges that do not increase (a range too narrow for its float spacing);
+    // value bins are the defined answer we give instead.
+    if (edgesIncrease(edges)) {
+      const ref = histogramCounts(reference, edges);
+      const cur = histogramCounts(current, edges);
+      for (let i = 0; i < ref.length; i++) {
+        ref[i] /= reference.length;
+        cur[i] /= current.length;
+      }
+      return finish({ mode: 'histogram', edges, reference: ref, current: cur });
+    }
+  }
+
+  const refCounts = valueCounts(reference);
+  const curCounts = valueCounts(current);
+  const keys = unionKeys(refCounts, curCounts);
+  const ref = new Float64Array(keys.length);
+  const cur = new Float64Array(keys.length);
+  keys.forEach((k, i) => {
+    ref[i] = (refCounts.get(k) ?? 0) / reference.length;
+    cur[i] = (curCounts.get(k) ?? 0) / current.length;
+  });
+  return finish({ mode: 'values', keys, reference: ref, current: cur });
+}

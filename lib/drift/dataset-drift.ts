@@ -1,0 +1,200 @@
+/**
+ * Dataset drift: one drift test per feature, then the share of drifted features against a
+ * threshold, as Evidently's legacy `get_drift_for_columns` / `get_dataset_drift`
+ * (src/evidently/legacy/calculations/data_drift.py). Pure code.
+ *
+ * Missing values are counted and reported per window, then left out of the test, as Evidently's
+ * `get_one_column_drift` does (it drops NaN and, for numerical columns, +-Infinity before testing).
+ */
+
+import { InvalidInputError } from '../errors';
+import { countDistinctUnion, type FeatureKind, type Sample } from './binning';
+import {
+  chooseStattest,
+  isStattestName,
+  runStattest,
+  STATTEST_KINDS,
+  type StattestName,
+  type StattestResult,
+} from './stattests';
+
+/** A numerical column: NaN marks a missing value; +-Infinity is also left out of the tests. */
+export type NumericalColumn = Float64Array;
+/** A categorical column: null marks a missing value. */
+export type CategoricalColumn = readonly (string | null)[];
+export type Columns = Readonly<Record<string, NumericalColumn | CategoricalColumn>>;
+
+export interface FeatureSpec {
+  name: string;
+  kind: FeatureKind;
+  /** Test to run; default chosen by {@link chooseStattest} from the cleaned data. */
+  method?: StattestName;
+  /** Overrides the test's default threshold. */
+  threshold?: number;
+}
+
+export interface DetectDriftInput {
+  reference: Columns;
+  current: Columns;
+  features: readonly FeatureSpec[];
+  /** Dataset drift when the share of drifted features is >= this (default 0.5, as Evidently). */
+  datasetDriftShare?: number;
+}
+
+/** Row accounting for one feature in one window. */
+export interface WindowCounts {
+  /** Rows in the column. */
+  rows: number;
+  /** NaN (numerical) or null (categorical) entries. */
+  missing: number;
+  /** +-Infinity entries (numerical only), left out like missing values. */
+  infinite: number;
+  /** Rows the test ran on: rows - missing - infinite. */
+  used: number;
+}
+
+export interface FeatureDrift extends StattestResult {
+  name: string;
+  kind: FeatureKind;
+  /** 'configured' when the spec named the test, 'default' when {@link chooseStattest} picked it. */
+  methodSource: 'configured' | 'default';
+  reference: WindowCounts;
+  current: WindowCounts;
+}
+
+export interface DriftReport {
+  features: FeatureDrift[];
+  datasetDrift: {
+    /** Drifted features / features (0 when there are no features). */
+    share: number;
+    driftedCount: number;
+    featureCount: number;
+    /** The datasetDriftShare applied. */
+    threshold: number;
+    drifted: boolean;
+  };
+}
+
+export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
+
+/** Split a column into the values a test can take and the counts of what was left out. */
+function clean(column: NumericalColumn | CategoricalColumn, kind: FeatureKind, where: string, name: string) {
+  if (kind === 'numerical') {
+    if (!(column instanceof Float64Array)) {
+      throw new InvalidInputError(`numerical feature '${name}' in ${where} must be a Float64Array`, { feature: name });
+    }
+    let missing = 0;
+    let infinite = 0;
+    for (let i = 0; i < column.length; i++) {
+      const v = column[i];
+      if (Number.isNaN(v)) missing++;
+      else if (!Number.isFinite(v)) infinite++;
+    }
+    const values =
+      missing + infinite === 0 ? column : new Float64Array(column.length - missing - infinite);
+    if (values !== column) {
+      let k = 0;
+      for (let i = 0; i < column.length; i++) if (Number.isFinite(column[i])) values[k++] = column[i];
+    }
+    const counts: WindowCounts = { rows: column.length, missing, infinite, used: values.length };
+    return { values: values as Sample, counts };
+  }
+  if (!Array.isArray(column)) {
+    throw new InvalidInputError(`categorical feature '${name}' in ${where} must be an array of string | null`, {
+      feature: name,
+    });
+  }
+  const values: string[] = [];
+  let missing = 0;
+  for (const v of column as readonly unknown[]) {
+    if (typeof v === 'string') values.push(v);
+    else if (v === null || v === undefined) missing++;
+    else {
+      throw new InvalidInputError(`categorical feature '${name}' in ${where} holds a ${typeof v}`, { feature: name });
+    }
+  }
+  const counts: WindowCounts = { rows: column.length, missing, infinite: 0, used: values.length };
+  return { values: values as Sample, counts };
+}
+
+function validate(input: DetectDriftInput, share: number): void {
+  if (!(share >= 0 && share <= 1)) {
+    throw new InvalidInputError(`datasetDriftShare must be within [0, 1], got ${share}`);
+  }
+  const seen = new Set<string>();
+  for (const f of input.features) {
+    if (seen.has(f.name)) throw new InvalidInputError(`feature '${f.name}' is listed twice`, { feature: f.name });
+    seen.add(f.name);
+    if (f.kind !== 'numerical' && f.kind !== 'categorical') {
+      throw new InvalidInputError(`feature '${f.name}': kind must be 'numerical' or 'categorical'`, { feature: f.name });
+    }
+    if (f.method !== undefined) {
+      if (!isStattestName(f.method)) {
+        throw new InvalidInputError(`feature '${f.name}': unknown drift test '${String(f.method)}'`, { feature: f.name });
+      }
+      if (!STATTEST_KINDS[f.method].includes(f.kind)) {
+        throw new InvalidInputError(`feature '${f.name}': drift test '${f.method}' does not apply to ${f.kind} features`, {
+          feature: f.name,
+        });
+      }
+    }
+    if (f.threshold !== undefined && !Number.isFinite(f.threshold)) {
+      throw new InvalidInputError(`feature '${f.name}': threshold must be a finite number`, { feature: f.name });
+    }
+    for (const [where, cols] of [
+      ['reference', input.reference],
+      ['current', input.current],
+    ] as const) {
+      if (!Object.hasOwn(cols, f.name)) {
+        throw new InvalidInputError(`feature '${f.name}' is missing from the ${where} columns`, { feature: f.name });
+      }
+    }
+  }
+}
+
+/**
+ * Test every feature for drift between the reference and current windows, and decide dataset
+ * drift from the share of drifted features (Evidently: share >= datasetDriftShare).
+ *
+ * @throws InvalidInputError for a configuration or shape error (unknown feature, wrong column
+ *   type, a test that does not apply to the kind, duplicate feature, share outside [0, 1]).
+ *   Data edge cases (empty window, constant column, new category) never throw.
+ */
+export function detectDrift(input: DetectDriftInput): DriftReport {
+  const threshold = input.datasetDriftShare ?? DEFAULT_DATASET_DRIFT_SHARE;
+  validate(input, threshold);
+  const features: FeatureDrift[] = input.features.map((spec) => {
+    const ref = clean(input.reference[spec.name], spec.kind, 'reference', spec.name);
+    const cur = clean(input.current[spec.name], spec.kind, 'current', spec.name);
+    // Evidently chooses on the cleaned data: reference rows and distinct values of both windows.
+    // Only "<= 2" and "<= 5" matter, so counting stops early on wide columns.
+    const method =
+      spec.method ??
+      chooseStattest({
+        kind: spec.kind,
+        referenceSize: ref.values.length,
+        uniqueCount: countDistinctUnion(ref.values, cur.values, 5),
+      });
+    const result = runStattest(method, ref.values, cur.values, { kind: spec.kind, threshold: spec.threshold });
+    return {
+      name: spec.name,
+      kind: spec.kind,
+      methodSource: spec.method ? 'configured' : 'default',
+      ...result,
+      reference: ref.counts,
+      current: cur.counts,
+    };
+  });
+  const driftedCount = features.filter((f) => f.drifted).length;
+  const share = features.length === 0 ? 0 : driftedCount / features.length;
+  return {
+    features,
+    datasetDrift: {
+      share,
+      driftedCount,
+      featureCount: features.length,
+      threshold,
+      drifted: features.length > 0 && share >= threshold,
+    },
+  };
+}

@@ -1,0 +1,375 @@
+/**
+ * Drift tests for one feature, matching Evidently's legacy stattests
+ * (src/evidently/legacy/calculations/stattests/*.py) and the scipy 1.17.1 calls they make.
+ * Pure code.
+ *
+ * Every test takes a cleaned reference and current sample (no missing values: numerical samples
+ * finite only) and returns a {@link StattestResult}. Distances (psi, jensenshannon, wasserstein)
+ * report `statistic` and a null `pValue`; hypothesis tests (ks, chisquare, z) report both.
+ * Data edge cases give defined results, never NaN and never a throw:
+ *  - an empty window: statistic and pValue null, not drifted, `note` says which window;
+ *  - a constant column or a single category: the test's natural value (KS D = 0, p = 1; a
+ *    single-category chi-square is reported as statistic 0, p = 1 with a note);
+ *  - a category only in current: PSI fills the zero share, Jensen–Shannon handles it natively,
+ *    chi-square is undefined and falls back to Jensen–Shannon (noted).
+ * Asking for a test that cannot take the feature kind (ks or wasserstein on strings) throws
+ * {@link InvalidInputError}: that is a configuration error, not a data edge case.
+ */
+
+import { InvalidInputError } from '../errors';
+import {
+  binnedShares,
+  valueCounts,
+  unionKeys,
+  type FeatureKind,
+  type Sample,
+  type CategoryKey,
+} from './binning';
+import { ks2samp } from './ks';
+import { chi2Sf, normSf } from './special';
+
+/** Every test name, as Evidently registers it. */
+export const STATTEST_NAMES = ['psi', 'jensenshannon', 'wasserstein', 'ks', 'chisquare', 'z'] as const;
+export type StattestName = (typeof STATTEST_NAMES)[number];
+
+/** Evidently's default thresholds (StatTest.default_threshold: 0.05 unless the test sets one). */
+export const DEFAULT_THRESHOLDS: Readonly<Record<StattestName, number>> = Object.freeze({
+  psi: 0.1,
+  jensenshannon: 0.1,
+  wasserstein: 0.1,
+  ks: 0.05,
+  chisquare: 0.05,
+  z: 0.05,
+});
+
+/** Feature kinds each test accepts. chisquare and z also take numerical samples (values as categories), as Evidently's default choice applies them to numerical columns with few values. */
+export const STATTEST_KINDS: Readonly<Record<StattestName, readonly FeatureKind[]>> = Object.freeze({
+  psi: ['numerical', 'categorical'],
+  jensenshannon: ['numerical', 'categorical'],
+  wasserstein: ['numerical'],
+  ks: ['numerical'],
+  chisquare: ['numerical', 'categorical'],
+  z: ['numerical', 'categorical'],
+});
+
+export interface StattestResult {
+  /** The test that produced the numbers (after any fallback). */
+  method: StattestName;
+  /** Test statistic or distance; null when undefined (an empty window). Unitless. */
+  statistic: number | null;
+  /** p-value for ks, chisquare and z; null for distances and empty windows. */
+  pValue: number | null;
+  /** Threshold applied: a distance cut-off (drift when statistic >= it) or a significance level. */
+  threshold: number;
+  drifted: boolean;
+  /** Why a value is special: empty window, fallback, single category... */
+  note?: string;
+}
+
+export interface StattestOptions {
+  /** Feature kind; decides binning for psi and jensenshannon. */
+  kind: FeatureKind;
+  /** Overrides {@link DEFAULT_THRESHOLDS}. */
+  threshold?: number;
+}
+
+/** Floor on the reference standard deviation that normalises the Wasserstein distance (Evidently). */
+export const WASSERSTEIN_MIN_STD = 0.001;
+/** Evidently picks tests for "small" data when the reference has at most this many rows. */
+export const SMALL_REFERENCE_ROWS = 1000;
+
+/** True when `s` is one of {@link STATTEST_NAMES}. */
+export function isStattestName(s: unknown): s is StattestName {
+  return typeof s === 'string' && (STATTEST_NAMES as readonly string[]).includes(s);
+}
+
+/**
+ * Evidently's default test (`_get_default_stattest` in
+ * src/evidently/legacy/calculations/stattests/registry.py):
+ *  - reference <= 1000 rows: numerical -> ks, but with <= 5 distinct values chisquare (3..5) or
+ *    z (<= 2); categorical -> chisquare, or z with <= 2 distinct values;
+ *  - reference > 1000 rows: numerical -> wasserstein, or jensenshannon with <= 5 distinct values;
+ *    categorical -> jensenshannon.
+ *
+ * @param referenceSize reference rows after missing values are dropped (Evidently drops them first).
+ * @param uniqueCount distinct non-missing values in reference and current together
+ *   (Evidently: `pd.concat([reference, current]).nunique()`).
+ */
+export function chooseStattest(input: { kind: FeatureKind; referenceSize: number; uniqueCount: number }): StattestName {
+  const { kind, referenceSize, uniqueCount } = input;
+  if (referenceSize <= SMALL_REFERENCE_ROWS) {
+    if (kind === 'numerical' && uniqueCount > 5) return 'ks';
+    return uniqueCount > 2 ? 'chisquare' : 'z';
+  }
+  if (kind === 'numerical') return uniqueCount <= 5 ? 'jensenshannon' : 'wasserstein';
+  return 'jensenshannon';
+}
+
+function thresholdOf(method: StattestName, options: StattestOptions): number {
+  return options.threshold ?? DEFAULT_THRESHOLDS[method];
+}
+
+/** The defined result for an empty window, or null when both windows have data. */
+function emptyWindow(method: StattestName, reference: Sample, current: Sample, threshold: number): StattestResult | null {
+  if (reference.length > 0 && current.length > 0) return null;
+  const which =
+    reference.length === 0 && current.length === 0
+      ? 'empty reference and current windows'
+      : reference.length === 0
+        ? 'empty reference window'
+        : 'empty current window';
+  return { method, statistic: null, pValue: null, threshold, drifted: false, note: which };
+}
+
+function requireKind(method: StattestName, kind: FeatureKind, reference: Sample, current: Sample): void {
+  if (!STATTEST_KINDS[method].includes(kind)) {
+    throw new InvalidInputError(`drift test '${method}' does not apply to ${kind} features`, { method, kind });
+  }
+  if (kind === 'numerical' && !(reference instanceof Float64Array && current instanceof Float64Array)) {
+    throw new InvalidInputError(`drift test '${method}': numerical samples must be Float64Array`, { method });
+  }
+}
+
+/**
+ * Population Stability Index on binned shares with zeros filled (Evidently `_psi`):
+ * sum (r - c) ln(r / c). Drift when PSI >= threshold (default 0.1). Unitless, >= 0.
+ */
+export function psiTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('psi', options);
+  requireKind('psi', options.kind, reference, current);
+  const empty = emptyWindow('psi', reference, current, threshold);
+  if (empty) return empty;
+  const { reference: r, current: c } = binnedShares(reference, current, options.kind, { fillZeroes: true });
+  let psi = 0;
+  for (let i = 0; i < r.length; i++) psi += (r[i] - c[i]) * Math.log(r[i] / c[i]);
+  return { method: 'psi', statistic: psi, pValue: null, threshold, drifted: psi >= threshold };
+}
+
+/**
+ * Jensen–Shannon distance with natural log between two share vectors, as
+ * scipy.spatial.distance.jensenshannon(p, q): both normalised to sum 1, sqrt((KL(p||m) + KL(q||m)) / 2).
+ * In [0, sqrt(ln 2)]. A rounding-negative divergence is clamped to 0 (scipy would return NaN).
+ */
+export function jensenShannonDistance(p: Float64Array, q: Float64Array): number {
+  let sp = 0;
+  let sq = 0;
+  for (let i = 0; i < p.length; i++) {
+    sp += p[i];
+    sq += q[i];
+  }
+  let left = 0;
+  let right = 0;
+  for (let i = 0; i < p.length; i++) {
+    const pi = p[i] / sp;
+    const qi = q[i] / sq;
+    const m = (pi + qi) / 2.0;
+    // rel_entr(x, m) = x ln(x/m), 0 when x = 0.
+    if (pi > 0) left += pi * Math.log(pi / m);
+    if (qi > 0) right += qi * Math.log(qi / m);
+  }
+  return Math.sqrt(Math.max((left + right) / 2.0, 0));
+}
+
+/**
+ * Jensen–Shannon distance on binned shares without zero filling (Evidently `_jensenshannon`).
+ * Drift when distance >= threshold (default 0.1).
+ */
+export function jensenShannonTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('jensenshannon', options);
+  requireKind('jensenshannon', options.kind, reference, current);
+  const empty = emptyWindow('jensenshannon', reference, current, threshold);
+  if (empty) return empty;
+  const { reference: r, current: c } = binnedShares(reference, current, options.kind, { fillZeroes: false });
+  const js = jensenShannonDistance(r, c);
+  return { method: 'jensenshannon', statistic: js, pValue: null, threshold, drifted: js >= threshold };
+}
+
+/** Neumaier-compensated running sum: the reductions below stay within an ulp or two of exact. */
+class Sum {
+  private s = 0;
+  private c = 0;
+  add(x: number): void {
+    const t = this.s + x;
+    // Once the sum overflows the correction is meaningless (Inf - Inf): keep the plain sum.
+    if (Number.isFinite(t)) this.c += Math.abs(this.s) >= Math.abs(x) ? this.s - t + x : x - t + this.s;
+    this.s = t;
+  }
+  get value(): number {
+    return Number.isFinite(this.s) ? this.s + this.c : this.s;
+  }
+}
+
+/** Population standard deviation (ddof = 0), two-pass: what Evidently's np.std(pd.Series) returns. */
+export function populationStd(values: Float64Array): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  const sum = new Sum();
+  for (let i = 0; i < n; i++) sum.add(values[i]);
+  const mean = sum.value / n;
+  const sq = new Sum();
+  for (let i = 0; i < n; i++) {
+    const d = values[i] - mean;
+    sq.add(d * d);
+  }
+  return Math.sqrt(sq.value / n);
+}
+
+/**
+ * First Wasserstein distance between two empirical distributions, as
+ * scipy.stats.wasserstein_distance(u, v): the integral of |F_u - F_v| over the merged support.
+ * Units of the data. Inputs non-empty, finite; not modified.
+ */
+export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
+  const a = u.slice().sort();
+  const b = v.slice().sort();
+  const nu = a.length;
+  const nv = b.length;
+  let i = 0;
+  let j = 0;
+  const total = new Sum();
+  let prev = NaN;
+  let cdfDiff = 0;
+  while (i < nu || j < nv) {
+    const x = j >= nv || (i < nu && a[i] <= b[j]) ? a[i] : b[j];
+    if (i + j > 0) total.add(cdfDiff * (x - prev));
+    while (i < nu && a[i] <= x) i++;
+    while (j < nv && b[j] <= x) j++;
+    cdfDiff = Math.abs(i / nu - j / nv);
+    prev = x;
+  }
+  return total.value;
+}
+
+/**
+ * Wasserstein distance normed by the reference's population std, floored at 0.001
+ * (Evidently `_wasserstein_distance_norm`). Drift when >= threshold (default 0.1). Numerical only.
+ */
+export function wassersteinTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('wasserstein', options);
+  requireKind('wasserstein', options.kind, reference, current);
+  const empty = emptyWindow('wasserstein', reference, current, threshold);
+  if (empty) return empty;
+  const ref = reference as Float64Array;
+  const norm = Math.max(populationStd(ref), WASSERSTEIN_MIN_STD);
+  const value = wassersteinDistance(ref, current as Float64Array) / norm;
+  return { method: 'wasserstein', statistic: value, pValue: null, threshold, drifted: value >= threshold };
+}
+
+/**
+ * Two-sample two-sided KS test (Evidently `_ks_stat_test`: scipy ks_2samp, method 'auto').
+ * statistic = D, pValue = p; drift when p <= threshold (default 0.05; Evidently uses <= here,
+ * unlike chisquare and z). Numerical only.
+ */
+export function ksTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('ks', options);
+  requireKind('ks', options.kind, reference, current);
+  const empty = emptyWindow('ks', reference, current, threshold);
+  if (empty) return empty;
+  const r = ks2samp(reference as Float64Array, current as Float64Array);
+  return {
+    method: 'ks',
+    statistic: r.statistic,
+    pValue: r.pValue,
+    threshold,
+    drifted: r.pValue <= threshold,
+    ...(r.warning ? { note: r.warning } : {}),
+  };
+}
+
+/**
+ * Pearson chi-square of current counts against reference proportions scaled to the current size
+ * (Evidently `_chi_stat_test`: scipy.stats.chisquare(f_obs, f_exp = ref_count * n_cur / n_ref)),
+ * over the union of categories, df = categories - 1. Drift when p < threshold (default 0.05).
+ *
+ * Undefined cases: a category absent from the reference (expected count 0; scipy gives an
+ * infinite statistic and p = 0) falls back to {@link jensenShannonTest} with its default
+ * threshold; a single category (df = 0; scipy gives NaN or 0) is statistic 0, p = 1.
+ */
+export function chiSquareTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('chisquare', options);
+  requireKind('chisquare', options.kind, reference, current);
+  const empty = emptyWindow('chisquare', reference, current, threshold);
+  if (empty) return empty;
+  const refCounts = valueCounts(reference);
+  const curCounts = valueCounts(current);
+  const keys = unionKeys(refCounts, curCounts);
+  const unseen = keys.filter((k) => !refCounts.has(k));
+  if (unseen.length > 0) {
+    const js = jensenShannonTest(reference, current, { kind: options.kind });
+    return {
+      ...js,
+      note:
+        `chisquare undefined: ${unseen.length} categor${unseen.length === 1 ? 'y' : 'ies'} absent from reference ` +
+        `(${unseen.slice(0, 3).map(String).join(', ')}${unseen.length > 3 ? ', ...' : ''}); fell back to jensenshannon`,
+    };
+  }
+  if (keys.length === 1) {
+    return {
+      method: 'chisquare',
+      statistic: 0,
+      pValue: 1,
+      threshold,
+      drifted: false,
+      note: 'single category in both windows: chi-square has 0 degrees of freedom',
+    };
+  }
+  const kNorm = current.length / reference.length;
+  let stat = 0;
+  for (const k of keys) {
+    const exp = (refCounts.get(k) as number) * kNorm;
+    const d = (curCounts.get(k) ?? 0) - exp;
+    stat += (d * d) / exp;
+  }
+  const p = chi2Sf(stat, keys.length - 1);
+  return { method: 'chisquare', statistic: stat, pValue: p, threshold, drifted: p < threshold };
+}
+
+/**
+ * Two-proportion z-test (Evidently `_z_stat_test`): the first category in sorted order against
+ * all others, pooled variance; two-sided p = 2 * P(Z > |z|) from the normal tail (Evidently writes
+ * 2 * (1 - cdf), which rounds to 0 below ~1e-16; same decisions). Drift when p < threshold
+ * (default 0.05). Both windows holding one and the same single value: z = 0, p = 1.
+ */
+export function zTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('z', options);
+  requireKind('z', options.kind, reference, current);
+  const empty = emptyWindow('z', reference, current, threshold);
+  if (empty) return empty;
+  const refCounts = valueCounts(reference);
+  const curCounts = valueCounts(current);
+  const keys = unionKeys(refCounts, curCounts);
+  if (keys.length === 1) {
+    return { method: 'z', statistic: 0, pValue: 1, threshold, drifted: false, note: 'single value in both windows' };
+  }
+  const first: CategoryKey = keys[0];
+  const n1 = reference.length;
+  const n2 = current.length;
+  // Same operations, same order, as Evidently's proportions_diff_z_stat_ind.
+  const p1 = (n1 - (refCounts.get(first) ?? 0)) / n1;
+  const p2 = (n2 - (curCounts.get(first) ?? 0)) / n2;
+  const P = (p1 * n1 + p2 * n2) / (n1 + n2);
+  const z = (p1 - p2) / Math.sqrt(P * (1 - P) * (1.0 / n1 + 1.0 / n2));
+  const p = 2 * normSf(Math.abs(z));
+  return {
+    method: 'z',
+    statistic: z,
+    pValue: p,
+    threshold,
+    drifted: p < threshold,
+    ...(keys.length > 2 ? { note: `${keys.length} categories: '${String(first)}' tested against all others` } : {}),
+  };
+}
+
+const TESTS: Readonly<Record<StattestName, (r: Sample, c: Sample, o: StattestOptions) => StattestResult>> = {
+  psi: psiTest,
+  jensenshannon: jensenShannonTest,
+  wasserstein: wassersteinTest,
+  ks: ksTest,
+  chisquare: chiSquareTest,
+  z: zTest,
+};
+
+/** Run the named test on cleaned samples. */
+export function runStattest(method: StattestName, reference: Sample, current: Sample, options: StattestOptions): StattestResult {
+  return TESTS[method](reference, current, options);
+}
