@@ -1,12 +1,14 @@
 import { CancelledFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listAudit, listVersions, readPointer } from '../activities/registry';
 import { startRetrain } from '../scripts/client';
-import { REPO, startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+import { HISTORY_DIR, REPO, startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { activityAttempts, causes, isAlive, tempDir, waitFor, waitForPid, waitForStep } from './helpers/runs';
 import { statusQuery } from '../workflows/messages';
 import type { WorkerProcessEnv } from './helpers/worker-process';
@@ -20,6 +22,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.close();
+  // RETRAIN_RECORD_HISTORIES=1 npx vitest run test/durability.test.ts refreshes the committed
+  // histories that test/replay.test.ts replays (do it when a workflow change is intended).
+  if (process.env.RETRAIN_RECORD_HISTORIES === '1') {
+    mkdirSync(HISTORY_DIR, { recursive: true });
+    finished.forEach(({ workflowId, history }, i) => writeFileSync(join(HISTORY_DIR, `${String(i + 1).padStart(2, '0')}-${workflowId}.binpb`), temporal.api.history.v1.History.encode(history).finish()));
+  }
 });
 
 function slowPipeline(name: string, pidFile: string, sleepSeconds: number) {

@@ -14,6 +14,8 @@ let runtimeInstalled = false;
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const TRIVIAL_TRAINER = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_trainer.py')];
+/** Recorded workflow histories that test/replay.test.ts replays. */
+export const HISTORY_DIR = join(REPO, 'test/fixtures/histories');
 export const TRIVIAL_PREDICT = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_predict.py')];
 
 export interface Harness {

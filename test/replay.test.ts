@@ -1,0 +1,25 @@
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { HISTORY_DIR } from './helpers/harness';
+
+/*
+ * Histories recorded from real runs (worker crash, cancellations, promotion, reuse) by
+ * `RETRAIN_RECORD_HISTORIES=1 npx vitest run test/durability.test.ts`. Replaying them against
+ * today's workflow code catches a change that would break runs already in flight: such a change
+ * needs `patched()` (or a new workflow type), not a re-recording.
+ */
+describe('recorded workflow histories', () => {
+  it('replay against the current workflow code without nondeterminism', async () => {
+    // Binary protobuf, as the server sends them: exact, and independent of JSON conventions.
+    const files = readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.binpb'));
+    expect(files.length).toBeGreaterThan(0);
+    const histories = files.map((f) => ({ workflowId: f.replace(/\.binpb$/, ''), history: temporal.api.history.v1.History.decode(readFileSync(join(HISTORY_DIR, f))) }));
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) results.push(result);
+    expect(results).toHaveLength(files.length);
+    for (const result of results) expect(result.error, `replay of ${result.workflowId}`).toBeUndefined();
+  });
+});
