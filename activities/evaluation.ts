@@ -7,8 +7,10 @@ import { keys } from '../lib/keys';
 import { MetricInputError } from '../lib/metrics';
 import type { Pipeline } from '../lib/pipeline';
 import { parseTable, toCsv, type Table } from '../lib/table';
+import type { PredictionLine } from '../lib/training-contract';
 import type { DatasetSplit } from './data';
 import type { ActivityDeps } from './deps';
+import { saveReferenceProfile } from './reference';
 import { readPointer, readVersion } from './registry';
 import { step, writeAudit } from './step';
 import { attemptDir, inScratchDir, predictWithVersion } from './training';
@@ -30,6 +32,17 @@ export function evaluationActivities(deps: ActivityDeps) {
     return { path, table: parseTable(await readFile(path), 'csv', 'holdout') };
   }
 
+  /** The challenger's holdout predictions: the reference that prediction drift is measured against. */
+  async function savePredictionReference(pipeline: Pipeline, version: string, predictions: PredictionLine[]): Promise<void> {
+    await saveReferenceProfile(store, {
+      model: pipeline.name,
+      version,
+      name: 'prediction',
+      table: { columns: ['prediction'], rows: predictions.map((p) => [String(p.prediction)]) },
+      columns: [{ name: 'prediction', kind: pipeline.task === 'regression' ? 'numerical' : 'categorical' }],
+    });
+  }
+
   return {
     /**
      * Scores the challenger and the current champion on the same holdout with the same code
@@ -48,6 +61,7 @@ export function evaluationActivities(deps: ActivityDeps) {
         const score = async (v: string): Promise<Metrics> => {
           const model = await readVersion(store, pipeline.name, v);
           const predictions = await predictWithVersion(deps, { pipeline, model, inputPath: holdout.path, rows: labels.length, purpose: 'evaluate', dir });
+          if (v === version) await savePredictionReference(pipeline, v, predictions);
           try {
             return scorePredictions({ task: pipeline.task, labels, predictions, classes: model.classes, positiveClass: pipeline.positiveClass });
           } catch (err) {

@@ -7,8 +7,10 @@ import { NotFoundError, RegistryConflictError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import type { Pipeline } from '../lib/pipeline';
 import { applyPromotion, applyRollback, emptyPointer, versionIdFor, type ChampionPointer, type ModelVersion } from '../lib/registry';
+import { parseTable } from '../lib/table';
 import type { Store } from '../store/store';
 import type { DatasetSnapshot, DatasetSplit } from './data';
+import { saveReferenceProfile } from './reference';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
 import { expandCommand } from './subprocess';
@@ -144,6 +146,17 @@ export function registryActivities({ store, config }: ActivityDeps) {
             runId: input.runId,
           },
         };
+        // The reference that drift checks compare against is kept with the version, so a check
+        // never rereads raw training data.
+        const train = await store.get(split.trainKey);
+        if (!train) throw new Error(`train split ${split.trainKey} is missing from the store (${store.location})`);
+        await saveReferenceProfile(store, {
+          model: pipeline.name,
+          version: plan.version,
+          name: 'features',
+          table: parseTable(train, 'csv', 'train split'),
+          columns: pipeline.features.map((f) => ({ name: f.name, kind: f.type === 'numeric' ? 'numerical' : 'categorical' })),
+        });
         const created = await store.putIfAbsent(keys.version(pipeline.name, plan.version), JSON.stringify(record, null, 2));
         const stored = created ? record : await readVersion(store, pipeline.name, plan.version);
         await writeAudit(store, {

@@ -3,6 +3,9 @@ export const keys = {
   snapshot: (model: string, sha: string, format: string) => `datasets/${model}/${sha}.${format}`,
   split: (model: string, sha: string, splitId: string, part: 'train' | 'holdout') => `datasets/${model}/${sha}/split-${splitId}/${part}.csv`,
   artifact: (model: string, version: string, file: string) => `models/${model}/${version}/${file}`,
+  /** Reference profiles of a version: `features` (training split) and `prediction` (holdout predictions). */
+  referenceProfile: (model: string, version: string, name: 'features' | 'prediction') => `models/${model}/${version}/reference/${name}.json`,
+  referenceValues: (model: string, version: string, name: 'features' | 'prediction', file: string) => `models/${model}/${version}/reference/${name}-${file}`,
   version: (model: string, version: string) => `registry/${model}/versions/${version}.json`,
   versions: (model: string) => `registry/${model}/versions/`,
   pointer: (model: string) => `registry/${model}/champion.json`,
@@ -10,4 +13,9 @@ export const keys = {
   auditEvent: (model: string, id: string) => `audit/${model}/${id}.json`,
   audit: (model: string) => `audit/${model}/`,
   alert: (model: string, id: string) => `alerts/${model}/${id}.json`,
+  /** One batch of prediction-log lines; `isoHour` is the UTC hour of its lines, 'YYYY-MM-DDTHH'. */
+  predictionBatch: (model: string, isoHour: string, batchId: string) => `predictions/${model}/${isoHour.slice(0, 10)}/${isoHour.slice(11, 13)}/${batchId}.jsonl`,
+  /** The batches of one UTC hour ('YYYY-MM-DDTHH') or, given 'YYYY-MM-DD', of one UTC day. */
+  predictionPartition: (model: string, isoHourOrDay: string) => `predictions/${model}/${isoHourOrDay.slice(0, 10)}/${isoHourOrDay.length > 10 ? `${isoHourOrDay.slice(11, 13)}/` : ''}`,
+  predictions: (model: string) => `predictions/${model}/`,
 };

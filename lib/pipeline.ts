@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
 import { formatIssues, InvalidInputError } from './errors';
+import { STATTEST_NAMES } from './drift/stattests';
 import { METRIC_NAMES, metricsForTask } from './metrics';
 
 const metricNameSchema = z.enum(METRIC_NAMES);
@@ -89,14 +90,34 @@ const verificationSchema = z.object({
   sampleRows: z.number().int().min(1).default(50),
 });
 
-/** Drift settings; the drift-check workflow reads them (kept open so they can grow). */
-const driftSchema = z
-  .object({
-    window: durationSchema.default('24h'),
-    datasetDriftShare: z.number().gt(0).max(1).default(0.5),
-    onDrift: z.enum(['alert', 'retrain']).default('alert'),
-  })
-  .passthrough();
+const stattestSchema = z.object({
+  /** Drift test for this column; chosen by column type and reference size when omitted. */
+  method: z.enum(STATTEST_NAMES).optional(),
+  /** The test's threshold (a p-value for ks, chisquare and z; a distance for the others). */
+  threshold: z.number().gt(0).optional(),
+});
+
+/** Drift monitoring of a pipeline's champion (the driftCheck workflow). */
+const driftSchema = z.object({
+  /** How far back the prediction-log window of a check reaches. */
+  window: durationSchema.default('24h'),
+  /** Fewer logged predictions than this in the window: no verdict (too little data). */
+  minPredictions: z.number().int().min(1).default(30),
+  /** Dataset drift when at least this share of features drifted. */
+  datasetDriftShare: z.number().gt(0).max(1).default(0.5),
+  /** Per-feature test settings, by feature name. */
+  features: z.record(z.string(), stattestSchema).default({}),
+  /** Test settings for the model's outputs (prediction drift). */
+  prediction: stattestSchema.default({}),
+  /** Concept drift: newly labelled rows (id column + label), joined to logged predictions by id. */
+  labels: sourceSchema.optional(),
+  /** Concept drift when the primary metric on labelled rows is worse than the holdout baseline by more than this. */
+  maxMetricRegression: z.number().min(0).default(0.05),
+  /** What confirmed drift does: alert the monitoring owner, or alert and start a retrain. */
+  onDrift: z.enum(['alert', 'retrain']).default('alert'),
+  /** JSON POST target for alerts (else RETRAIN_ALERT_WEBHOOK, else log and audit only). */
+  alertWebhook: z.url({ protocol: /^https?$/ }).optional(),
+});
 
 const scheduleSchema = z.object({
   /** Cron expression for the drift check, e.g. "0 * * * *" (hourly). */
@@ -140,6 +161,10 @@ export const pipelineSchema = z
         ctx.addIssue({ code: 'custom', path, message: `"${metric}" is not a ${p.task} metric (use one of ${allowed.join(', ')})` });
       }
     }
+    for (const name of Object.keys(p.drift?.features ?? {})) {
+      if (!p.features.some((f) => f.name === name)) ctx.addIssue({ code: 'custom', path: ['drift', 'features', name], message: `"${name}" is not a feature of this pipeline` });
+    }
+    if (p.drift?.labels && !p.idColumn) ctx.addIssue({ code: 'custom', path: ['drift', 'labels'], message: 'concept drift joins labels to predictions by id: set idColumn' });
     const names = new Set<string>();
     p.features.forEach((f, i) => {
       if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate feature "${f.name}"` });
