@@ -12,6 +12,8 @@ export const keys = {
   evaluation: (model: string, challenger: string, champion: string | null) => `registry/${model}/evaluations/${challenger}-vs-${champion ?? 'none'}.json`,
   auditEvent: (model: string, id: string) => `audit/${model}/${id}.json`,
   audit: (model: string) => `audit/${model}/`,
+  driftReport: (model: string, checkId: string, ext: 'json' | 'html') => `reports/${model}/${checkId}.${ext}`,
+  driftReports: (model: string) => `reports/${model}/`,
   alert: (model: string, id: string) => `alerts/${model}/${id}.json`,
   /** One batch of prediction-log lines; `isoHour` is the UTC hour of its lines, 'YYYY-MM-DDTHH'. */
   predictionBatch: (model: string, isoHour: string, batchId: string) => `predictions/${model}/${isoHour.slice(0, 10)}/${isoHour.slice(11, 13)}/${batchId}.jsonl`,

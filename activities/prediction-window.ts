@@ -1,0 +1,132 @@
+import { InvalidInputError } from '../lib/errors';
+import { keys } from '../lib/keys';
+import { PredictionColumnsBuilder, type PredictionColumns } from '../lib/prediction-columns';
+import { partitionsOverlapping, safeParsePredictionLine, type PredictionLine } from '../lib/prediction-log';
+import type { Store } from '../store/store';
+
+/** Batch files fetched ahead of the one being parsed (they are small: one batch each). */
+const READ_AHEAD = 8;
+
+/** The prediction-log lines of one model in a time window, as columns for drift statistics. */
+export interface PredictionWindow extends PredictionColumns {
+  model: string;
+  /** The window, ISO-8601: from ≤ timestamp < to. */
+  from: string;
+  to: string;
+  /** Batch files read. */
+  files: number;
+  /** Lines that are not valid prediction lines (or belong to another model); not in the columns. */
+  invalidLines: number;
+  /** Where the first invalid line is and what is wrong with it (`<key>:<line>: <field>: <problem>`). */
+  firstInvalid?: string;
+}
+
+/**
+ * Reads the prediction log of `model` for from ≤ timestamp < to: lists only the hour (or
+ * whole-day) partitions that overlap the window, reads each batch file and parses it line by
+ * line (one small file in memory at a time), and accumulates the lines in the window into
+ * columns. Invalid lines are counted and the first one described, never silently dropped.
+ */
+export async function readPredictionWindow(store: Store, model: string, window: { from: Date; to: Date }): Promise<PredictionWindow> {
+  const { from, to } = window;
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) {
+    throw new InvalidInputError(`prediction window of ${model} must have from <= to, got ${String(from)} .. ${String(to)}`, { model });
+  }
+  const fromMs = from.getTime();
+  const toMs = to.getTime();
+  const builder = new PredictionColumnsBuilder();
+  let invalidLines = 0;
+  let firstInvalid: string | undefined;
+  let files = 0;
+  const invalid = (why: string) => {
+    invalidLines++;
+    firstInvalid ??= why;
+  };
+
+  const partitions = partitionsOverlapping(from, to);
+  const listed = await inOrder(partitions, (p) => store.list(keys.predictionPartition(model, p)));
+  const batchKeys = listed.flat();
+  await forEachInOrder(batchKeys, (key) => store.get(key), (key, body) => {
+    if (!body) return; // removed since it was listed
+    files++;
+    forEachLine(body, (text, lineNumber) => {
+      const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+      if (!parsed.ok) return invalid(parsed.error);
+      if (parsed.line.model !== model) return invalid(`${key}:${lineNumber}: belongs to model ${parsed.line.model}, not ${model}`);
+      const at = Date.parse(parsed.line.timestamp);
+      if (at >= fromMs && at < toMs) builder.add(parsed.line, at);
+    });
+  });
+
+  return { model, from: from.toISOString(), to: to.toISOString(), files, ...builder.build(), invalidLines, ...(firstInvalid ? { firstInvalid } : {}) };
+}
+
+/** Where a prediction was found: the line, its batch file and line number. */
+export interface FoundPrediction {
+  line: PredictionLine;
+  key: string;
+  lineNumber: number;
+}
+
+/**
+ * Finds the prediction with `id` by scanning the log of `model` (or of every model), newest
+ * batches first. Returns null when no valid line has that id; `invalid` then tells whether a
+ * line with the id exists but is malformed.
+ */
+export async function findPrediction(store: Store, id: string, model?: string): Promise<{ found: FoundPrediction | null; invalid?: string; files: number }> {
+  const batchKeys = (await store.list(model ? keys.predictions(model) : 'predictions/')).reverse();
+  // A cheap byte search first: only a file that contains the id as a JSON string is parsed.
+  const needle = Buffer.from(JSON.stringify(id));
+  let found: FoundPrediction | null = null;
+  let invalid: string | undefined;
+  let files = 0;
+  await forEachInOrder(batchKeys, (key) => store.get(key), (key, body) => {
+    if (!body || found) return;
+    files++;
+    if (!body.includes(needle)) return;
+    forEachLine(body, (text, lineNumber) => {
+      if (found || !text.includes(needle.toString())) return;
+      const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+      if (parsed.ok && parsed.line.id === id) found = { line: parsed.line, key, lineNumber };
+      else if (!parsed.ok) invalid ??= parsed.error;
+    });
+  }, () => found !== null);
+  return { found, ...(invalid && !found ? { invalid } : {}), files };
+}
+
+/** Calls `visit` with each non-blank line of a JSON-lines buffer and its 1-based number. */
+function forEachLine(body: Buffer, visit: (text: string, lineNumber: number) => void): void {
+  let lineNumber = 0;
+  for (let start = 0; start < body.length; ) {
+    let end = body.indexOf(10, start);
+    if (end === -1) end = body.length;
+    lineNumber++;
+    const text = body.toString('utf8', start, end).trim();
+    start = end + 1;
+    if (text) visit(text, lineNumber);
+  }
+}
+
+/** Results of `fetch` over `items` in their order, at most READ_AHEAD at a time. */
+async function inOrder<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  await forEachInOrder(items, fetch, (_item, result) => void out.push(result));
+  return out;
+}
+
+/**
+ * Fetches ahead (at most READ_AHEAD at a time) and consumes the results in the items' order,
+ * so reading overlaps parsing without holding more than a few files. `stop` ends early.
+ */
+async function forEachInOrder<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>, consume: (item: T, result: R) => void, stop: () => boolean = () => false): Promise<void> {
+  const inFlight: Promise<R>[] = [];
+  let next = 0;
+  for (let i = 0; i < items.length && !stop(); i++) {
+    while (next < items.length && inFlight.length < READ_AHEAD) {
+      const p = fetch(items[next++]);
+      p.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+      inFlight.push(p);
+    }
+    consume(items[i], await inFlight.shift()!);
+  }
+}

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { InvalidInputError } from './errors';
+
+/**
+ * The prediction log: one JSON line per prediction a served model made. It is the input of
+ * drift monitoring and the answer to "which model made this decision, from what?". Pure code.
+ */
+
+/** A feature value as the model saw it: a number, a category, or missing. */
+const featureValue = z.union([z.number(), z.string(), z.null()], { error: 'expected a number, a string or null' });
+
+/** One line of the prediction log (strict: an unknown field is an error, not silently kept). */
+export const predictionLineSchema = z.strictObject({
+  /** Unique per prediction; what `retrain explain <id>` looks up. */
+  id: z.string().min(1),
+  /** When the prediction was made, ISO-8601 with `Z` or an offset (partitions are by UTC hour). */
+  timestamp: z.iso.datetime({ offset: true }),
+  model: z.string().min(1),
+  /** The model version that served the prediction. */
+  version: z.string().min(1),
+  features: z.record(z.string(), featureValue),
+  /** The class label (classification) or the value (regression). */
+  prediction: z.union([z.number(), z.string()], { error: 'expected a number or a string' }),
+  /** Score of the positive class, or the model's confidence. */
+  score: z.number().optional(),
+  /** Score per class. */
+  scores: z.record(z.string(), z.number()).optional(),
+  /** Serving latency of this prediction, milliseconds. */
+  latencyMs: z.number().nonnegative(),
+  /** Cost of this prediction, in whatever currency unit the team uses. */
+  cost: z.number().nonnegative().optional(),
+});
+
+export type PredictionLine = z.infer<typeof predictionLineSchema>;
+
+export type ParsedLine = { ok: true; line: PredictionLine } | { ok: false; error: string };
+
+/**
+ * Parses one line of text without throwing. `where` names it for people (`file:line`); the
+ * error names the field and what was expected.
+ */
+export function safeParsePredictionLine(text: string, where: string): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, error: `${where}: not valid JSON (${(err as Error).message})` };
+  }
+  return validatePredictionLine(value, where);
+}
+
+/** Validates an already-parsed value as a line; the error names `where` and each bad field. */
+export function validatePredictionLine(value: unknown, where: string): ParsedLine {
+  const result = predictionLineSchema.safeParse(value);
+  if (result.success) return { ok: true, line: result.data };
+  const problems = result.error.issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(line)'}: ${i.message}`);
+  return { ok: false, error: `${where}: invalid prediction line: ${problems.join('; ')}` };
+}
+
+/** Parses one line of text; throws an `InvalidInput` error naming `where` and the field. */
+export function parsePredictionLine(text: string, where: string): PredictionLine {
+  const parsed = safeParsePredictionLine(text, where);
+  if (!parsed.ok) throw new InvalidInputError(parsed.error, { step: 'prediction-log' });
+  return parsed.line;
+}
+
+/** The UTC hour of an instant as 'YYYY-MM-DDTHH': the partition its line is stored under. */
+export function isoHour(at: Date | string | number): string {
+  return new Date(at).toISOString().slice(0, 13);
+}
+
+/** How one model version served: volume, latency and cost. */
+export interface VersionServing {
+  version: string;
+  predictions: number;
+  /** Milliseconds. Percentiles by nearest rank (see {@link servingSummary}). */
+  latencyMs: { mean: number; p50: number; p95: number; max: number };
+  /**
+   * `total` over the lines that had a cost, `counted` of them; `perPrediction` is total /
+   * counted (null when none had one), so lines that did not report a cost do not dilute it.
+   */
+  cost: { total: number; perPrediction: number | null; counted: number };
+}
+
+/** The columns {@link servingSummaryOfColumns} reads (as in a prediction window). */
+export interface ServingColumns {
+  versions: readonly string[];
+  latencyMs: Float64Array;
+  /** NaN where a line had no cost. */
+  cost: Float64Array;
+}
+
+/**
+ * Volume, latency and cost per model version, sorted by version. Percentiles are
+ * nearest-rank: the p-th percentile of n sorted values is the value at rank ⌈p/100 · n⌉
+ * (always an observed latency, never interpolated).
+ */
+export function servingSummary(lines: readonly Pick<PredictionLine, 'version' | 'latencyMs' | 'cost'>[]): VersionServing[] {
+  const latencyMs = new Float64Array(lines.length);
+  const cost = new Float64Array(lines.length);
+  const versions = new Array<string>(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    versions[i] = lines[i].version;
+    latencyMs[i] = lines[i].latencyMs;
+    cost[i] = lines[i].cost ?? NaN;
+  }
+  return servingSummaryOfColumns({ versions, latencyMs, cost });
+}
+
+/** {@link servingSummary} on columns (no per-line objects needed). */
+export function servingSummaryOfColumns(columns: ServingColumns): VersionServing[] {
+  const { versions, latencyMs, cost } = columns;
+  // Two passes: count per version, then fill one typed array per version.
+  const index = new Map<string, number>();
+  const counts: number[] = [];
+  const group = new Int32Array(versions.length);
+  for (let i = 0; i < versions.length; i++) {
+    let g = index.get(versions[i]);
+    if (g === undefined) {
+      g = counts.length;
+      index.set(versions[i], g);
+      counts.push(0);
+    }
+    counts[g]++;
+    group[i] = g;
+  }
+  const latency = counts.map((n) => new Float64Array(n));
+  const filled = new Int32Array(counts.length);
+  const costTotal = new Float64Array(counts.length);
+  const costCounted = new Int32Array(counts.length);
+  for (let i = 0; i < versions.length; i++) {
+    const g = group[i];
+    latency[g][filled[g]++] = latencyMs[i];
+    if (!Number.isNaN(cost[i])) {
+      costTotal[g] += cost[i];
+      costCounted[g]++;
+    }
+  }
+  const out: VersionServing[] = [];
+  for (const [version, g] of index) {
+    const sorted = latency[g].sort();
+    let sum = 0;
+    for (let i = 0; i < sorted.length; i++) sum += sorted[i];
+    out.push({
+      version,
+      predictions: sorted.length,
+      latencyMs: { mean: sum / sorted.length, p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95), max: sorted[sorted.length - 1] },
+      cost: { total: costTotal[g], perPrediction: costCounted[g] ? costTotal[g] / costCounted[g] : null, counted: costCounted[g] },
+    });
+  }
+  return out.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+
+/** Nearest-rank percentile of ascending, non-empty values. */
+function nearestRank(sorted: Float64Array, p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * The partitions of the prediction log that hold the lines of [from, to): 'YYYY-MM-DD' for a
+ * UTC day the window covers whole (one listing instead of 24), 'YYYY-MM-DDTHH' for the hours
+ * at its ragged ends. Empty when `to` <= `from`.
+ */
+export function partitionsOverlapping(from: Date, to: Date): string[] {
+  const end = to.getTime();
+  const out: string[] = [];
+  for (let t = Math.floor(from.getTime() / HOUR_MS) * HOUR_MS; t < end; ) {
+    if (t % DAY_MS === 0 && t + DAY_MS <= end) {
+      out.push(new Date(t).toISOString().slice(0, 10));
+      t += DAY_MS;
+    } else {
+      out.push(isoHour(t));
+      t += HOUR_MS;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { findPrediction } from '../../activities/prediction-window';
+import { listAudit, readPointer, readVersion } from '../../activities/registry';
+import { loadConfig } from '../../lib/config';
+import { NotFoundError } from '../../lib/errors';
+import { explainPrediction, type PredictionExplanation } from '../../lib/prediction-explanation';
+import { createStore } from '../../store';
+import { parseCommandArgs } from '../args';
+import { fmtMetric, output } from '../format';
+
+export const usage = () => 'explain <predictionId> [--model NAME] [--json]   (scans the prediction log of the model, or of all models)';
+
+const schema = z.object({
+  positionals: z
+    .array(z.string().min(1))
+    .length(1, 'expected exactly one prediction id')
+    .transform((p) => p[0]),
+  model: z.string().min(1).optional(),
+  json: z.boolean().default(false),
+});
+
+/**
+ * Why the system made a decision: finds a prediction by id in the prediction log (a scan of
+ * predictions/<model>/, or of every model, newest batches first) and shows the prediction,
+ * the version that made it with its lineage, the gate and approval that let that version
+ * serve, when it was promoted, and whether it is still the champion.
+ */
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs('explain', argv, { model: { type: 'string' }, json: { type: 'boolean' } }, schema);
+  const config = loadConfig();
+  const store = createStore(config);
+  const id = args.positionals;
+  const where = args.model ? `predictions/${args.model}/` : 'predictions/';
+  const { found, invalid, files } = await findPrediction(store, id, args.model);
+  if (!found) {
+    const why = invalid ? `a line with this id exists but is invalid: ${invalid}` : `scanned ${files} batch file${files === 1 ? '' : 's'} under ${where} in ${store.location}`;
+    process.stderr.write(`retrain: no prediction with id "${id}" found (${why}).${args.model ? ' Leave out --model to scan every model.' : ''}\n`);
+    return 1;
+  }
+  const { line } = found;
+  const version = await readVersion(store, line.model, line.version).catch((err: unknown) => {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  });
+  const { pointer } = await readPointer(store, line.model);
+  const explanation = explainPrediction({ prediction: line, loggedIn: { key: found.key, line: found.lineNumber }, version, pointer, audit: await listAudit(store, line.model) });
+  output(args.json, explanation, () => describe(explanation));
+  return 0;
+}
+
+function describe(e: PredictionExplanation): string {
+  const p = e.prediction;
+  const out: string[] = [`Prediction ${p.id}: ${p.model} ${p.version}, ${p.timestamp}`];
+  out.push(`  prediction: ${p.prediction}${p.score !== undefined ? `   score ${fmtMetric(p.score)}` : ''}`);
+  if (p.scores) out.push(`  scores:     ${Object.entries(p.scores).map(([k, s]) => `${k} ${fmtMetric(s)}`).join(', ')}`);
+  out.push(`  latency:    ${p.latencyMs} ms${p.cost !== undefined ? `   cost ${p.cost}` : ''}`);
+  out.push(`  features:   ${Object.entries(p.features).map(([k, x]) => `${k}=${x === null ? 'null' : x}`).join(', ')}`);
+  out.push(`  logged in:  ${e.loggedIn.key}:${e.loggedIn.line}`, '');
+
+  const v = e.version;
+  if (!v) {
+    out.push(`Model version ${p.version}: not in the registry of ${p.model} (served by a version Retrain did not train, or the registry was moved).`);
+  } else {
+    const l = v.lineage;
+    out.push(`Model version ${v.version} (${v.task}, registered ${v.createdAt})`);
+    out.push(`  dataset:    sha256 ${l.datasetSha256} (${l.datasetKey}; ${l.rows.train} train / ${l.rows.holdout} holdout rows)`);
+    out.push(`  features:   ${l.features.map((f) => `${f.name} (${f.type})`).join(', ')}; label ${l.label}`);
+    out.push(`  params:     ${JSON.stringify(l.params)}, seed ${l.seed}`);
+    out.push(`  code:       ${l.trainingCodeVersion} (${l.trainingCommand.join(' ')})`);
+    out.push(`  libraries:  ${Object.entries(l.libraryVersions).map(([k, x]) => `${k} ${x}`).join(', ') || '—'}`);
+    out.push(`  train metrics:   ${metricList(v.trainMetrics)}`);
+    if (e.evaluation) out.push(`  holdout metrics: ${metricList(e.evaluation.metrics)} (vs champion ${e.evaluation.champion ?? 'none'}${e.evaluation.championMetrics ? `: ${metricList(e.evaluation.championMetrics)}` : ''})`);
+    out.push(`  trained by: workflow ${l.workflowId}, run ${l.runId}`);
+  }
+  out.push('');
+
+  out.push('Decisions');
+  if (e.gate.length === 0) out.push('  gate:      no gate decision recorded for this version');
+  for (const g of e.gate) out.push(`  gate:      ${g.at}  ${g.passed ? 'passed' : 'FAILED'}: ${g.reason}`);
+  if (e.approval.length === 0) out.push('  approval:  none recorded (automatic promotion, or no approval step reached)');
+  for (const a of e.approval) out.push(`  approval:  ${a.at}  ${a.decision} by ${a.by ?? 'unknown'}${a.reason ? `: ${a.reason}` : ''}`);
+  if (e.champion.changes.length === 0) out.push(`  promotion: ${p.version} was never champion`);
+  for (const h of e.champion.changes) {
+    if (h.to === p.version) out.push(`  promotion: ${h.at}  ${h.action === 'promote' ? 'promoted' : 'restored by a rollback'} by ${h.actor}: ${h.reason}`);
+    else out.push(`  replaced:  ${h.at}  ${h.action === 'promote' ? `by ${h.to}, promoted` : `rolled back to ${h.to ?? 'no champion'}`} by ${h.actor}: ${h.reason}`);
+  }
+  out.push('');
+
+  const c = e.champion;
+  const atTime = c.atPrediction === p.version ? 'it was the champion when it made this prediction' : `the champion then was ${c.atPrediction ?? 'none'} (a stale deployment, a shadow or a canary served this)`;
+  const now = c.isChampion ? `${p.version} is still the champion` : c.changes.length ? `${p.version} is no longer the champion (now ${c.current ?? 'none'})` : `${p.version} has never been the champion (now ${c.current ?? 'none'})`;
+  out.push(`Champion: ${now}; ${atTime}.`);
+  out.push('', `Next: npx retrain versions ${p.model}   |   npx retrain audit ${p.model}`);
+  return out.join('\n');
+}
+
+function metricList(m: Record<string, number | null>): string {
+  return Object.entries(m).map(([k, x]) => `${k} ${fmtMetric(x)}`).join(', ') || '—';
+}
