@@ -1,0 +1,361 @@
+/**
+ * The drift report people look at: the per-feature tests of {@link detectDrift}, the binned
+ * distributions behind them (for plots), prediction drift, concept drift and serving figures,
+ * an overall verdict and one summary sentence. Pure code; the result is plain JSON (no typed
+ * arrays, no NaN: every number is finite or null).
+ */
+
+import { InvalidInputError } from '../errors';
+import { isMetricName, METRICS } from '../metrics';
+import {
+  compareKeys,
+  countDistinct,
+  countDistinctUnion,
+  histogramCounts,
+  MAX_DISTINCT_FOR_VALUE_BINS,
+  sturgesEdges,
+  valueCounts,
+  type CategoryKey,
+  type FeatureKind,
+} from './binning';
+import {
+  detectDrift,
+  type CategoricalColumn,
+  type Columns,
+  type DriftReport,
+  type FeatureDrift,
+  type FeatureSpec,
+  type NumericalColumn,
+} from './dataset-drift';
+import type { StattestName } from './stattests';
+
+/** Shares (0..1) of each window per bin, for plots. */
+export interface FeatureDistribution {
+  kind: FeatureKind;
+  /** Shares of the non-missing rows of each window; all 0 for an empty window. */
+  bins: { label: string; reference: number; current: number }[];
+}
+
+/** Performance on newly labelled rows against the holdout baseline. */
+export interface ConceptDrift {
+  labelledRows: number;
+  metric: string;
+  baseline: number | null;
+  current: number | null;
+  /** Largest worsening of `metric` still accepted (metric units). */
+  maxRegression: number;
+  drifted: boolean;
+  metrics: Record<string, number | null>;
+  note?: string;
+}
+
+/** What one model version did while serving in the window. */
+export interface ServingSummary {
+  version: string;
+  predictions: number;
+  latencyMs: { mean: number; p50: number; p95: number; max: number };
+  /** `counted`: predictions that reported a cost; perPrediction is total / counted. */
+  cost: { total: number; perPrediction: number | null; counted: number };
+}
+
+export interface DriftCheckReport {
+  kind: 'retrain.drift-report/v1';
+  model: string | null;
+  version: string | null;
+  checkId: string;
+  createdAt: string;
+  reference: { label: string; rows: number };
+  current: { label: string; rows: number; from?: string; to?: string };
+  dataDrift: DriftReport & { distributions: Record<string, FeatureDistribution> };
+  predictionDrift: (FeatureDrift & { distribution: FeatureDistribution }) | null;
+  conceptDrift: ConceptDrift | null;
+  serving: ServingSummary[] | null;
+  /** Dataset drift, prediction drift or concept drift. */
+  drifted: boolean;
+  /** One sentence a person reads first. */
+  summary: string;
+}
+
+/** A window of data: its label (file, time range…) and its columns. */
+export interface DriftWindowInput {
+  label: string;
+  columns: Columns;
+  /** Rows in the window; default: the length of its first column. */
+  rows?: number;
+}
+
+export interface BuildDriftReportInput {
+  model?: string | null;
+  version?: string | null;
+  checkId: string;
+  /** ISO timestamp; passed in so the function stays pure. */
+  createdAt: string;
+  reference: DriftWindowInput;
+  current: DriftWindowInput & { from?: string; to?: string };
+  features: readonly FeatureSpec[];
+  /** Dataset drift when the share of drifted features is >= this (default 0.5). */
+  datasetDriftShare?: number;
+  /** Model outputs in both windows (numerical scores or categorical labels). */
+  prediction?: {
+    kind: FeatureKind;
+    reference: NumericalColumn | CategoricalColumn;
+    current: NumericalColumn | CategoricalColumn;
+    method?: StattestName;
+    threshold?: number;
+  } | null;
+  /** `drifted` is computed from baseline, current and maxRegression when left out. */
+  conceptDrift?: (Omit<ConceptDrift, 'drifted'> & { drifted?: boolean }) | null;
+  serving?: ServingSummary[] | null;
+}
+
+/** At most this many bars per categorical plot; the rest are summed into one "other" bin. */
+export const MAX_CATEGORY_BINS = 30;
+
+/** Name the prediction column gets in its drift result. */
+export const PREDICTION_FEATURE = 'prediction';
+
+// Floating-point noise must not turn a tie into concept drift (same as the gate).
+const EPS = 1e-12;
+
+/**
+ * Runs the drift tests and assembles the report.
+ *
+ * @throws InvalidInputError for configuration errors (see {@link detectDrift}); data edge
+ *   cases (empty windows, constant columns, new categories) give defined results.
+ */
+export function buildDriftReport(input: BuildDriftReportInput): DriftCheckReport {
+  const data = detectDrift({
+    reference: input.reference.columns,
+    current: input.current.columns,
+    features: input.features,
+    datasetDriftShare: input.datasetDriftShare,
+  });
+  // fromEntries: a feature may be called "__proto__"; an assignment would not make it a key.
+  const distributions: Record<string, FeatureDistribution> = Object.fromEntries(
+    input.features.map((f) => [f.name, featureDistribution(input.reference.columns[f.name], input.current.columns[f.name], f.kind)]),
+  );
+  const predictionDrift = input.prediction ? predictionDriftOf(input.prediction) : null;
+  const conceptDrift = input.conceptDrift ? conceptDriftOf(input.conceptDrift) : null;
+  const drifted = data.datasetDrift.drifted || Boolean(predictionDrift?.drifted) || Boolean(conceptDrift?.drifted);
+  const report: DriftCheckReport = {
+    kind: 'retrain.drift-report/v1',
+    model: input.model ?? null,
+    version: input.version ?? null,
+    checkId: input.checkId,
+    createdAt: input.createdAt,
+    reference: { label: input.reference.label, rows: rowsOf(input.reference) },
+    current: {
+      label: input.current.label,
+      rows: rowsOf(input.current),
+      ...(input.current.from !== undefined ? { from: input.current.from } : {}),
+      ...(input.current.to !== undefined ? { to: input.current.to } : {}),
+    },
+    dataDrift: { ...data, distributions },
+    predictionDrift,
+    conceptDrift,
+    serving: input.serving ? input.serving.map((s) => ({ ...s, latencyMs: { ...s.latencyMs }, cost: { ...s.cost } })) : null,
+    drifted,
+    summary: '',
+  };
+  report.summary = summarize(report);
+  // A safety net for the JSON contract: whatever a caller passed, no NaN or Infinity leaves here.
+  return finiteOrNullDeep(report) as DriftCheckReport;
+}
+
+function rowsOf(w: DriftWindowInput): number {
+  if (w.rows !== undefined) return w.rows;
+  const first = Object.values(w.columns)[0];
+  return first ? first.length : 0;
+}
+
+function predictionDriftOf(p: NonNullable<BuildDriftReportInput['prediction']>): DriftCheckReport['predictionDrift'] {
+  const spec: FeatureSpec = { name: PREDICTION_FEATURE, kind: p.kind, method: p.method, threshold: p.threshold };
+  const result = detectDrift({
+    reference: { [PREDICTION_FEATURE]: p.reference },
+    current: { [PREDICTION_FEATURE]: p.current },
+    features: [spec],
+  }).features[0];
+  return { ...result, distribution: featureDistribution(p.reference, p.current, p.kind) };
+}
+
+function conceptDriftOf(c: NonNullable<BuildDriftReportInput['conceptDrift']>): ConceptDrift {
+  if (!(Number.isFinite(c.maxRegression) && c.maxRegression >= 0)) {
+    throw new InvalidInputError(`conceptDrift.maxRegression must be a finite number >= 0, got ${c.maxRegression}`);
+  }
+  return { ...c, metrics: { ...c.metrics }, drifted: c.drifted ?? regressed(c.metric, c.baseline, c.current, c.maxRegression) };
+}
+
+/** True when `current` is worse than `baseline` by more than `maxRegression` (metric direction from lib/metrics). */
+export function regressed(metric: string, baseline: number | null, current: number | null, maxRegression: number): boolean {
+  // Without both numbers there is nothing to compare; the note explains why.
+  if (baseline === null || current === null || !Number.isFinite(baseline) || !Number.isFinite(current)) return false;
+  const higherIsBetter = isMetricName(metric) ? METRICS[metric].higherIsBetter : true;
+  const worsening = higherIsBetter ? baseline - current : current - baseline;
+  return worsening > maxRegression + EPS;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Distributions
+// ---------------------------------------------------------------------------------------------
+
+function finiteValues(column: NumericalColumn | CategoricalColumn): Float64Array {
+  const out: number[] = [];
+  for (let i = 0; i < column.length; i++) {
+    const v: unknown = column[i];
+    if (typeof v === 'number' && Number.isFinite(v)) out.push(v);
+  }
+  return Float64Array.from(out);
+}
+
+function categoryValues(column: NumericalColumn | CategoricalColumn): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < column.length; i++) {
+    const v: unknown = column[i];
+    if (typeof v === 'string') out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Reference and current shares per bin, for one column (missing values left out, as the tests do).
+ *
+ * Numerical: Sturges bins over both windows (binning.ts, as PSI and Jensen–Shannon bin), labelled
+ * "lo – hi"; a column with at most 20 distinct reference values (and at most
+ * {@link MAX_CATEGORY_BINS} overall) gets one bin per value instead, again as those tests do.
+ * Categorical: one bin per category in key order, capped at {@link MAX_CATEGORY_BINS} bins by
+ * keeping the most frequent and summing the rest into "other (N more)".
+ */
+export function featureDistribution(
+  reference: NumericalColumn | CategoricalColumn,
+  current: NumericalColumn | CategoricalColumn,
+  kind: FeatureKind,
+): FeatureDistribution {
+  if (kind === 'numerical') {
+    const ref = finiteValues(reference);
+    const cur = finiteValues(current);
+    if (ref.length + cur.length === 0) return { kind, bins: [] };
+    const manyValues =
+      countDistinct(ref, MAX_DISTINCT_FOR_VALUE_BINS) > MAX_DISTINCT_FOR_VALUE_BINS ||
+      countDistinctUnion(ref, cur, MAX_CATEGORY_BINS) > MAX_CATEGORY_BINS;
+    if (manyValues) {
+      const bins = histogramBins(ref, cur);
+      if (bins) return { kind, bins };
+    }
+    return { kind, bins: valueBins(ref, cur) };
+  }
+  return { kind, bins: valueBins(categoryValues(reference), categoryValues(current)) };
+}
+
+function histogramBins(ref: Float64Array, cur: Float64Array): FeatureDistribution['bins'] | null {
+  const edges = sturgesEdges(ref, cur);
+  for (let i = 1; i < edges.length; i++) if (!(edges[i - 1] < edges[i])) return null;
+  const r = histogramCounts(ref, edges);
+  const c = histogramCounts(cur, edges);
+  const decimals = decimalsFor(edges[1] - edges[0]);
+  return Array.from(r, (count, i) => ({
+    label: `${edges[i].toFixed(decimals)} – ${edges[i + 1].toFixed(decimals)}`,
+    reference: share(count, ref.length),
+    current: share(c[i], cur.length),
+  }));
+}
+
+/** Enough decimals to tell neighbouring edges apart: one more than the bin width's magnitude. */
+function decimalsFor(width: number): number {
+  if (!(width > 0)) return 2;
+  return Math.min(6, Math.max(0, Math.ceil(-Math.log10(width)) + 1));
+}
+
+function share(count: number, total: number): number {
+  return total === 0 ? 0 : count / total;
+}
+
+function valueBins(ref: Float64Array | string[], cur: Float64Array | string[]): FeatureDistribution['bins'] {
+  const r = valueCounts(ref);
+  const c = valueCounts(cur);
+  const keys = [...new Set<CategoryKey>([...r.keys(), ...c.keys()])];
+  const weight = (k: CategoryKey) => share(r.get(k) ?? 0, ref.length) + share(c.get(k) ?? 0, cur.length);
+  let kept = keys;
+  if (keys.length > MAX_CATEGORY_BINS) {
+    // Keep the categories that carry the most mass in either window; ties by key for stability.
+    kept = [...keys].sort((a, b) => weight(b) - weight(a) || compareKeys(a, b)).slice(0, MAX_CATEGORY_BINS - 1);
+  }
+  kept = [...kept].sort(compareKeys);
+  const bins = kept.map((k) => ({
+    label: String(k),
+    reference: share(r.get(k) ?? 0, ref.length),
+    current: share(c.get(k) ?? 0, cur.length),
+  }));
+  if (kept.length < keys.length) {
+    const keptSet = new Set(kept);
+    let refOther = 0;
+    let curOther = 0;
+    for (const k of keys) {
+      if (keptSet.has(k)) continue;
+      refOther += r.get(k) ?? 0;
+      curOther += c.get(k) ?? 0;
+    }
+    bins.push({
+      label: `other (${keys.length - kept.length} more)`,
+      reference: share(refOther, ref.length),
+      current: share(curOther, cur.length),
+    });
+  }
+  return bins;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary
+// ---------------------------------------------------------------------------------------------
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+function num(x: number | null): string {
+  if (x === null) return 'n/a';
+  // At most 4 decimals, trailing zeros dropped: 0.79, not 0.7900.
+  return String(Number(x.toFixed(Math.abs(x) >= 100 ? 1 : 4)));
+}
+
+function listNames(names: string[], max = 3): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
+/** The one sentence at the top of the report: verdict, then data, prediction and concept drift. */
+export function summarize(r: Omit<DriftCheckReport, 'summary'>): string {
+  const clauses: string[] = [];
+  const d = r.dataDrift.datasetDrift;
+  if (d.featureCount === 0) clauses.push('no features were tested');
+  else {
+    const names = r.dataDrift.features.filter((f) => f.drifted).map((f) => f.name);
+    let clause = `${d.driftedCount} of ${d.featureCount} features drifted${names.length ? ` (${listNames(names)})` : ''}`;
+    if (d.drifted) clause += `, which is dataset drift (${pct(d.share)} of features, threshold ${pct(d.threshold)})`;
+    else if (names.length) clause += `, under the ${pct(d.threshold)} share that makes dataset drift`;
+    clauses.push(clause);
+  }
+  if (r.predictionDrift) {
+    const p = r.predictionDrift;
+    clauses.push(p.drifted ? `the predictions drifted (${p.method} ${num(p.statistic)})` : 'the predictions are stable');
+  }
+  if (r.conceptDrift) {
+    const c = r.conceptDrift;
+    if (c.current === null || c.baseline === null) {
+      clauses.push(`${c.metric} could not be compared on ${c.labelledRows} labelled rows`);
+    } else {
+      const how = c.drifted ? 'more than' : 'within';
+      clauses.push(`${c.metric} is ${num(c.current)} against a baseline of ${num(c.baseline)}, ${how} the allowed regression of ${num(c.maxRegression)}`);
+    }
+  }
+  return `${r.drifted ? 'Drift detected' : 'No drift'}: ${clauses.join('; ')}.`;
+}
+
+/** Deep copy with every non-finite number replaced by null (JSON would write NaN as null anyway, silently). */
+function finiteOrNullDeep(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) return value.map(finiteOrNullDeep);
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, (v) => finiteOrNullDeep(v));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : [[k, finiteOrNullDeep(v)]])),
+    );
+  }
+  return value;
+}

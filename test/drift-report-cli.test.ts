@@ -1,0 +1,146 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHURN_COLUMNS, generateChurn, toCsv, toJsonLines } from '../examples/data/generators.js';
+import { STATTEST_NAMES } from '../lib/drift/stattests.js';
+const REPO = resolve(import.meta.dirname, '..');
+
+const exec = promisify(execFile);
+let dir: string;
+let ref: string;
+let cur: string;
+
+/** Runs the real `retrain drift-report` binary: no Temporal server involved. */
+async function driftReport(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [join(REPO, 'bin/retrain.mjs'), 'drift-report', ...args], { cwd: dir });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'retrain-drift-report-'));
+  ref = join(dir, 'reference.csv');
+  cur = join(dir, 'current.csv');
+  writeFileSync(ref, toCsv(generateChurn({ rows: 1500, seed: 1, drift: 0 }), CHURN_COLUMNS));
+  writeFileSync(cur, toCsv(generateChurn({ rows: 1200, seed: 2, drift: 1 }), CHURN_COLUMNS));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface FeatureJson {
+  name: string;
+  kind: string;
+  method: string;
+  statistic: number | null;
+  pValue: number | null;
+  threshold: number;
+  drifted: boolean;
+}
+
+describe('retrain drift-report', () => {
+  it('compares two CSV files and prints the report as JSON', async () => {
+    const r = await driftReport(['--reference', ref, '--current', cur, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const features = out.features as FeatureJson[];
+    expect(features.map((f) => [f.name, f.kind])).toEqual([
+      ['tenure_months', 'numerical'],
+      ['monthly_spend', 'numerical'],
+      ['support_tickets', 'numerical'],
+      ['seats', 'numerical'],
+      ['plan', 'categorical'],
+      ['region', 'categorical'],
+      ['churned', 'categorical'],
+    ]);
+    for (const f of features) {
+      expect(Object.keys(f)).toEqual(expect.arrayContaining(['name', 'kind', 'method', 'statistic', 'pValue', 'threshold', 'drifted']));
+      expect(typeof f.drifted).toBe('boolean');
+    }
+    const byName = Object.fromEntries(features.map((f) => [f.name, f]));
+    expect(byName.tenure_months.drifted).toBe(true);
+    expect(byName.support_tickets.drifted).toBe(true);
+    expect(out.datasetDrift).toMatchObject({ drifted: true });
+    expect(out.datasetDrift.share).toBeGreaterThanOrEqual(0.5);
+    // The aliases are the report's own fields.
+    expect(out.dataDrift.features).toEqual(out.features);
+    expect(out.dataDrift.datasetDrift).toEqual(out.datasetDrift);
+    expect(out.kind).toBe('retrain.drift-report/v1');
+    expect(out.columns.skipped.map((s: { name: string }) => s.name)).toEqual(['customer_id']);
+  });
+
+  it('forces one method with --method psi, and restricts columns with --columns', async () => {
+    const r = await driftReport(['--reference', ref, '--current', cur, '--json', '--method', 'psi', '--columns', 'tenure_months,plan']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.features.map((f: FeatureJson) => [f.name, f.method, f.pValue, f.threshold])).toEqual([
+      ['tenure_months', 'psi', null, 0.1],
+      ['plan', 'psi', null, 0.1],
+    ]);
+  });
+
+  it('prints a readable table and writes the HTML report atomically with --html', async () => {
+    const html = join(dir, 'out', 'report.html');
+    const r = await driftReport(['--reference', ref, '--current', cur, '--html', html]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tenure_months\s+numerical\s+wasserstein\s+[\d.]+\s+—\s+0\.1\s+DRIFTED/);
+    expect(r.stdout).toContain('Dataset drift: YES');
+    expect(r.stdout).toContain(`HTML report: ${html}`);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page.split('<svg').length - 1).toBe(7);
+    expect(readdirSync(join(dir, 'out'))).toEqual(['report.html']); // no temporary file left behind
+  });
+
+  it('reads JSON lines by extension', async () => {
+    const jsonl = join(dir, 'current.jsonl');
+    writeFileSync(jsonl, toJsonLines(generateChurn({ rows: 300, seed: 3, drift: 0 })));
+    const r = await driftReport(['--reference', ref, '--current', jsonl, '--json', '--columns', 'seats,region']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).features.map((f: FeatureJson) => f.kind)).toEqual(['numerical', 'categorical']);
+  });
+
+  it('rejects an unknown --method with exit 2, naming the allowed ones', async () => {
+    const r = await driftReport(['--reference', ref, '--current', cur, '--method', 'magic']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--method');
+    for (const name of STATTEST_NAMES) expect(r.stderr).toContain(name);
+  });
+
+  it('rejects a method that does not fit a column kind with exit 2', async () => {
+    const r = await driftReport(['--reference', ref, '--current', cur, '--method', 'ks']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--method ks takes numerical columns only, but plan, region, churned are categorical/);
+    expect(r.stderr).toContain('--columns');
+  });
+
+  it('exits 2 with a clear message for a missing file, an empty file or no common columns', async () => {
+    const missing = await driftReport(['--reference', join(dir, 'nope.csv'), '--current', cur]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.csv: no such file');
+
+    const empty = join(dir, 'empty.csv');
+    writeFileSync(empty, '');
+    const e = await driftReport(['--reference', ref, '--current', empty]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain('empty.csv is empty');
+
+    const other = join(dir, 'other.csv');
+    writeFileSync(other, 'a,b\n1,2\n');
+    const o = await driftReport(['--reference', ref, '--current', other]);
+    expect(o.code).toBe(2);
+    expect(o.stderr).toContain('no column in common');
+
+    const noFlag = await driftReport(['--reference', ref]);
+    expect(noFlag.code).toBe(2);
+    expect(noFlag.stderr).toContain('--current');
+    expect(existsSync(join(dir, 'drift-report.html'))).toBe(false);
+  });
+});
