@@ -1,4 +1,5 @@
 import { dataActivities } from './data';
+import { driftActivities } from './drift';
 import type { ActivityDeps } from './deps';
 import { evaluationActivities } from './evaluation';
 import { registryActivities } from './registry';
@@ -6,7 +7,7 @@ import { trainingActivities } from './training';
 
 /** Light activities: run on the `retrain` task queue beside the workflows. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...dataActivities(deps), ...registryActivities(deps) };
+  return { ...dataActivities(deps), ...registryActivities(deps), ...driftActivities(deps) };
 }
 
 /** Heavy activities (subprocesses): run on the `training` task queue, scaled separately. */

@@ -11,6 +11,7 @@ export type AuditEventType =
   | 'promotion'
   | 'verification'
   | 'rollback'
+  | 'drift-check'
   | 'alert';
 
 /** An append-only record of one lifecycle event, with the model version it concerns. */

@@ -164,6 +164,7 @@ export const pipelineSchema = z
     for (const name of Object.keys(p.drift?.features ?? {})) {
       if (!p.features.some((f) => f.name === name)) ctx.addIssue({ code: 'custom', path: ['drift', 'features', name], message: `"${name}" is not a feature of this pipeline` });
     }
+    if (p.schedule && !p.drift) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'a schedule runs drift checks: add drift: { … } settings too' });
     if (p.drift?.labels && !p.idColumn) ctx.addIssue({ code: 'custom', path: ['drift', 'labels'], message: 'concept drift joins labels to predictions by id: set idColumn' });
     const names = new Set<string>();
     p.features.forEach((f, i) => {

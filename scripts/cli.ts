@@ -13,6 +13,10 @@ const COMMANDS = {
   rollback: () => import('./commands/rollback'),
   versions: () => import('./commands/versions'),
   audit: () => import('./commands/audit'),
+  drift: () => import('./commands/drift'),
+  schedules: () => import('./commands/schedules'),
+  'drift-report': () => import('./commands/drift-report'),
+  explain: () => import('./commands/explain'),
 } as const;
 
 const HELP = `retrain: ML model retraining pipelines as code, on Temporal
@@ -33,6 +37,11 @@ Usage: retrain <command> [arguments]
                                              restore the previous champion (or a named version)
   versions <pipeline> [--json]               registered versions, champion and history
   audit <pipeline> [--json] [--limit N]      the audit log of a model
+  drift <pipeline> [--json]                  run a drift check of the champion now (report, alert, retrain)
+  schedules apply [--prune] | list | pause <pipeline> | unpause <pipeline> | trigger <pipeline> | delete <pipeline>
+                                             drift-check schedules (Temporal Schedules) from pipelines/
+  drift-report --reference A.csv --current B.csv [--json] [--html F]  drift between two data files (no server)
+  explain <predictionId> [--model NAME] [--json]  why a prediction was made: version, lineage, gate, approval (scans the prediction log)
 
 Configuration: RETRAIN_TEMPORAL_ADDRESS (localhost:7233), RETRAIN_NAMESPACE (default),
 RETRAIN_STORE_DIR (.retrain/store), RETRAIN_PYTHON, RETRAIN_TASK_QUEUE, RETRAIN_TRAINING_TASK_QUEUE.

@@ -2,16 +2,14 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, type Workflow
 import type { RetrainConfig } from '../lib/config';
 import { RetrainError } from '../lib/errors';
 import type { Pipeline } from '../lib/pipeline';
+import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { ChampionPointer } from '../lib/registry';
 import { approveUpdate, rejectUpdate, statusQuery, type ApprovalDecision } from '../workflows/messages';
 import type { RetrainInput, RetrainSummary } from '../workflows/retrain-pipeline';
 import type { RollbackInput } from '../workflows/rollback-model';
 import type { RunStatus } from '../workflows/status';
 
-/** One retraining run per model at a time: its workflow id is derived from the model. */
-export function retrainWorkflowId(model: string): string {
-  return `retrain-${model}`;
-}
+export { retrainWorkflowId };
 
 /** Connects to Temporal, or fails with how to start a server. */
 export async function connectClient(config: RetrainConfig): Promise<Client> {

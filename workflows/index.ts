@@ -1,3 +1,4 @@
 // Everything the worker's workflow bundle exports.
 export { retrainPipeline } from './retrain-pipeline';
 export { rollbackModel } from './rollback-model';
+export { driftCheck } from './drift-check';

@@ -51,6 +51,7 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
   const approval = pipeline.approval;
   const status: RunStatus = {
     model: pipeline.name,
+    requestedBy: input.requestedBy ?? null,
     step: 'starting',
     outcome: 'running',
     version: null,

@@ -40,6 +40,8 @@ export interface ApprovalState {
 /** What the `status` query returns and the workflow's summary builds on. */
 export interface RunStatus {
   model: string;
+  /** Who or what started the run (a person, `demo`, `drift-check <id>`). */
+  requestedBy: string | null;
   step: RunStep;
   outcome: RunOutcome;
   version: string | null;

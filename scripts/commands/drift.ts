@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { loadConfig } from '../../lib/config';
+import { keys } from '../../lib/keys';
+import { driftScheduleId } from '../../lib/workflow-ids';
+import type { DriftCheckSummary } from '../../workflows/drift-check';
+import { onePipeline, parseCommandArgs } from '../args';
+import { connectClient } from '../client';
+import { output } from '../format';
+import { rootCause } from '../follow';
+import { loadPipeline } from '../load-pipeline';
+import { join } from 'node:path';
+
+export const usage = () => 'drift <pipeline> [--json]';
+
+/** Runs a drift check of the pipeline's champion now (the same workflow the schedule starts) and prints the verdict. */
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs('drift', argv, { json: { type: 'boolean' } }, z.object({ positionals: onePipeline, json: z.boolean().default(false) }));
+  const config = loadConfig();
+  const pipeline = await loadPipeline(config.projectDir, args.positionals);
+  const client = await connectClient(config);
+  let summary: DriftCheckSummary;
+  try {
+    summary = await client.workflow.execute('driftCheck', {
+      taskQueue: config.taskQueue,
+      workflowId: `${driftScheduleId(pipeline.name)}-now-${Date.now()}`,
+      args: [{ pipeline, trigger: `retrain drift by ${process.env.USER ?? 'cli'}` }],
+    });
+  } catch (err) {
+    process.stderr.write(`retrain: drift check of ${pipeline.name} failed: ${rootCause(err as Error).message}\n`);
+    return 1;
+  }
+  output(args.json, summary, () => {
+    const lines = [`${pipeline.name}: ${summary.outcome.toUpperCase().replace(/-/g, ' ')}`, `  ${summary.message}`];
+    if (summary.result) {
+      lines.push(`  champion: ${summary.version}; predictions in the window: ${summary.result.predictions}; drifted feature share: ${summary.result.datasetDriftShare.toFixed(2)}`);
+      lines.push(`  report: ${join(config.storeDir, keys.driftReport(pipeline.name, summary.result.checkId, 'html'))}`);
+    }
+    if (summary.alert) lines.push(`  alert: ${summary.alert.delivered === 'webhook' ? `sent to ${summary.alert.url}` : 'logged (no webhook configured)'} for ${pipeline.owners.monitoring}`);
+    if (summary.retrain) lines.push(`  retrain: ${summary.retrain.joined ? 'joined' : 'started'} ${summary.retrain.workflowId}. Follow it: npx retrain status ${pipeline.name}`);
+    return lines.join('\n');
+  });
+  return 0;
+}

@@ -1,0 +1,93 @@
+import { ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
+import type { RetrainConfig } from '../lib/config';
+import type { Pipeline } from '../lib/pipeline';
+import { driftScheduleId } from '../lib/workflow-ids';
+import type { DriftCheckInput } from '../workflows/drift-check';
+
+export interface AppliedSchedule {
+  model: string;
+  scheduleId: string;
+  cron: string | null;
+  action: 'created' | 'updated' | 'skipped' | 'deleted';
+  reason?: string;
+}
+
+const MANAGED_MEMO = { managedBy: 'retrain schedules apply' };
+
+function scheduleOptions(config: Pick<RetrainConfig, 'taskQueue'>, pipeline: Pipeline, cron: string): ScheduleOptions {
+  const args: [DriftCheckInput] = [{ pipeline, trigger: 'schedule' }];
+  return {
+    scheduleId: driftScheduleId(pipeline.name),
+    spec: { cronExpressions: [cron] },
+    action: { type: 'startWorkflow', workflowType: 'driftCheck', taskQueue: config.taskQueue, workflowId: driftScheduleId(pipeline.name), args },
+    // A check still running when the next is due is not doubled: the next one is skipped.
+    policies: { overlap: 'SKIP', catchupWindow: '10m' },
+    memo: MANAGED_MEMO,
+  };
+}
+
+/**
+ * Makes the server's drift schedules match the pipeline definitions: one schedule per pipeline
+ * with `schedule.cron` and `drift`, created or updated in place (running it twice changes
+ * nothing). With `prune`, schedules this command made for pipelines that no longer have one
+ * are deleted.
+ */
+export async function applySchedules(client: Client, config: Pick<RetrainConfig, 'taskQueue'>, pipelines: Pipeline[], prune = false): Promise<AppliedSchedule[]> {
+  const results: AppliedSchedule[] = [];
+  for (const pipeline of pipelines) {
+    const scheduleId = driftScheduleId(pipeline.name);
+    const cron = pipeline.schedule?.cron ?? null;
+    if (!cron || !pipeline.drift) {
+      results.push({ model: pipeline.name, scheduleId, cron, action: 'skipped', reason: !cron ? 'no schedule.cron in the pipeline' : 'no drift settings in the pipeline' });
+      continue;
+    }
+    const options = scheduleOptions(config, pipeline, cron);
+    const handle = client.schedule.getHandle(scheduleId);
+    try {
+      await handle.update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: { ...previous.policies, ...options.policies } }));
+      results.push({ model: pipeline.name, scheduleId, cron, action: 'updated' });
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      await client.schedule.create(options);
+      results.push({ model: pipeline.name, scheduleId, cron, action: 'created' });
+    }
+  }
+  if (prune) {
+    const wanted = new Set(results.filter((r) => r.action !== 'skipped').map((r) => r.scheduleId));
+    for await (const summary of client.schedule.list()) {
+      if (summary.memo?.managedBy !== MANAGED_MEMO.managedBy || wanted.has(summary.scheduleId)) continue;
+      await client.schedule.getHandle(summary.scheduleId).delete();
+      results.push({ model: summary.scheduleId.replace(/^drift-/, ''), scheduleId: summary.scheduleId, cron: null, action: 'deleted', reason: 'its pipeline has no schedule any more' });
+    }
+  }
+  return results;
+}
+
+export interface ScheduleRow {
+  scheduleId: string;
+  cron: string[];
+  paused: boolean;
+  note: string | null;
+  nextRuns: string[];
+  recentRuns: { scheduledAt: string; workflowId: string }[];
+}
+
+/** The drift schedules on the server (those `apply` manages). */
+export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
+  const rows: ScheduleRow[] = [];
+  for await (const summary of client.schedule.list()) {
+    if (summary.memo?.managedBy !== MANAGED_MEMO.managedBy) continue;
+    const description = await client.schedule.getHandle(summary.scheduleId).describe();
+    // The server turns cron into calendar specs; the pipeline in the action still says what was asked.
+    const args = description.action.type === 'startWorkflow' ? (description.action.args as DriftCheckInput[] | undefined) : undefined;
+    rows.push({
+      scheduleId: summary.scheduleId,
+      cron: args?.[0]?.pipeline.schedule ? [args[0].pipeline.schedule.cron] : [],
+      paused: description.state.paused,
+      note: description.state.note ?? null,
+      nextRuns: description.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()),
+      recentRuns: description.info.recentActions.slice(-3).map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+    });
+  }
+  return rows.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}

@@ -1,0 +1,216 @@
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAudit } from '../activities/registry';
+import { generateChurn } from '../examples/data/generators';
+import type { DriftCheckReport } from '../lib/drift/report';
+import { keys } from '../lib/keys';
+import type { PipelineInput } from '../lib/pipeline';
+import { driftScheduleId } from '../lib/workflow-ids';
+import { startRetrain } from '../scripts/client';
+import { applySchedules, listSchedules } from '../scripts/schedules';
+import { createPredictionLogger } from '../serving';
+import type { DriftCheckSummary } from '../workflows/drift-check';
+import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+
+let h: Harness;
+let hook: Server;
+let hookUrl: string;
+const received: { headers: IncomingMessage['headers']; body: Record<string, unknown> }[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+  // A loopback webhook receiver standing in for the team's alerting endpoint.
+  hook = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: JSON.parse(text) });
+      res.writeHead(204).end();
+    });
+  });
+  hook.listen(0, '127.0.0.1');
+  await once(hook, 'listening');
+  hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/alerts`;
+});
+afterAll(async () => {
+  hook?.close();
+  await h?.close();
+});
+
+function driftPipeline(name: string, drift: PipelineInput['drift'] = {}, extra: Partial<PipelineInput> = {}) {
+  return testPipeline({
+    name,
+    training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT },
+    drift: { window: '1h', minPredictions: 30, alertWebhook: hookUrl, ...drift },
+    ...extra,
+  });
+}
+
+/** Logs predictions the way a serving application would: features, the model's answer, latency, cost. */
+async function serve(model: string, version: string, opts: { rows: number; seed: number; drift: number; prediction?: string; hoursAgo?: number }) {
+  const logger = createPredictionLogger({ store: h.store, model, version });
+  const at = new Date(Date.now() - (opts.hoursAgo ?? 0) * 3_600_000 - 60_000);
+  const rows = generateChurn({ rows: opts.rows, seed: opts.seed, drift: opts.drift });
+  rows.forEach((r, i) =>
+    logger.logPrediction({
+      id: `${model}-${opts.seed}-${r.customer_id}`,
+      timestamp: at,
+      features: { tenure_months: r.tenure_months, monthly_spend: r.monthly_spend, support_tickets: r.support_tickets, plan: r.plan },
+      prediction: opts.prediction ?? 'no',
+      scores: opts.prediction === 'yes' ? { no: 0.3, yes: 0.7 } : { no: 0.75, yes: 0.25 },
+      latencyMs: 5 + (i % 10),
+      cost: 0.0002,
+    }),
+  );
+  await logger.close();
+  return rows;
+}
+
+async function check(pipeline: ReturnType<typeof driftPipeline>): Promise<DriftCheckSummary> {
+  return h.client.workflow.execute('driftCheck', {
+    taskQueue: h.config.taskQueue,
+    workflowId: `${driftScheduleId(pipeline.name)}-test-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`,
+    args: [{ pipeline, trigger: 'test' }],
+  });
+}
+
+async function promote(pipeline: ReturnType<typeof driftPipeline>): Promise<string> {
+  const summary = await (await startRetrain(h.client, h.config, pipeline)).handle.result();
+  expect(summary.outcome).toBe('promoted');
+  return summary.version!;
+}
+
+async function storedReport(model: string, checkId: string): Promise<DriftCheckReport> {
+  return JSON.parse((await h.store.get(keys.driftReport(model, checkId, 'json')))!.toString());
+}
+
+describe('driftCheck', () => {
+  it('finds no drift when serving data looks like the training data, and reports latency and cost', async () => {
+    const pipeline = driftPipeline('drift-quiet');
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 400, seed: 101, drift: 0 });
+
+    const summary = await check(pipeline);
+
+    expect(summary.outcome).toBe('no-drift');
+    expect(summary.result!.predictions).toBe(400);
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    expect(report.dataDrift.datasetDrift.drifted).toBe(false);
+    expect(report.dataDrift.features.map((f) => f.name).sort()).toEqual(['monthly_spend', 'plan', 'support_tickets', 'tenure_months']);
+    expect(report.serving![0]).toMatchObject({ version, predictions: 400 });
+    expect(report.serving![0].cost.perPrediction).toBeCloseTo(0.0002, 12);
+    const html = (await h.store.get(keys.driftReport(pipeline.name, summary.result!.checkId, 'html')))!.toString();
+    expect(html).toContain('<svg');
+    expect((await listAudit(h.store, pipeline.name)).filter((e) => e.type === 'drift-check')).toHaveLength(1);
+    expect(received.filter((r) => r.body.model === pipeline.name)).toHaveLength(0);
+  });
+
+  it('alerts the monitoring owner through the webhook when the inputs drift, with the check id as idempotency key', async () => {
+    const pipeline = driftPipeline('drift-loud');
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 400, seed: 5, drift: 0, hoursAgo: 3 }); // outside the 1h window
+    await serve(pipeline.name, version, { rows: 400, seed: 6, drift: 1, prediction: 'yes' });
+
+    const summary = await check(pipeline);
+
+    expect(summary.outcome).toBe('drift-alerted');
+    expect(summary.result!.predictions).toBe(400);
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    expect(report.dataDrift.datasetDrift.drifted).toBe(true);
+    const drifted = report.dataDrift.features.filter((f) => f.drifted).map((f) => f.name);
+    expect(drifted).toEqual(expect.arrayContaining(['tenure_months', 'support_tickets']));
+    expect(report.predictionDrift?.drifted).toBe(true);
+    const alerts = received.filter((r) => r.body.model === pipeline.name);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0].headers['idempotency-key']).toBe(summary.result!.checkId);
+    expect(alerts[0].body).toMatchObject({ kind: 'retrain.drift-alert/v1', owner: 'mon@example.com', version, checkId: summary.result!.checkId });
+  });
+
+  it('gives no verdict on too few predictions', async () => {
+    const pipeline = driftPipeline('drift-sparse', { minPredictions: 100 });
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 20, seed: 7, drift: 1 });
+    const summary = await check(pipeline);
+    expect(summary.outcome).toBe('not-enough-data');
+    expect(summary.message).toMatch(/Not enough data: 20 predictions/);
+  });
+
+  it('detects concept drift when newly labelled rows show the champion getting worse', async () => {
+    const labelsDir = mkdtempSync(join(tmpdir(), 'retrain-labels-'));
+    const labelsPath = join(labelsDir, 'labels.csv');
+    const pipeline = driftPipeline('drift-concept', { labels: { path: labelsPath }, maxMetricRegression: 0.05 }, { metrics: { primary: 'accuracy' } });
+    const version = await promote(pipeline);
+    const rows = await serve(pipeline.name, version, { rows: 200, seed: 8, drift: 0 });
+    // Every customer the model said "no" for turned out to churn.
+    writeFileSync(labelsPath, 'customer_id,churned\n' + rows.map((r) => `${pipeline.name}-8-${r.customer_id},yes`).join('\n') + '\n');
+
+    const summary = await check(pipeline);
+
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    expect(report.conceptDrift).toMatchObject({ labelledRows: 200, metric: 'accuracy', current: 0, drifted: true });
+    expect(report.conceptDrift!.baseline).toBeGreaterThan(0.5);
+    expect(summary.outcome).toBe('drift-alerted');
+  });
+
+  it('starts one retrain for concurrent drift alerts: the second joins the first', async () => {
+    const pipeline = driftPipeline('drift-retrain', { onDrift: 'retrain' });
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 300, seed: 9, drift: 1, prediction: 'yes' });
+    // Make the retrain slow enough that both checks see it running.
+    const slow = { ...pipeline, training: { ...pipeline.training, params: { behaviour: 'slow', sleep_seconds: 3 } } };
+
+    const [a, b] = await Promise.all([check(slow), check(slow)]);
+
+    expect(a.outcome).toBe('drift-retraining');
+    expect(b.outcome).toBe('drift-retraining');
+    expect(a.retrain!.workflowId).toBe(`retrain-${pipeline.name}`);
+    expect(b.retrain!.runId).toBe(a.retrain!.runId);
+    expect([a.retrain!.joined, b.retrain!.joined].filter(Boolean).length).toBeGreaterThanOrEqual(1);
+    const retrain = await h.client.workflow.getHandle(a.retrain!.workflowId, a.retrain!.runId).result();
+    expect(retrain.outcome).toBe('promoted');
+  });
+});
+
+describe('drift schedules', () => {
+  it('applies one schedule per pipeline idempotently, and lists, triggers, pauses and deletes it', async () => {
+    const pipeline = driftPipeline('drift-scheduled', {}, { schedule: { cron: '0 3 * * *' } });
+    const unscheduled = driftPipeline('drift-unscheduled');
+    await promote(pipeline);
+
+    const first = await applySchedules(h.client, h.config, [pipeline, unscheduled]);
+    expect(first).toEqual([
+      expect.objectContaining({ model: 'drift-scheduled', action: 'created', cron: '0 3 * * *' }),
+      expect.objectContaining({ model: 'drift-unscheduled', action: 'skipped' }),
+    ]);
+    const second = await applySchedules(h.client, h.config, [pipeline]);
+    expect(second[0].action).toBe('updated');
+
+    const handle = h.client.schedule.getHandle(driftScheduleId(pipeline.name));
+    const description = await handle.describe();
+    expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'driftCheck', taskQueue: h.config.taskQueue });
+    expect(description.policies.overlap).toBe('SKIP');
+
+    let listed = await listSchedules(h.client);
+    for (let i = 0; i < 40 && !listed.some((s) => s.scheduleId === handle.scheduleId); i++) {
+      await new Promise((r) => setTimeout(r, 250)); // schedule listing is eventually consistent
+      listed = await listSchedules(h.client);
+    }
+    expect(listed.find((s) => s.scheduleId === handle.scheduleId)).toMatchObject({ cron: ['0 3 * * *'], paused: false });
+
+    await handle.trigger();
+    for (let i = 0; i < 120 && (await listAudit(h.store, pipeline.name)).every((e) => e.type !== 'drift-check'); i++) await new Promise((r) => setTimeout(r, 250));
+    expect((await listAudit(h.store, pipeline.name)).some((e) => e.type === 'drift-check')).toBe(true);
+
+    await handle.pause('maintenance');
+    expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'maintenance' });
+    await handle.unpause();
+    expect((await handle.describe()).state.paused).toBe(false);
+    await handle.delete();
+    await expect(handle.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  });
+});
