@@ -5,6 +5,7 @@
  * arrays, no NaN: every number is finite or null).
  */
 
+import type { VersionServing } from '../prediction-log';
 import { InvalidInputError } from '../errors';
 import { isMetricName, METRICS } from '../metrics';
 import {
@@ -49,14 +50,8 @@ export interface ConceptDrift {
   note?: string;
 }
 
-/** What one model version did while serving in the window. */
-export interface ServingSummary {
-  version: string;
-  predictions: number;
-  latencyMs: { mean: number; p50: number; p95: number; max: number };
-  /** `counted`: predictions that reported a cost; perPrediction is total / counted. */
-  cost: { total: number; perPrediction: number | null; counted: number };
-}
+/** What one model version did while serving in the window (computed by lib/prediction-log.ts). */
+export type ServingSummary = VersionServing;
 
 export interface DriftCheckReport {
   kind: 'retrain.drift-report/v1';
