@@ -8,6 +8,8 @@ export interface DriftCheckInput {
   pipeline: Pipeline;
   /** What started the check: "schedule", a person, a script. */
   trigger?: string;
+  /** ISO time the window ends at (default: now); for backfills and reproducible checks. */
+  asOf?: string;
 }
 
 export interface DriftCheckSummary {
@@ -51,7 +53,8 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
     return { model: pipeline.name, outcome: 'no-champion', version: null, result: null, alert: null, retrain: null, message: `${pipeline.name} has no champion yet: nothing to check` };
   }
 
-  const to = new Date();
+  if (input.asOf !== undefined && Number.isNaN(Date.parse(input.asOf))) throw ApplicationFailure.nonRetryable(`asOf must be an ISO time, got "${input.asOf}"`, 'InvalidInput');
+  const to = input.asOf ? new Date(input.asOf) : new Date();
   const from = new Date(to.getTime() - durationToMs(pipeline.drift.window));
   // Readable and unique per run; also the alert's idempotency key. Run ids are time-ordered
   // (UUIDv7), so their random tail, not their head, tells two checks of the same second apart.

@@ -1,10 +1,21 @@
+import type { Client } from '@temporalio/client';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { readPointer } from '../../activities/registry';
+import { generateChurn } from '../../examples/data/generators';
+import { explainCommand, serveBatch, type ServedBatch } from '../../examples/serving-app';
+import { loadConfig, type RetrainConfig } from '../../lib/config';
+import type { DriftCheckReport } from '../../lib/drift/report';
+import { durationToMs } from '../../lib/duration';
+import { keys } from '../../lib/keys';
 import type { Pipeline } from '../../lib/pipeline';
+import { driftScheduleId } from '../../lib/workflow-ids';
+import { createStore, type Store } from '../../store';
+import type { DriftCheckSummary } from '../../workflows/drift-check';
 import { parseCommandArgs } from '../args';
 import { connectClient, decideCandidate, startRetrain } from '../client';
 import { describeRun } from '../format';
-import { followRun } from '../follow';
+import { followRun, rootCause } from '../follow';
 import { listPipelines, loadPipeline } from '../load-pipeline';
 import { startLocalStack } from '../local-stack';
 
@@ -12,8 +23,10 @@ export const usage = () => 'demo [pipeline...]';
 
 /**
  * The whole lifecycle on the embedded default: dev server, worker, and a retraining run of each
- * example pipeline, printed as it goes. Run it twice: the second run finds the same data and
- * params already trained and says so instead of registering a new version.
+ * example pipeline, printed as it goes; then, for churn, monitoring: the champion serves two
+ * batches (like the training data, then drifted), each followed by a drift check. Run it twice:
+ * the second run finds the same data and params already trained and says so instead of
+ * registering a new version.
  */
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs('demo', argv, {}, z.object({ positionals: z.array(z.string()) }));
@@ -23,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const pipelines: Pipeline[] = [];
   for (const name of names) pipelines.push(await loadPipeline(config.projectDir, name));
 
-  say('Retrain demo: the retraining lifecycle of each example pipeline, on a local Temporal server.\n');
+  say('Retrain demo: the retraining lifecycle of each example pipeline, then monitoring of churn, on a local Temporal server.\n');
   const stack = await startLocalStack(config, say);
   let failures = 0;
   try {
@@ -47,13 +60,23 @@ export async function run(argv: string[]): Promise<number> {
       if (failed && status.outcome !== 'rolled-back') say(`  error: ${failed.message}`);
       if (failed) failures++;
     }
+    const monitored = pipelines.find((p) => p.name === 'churn' && p.drift);
+    let explainId: string | null = null;
+    if (monitored) {
+      say(`\n=== monitoring ${monitored.name} (the champion serves, every prediction is logged, drift checks read the log) ===`);
+      const monitoring = await showMonitoring({ client, config, store: createStore(config), pipeline: monitored, say });
+      explainId = monitoring.explainId;
+      failures += monitoring.failures;
+    }
     say(`\nWhere things are:`);
     say(`  artefacts, registry, snapshots: ${config.storeDir}`);
     say(`  audit log:                      ${config.storeDir}/audit/<model>/   (npx retrain audit <model>)`);
+    if (monitored) say(`  prediction log, drift reports:  ${config.storeDir}/predictions/${monitored.name}/, ${config.storeDir}/reports/${monitored.name}/`);
     say(`  worker log (JSON lines):        ${stack.workerLog}`);
     if (stack.uiUrl) say(`  Temporal UI (while running):    ${stack.uiUrl}`);
     say(`\nNext: run the demo again (same data: nothing new is trained), or keep things running with`);
     say(`  npx retrain dev        and in another terminal:   npx retrain versions churn`);
+    if (explainId) say(`Which model made a prediction, and why:   ${explainCommand(explainId)}`);
   } finally {
     await stack.stop();
   }
@@ -71,4 +94,111 @@ async function waitForApprovalStep(send: () => Promise<unknown>): Promise<void> 
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+const HOUR_MS = 3_600_000;
+/** Customers per served batch. */
+const BATCH_ROWS = 300;
+
+/**
+ * The monitoring half, with real parts: the champion serves two batches through
+ * examples/serving-app.ts (real predict command, real prediction log), and after each the
+ * driftCheck workflow runs on the stack's worker, as `retrain drift` and the schedule run it.
+ * Returns a prediction id worth explaining and the number of parts that failed.
+ */
+async function showMonitoring(o: { client: Client; config: RetrainConfig; store: Store; pipeline: Pipeline; say: (line: string) => void }): Promise<{ explainId: string | null; failures: number }> {
+  const { store, pipeline, say } = o;
+  const drift = pipeline.drift!;
+  const { pointer } = await readPointer(store, pipeline.name);
+  if (!pointer.champion) {
+    say(`  skipped: ${pipeline.name} has no champion to serve (its retraining run did not promote one)`);
+    return { explainId: null, failures: 0 };
+  }
+  try {
+    // The first batch is back-dated past the pipeline's window (24h + 1h) and checked "as of"
+    // one window ago: the second check, on the window ending now, then sees only drifted
+    // traffic, and a rerun of the demo within a day sees the same picture.
+    const windowMs = durationToMs(drift.window);
+    const backdated = new Date(Date.now() - windowMs - HOUR_MS);
+    const asOf = new Date(Date.now() - windowMs).toISOString();
+
+    say(`Serving ${BATCH_ROWS} customers like the training data (seed 21), logged with timestamps ${fmtHours(windowMs + HOUR_MS)} ago:`);
+    const calm = await serveBatch({ store, config: o.config, model: pipeline, rows: generateChurn({ rows: BATCH_ROWS, seed: 21 }), at: backdated });
+    say(describeBatch(calm));
+    say(`Drift check of the ${drift.window} window ending ${fmtHours(windowMs)} ago:`);
+    const first = await runDriftCheck(o, pipeline, 'demo: traffic like the training data', asOf);
+    let failures = await describeCheck(o, first, calm);
+
+    say(`\nServing ${BATCH_ROWS} drifted customers (drift 0.9, seed 22: shorter tenure, more tickets, more basic plans, more apac), timestamped now:`);
+    const drifted = await serveBatch({ store, config: o.config, model: pipeline, rows: generateChurn({ rows: BATCH_ROWS, seed: 22, drift: 0.9 }) });
+    say(describeBatch(drifted));
+    say(`Drift check over the pipeline's ${drift.window} window:`);
+    const second = await runDriftCheck(o, pipeline, 'demo: drifted traffic');
+    failures += await describeCheck(o, second, drifted);
+    return { explainId: likeliestChurner(drifted), failures };
+  } catch (err) {
+    say(`  monitoring failed: ${rootCause(err as Error).message}`);
+    return { explainId: null, failures: 1 };
+  }
+}
+
+/** Runs the driftCheck workflow now, on the stack's task queue, as `retrain drift` does. */
+async function runDriftCheck(o: { client: Client; config: RetrainConfig }, pipeline: Pipeline, trigger: string, asOf?: string): Promise<DriftCheckSummary> {
+  return o.client.workflow.execute('driftCheck', {
+    taskQueue: o.config.taskQueue,
+    workflowId: `${driftScheduleId(pipeline.name)}-demo-${Date.now()}`,
+    args: [{ pipeline, trigger, asOf }],
+  });
+}
+
+function describeBatch(b: ServedBatch): string {
+  return `  champion ${b.version} answered in ${(b.batchMs / 1000).toFixed(2)} s: ${b.latencyMsPerRow.toFixed(1)} ms per prediction (batch time / rows); ${b.lines.length} lines logged`;
+}
+
+const VERDICT: Record<DriftCheckSummary['outcome'], string> = {
+  'no-champion': 'NO CHAMPION',
+  'no-drift': 'NO DRIFT',
+  'not-enough-data': 'NOT ENOUGH DATA',
+  'drift-alerted': 'DRIFT',
+  'drift-retraining': 'DRIFT',
+};
+
+/**
+ * Prints a check's verdict and what followed from it: drifted features, the report, the alert,
+ * and the retraining run it started, followed to its end. Returns 1 when that run failed.
+ */
+async function describeCheck(o: { client: Client; config: RetrainConfig; store: Store; say: (line: string) => void }, s: DriftCheckSummary, batch: ServedBatch): Promise<number> {
+  const { say } = o;
+  say(`  verdict: ${VERDICT[s.outcome]}. ${s.result?.summary ?? s.message}`);
+  if (!s.result) return 0;
+  const earlier = s.result.predictions - batch.lines.length;
+  // Traffic logged by an earlier demo run within the window counts too: say so rather than hide it.
+  say(`  window: ${s.result.predictions} predictions${earlier > 0 ? ` (${earlier} logged earlier, e.g. by a previous demo run; the verdict covers them too)` : earlier < 0 ? ` (${-earlier} of this batch fell outside)` : ', all from this batch'}`);
+  if (!s.result.drifted) return 0;
+  const report = JSON.parse((await o.store.get(s.result.reportKey))!.toString()) as DriftCheckReport;
+  const features = report.dataDrift.features.filter((f) => f.drifted).map((f) => f.name);
+  say(`  drifted features: ${features.join(', ') || 'none'}${report.predictionDrift?.drifted ? '; the predictions drifted too' : ''}`);
+  say(`  report: ${join(o.config.storeDir, keys.driftReport(s.model, s.result.checkId, 'html'))}`);
+  if (s.alert) say(`  alert: ${s.alert.delivered === 'webhook' ? `sent to ${s.alert.url}` : 'logged and audited only (no webhook configured)'}`);
+  if (!s.retrain) return 0;
+  say(`  retrain: onDrift is 'retrain', so the check ${s.retrain.joined ? 'joined the run in progress' : 'started'} ${s.retrain.workflowId}:`);
+  const { status, failed } = await followRun(o.client.workflow.getHandle(s.retrain.workflowId, s.retrain.runId), { print: (line) => say(`  ${line}`) });
+  say(describeRun(status).replace(/^/gm, '  '));
+  if (failed && status.outcome !== 'rolled-back') say(`    error: ${failed.message}`);
+  // The source file is the same, so planning finds the version it would train already trained.
+  if (status.outcome === 'unchanged') say(`  (same training data, so retraining reproduces the champion: to learn from the drift, label these customers and add them to ${s.model}'s source)`);
+  return failed ? 1 : 0;
+}
+
+/**
+ * The id of the customer the champion is surest will churn: a prediction worth explaining.
+ * The generator numbers customers c000001… in every batch; explain finds the newest line with
+ * the id, which is this batch's.
+ */
+function likeliestChurner(b: ServedBatch): string {
+  return b.lines.reduce((best, l) => ((l.score ?? 0) > (best.score ?? 0) ? l : best)).id;
+}
+
+function fmtHours(ms: number): string {
+  return `${ms / HOUR_MS} h`;
 }
