@@ -71,11 +71,11 @@ async function serve(model: string, version: string, opts: { rows: number; seed:
   return rows;
 }
 
-async function check(pipeline: ReturnType<typeof driftPipeline>): Promise<DriftCheckSummary> {
+async function check(pipeline: ReturnType<typeof driftPipeline>, asOf?: string): Promise<DriftCheckSummary> {
   return h.client.workflow.execute('driftCheck', {
     taskQueue: h.config.taskQueue,
     workflowId: `${driftScheduleId(pipeline.name)}-test-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`,
-    args: [{ pipeline, trigger: 'test' }],
+    args: [{ pipeline, trigger: 'test', asOf }],
   });
 }
 
@@ -129,6 +129,19 @@ describe('driftCheck', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0].headers['idempotency-key']).toBe(summary.result!.checkId);
     expect(alerts[0].body).toMatchObject({ kind: 'retrain.drift-alert/v1', owner: 'mon@example.com', version, checkId: summary.result!.checkId });
+  });
+
+  it('checks a past window when asked "as of" a time', async () => {
+    const pipeline = driftPipeline('drift-as-of');
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 300, seed: 12, drift: 1, hoursAgo: 3 });
+
+    const now = await check(pipeline);
+    const then = await check(pipeline, new Date(Date.now() - 2 * 3_600_000).toISOString());
+
+    expect(now.outcome).toBe('not-enough-data');
+    expect(then.result!.predictions).toBe(300);
+    expect(then.outcome).toBe('drift-alerted');
   });
 
   it('gives no verdict on too few predictions', async () => {
