@@ -137,7 +137,7 @@ describe('driftCheck', () => {
     await serve(pipeline.name, version, { rows: 300, seed: 12, drift: 1, hoursAgo: 3 });
 
     const now = await check(pipeline);
-    const then = await check(pipeline, new Date(Date.now() - 2 * 3_600_000).toISOString());
+    const then = await check(pipeline, new Date(Date.now() - 2.5 * 3_600_000).toISOString()); // window: 3.5 h to 2.5 h ago
 
     expect(now.outcome).toBe('not-enough-data');
     expect(then.result!.predictions).toBe(300);
