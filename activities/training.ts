@@ -1,17 +1,16 @@
 import { activityInfo, cancellationSignal, cancelled, heartbeat, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { durationToMs } from '../lib/duration';
 import { TrainingContractError, type ErrorContext } from '../lib/errors';
 import { keys } from '../lib/keys';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
-import { parsePredictions, parseTrainingResult, PREDICT_CONTRACT, TRAIN_CONTRACT, type PredictionLine } from '../lib/training-contract';
+import { parseTrainingResult, TRAIN_CONTRACT, type PredictionLine } from '../lib/training-contract';
 import type { DatasetSplit } from './data';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
-import { runContractCommand, type ContractRun } from './subprocess';
+import { failOnExit, materialiseArtifacts, runContract, runPredict, type CommandHooks } from './predict';
 
 export interface TrainedModel {
   artifacts: Record<string, string>;
@@ -53,7 +52,9 @@ export function trainingActivities(deps: ActivityDeps) {
           params: pipeline.training.params,
           seed: pipeline.training.seed,
         };
-        const run = await runCommand(pipeline.training.command, dir, request, durationToMs(pipeline.training.timeout), config.python, config.projectDir, ctx);
+        const hooks = activityHooks(ctx);
+        const run = await runContract({ command: pipeline.training.command, dir, request, timeoutMs: durationToMs(pipeline.training.timeout), python: config.python, cwd: config.projectDir, hooks });
+        if (run.killedFor === 'cancelled') await cancelled();
         failOnExit(run, 'training', ctx);
 
         const resultText = await readFile(join(outputDir, 'result.json'), 'utf8').catch(() => {
@@ -96,7 +97,7 @@ export function trainingActivities(deps: ActivityDeps) {
 
 /**
  * Runs the predict command of a registered version on a local CSV of rows and returns its
- * validated predictions, in input order.
+ * validated predictions, in input order (heartbeating and cancellable, as an activity).
  */
 export async function predictWithVersion(
   deps: ActivityDeps,
@@ -105,29 +106,26 @@ export async function predictWithVersion(
   const { store, config } = deps;
   const ctx: ErrorContext = { model: opts.model.model, version: opts.model.version, step: opts.purpose };
   const modelDir = join(opts.dir, opts.model.version);
-  const artifacts: Record<string, string> = {};
-  for (const [name, key] of Object.entries(opts.model.artifacts)) {
-    const file = key.slice(keys.artifact(opts.model.model, opts.model.version, '').length);
-    await store.download(key, join(modelDir, file));
-    artifacts[name] = file;
-  }
-  const outputPath = join(opts.dir, `${opts.model.version}-${opts.purpose}.jsonl`);
-  const request = {
-    contract: PREDICT_CONTRACT,
-    task: opts.model.task,
+  const artifacts = await materialiseArtifacts(store, opts.model, modelDir);
+  const hooks = activityHooks(ctx);
+  const predictions = await runPredict({
+    command: opts.pipeline.training.predictCommand,
+    model: opts.model,
     modelDir,
     artifacts,
     inputPath: opts.inputPath,
-    outputPath,
-    features: opts.model.lineage.features,
+    rows: opts.rows,
     purpose: opts.purpose,
-  };
-  const run = await runCommand(opts.pipeline.training.predictCommand, join(opts.dir, `${opts.model.version}-${opts.purpose}`), request, durationToMs(opts.pipeline.training.timeout), config.python, config.projectDir, ctx);
-  failOnExit(run, 'predict', ctx);
-  const text = await readFile(outputPath, 'utf8').catch(() => {
-    throw new TrainingContractError('predict exited 0 but wrote no output file', ctx);
+    dir: opts.dir,
+    timeoutMs: durationToMs(opts.pipeline.training.timeout),
+    python: config.python,
+    cwd: config.projectDir,
+    hooks,
+  }).catch(async (err) => {
+    if (hooks.signal.aborted) await cancelled();
+    throw err;
   });
-  return parsePredictions(text, opts.rows, opts.model.task, opts.model.classes, ctx);
+  return predictions;
 }
 
 /**
@@ -150,25 +148,10 @@ export function attemptDir(workDir: string, model: string, version: string, purp
   return join(workDir, model, version, `${purpose}-${info.workflowExecution?.runId ?? 'standalone'}-${info.activityId}-${info.attempt}`);
 }
 
-async function runCommand(
-  command: string[],
-  dir: string,
-  request: object,
-  timeoutMs: number,
-  python: string,
-  cwd: string,
-  ctx: ErrorContext,
-): Promise<ContractRun> {
-  await mkdir(dir, { recursive: true });
-  const requestPath = join(dir, 'request.json');
-  await writeFile(requestPath, JSON.stringify(request, null, 2));
+/** Progress becomes heartbeats and log lines; the activity's cancellation ends the process group. */
+function activityHooks(ctx: ErrorContext): CommandHooks {
   let last: Record<string, unknown> = {};
-  const run = await runContractCommand({
-    command,
-    requestPath,
-    cwd,
-    python,
-    timeoutMs,
+  return {
     signal: cancellationSignal(),
     onProgress: (progress) => {
       last = progress;
@@ -177,18 +160,5 @@ async function runCommand(
     },
     onOutput: (line, stream) => log.debug(`${ctx.step} ${stream}: ${line}`, ctx),
     onTick: () => heartbeat(last),
-  });
-  if (run.killedFor === 'cancelled') await cancelled();
-  return run;
-}
-
-function failOnExit(run: ContractRun, what: string, ctx: ErrorContext): void {
-  if (run.exitCode === 0) return;
-  const tail = run.stderrTail ? `\n${run.stderrTail}` : '';
-  if (run.killedFor === 'timeout') throw new Error(`${what} timed out and was stopped${tail}`);
-  if (run.exitCode === 2) {
-    throw ApplicationFailure.nonRetryable(`${what} rejected its input (exit 2)${tail}`, 'TrainingBadInput', { context: ctx });
-  }
-  const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
-  throw new Error(`${what} ${how} (will be retried)${tail}`);
+  };
 }

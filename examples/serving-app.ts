@@ -12,20 +12,20 @@
  *
  * Exit codes: 0 served, 2 bad arguments, 1 anything else (no champion, predict failed).
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { readPointer, readVersion } from '../activities/registry';
-import { expandCommand, runContractCommand, type ContractRun } from '../activities/subprocess';
+import { materialiseArtifacts, QUIET_HOOKS, runPredict } from '../activities/predict';
 import { loadConfig, type RetrainConfig } from '../lib/config';
-import { InvalidInputError, NotFoundError, RetrainError, TrainingContractError, type ErrorContext } from '../lib/errors';
+import { InvalidInputError, NotFoundError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
-import { parsePredictions, PREDICT_CONTRACT, type PredictionLine as ModelOutput } from '../lib/training-contract';
+import type { PredictionLine as ModelOutput } from '../lib/training-contract';
 import { loadPipeline } from '../scripts/load-pipeline';
 import { createPredictionLogger, flushOnExit, type PredictionLine } from '../serving';
 import { createStore, type Store } from '../store';
@@ -101,7 +101,23 @@ export async function serveBatch(options: ServeBatchOptions): Promise<ServedBatc
     const artifacts = await materialiseArtifacts(store, champion, join(dir, 'model'));
     // The clock starts after the artefact copy: a long-running server copies them once, not per batch.
     const started = performance.now();
-    const outputs = await predict({ pipeline, champion, artifacts, featureRows, features, dir, config, timeoutMs: options.timeoutMs ?? DEFAULT_PREDICT_TIMEOUT_MS, signal: options.signal });
+    const inputPath = join(dir, 'input.csv');
+    await writeFile(inputPath, toCsv(featureRows, features));
+    const outputs = await runPredict({
+      command: pipeline.training.predictCommand,
+      model: champion,
+      modelDir: join(dir, 'model'),
+      artifacts,
+      inputPath,
+      rows: featureRows.length,
+      purpose: 'serve',
+      dir,
+      timeoutMs: options.timeoutMs ?? DEFAULT_PREDICT_TIMEOUT_MS,
+      python: config.python,
+      cwd: config.projectDir,
+      // Nothing cancels a batch in this example unless the caller passes a signal.
+      hooks: { ...QUIET_HOOKS, signal: options.signal ?? QUIET_HOOKS.signal },
+    });
     const batchMs = performance.now() - started;
     const latencyMsPerRow = batchMs / rows.length;
     // Three significant digits: an estimate, not an invoice line.
@@ -135,74 +151,6 @@ function featureValues(row: object, features: readonly string[], index: number, 
     values[name] = value;
   }
   return values;
-}
-
-/** Copies the version's artefacts from the store into `modelDir`; returns artefact name → file inside it. */
-async function materialiseArtifacts(store: Store, champion: ModelVersion, modelDir: string): Promise<Record<string, string>> {
-  const prefix = keys.artifact(champion.model, champion.version, '');
-  const files: Record<string, string> = {};
-  for (const [name, key] of Object.entries(champion.artifacts)) {
-    files[name] = key.slice(prefix.length);
-    await store.download(key, join(modelDir, files[name]));
-  }
-  return files;
-}
-
-/** Runs the pipeline's predict command on the batch; its output, validated, one entry per row. */
-async function predict(o: {
-  pipeline: Pipeline;
-  champion: ModelVersion;
-  artifacts: Record<string, string>;
-  featureRows: Record<string, FeatureValue>[];
-  features: string[];
-  dir: string;
-  config: ServeBatchOptions['config'];
-  timeoutMs: number;
-  signal?: AbortSignal;
-}): Promise<ModelOutput[]> {
-  const ctx: ErrorContext = { model: o.champion.model, version: o.champion.version, step: 'serve' };
-  const inputPath = join(o.dir, 'input.csv');
-  const outputPath = join(o.dir, 'predictions.jsonl');
-  const requestPath = join(o.dir, 'request.json');
-  await writeFile(inputPath, toCsv(o.featureRows, o.features));
-  const request = {
-    contract: PREDICT_CONTRACT,
-    task: o.champion.task,
-    modelDir: join(o.dir, 'model'),
-    artifacts: o.artifacts,
-    inputPath,
-    outputPath,
-    features: o.champion.lineage.features,
-    purpose: 'serve',
-  };
-  await writeFile(requestPath, JSON.stringify(request, null, 2));
-  const command = o.pipeline.training.predictCommand;
-  const run = await runContractCommand({
-    command,
-    requestPath,
-    cwd: o.config.projectDir,
-    python: o.config.python,
-    timeoutMs: o.timeoutMs,
-    // Nothing cancels a batch in this example unless the caller passes a signal.
-    signal: o.signal ?? new AbortController().signal,
-    onProgress: () => undefined, // progress lines matter for long training runs, not for a batch
-    onOutput: () => undefined, // stderr's tail comes back in the result, for the error message
-  });
-  failOnExit(run, expandCommand(command, o.config.python).join(' '), ctx);
-  const text = await readFile(outputPath, 'utf8').catch(() => {
-    throw new TrainingContractError('predict exited 0 but wrote no output file', ctx);
-  });
-  return parsePredictions(text, o.featureRows.length, o.champion.task, o.champion.classes, ctx);
-}
-
-/** Turns a failed predict run into an error that says how it failed, with its stderr. */
-function failOnExit(run: ContractRun, command: string, ctx: ErrorContext): void {
-  if (run.exitCode === 0) return;
-  const tail = run.stderrTail ? `\n${run.stderrTail}` : '';
-  if (run.killedFor) throw new RetrainError('PredictFailed', `predict (${command}) was stopped: ${run.killedFor}${tail}`, { context: ctx, retryable: true });
-  if (run.exitCode === 2) throw new TrainingContractError(`predict (${command}) rejected its input (exit 2)${tail}`, ctx);
-  const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
-  throw new RetrainError('PredictFailed', `predict (${command}) ${how}${tail}`, { context: ctx, retryable: true });
 }
 
 /** Logs one line per row and waits until they are written. */

@@ -1,0 +1,90 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TrainingContractError, type ErrorContext } from '../lib/errors';
+import { keys } from '../lib/keys';
+import type { ModelVersion } from '../lib/registry';
+import { parsePredictions, PREDICT_CONTRACT, type PredictionLine } from '../lib/training-contract';
+import type { Store } from '../store/store';
+import { runContractCommand, type ContractRun } from './subprocess';
+
+/** What a contract command reports while it runs; activities turn it into heartbeats. */
+export interface CommandHooks {
+  signal: AbortSignal;
+  onProgress: (progress: Record<string, unknown>) => void;
+  onOutput: (line: string, stream: 'stdout' | 'stderr') => void;
+  onTick?: () => void;
+}
+
+/** Hooks for use outside an activity: nothing to report to, nothing cancels. */
+export const QUIET_HOOKS: CommandHooks = { signal: new AbortController().signal, onProgress: () => undefined, onOutput: () => undefined };
+
+/** Copies a version's artefacts from the store into `modelDir`; returns artefact name → file inside it. */
+export async function materialiseArtifacts(store: Store, model: ModelVersion, modelDir: string): Promise<Record<string, string>> {
+  const prefix = keys.artifact(model.model, model.version, '');
+  const files: Record<string, string> = {};
+  for (const [name, key] of Object.entries(model.artifacts)) {
+    files[name] = key.slice(prefix.length);
+    await store.download(key, join(modelDir, files[name]));
+  }
+  return files;
+}
+
+/** Writes the request file into `dir` and runs the command on it. */
+export async function runContract(opts: { command: string[]; dir: string; request: object; timeoutMs: number; python: string; cwd: string; hooks: CommandHooks }): Promise<ContractRun> {
+  await mkdir(opts.dir, { recursive: true });
+  const requestPath = join(opts.dir, 'request.json');
+  await writeFile(requestPath, JSON.stringify(opts.request, null, 2));
+  return runContractCommand({ command: opts.command, requestPath, cwd: opts.cwd, python: opts.python, timeoutMs: opts.timeoutMs, ...opts.hooks });
+}
+
+/**
+ * Runs a version's predict command (training/CONTRACT.md) on a CSV of rows whose artefacts are
+ * already in `modelDir`, and returns its validated predictions in input order. Used by the
+ * evaluation and verification activities and by serving code alike.
+ */
+export async function runPredict(opts: {
+  command: string[];
+  model: ModelVersion;
+  modelDir: string;
+  artifacts: Record<string, string>;
+  inputPath: string;
+  rows: number;
+  purpose: 'evaluate' | 'verify' | 'serve';
+  dir: string;
+  timeoutMs: number;
+  python: string;
+  cwd: string;
+  hooks: CommandHooks;
+}): Promise<PredictionLine[]> {
+  const ctx: ErrorContext = { model: opts.model.model, version: opts.model.version, step: opts.purpose };
+  const outputPath = join(opts.dir, `${opts.model.version}-${opts.purpose}.jsonl`);
+  const request = {
+    contract: PREDICT_CONTRACT,
+    task: opts.model.task,
+    modelDir: opts.modelDir,
+    artifacts: opts.artifacts,
+    inputPath: opts.inputPath,
+    outputPath,
+    features: opts.model.lineage.features,
+    purpose: opts.purpose,
+  };
+  const run = await runContract({ command: opts.command, dir: join(opts.dir, `${opts.model.version}-${opts.purpose}`), request, timeoutMs: opts.timeoutMs, python: opts.python, cwd: opts.cwd, hooks: opts.hooks });
+  failOnExit(run, 'predict', ctx);
+  const text = await readFile(outputPath, 'utf8').catch(() => {
+    throw new TrainingContractError('predict exited 0 but wrote no output file', ctx);
+  });
+  return parsePredictions(text, opts.rows, opts.model.task, opts.model.classes, ctx);
+}
+
+/** Turns a failed contract run into the right failure: exit 2 is bad input (not retried), the rest is retried. */
+export function failOnExit(run: ContractRun, what: string, ctx: ErrorContext): void {
+  if (run.exitCode === 0) return;
+  const tail = run.stderrTail ? `\n${run.stderrTail}` : '';
+  if (run.killedFor === 'timeout') throw new Error(`${what} timed out and was stopped${tail}`);
+  if (run.exitCode === 2) {
+    throw ApplicationFailure.nonRetryable(`${what} rejected its input (exit 2)${tail}`, 'TrainingBadInput', { context: ctx });
+  }
+  const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+  throw new Error(`${what} ${how} (will be retried)${tail}`);
+}
