@@ -581,8 +581,9 @@ const autoRepeats = (rows: number) => (rows <= 100_000 ? 5 : rows <= 1_000_000 ?
 
 /**
  * Old-space limit for a TS child: the categorical label arrays live on the V8 heap (8 B per row
- * per column and window), and `detectDrift` copies each categorical column while cleaning it, so
- * room for three times that, plus 1 GiB. Float64Arrays are off-heap and not counted here.
+ * per column and window). Room for three times that plus 1 GiB is generous since `detectDrift`
+ * stopped copying them; kept so runs stay comparable with earlier ones. Float64Arrays are
+ * off-heap and not counted here.
  */
 const heapMiBFor = (rows: number) => 1024 + Math.ceil((rows * CATEGORICAL.length * 2 * 8 * 3) / MiB);
 

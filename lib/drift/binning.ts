@@ -22,6 +22,14 @@ export type Sample = NumericSample | CategoricalSample;
 export type FeatureKind = 'numerical' | 'categorical';
 export type CategoryKey = number | string;
 
+/** A sample reduced to its value counts: all the categorical tests need. */
+export interface CountedSample {
+  /** Count per distinct value (-0 and 0 one key), in first-seen order. */
+  counts: Map<CategoryKey, number>;
+  /** Values counted: the sum of `counts`. */
+  size: number;
+}
+
 /** Evidently bins a numerical feature only when its reference has more distinct values than this. */
 export const MAX_DISTINCT_FOR_VALUE_BINS = 20;
 /** Evidently's replacement for a zero share (PSI only). */
@@ -67,12 +75,33 @@ export function countDistinctUnion(a: Sample, b: Sample, cap = Infinity): number
 
 /** Count of each value; -0 and 0 share a key, as in pandas' value_counts. */
 export function valueCounts(values: Sample): Map<CategoryKey, number> {
-  const counts = new Map<CategoryKey, number>();
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    counts.set(v, (counts.get(v) ?? 0) + 1);
+  const counter = new Counter();
+  for (let i = 0; i < values.length; i++) counter.add(values[i]);
+  return counter.counts();
+}
+
+/**
+ * Counts values with one hash lookup per value (a Map get + set would be two): the map holds
+ * each key's slot in a plain array of counts.
+ */
+export class Counter {
+  private readonly slots = new Map<CategoryKey, number>();
+  private readonly tally: number[] = [];
+  add(v: CategoryKey): void {
+    const slot = this.slots.get(v);
+    if (slot === undefined) {
+      this.slots.set(v, this.tally.length);
+      this.tally.push(1);
+    } else {
+      this.tally[slot]++;
+    }
   }
-  return counts;
+  /** Count per key, in first-seen order. */
+  counts(): Map<CategoryKey, number> {
+    const out = new Map<CategoryKey, number>();
+    for (const [k, slot] of this.slots) out.set(k, this.tally[slot]);
+    return out;
+  }
 }
 
 /** Python's `sorted` order for one kind of key: numbers ascending, strings by code point. */
@@ -135,28 +164,29 @@ export function sturgesEdges(a: Float64Array, b: Float64Array): Float64Array {
 /**
  * `np.histogram(values, edges)[0]`: bins [e_i, e_{i+1}) except the last, which is closed;
  * values outside [e_0, e_last] are not counted.
+ *
+ * The edges come from {@link sturgesEdges}, equally spaced up to rounding, so the bin is first
+ * guessed arithmetically, as numpy's uniform-bin path does, and then moved until
+ * e_k <= v < e_{k+1} holds against the edges themselves: the counts are exactly those of the
+ * edge comparisons (numpy's searchsorted path, which Evidently's explicit edges take), for any
+ * ascending edges. A guess off by more than one only costs steps.
  */
 export function histogramCounts(values: Float64Array, edges: Float64Array): Float64Array {
   const bins = edges.length - 1;
   const counts = new Float64Array(bins);
   const first = edges[0];
   const last = edges[bins];
+  const scale = bins / (last - first);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!(v >= first && v <= last)) continue;
-    if (v === last) {
-      counts[bins - 1]++;
-      continue;
-    }
-    // Largest k with edges[k] <= v.
-    let lo = 0;
-    let hi = bins;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >>> 1;
-      if (edges[mid] <= v) lo = mid;
-      else hi = mid;
-    }
-    counts[lo]++;
+    const guess = Math.trunc((v - first) * scale);
+    // NaN when the range overflows a double (scale 0, v - first infinite): start from bin 0.
+    let k = guess >= 0 ? Math.min(guess, bins - 1) : 0;
+    // Largest k with edges[k] <= v; the last bin also takes v = last.
+    while (k > 0 && v < edges[k]) k--;
+    while (k < bins - 1 && v >= edges[k + 1]) k++;
+    counts[k]++;
   }
   return counts;
 }
@@ -219,14 +249,29 @@ export function binnedShares(
     }
   }
 
-  const refCounts = valueCounts(reference);
-  const curCounts = valueCounts(current);
-  const keys = unionKeys(refCounts, curCounts);
-  const ref = new Float64Array(keys.length);
-  const cur = new Float64Array(keys.length);
+  const counted = (s: Sample): CountedSample => ({ counts: valueCounts(s), size: s.length });
+  return valueShares(counted(reference), counted(current), options);
+}
+
+/**
+ * {@link binnedShares} in 'values' mode from counts: one bin per value of the union, shares
+ * count / size, zeros filled as asked. Both samples non-empty.
+ */
+export function valueShares(
+  reference: CountedSample,
+  current: CountedSample,
+  options: { fillZeroes?: boolean } = {},
+): BinnedShares {
+  const keys = unionKeys(reference.counts, current.counts);
+  let ref: Float64Array = new Float64Array(keys.length);
+  let cur: Float64Array = new Float64Array(keys.length);
   keys.forEach((k, i) => {
-    ref[i] = (refCounts.get(k) ?? 0) / reference.length;
-    cur[i] = (curCounts.get(k) ?? 0) / current.length;
+    ref[i] = (reference.counts.get(k) ?? 0) / reference.size;
+    cur[i] = (current.counts.get(k) ?? 0) / current.size;
   });
-  return finish({ mode: 'values', keys, reference: ref, current: cur });
+  if (options.fillZeroes ?? true) {
+    ref = fillZeroShares(ref);
+    cur = fillZeroShares(cur);
+  }
+  return { mode: 'values', keys, reference: ref, current: cur };
 }

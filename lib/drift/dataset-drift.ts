@@ -5,13 +5,17 @@
  *
  * Missing values are counted and reported per window, then left out of the test, as Evidently's
  * `get_one_column_drift` does (it drops NaN and, for numerical columns, +-Infinity before testing).
+ * Categorical columns are reduced to label counts in that same pass and tested on the counts.
+ * Each feature runs one test, so there are no sorted copies to share between tests here; a caller
+ * running ks and wasserstein on one column can sort once (`sortedCopy`) and pass `presorted`.
  */
 
 import { InvalidInputError } from '../errors';
-import { countDistinctUnion, type FeatureKind, type Sample } from './binning';
+import { Counter, countDistinctUnion, type CountedSample, type FeatureKind } from './binning';
 import {
   chooseStattest,
   isStattestName,
+  runCountedStattest,
   runStattest,
   STATTEST_KINDS,
   type StattestName,
@@ -77,44 +81,86 @@ export interface DriftReport {
 
 export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 
-/** Split a column into the values a test can take and the counts of what was left out. */
-function clean(column: NumericalColumn | CategoricalColumn, kind: FeatureKind, where: string, name: string) {
-  if (kind === 'numerical') {
-    if (!(column instanceof Float64Array)) {
-      throw new InvalidInputError(`numerical feature '${name}' in ${where} must be a Float64Array`, { feature: name });
-    }
-    let missing = 0;
-    let infinite = 0;
-    for (let i = 0; i < column.length; i++) {
-      const v = column[i];
-      if (Number.isNaN(v)) missing++;
-      else if (!Number.isFinite(v)) infinite++;
-    }
-    const values =
-      missing + infinite === 0 ? column : new Float64Array(column.length - missing - infinite);
-    if (values !== column) {
-      let k = 0;
-      for (let i = 0; i < column.length; i++) if (Number.isFinite(column[i])) values[k++] = column[i];
-    }
-    const counts: WindowCounts = { rows: column.length, missing, infinite, used: values.length };
-    return { values: values as Sample, counts };
+/** A cleaned numerical column: the finite values. */
+interface CleanNumerical {
+  kind: 'numerical';
+  values: Float64Array;
+  counts: WindowCounts;
+}
+/** A cleaned categorical column: its label counts, all the categorical tests need. */
+interface CleanCategorical {
+  kind: 'categorical';
+  counted: CountedSample;
+  counts: WindowCounts;
+}
+
+type Clean = CleanNumerical | CleanCategorical;
+
+/** Split a column into what a test can take and the counts of what was left out. */
+function clean(column: NumericalColumn | CategoricalColumn, kind: FeatureKind, where: string, name: string): Clean {
+  return kind === 'numerical' ? cleanNumerical(column, where, name) : cleanCategorical(column, where, name);
+}
+
+/** The finite values (the column itself when all are), without NaN and +-Infinity. */
+function cleanNumerical(column: NumericalColumn | CategoricalColumn, where: string, name: string): CleanNumerical {
+  if (!(column instanceof Float64Array)) {
+    throw new InvalidInputError(`numerical feature '${name}' in ${where} must be a Float64Array`, { feature: name });
   }
+  let missing = 0;
+  let infinite = 0;
+  for (let i = 0; i < column.length; i++) {
+    const v = column[i];
+    if (Number.isNaN(v)) missing++;
+    else if (!Number.isFinite(v)) infinite++;
+  }
+  const values = missing + infinite === 0 ? column : new Float64Array(column.length - missing - infinite);
+  if (values !== column) {
+    let k = 0;
+    for (let i = 0; i < column.length; i++) if (Number.isFinite(column[i])) values[k++] = column[i];
+  }
+  return { kind: 'numerical', values, counts: { rows: column.length, missing, infinite, used: values.length } };
+}
+
+/** Label counts in one pass, nulls counted as missing: no copy of the labels is made. */
+function cleanCategorical(column: NumericalColumn | CategoricalColumn, where: string, name: string): CleanCategorical {
   if (!Array.isArray(column)) {
     throw new InvalidInputError(`categorical feature '${name}' in ${where} must be an array of string | null`, {
       feature: name,
     });
   }
-  const values: string[] = [];
+  const counter = new Counter();
   let missing = 0;
-  for (const v of column as readonly unknown[]) {
-    if (typeof v === 'string') values.push(v);
+  for (let i = 0; i < column.length; i++) {
+    const v: unknown = column[i];
+    if (typeof v === 'string') counter.add(v);
     else if (v === null || v === undefined) missing++;
     else {
       throw new InvalidInputError(`categorical feature '${name}' in ${where} holds a ${typeof v}`, { feature: name });
     }
   }
-  const counts: WindowCounts = { rows: column.length, missing, infinite: 0, used: values.length };
-  return { values: values as Sample, counts };
+  const used = column.length - missing;
+  return {
+    kind: 'categorical',
+    counted: { counts: counter.counts(), size: used },
+    counts: { rows: column.length, missing, infinite: 0, used },
+  };
+}
+
+/** Distinct values of both windows together (categorical: the union of their keys). */
+function distinctUnion(ref: Clean, cur: Clean, cap: number): number {
+  if (ref.kind === 'numerical' && cur.kind === 'numerical') return countDistinctUnion(ref.values, cur.values, cap);
+  const keys = new Set((ref as CleanCategorical).counted.counts.keys());
+  for (const k of (cur as CleanCategorical).counted.counts.keys()) keys.add(k);
+  return keys.size;
+}
+
+/** Run one test on a cleaned feature: counts for categorical columns, values for numerical ones. */
+function runOn(method: StattestName, ref: Clean, cur: Clean, spec: FeatureSpec): StattestResult {
+  if (ref.kind === 'categorical' && cur.kind === 'categorical') {
+    return runCountedStattest(method, ref.counted, cur.counted, { threshold: spec.threshold });
+  }
+  const values = (c: Clean) => (c as CleanNumerical).values;
+  return runStattest(method, values(ref), values(cur), { kind: spec.kind, threshold: spec.threshold });
 }
 
 function validate(input: DetectDriftInput, share: number): void {
@@ -170,12 +216,8 @@ export function detectDrift(input: DetectDriftInput): DriftReport {
     // Only "<= 2" and "<= 5" matter, so counting stops early on wide columns.
     const method =
       spec.method ??
-      chooseStattest({
-        kind: spec.kind,
-        referenceSize: ref.values.length,
-        uniqueCount: countDistinctUnion(ref.values, cur.values, 5),
-      });
-    const result = runStattest(method, ref.values, cur.values, { kind: spec.kind, threshold: spec.threshold });
+      chooseStattest({ kind: spec.kind, referenceSize: ref.counts.used, uniqueCount: distinctUnion(ref, cur, 5) });
+    const result = runOn(method, ref, cur, spec);
     return {
       name: spec.name,
       kind: spec.kind,

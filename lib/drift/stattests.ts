@@ -20,12 +20,15 @@ import { InvalidInputError } from '../errors';
 import {
   binnedShares,
   valueCounts,
+  valueShares,
   unionKeys,
+  type CountedSample,
   type FeatureKind,
   type Sample,
   type CategoryKey,
 } from './binning';
 import { ks2samp } from './ks';
+import { sortedCopy } from './sort';
 import { chi2Sf, normSf } from './special';
 
 /** Every test name, as Evidently registers it. */
@@ -71,10 +74,17 @@ export interface StattestOptions {
   kind: FeatureKind;
   /** Overrides {@link DEFAULT_THRESHOLDS}. */
   threshold?: number;
+  /**
+   * Numerical samples are already ascending: ks and wasserstein then skip their sorted copies
+   * (a caller running both on one feature sorts once). Other tests ignore it.
+   */
+  presorted?: boolean;
 }
 
 /** Floor on the reference standard deviation that normalises the Wasserstein distance (Evidently). */
 export const WASSERSTEIN_MIN_STD = 0.001;
+/** Smallest normal double (np.finfo(np.float64).tiny): below it scipy's rel_entr takes logs first. */
+const MIN_NORMAL = 2.2250738585072014e-308;
 /** Evidently picks tests for "small" data when the reference has at most this many rows. */
 export const SMALL_REFERENCE_ROWS = 1000;
 
@@ -110,22 +120,27 @@ function thresholdOf(method: StattestName, options: StattestOptions): number {
 }
 
 /** The defined result for an empty window, or null when both windows have data. */
-function emptyWindow(method: StattestName, reference: Sample, current: Sample, threshold: number): StattestResult | null {
-  if (reference.length > 0 && current.length > 0) return null;
+function emptyWindow(
+  method: StattestName,
+  referenceSize: number,
+  currentSize: number,
+  threshold: number,
+): StattestResult | null {
+  if (referenceSize > 0 && currentSize > 0) return null;
   const which =
-    reference.length === 0 && current.length === 0
+    referenceSize === 0 && currentSize === 0
       ? 'empty reference and current windows'
-      : reference.length === 0
+      : referenceSize === 0
         ? 'empty reference window'
         : 'empty current window';
   return { method, statistic: null, pValue: null, threshold, drifted: false, note: which };
 }
 
-function requireKind(method: StattestName, kind: FeatureKind, reference: Sample, current: Sample): void {
+function requireKind(method: StattestName, kind: FeatureKind, reference?: Sample, current?: Sample): void {
   if (!STATTEST_KINDS[method].includes(kind)) {
     throw new InvalidInputError(`drift test '${method}' does not apply to ${kind} features`, { method, kind });
   }
-  if (kind === 'numerical' && !(reference instanceof Float64Array && current instanceof Float64Array)) {
+  if (reference && current && kind === 'numerical' && !(reference instanceof Float64Array && current instanceof Float64Array)) {
     throw new InvalidInputError(`drift test '${method}': numerical samples must be Float64Array`, { method });
   }
 }
@@ -137,11 +152,26 @@ function requireKind(method: StattestName, kind: FeatureKind, reference: Sample,
 export function psiTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
   const threshold = thresholdOf('psi', options);
   requireKind('psi', options.kind, reference, current);
-  const empty = emptyWindow('psi', reference, current, threshold);
+  const empty = emptyWindow('psi', reference.length, current.length, threshold);
   if (empty) return empty;
   const { reference: r, current: c } = binnedShares(reference, current, options.kind, { fillZeroes: true });
-  let psi = 0;
-  for (let i = 0; i < r.length; i++) psi += (r[i] - c[i]) * Math.log(r[i] / c[i]);
+  return psiResult(r, c, threshold);
+}
+
+/** {@link psiTest} on counts: one bin per value (what a categorical feature gets). */
+function psiCounted(reference: CountedSample, current: CountedSample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('psi', options);
+  const empty = emptyWindow('psi', reference.size, current.size, threshold);
+  if (empty) return empty;
+  const { reference: r, current: c } = valueShares(reference, current, { fillZeroes: true });
+  return psiResult(r, c, threshold);
+}
+
+function psiResult(r: Float64Array, c: Float64Array, threshold: number): StattestResult {
+  const terms = new Float64Array(r.length);
+  for (let i = 0; i < r.length; i++) terms[i] = (r[i] - c[i]) * Math.log(r[i] / c[i]);
+  // Summed in np.sum's order, as Evidently's np.sum over the terms.
+  const psi = pairwiseSum(terms);
   return { method: 'psi', statistic: psi, pValue: null, threshold, drifted: psi >= threshold };
 }
 
@@ -151,23 +181,54 @@ export function psiTest(reference: Sample, current: Sample, options: StattestOpt
  * In [0, sqrt(ln 2)]. A rounding-negative divergence is clamped to 0 (scipy would return NaN).
  */
 export function jensenShannonDistance(p: Float64Array, q: Float64Array): number {
-  let sp = 0;
-  let sq = 0;
-  for (let i = 0; i < p.length; i++) {
-    sp += p[i];
-    sq += q[i];
-  }
-  let left = 0;
-  let right = 0;
+  const sp = pairwiseSum(p);
+  const sq = pairwiseSum(q);
+  const left = new Float64Array(p.length);
+  const right = new Float64Array(p.length);
   for (let i = 0; i < p.length; i++) {
     const pi = p[i] / sp;
     const qi = q[i] / sq;
     const m = (pi + qi) / 2.0;
-    // rel_entr(x, m) = x ln(x/m), 0 when x = 0.
-    if (pi > 0) left += pi * Math.log(pi / m);
-    if (qi > 0) right += qi * Math.log(qi / m);
+    left[i] = relEntr(pi, m);
+    right[i] = relEntr(qi, m);
   }
-  return Math.sqrt(Math.max((left + right) / 2.0, 0));
+  return Math.sqrt(Math.max((pairwiseSum(left) + pairwiseSum(right)) / 2.0, 0));
+}
+
+/**
+ * scipy.special.rel_entr(x, y) for x >= 0, y > 0: x ln(x/y), 0 when x = 0. Like scipy (xsf), it
+ * takes log1p((x - y) / y) when 0.5 < x/y < 2: for nearly equal shares ln(x/y) alone loses digits.
+ */
+function relEntr(x: number, y: number): number {
+  if (!(x > 0)) return 0;
+  const ratio = x / y;
+  if (ratio > 0.5 && ratio < 2) return x * Math.log1p((x - y) / y);
+  if (ratio > MIN_NORMAL && ratio < Infinity) return x * Math.log(ratio);
+  return x * (Math.log(x) - Math.log(y)); // the ratio overflowed or went subnormal
+}
+
+/**
+ * np.sum of a float64 vector, in numpy's order (pairwise_sum in umath loops): plain below 8
+ * values, eight interleaved partial sums up to 128, halves above. The same order gives the same
+ * rounding as scipy's sums over the shares.
+ */
+export function pairwiseSum(a: Float64Array, start = 0, n = a.length): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = start; i < start + n; i++) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    const r = a.slice(start, start + 8);
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[start + i + j];
+    let res = r[0] + r[1] + (r[2] + r[3]) + (r[4] + r[5] + (r[6] + r[7]));
+    for (; i < n; i++) res += a[start + i];
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return pairwiseSum(a, start, n2) + pairwiseSum(a, start + n2, n - n2);
 }
 
 /**
@@ -177,9 +238,22 @@ export function jensenShannonDistance(p: Float64Array, q: Float64Array): number 
 export function jensenShannonTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
   const threshold = thresholdOf('jensenshannon', options);
   requireKind('jensenshannon', options.kind, reference, current);
-  const empty = emptyWindow('jensenshannon', reference, current, threshold);
+  const empty = emptyWindow('jensenshannon', reference.length, current.length, threshold);
   if (empty) return empty;
   const { reference: r, current: c } = binnedShares(reference, current, options.kind, { fillZeroes: false });
+  return jensenShannonResult(r, c, threshold);
+}
+
+/** {@link jensenShannonTest} on counts: one bin per value (what a categorical feature gets). */
+function jensenShannonCounted(reference: CountedSample, current: CountedSample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('jensenshannon', options);
+  const empty = emptyWindow('jensenshannon', reference.size, current.size, threshold);
+  if (empty) return empty;
+  const { reference: r, current: c } = valueShares(reference, current, { fillZeroes: false });
+  return jensenShannonResult(r, c, threshold);
+}
+
+function jensenShannonResult(r: Float64Array, c: Float64Array, threshold: number): StattestResult {
   const js = jensenShannonDistance(r, c);
   return { method: 'jensenshannon', statistic: js, pValue: null, threshold, drifted: js >= threshold };
 }
@@ -218,10 +292,12 @@ export function populationStd(values: Float64Array): number {
  * First Wasserstein distance between two empirical distributions, as
  * scipy.stats.wasserstein_distance(u, v): the integral of |F_u - F_v| over the merged support.
  * Units of the data. Inputs non-empty, finite; not modified.
+ *
+ * @param options.presorted both inputs are already ascending: skips the sorted copies.
  */
-export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
-  const a = u.slice().sort();
-  const b = v.slice().sort();
+export function wassersteinDistance(u: Float64Array, v: Float64Array, options: { presorted?: boolean } = {}): number {
+  const a = options.presorted ? u : sortedCopy(u);
+  const b = options.presorted ? v : sortedCopy(v);
   const nu = a.length;
   const nv = b.length;
   let i = 0;
@@ -247,11 +323,11 @@ export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
 export function wassersteinTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
   const threshold = thresholdOf('wasserstein', options);
   requireKind('wasserstein', options.kind, reference, current);
-  const empty = emptyWindow('wasserstein', reference, current, threshold);
+  const empty = emptyWindow('wasserstein', reference.length, current.length, threshold);
   if (empty) return empty;
   const ref = reference as Float64Array;
   const norm = Math.max(populationStd(ref), WASSERSTEIN_MIN_STD);
-  const value = wassersteinDistance(ref, current as Float64Array) / norm;
+  const value = wassersteinDistance(ref, current as Float64Array, { presorted: options.presorted }) / norm;
   return { method: 'wasserstein', statistic: value, pValue: null, threshold, drifted: value >= threshold };
 }
 
@@ -263,9 +339,9 @@ export function wassersteinTest(reference: Sample, current: Sample, options: Sta
 export function ksTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
   const threshold = thresholdOf('ks', options);
   requireKind('ks', options.kind, reference, current);
-  const empty = emptyWindow('ks', reference, current, threshold);
+  const empty = emptyWindow('ks', reference.length, current.length, threshold);
   if (empty) return empty;
-  const r = ks2samp(reference as Float64Array, current as Float64Array);
+  const r = ks2samp(reference as Float64Array, current as Float64Array, { presorted: options.presorted });
   return {
     method: 'ks',
     statistic: r.statistic,
@@ -286,18 +362,28 @@ export function ksTest(reference: Sample, current: Sample, options: StattestOpti
  * threshold; a single category (df = 0; scipy gives NaN or 0) is statistic 0, p = 1.
  */
 export function chiSquareTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
-  const threshold = thresholdOf('chisquare', options);
   requireKind('chisquare', options.kind, reference, current);
-  const empty = emptyWindow('chisquare', reference, current, threshold);
+  // The fallback bins the samples themselves: a numerical sample may get histogram bins.
+  const fallback = () => jensenShannonTest(reference, current, { kind: options.kind });
+  return chiSquareCounted(countedOf(reference), countedOf(current), options, fallback);
+}
+
+function chiSquareCounted(
+  reference: CountedSample,
+  current: CountedSample,
+  options: StattestOptions,
+  fallback: () => StattestResult,
+): StattestResult {
+  const threshold = thresholdOf('chisquare', options);
+  const empty = emptyWindow('chisquare', reference.size, current.size, threshold);
   if (empty) return empty;
-  const refCounts = valueCounts(reference);
-  const curCounts = valueCounts(current);
+  const refCounts = reference.counts;
+  const curCounts = current.counts;
   const keys = unionKeys(refCounts, curCounts);
   const unseen = keys.filter((k) => !refCounts.has(k));
   if (unseen.length > 0) {
-    const js = jensenShannonTest(reference, current, { kind: options.kind });
     return {
-      ...js,
+      ...fallback(),
       note:
         `chisquare undefined: ${unseen.length} categor${unseen.length === 1 ? 'y' : 'ies'} absent from reference ` +
         `(${unseen.slice(0, 3).map(String).join(', ')}${unseen.length > 3 ? ', ...' : ''}); fell back to jensenshannon`,
@@ -313,13 +399,16 @@ export function chiSquareTest(reference: Sample, current: Sample, options: Statt
       note: 'single category in both windows: chi-square has 0 degrees of freedom',
     };
   }
-  const kNorm = current.length / reference.length;
-  let stat = 0;
-  for (const k of keys) {
+  const kNorm = current.size / reference.size;
+  const terms = new Float64Array(keys.length);
+  keys.forEach((k, i) => {
     const exp = (refCounts.get(k) as number) * kNorm;
     const d = (curCounts.get(k) ?? 0) - exp;
-    stat += (d * d) / exp;
-  }
+    terms[i] = (d * d) / exp;
+  });
+  // Summed in np.sum's order, as scipy sums the terms: the statistic is large (1e5 at 5e6 rows),
+  // where a different order is already 1-2 ulp = 3e-11 away.
+  const stat = pairwiseSum(terms);
   const p = chi2Sf(stat, keys.length - 1);
   return { method: 'chisquare', statistic: stat, pValue: p, threshold, drifted: p < threshold };
 }
@@ -331,19 +420,23 @@ export function chiSquareTest(reference: Sample, current: Sample, options: Statt
  * (default 0.05). Both windows holding one and the same single value: z = 0, p = 1.
  */
 export function zTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
-  const threshold = thresholdOf('z', options);
   requireKind('z', options.kind, reference, current);
-  const empty = emptyWindow('z', reference, current, threshold);
+  return zCounted(countedOf(reference), countedOf(current), options);
+}
+
+function zCounted(reference: CountedSample, current: CountedSample, options: StattestOptions): StattestResult {
+  const threshold = thresholdOf('z', options);
+  const empty = emptyWindow('z', reference.size, current.size, threshold);
   if (empty) return empty;
-  const refCounts = valueCounts(reference);
-  const curCounts = valueCounts(current);
+  const refCounts = reference.counts;
+  const curCounts = current.counts;
   const keys = unionKeys(refCounts, curCounts);
   if (keys.length === 1) {
     return { method: 'z', statistic: 0, pValue: 1, threshold, drifted: false, note: 'single value in both windows' };
   }
   const first: CategoryKey = keys[0];
-  const n1 = reference.length;
-  const n2 = current.length;
+  const n1 = reference.size;
+  const n2 = current.size;
   // Same operations, same order, as Evidently's proportions_diff_z_stat_ind.
   const p1 = (n1 - (refCounts.get(first) ?? 0)) / n1;
   const p2 = (n2 - (curCounts.get(first) ?? 0)) / n2;
@@ -360,6 +453,10 @@ export function zTest(reference: Sample, current: Sample, options: StattestOptio
   };
 }
 
+function countedOf(sample: Sample): CountedSample {
+  return { counts: valueCounts(sample), size: sample.length };
+}
+
 const TESTS: Readonly<Record<StattestName, (r: Sample, c: Sample, o: StattestOptions) => StattestResult>> = {
   psi: psiTest,
   jensenshannon: jensenShannonTest,
@@ -372,4 +469,31 @@ const TESTS: Readonly<Record<StattestName, (r: Sample, c: Sample, o: StattestOpt
 /** Run the named test on cleaned samples. */
 export function runStattest(method: StattestName, reference: Sample, current: Sample, options: StattestOptions): StattestResult {
   return TESTS[method](reference, current, options);
+}
+
+/**
+ * Run the named test on categorical samples given as counts (one counting pass per window,
+ * shared by every test; the labels themselves are not needed). Same results as
+ * {@link runStattest} on the labels. ks and wasserstein do not take categorical features.
+ */
+export function runCountedStattest(
+  method: StattestName,
+  reference: CountedSample,
+  current: CountedSample,
+  options: { threshold?: number },
+): StattestResult {
+  const opts: StattestOptions = { ...options, kind: 'categorical' };
+  requireKind(method, 'categorical');
+  switch (method) {
+    case 'psi':
+      return psiCounted(reference, current, opts);
+    case 'jensenshannon':
+      return jensenShannonCounted(reference, current, opts);
+    case 'chisquare':
+      return chiSquareCounted(reference, current, opts, () =>
+        jensenShannonCounted(reference, current, { kind: 'categorical' }),
+      );
+    default:
+      return zCounted(reference, current, opts);
+  }
 }
