@@ -13,9 +13,7 @@
  * Exit codes: 0 served, 2 bad arguments, 1 anything else (no champion, predict failed).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { realpathSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { readPointer, readVersion } from '../activities/registry';
@@ -30,6 +28,7 @@ import { loadPipeline } from '../scripts/load-pipeline';
 import { createPredictionLogger, flushOnExit, type PredictionLine } from '../serving';
 import { createStore, type Store } from '../store';
 import { generateChurn, generateHousePrices, toCsv } from './data/generators';
+import { isEntryPoint } from './entry-point';
 
 /**
  * Example price of one second of compute, in US dollars: about what a serverless platform
@@ -317,17 +316,7 @@ function sampleIds(lines: readonly PredictionLine[]): string[] {
   return [first, other].filter(Boolean).map((l) => l.id);
 }
 
-/** True when this file is the entry point (realpaths, so a symlinked checkout still runs). */
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 // Run only when executed directly, so the demo and tests can import serveBatch.
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }

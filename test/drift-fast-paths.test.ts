@@ -3,19 +3,11 @@ import { histogramCounts, sturgesEdges } from '../lib/drift/binning.js';
 import { detectDrift } from '../lib/drift/dataset-drift.js';
 import { ks2samp } from '../lib/drift/ks.js';
 import { RADIX_SORT_MIN, sortedCopy } from '../lib/drift/sort.js';
+import { mulberry32 } from '../lib/split';
 import { runStattest, wassersteinDistance, type StattestName } from '../lib/drift/stattests.js';
 
-/** Deterministic uniform [0, 1) (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1), so a failure reproduces. */
+const rng = mulberry32;
 
 /** Bit-for-bit equality, so -0 vs +0 counts as a difference. */
 function expectSameBits(got: Float64Array, want: Float64Array): void {

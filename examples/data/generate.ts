@@ -7,11 +7,10 @@
  * Exit codes: 0 written, 2 bad arguments (with usage on stderr), 1 the write failed.
  */
 import { randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { isEntryPoint } from '../entry-point';
 import {
   CHURN_COLUMNS,
   HOUSE_PRICE_COLUMNS,
@@ -167,17 +166,7 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** True when this file is the entry point (realpaths, so a symlinked checkout still runs). */
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 // Run only when executed directly, so tests can import the parser without side effects.
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }
