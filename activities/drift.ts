@@ -27,7 +27,12 @@ export interface DriftCheckResult {
   drifted: boolean;
   /** False when the window held fewer predictions than `drift.minPredictions`. */
   enoughData: boolean;
+  /** Predictions the statistics ran on: all of the window, or a sample of `drift.maxWindowRows`. */
   predictions: number;
+  /** Predictions logged in the window. */
+  windowPredictions: number;
+  /** True when `predictions` is a uniform sample of `windowPredictions`. */
+  sampled: boolean;
   summary: string;
   reportKey: string;
   htmlKey: string;
@@ -50,7 +55,8 @@ export function driftActivities({ store, config }: ActivityDeps) {
         const features = await loadReferenceColumns(store, pipeline.name, version, 'features');
         if (!features) throw new NotFoundError(`${pipeline.name} ${version} has no reference profile (it was registered before drift monitoring); retrain it to create one`, { model: pipeline.name, version, step: 'drift-check' });
         const predictionRef = await loadReferenceColumns(store, pipeline.name, version, 'prediction');
-        const window = await readPredictionWindow(store, pipeline.name, { from: new Date(input.from), to: new Date(input.to) });
+        // Seeded by the check id, so a retried check samples the same rows and reaches the same verdict.
+        const window = await readPredictionWindow(store, pipeline.name, { from: new Date(input.from), to: new Date(input.to), maxRows: drift.maxWindowRows, seed: seedOf(checkId) });
         if (window.invalidLines > 0) log.warn(`${window.invalidLines} invalid prediction-log lines left out`, { model: pipeline.name, version, step: 'drift-check', firstInvalid: window.firstInvalid });
         const enoughData = window.rows >= drift.minPredictions;
         const specs: FeatureSpec[] = pipeline.features.map((f) => ({
@@ -74,9 +80,12 @@ export function driftActivities({ store, config }: ActivityDeps) {
               ? { kind: predictionKind, reference: predictionRef.columns.prediction, current: window.predictions, method: drift.prediction.method, threshold: drift.prediction.threshold }
               : null,
           conceptDrift: drift.labels ? await conceptDrift(pipeline, version, window) : null,
+          // Over the kept rows: a uniform sample keeps latency percentiles and cost per prediction
+          // unbiased, but counts and cost totals are then of the sample (the summary says sampled).
           serving: servingSummaryOfColumns(window),
         });
         if (!enoughData) report.summary = `Not enough data: ${window.rows} predictions in the window, fewer than the ${drift.minPredictions} a verdict needs. ${report.summary}`;
+        if (window.sampled) report.summary = `Sampled ${window.rows} of ${window.seen} predictions in the window (uniform, seeded). ${report.summary}`;
         const reportKey = keys.driftReport(pipeline.name, checkId, 'json');
         const htmlKey = keys.driftReport(pipeline.name, checkId, 'html');
         await store.put(reportKey, JSON.stringify(report, null, 2));
@@ -87,6 +96,8 @@ export function driftActivities({ store, config }: ActivityDeps) {
           drifted: enoughData && report.drifted,
           enoughData,
           predictions: window.rows,
+          windowPredictions: window.seen,
+          sampled: window.sampled,
           summary: report.summary,
           reportKey,
           htmlKey,
@@ -224,6 +235,13 @@ function joinLabels(window: PredictionWindow, version: string, labelById: Map<st
     predictions.push({ prediction, scores: Object.keys(scores).length ? scores : undefined });
   }
   return { labels, predictions };
+}
+
+/** A 32-bit seed from a string (FNV-1a): the same check id always samples the same rows. */
+function seedOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
 }
 
 function requireDrift(pipeline: Pipeline): NonNullable<Pipeline['drift']> {

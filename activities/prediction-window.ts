@@ -19,6 +19,10 @@ export interface PredictionWindow extends PredictionColumns {
   invalidLines: number;
   /** Where the first invalid line is and what is wrong with it (`<key>:<line>: <field>: <problem>`). */
   firstInvalid?: string;
+  /** Valid lines in the window; `rows` of them are in the columns. */
+  seen: number;
+  /** True when the window held more than `maxRows` lines and the columns are a uniform sample. */
+  sampled: boolean;
 }
 
 /**
@@ -26,15 +30,17 @@ export interface PredictionWindow extends PredictionColumns {
  * whole-day) partitions that overlap the window, reads each batch file and parses it line by
  * line (one small file in memory at a time), and accumulates the lines in the window into
  * columns. Invalid lines are counted and the first one described, never silently dropped.
+ * With `maxRows`, a window of more lines keeps a uniform sample of `maxRows` of them, the same
+ * one for the same `seed` (default 0), so memory stays bounded.
  */
-export async function readPredictionWindow(store: Store, model: string, window: { from: Date; to: Date }): Promise<PredictionWindow> {
-  const { from, to } = window;
+export async function readPredictionWindow(store: Store, model: string, window: { from: Date; to: Date; maxRows?: number; seed?: number }): Promise<PredictionWindow> {
+  const { from, to, maxRows, seed = 0 } = window;
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) {
     throw new InvalidInputError(`prediction window of ${model} must have from <= to, got ${String(from)} .. ${String(to)}`, { model });
   }
   const fromMs = from.getTime();
   const toMs = to.getTime();
-  const builder = new PredictionColumnsBuilder();
+  const builder = new PredictionColumnsBuilder(maxRows === undefined ? undefined : { maxRows, seed });
   let invalidLines = 0;
   let firstInvalid: string | undefined;
   let files = 0;
@@ -58,7 +64,8 @@ export async function readPredictionWindow(store: Store, model: string, window: 
     });
   });
 
-  return { model, from: from.toISOString(), to: to.toISOString(), files, ...builder.build(), invalidLines, ...(firstInvalid ? { firstInvalid } : {}) };
+  const seen = builder.seen;
+  return { model, from: from.toISOString(), to: to.toISOString(), files, ...builder.build(), seen, sampled: seen > builder.size, invalidLines, ...(firstInvalid ? { firstInvalid } : {}) };
 }
 
 /** Where a prediction was found: the line, its batch file and line number. */

@@ -103,6 +103,11 @@ const driftSchema = z.object({
   window: durationSchema.default('24h'),
   /** Fewer logged predictions than this in the window: no verdict (too little data). */
   minPredictions: z.number().int().min(1).default(30),
+  /**
+   * Most prediction-log rows a check holds: a larger window is uniformly sampled down to this
+   * many rows (seeded, reproducible), so a check's memory is bounded; the report says so.
+   */
+  maxWindowRows: z.number().int().min(1000).default(1_000_000),
   /** Dataset drift when at least this share of features drifted. */
   datasetDriftShare: z.number().gt(0).max(1).default(0.5),
   /** Per-feature test settings, by feature name. */

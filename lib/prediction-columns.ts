@@ -1,8 +1,10 @@
 import type { PredictionLine } from './prediction-log';
+import { mulberry32 } from './split';
 
 /**
  * Prediction-log lines turned into columns, the shape drift statistics read: one entry per
- * line, in the order the lines were added. Pure code.
+ * line, in the order the lines were added (or, above a reservoir's `maxRows`, a uniform sample
+ * of them, in no meaningful order). Pure code.
  */
 
 /**
@@ -17,7 +19,7 @@ export interface PredictionColumns {
   versions: string[];
   /** Epoch milliseconds. */
   timestamps: Float64Array;
-  /** One column per feature name seen in any line; a line without the feature has it missing. */
+  /** One column per feature name seen in any kept line; a line without the feature has it missing. */
   features: Record<string, PredictionColumn>;
   predictions: PredictionColumn;
   /** `score` of each line, NaN where absent; present when any line had one. */
@@ -53,6 +55,11 @@ class NumberColumn {
     return this.data[i];
   }
 
+  /** Overwrites entry `i` (< length). */
+  set(i: number, v: number): void {
+    this.data[i] = v;
+  }
+
   build(): Float64Array {
     return this.data.slice(0, this.length);
   }
@@ -79,6 +86,15 @@ class MixedColumn {
     while (this.length < n) this.push(null);
   }
 
+  /** Overwrites entry `i` (< length); a string turns the column categorical, as `push` does. */
+  set(i: number, v: number | string | null): void {
+    if (this.numbers) {
+      if (typeof v !== 'string') return this.numbers.set(i, v ?? NaN);
+      this.toCategorical();
+    }
+    this.values![i] = v === null ? null : String(v);
+  }
+
   private toCategorical(): void {
     const numbers = this.numbers!;
     // JSON has no NaN, so a NaN here always stands for a missing value.
@@ -91,9 +107,23 @@ class MixedColumn {
   }
 }
 
-/** Accumulates lines into {@link PredictionColumns}, one line at a time (no line is kept). */
+/** Bounds a builder's rows: a uniform sample of at most `maxRows` lines, reproducible by `seed`. */
+export interface Reservoir {
+  maxRows: number;
+  seed: number;
+}
+
+/**
+ * Accumulates lines into {@link PredictionColumns}, one line at a time (no line is kept). With a
+ * {@link Reservoir}, memory is bounded: Algorithm R keeps the first `maxRows` lines, and line k
+ * (0-based) after them replaces kept row j = floor(random() · (k+1)) when j < maxRows, so every
+ * line offered ends up kept with the same probability maxRows / seen.
+ */
 export class PredictionColumnsBuilder {
   private rows = 0;
+  private offered = 0;
+  private readonly maxRows: number;
+  private readonly random: (() => number) | null;
   private readonly ids: string[] = [];
   private readonly versions: string[] = [];
   private readonly timestamps = new NumberColumn();
@@ -104,8 +134,22 @@ export class PredictionColumnsBuilder {
   private readonly latencyMs = new NumberColumn();
   private readonly cost = new NumberColumn();
 
+  constructor(reservoir?: Reservoir) {
+    if (reservoir && !(Number.isInteger(reservoir.maxRows) && reservoir.maxRows >= 1)) throw new RangeError(`maxRows must be a positive integer, got ${reservoir.maxRows}`);
+    this.maxRows = reservoir?.maxRows ?? Infinity;
+    // The PRNG is only drawn from once the reservoir is full, so below maxRows nothing changes.
+    this.random = reservoir ? mulberry32(reservoir.seed) : null;
+  }
+
   /** Adds one parsed line; `timestampMs` is its timestamp, parsed once by the caller. */
   add(line: PredictionLine, timestampMs: number = Date.parse(line.timestamp)): void {
+    const k = this.offered++;
+    if (k < this.maxRows) return this.append(line, timestampMs);
+    const j = Math.floor(this.random!() * (k + 1));
+    if (j < this.maxRows) this.replace(j, line, timestampMs);
+  }
+
+  private append(line: PredictionLine, timestampMs: number): void {
     const row = this.rows++;
     this.ids.push(line.id);
     this.versions.push(line.version);
@@ -134,8 +178,48 @@ export class PredictionColumnsBuilder {
     }
   }
 
+  /**
+   * Overwrites every column at kept row `j` with `line`. Optional columns are padded lazily (a
+   * column first seen at row r holds only r entries until `build`), so each is padded to the
+   * full `rows` first; columns the line lacks get a missing value, not the evicted row's.
+   */
+  private replace(j: number, line: PredictionLine, timestampMs: number): void {
+    const n = this.rows;
+    this.ids[j] = line.id;
+    this.versions[j] = line.version;
+    this.timestamps.set(j, timestampMs);
+    this.predictions.set(j, line.prediction);
+    this.latencyMs.set(j, line.latencyMs);
+    this.cost.set(j, line.cost ?? NaN);
+    for (const name in line.features) {
+      if (!this.features.has(name)) this.features.set(name, new MixedColumn());
+    }
+    for (const [name, column] of this.features) {
+      column.padTo(n);
+      column.set(j, Object.hasOwn(line.features, name) ? line.features[name] : null);
+    }
+    if (line.score !== undefined) this.score ??= new NumberColumn();
+    if (this.score) {
+      this.score.padTo(n);
+      this.score.set(j, line.score ?? NaN);
+    }
+    for (const label in line.scores ?? {}) {
+      if (!this.scores.has(label)) this.scores.set(label, new NumberColumn());
+    }
+    for (const [label, column] of this.scores) {
+      column.padTo(n);
+      column.set(j, line.scores && Object.hasOwn(line.scores, label) ? line.scores[label] : NaN);
+    }
+  }
+
+  /** Rows kept. */
   get size(): number {
     return this.rows;
+  }
+
+  /** Lines offered to `add`; more than `size` when the reservoir sampled them down. */
+  get seen(): number {
+    return this.offered;
   }
 
   /** The columns, every one `rows` long. */

@@ -78,7 +78,7 @@ describe('pipeline schema: defaults', () => {
     expect(p.training.params).toEqual({ C: 1 });
     expect(p.validation).toEqual({ minRows: 10, maxNullShare: 0.05, maxDuplicateShare: 0.05, extraColumns: 'ignore' });
     expect(p.approval).toEqual({ mode: 'manual', approvers: ['alice'], timeout: '24h', onTimeout: 'reject' });
-    expect(p.drift).toEqual({ window: '24h', minPredictions: 30, datasetDriftShare: 0.5, features: {}, prediction: {}, maxMetricRegression: 0.05, onDrift: 'alert' });
+    expect(p.drift).toEqual({ window: '24h', minPredictions: 30, maxWindowRows: 1_000_000, datasetDriftShare: 0.5, features: {}, prediction: {}, maxMetricRegression: 0.05, onDrift: 'alert' });
   });
 
   it('accepts a holdout given as a separate source', () => {

@@ -109,6 +109,21 @@ describe('readPredictionWindow', () => {
     expect(w.scores).toBeUndefined();
   });
 
+  it('samples a window of more than maxRows lines down to maxRows, the same rows for the same seed', async () => {
+    const { store } = freshStore();
+    const lines = Array.from({ length: 30 }, (_, i) => line(`2024-05-01T10:${String(i).padStart(2, '0')}:00Z`, { id: `s-${i}` }));
+    await writeBatch(store, lines.slice(0, 20));
+    await writeBatch(store, lines.slice(20));
+    const sampled = { ...window('2024-05-01T10:00:00Z', '2024-05-01T11:00:00Z'), maxRows: 12, seed: 9 };
+    const w = await readPredictionWindow(store, 'churn', sampled);
+    expect(w).toMatchObject({ rows: 12, seen: 30, sampled: true, files: 2, invalidLines: 0 });
+    expect(new Set(w.ids).size).toBe(12);
+    expect(w.ids.every((id) => /^s-\d+$/.test(id))).toBe(true);
+    expect((await readPredictionWindow(store, 'churn', sampled)).ids).toEqual(w.ids);
+    const whole = await readPredictionWindow(store, 'churn', { ...sampled, maxRows: 30 });
+    expect(whole).toMatchObject({ rows: 30, seen: 30, sampled: false });
+  });
+
   it('is empty, not an error, when nothing was logged in the window; rejects from > to', async () => {
     const { store } = freshStore();
     const w = await readPredictionWindow(store, 'churn', window('2024-05-01T10:00:00Z', '2024-05-01T11:00:00Z'));
