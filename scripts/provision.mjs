@@ -48,9 +48,11 @@ export function findTemporalCli() {
     if (!existsSync(process.env.TEMPORAL_CLI_PATH)) throw new Error(`TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} does not exist`);
     return process.env.TEMPORAL_CLI_PATH;
   }
+  // A CLI the user installed wins over the one we built.
+  const installed = onPath('temporal');
+  if (installed) return installed;
   const local = join(STATE_DIR, 'bin', 'temporal');
-  if (existsSync(local)) return local;
-  return onPath('temporal');
+  return existsSync(local) ? local : null;
 }
 
 /** Python to run training with: RETRAIN_PYTHON, or the project venv. */
