@@ -1,5 +1,5 @@
-// Finds or installs what Retrain needs outside npm: the Temporal CLI (dev server) and the
-// Python venv for training. Plain Node.js with built-ins only, so it runs before `npm install`.
+// Finds or installs what Retrain needs outside npm: the Temporal CLI (dev server), MinIO (the
+// S3-compatible server the S3 store is tested against) and the Python venv for training. Plain Node.js with built-ins only, so it runs before `npm install`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,11 @@ export const STATE_DIR = join(ROOT, '.retrain');
 /** Pinned: this version's Go module has no replace directives, so `go install` builds it. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 export const TEMPORAL_CLI_VERSION = '1.5.1';
+/**
+ * Pinned by pseudo-version (MinIO publishes no semver tags Go accepts); this commit's module
+ * builds with plain `go install`.
+ */
+export const MINIO_MODULE = 'github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c';
 
 const say = (msg) => process.stderr.write(`[setup] ${msg}\n`);
 
@@ -55,6 +60,19 @@ export function findTemporalCli() {
   return existsSync(local) ? local : null;
 }
 
+/** The MinIO server binary: MINIO_PATH, `minio` on PATH, or the one built into .retrain/bin; null if none. */
+export function findMinio() {
+  if (process.env.MINIO_PATH) {
+    if (!existsSync(process.env.MINIO_PATH)) throw new Error(`MINIO_PATH=${process.env.MINIO_PATH} does not exist`);
+    return process.env.MINIO_PATH;
+  }
+  // A MinIO the user installed wins over the one we built.
+  const installed = onPath('minio');
+  if (installed) return installed;
+  const local = join(STATE_DIR, 'bin', 'minio');
+  return existsSync(local) ? local : null;
+}
+
 /** Python to run training with: RETRAIN_PYTHON, or the project venv. */
 export function findPython() {
   return process.env.RETRAIN_PYTHON ?? join(STATE_DIR, 'venv', 'bin', 'python');
@@ -92,6 +110,28 @@ export function ensureTemporalCli() {
   run(go, ['install', TEMPORAL_CLI_MODULE], { env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0' } });
   say(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)}s: ${join(bin, 'temporal')}`);
   return join(bin, 'temporal');
+}
+
+/**
+ * Finds MinIO or builds it with Go into .retrain/bin. Returns null (with a hint) when there is
+ * no Go toolchain: only the S3 store tests need it, so set-up does not fail without it.
+ */
+export function ensureMinio() {
+  const found = findMinio();
+  if (found) return found;
+  const go = onPath('go');
+  if (!go) {
+    say('no MinIO and no Go toolchain: the S3 store tests will be skipped.');
+    say('To use your own: set MINIO_PATH=/path/to/minio, or put minio on PATH.');
+    return null;
+  }
+  const bin = join(STATE_DIR, 'bin');
+  mkdirSync(bin, { recursive: true });
+  say('building MinIO with Go into .retrain/bin… first time only (takes a few minutes)');
+  const started = Date.now();
+  run(go, ['install', MINIO_MODULE], { env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0' } });
+  say(`MinIO built in ${Math.round((Date.now() - started) / 1000)}s: ${join(bin, 'minio')}`);
+  return join(bin, 'minio');
 }
 
 export function ensurePythonEnv() {
