@@ -94,44 +94,43 @@ function rmMarker(name) {
   if (existsSync(path)) writeFileSync(path, '');
 }
 
+/** Finds the Temporal CLI or builds it with Go into .retrain/bin; null lets the SDK download one. */
 export function ensureTemporalCli() {
-  const found = findTemporalCli();
-  if (found) return found;
-  const go = onPath('go');
-  if (!go) {
-    say('no Temporal CLI and no Go toolchain: the SDK will download the dev server on first use (needs internet).');
-    say('To use your own: set TEMPORAL_CLI_PATH=/path/to/temporal.');
-    return null;
-  }
-  const bin = join(STATE_DIR, 'bin');
-  mkdirSync(bin, { recursive: true });
-  say(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into .retrain/bin (first time only; takes a few minutes)…`);
-  const started = Date.now();
-  run(go, ['install', TEMPORAL_CLI_MODULE], { env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0' } });
-  say(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)}s: ${join(bin, 'temporal')}`);
-  return join(bin, 'temporal');
+  return findTemporalCli() ?? buildWithGo({
+    label: `the Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+    module: TEMPORAL_CLI_MODULE,
+    binary: 'temporal',
+    withoutGo: ['no Temporal CLI and no Go toolchain: the SDK will download the dev server on first use (needs internet).', 'To use your own: set TEMPORAL_CLI_PATH=/path/to/temporal.'],
+  });
 }
 
 /**
- * Finds MinIO or builds it with Go into .retrain/bin. Returns null (with a hint) when there is
- * no Go toolchain: only the S3 store tests need it, so set-up does not fail without it.
+ * Finds MinIO or builds it with Go into .retrain/bin. Only the S3 store tests need it, so
+ * set-up goes on without it (those tests then fail, saying what is missing).
  */
 export function ensureMinio() {
-  const found = findMinio();
-  if (found) return found;
+  return findMinio() ?? buildWithGo({
+    label: 'MinIO',
+    module: MINIO_MODULE,
+    binary: 'minio',
+    withoutGo: ['no MinIO and no Go toolchain: the S3 store tests will fail.', 'To use your own: set MINIO_PATH=/path/to/minio, or put minio on PATH.'],
+  });
+}
+
+/** `go install` of a pinned module into .retrain/bin, with progress; null (and a hint) without Go. */
+function buildWithGo({ label, module, binary, withoutGo }) {
   const go = onPath('go');
   if (!go) {
-    say('no MinIO and no Go toolchain: the S3 store tests will be skipped.');
-    say('To use your own: set MINIO_PATH=/path/to/minio, or put minio on PATH.');
+    for (const line of withoutGo) say(line);
     return null;
   }
   const bin = join(STATE_DIR, 'bin');
   mkdirSync(bin, { recursive: true });
-  say('building MinIO with Go into .retrain/bin… first time only (takes a few minutes)');
+  say(`building ${label} with Go into .retrain/bin (first time only; takes a few minutes)…`);
   const started = Date.now();
-  run(go, ['install', MINIO_MODULE], { env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0' } });
-  say(`MinIO built in ${Math.round((Date.now() - started) / 1000)}s: ${join(bin, 'minio')}`);
-  return join(bin, 'minio');
+  run(go, ['install', module], { env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0' } });
+  say(`${label} built in ${Math.round((Date.now() - started) / 1000)}s: ${join(bin, binary)}`);
+  return join(bin, binary);
 }
 
 export function ensurePythonEnv() {
