@@ -213,7 +213,7 @@ export function driftActivities({ store, config }: ActivityDeps) {
 
   /** The version's primary metric on its holdout, as measured when it was evaluated. */
   async function holdoutBaseline(model: string, version: string, metric: string): Promise<number | null> {
-    const [first] = await store.list(`registry/${model}/evaluations/${version}-vs-`);
+    const [first] = await store.list(keys.evaluationsOf(model, version));
     if (!first) return null;
     const evaluation = JSON.parse((await store.get(first))!.toString());
     return evaluation.challenger?.[metric] ?? null;

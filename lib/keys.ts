@@ -9,6 +9,8 @@ export const keys = {
   version: (model: string, version: string) => `registry/${model}/versions/${version}.json`,
   versions: (model: string) => `registry/${model}/versions/`,
   pointer: (model: string) => `registry/${model}/champion.json`,
+  /** Every evaluation of `challenger`, whatever champion it was compared with. */
+  evaluationsOf: (model: string, challenger: string) => `registry/${model}/evaluations/${challenger}-vs-`,
   evaluation: (model: string, challenger: string, champion: string | null) => `registry/${model}/evaluations/${challenger}-vs-${champion ?? 'none'}.json`,
   auditEvent: (model: string, id: string) => `audit/${model}/${id}.json`,
   audit: (model: string) => `audit/${model}/`,

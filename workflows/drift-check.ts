@@ -3,6 +3,7 @@ import type { LightActivities } from '../activities';
 import type { DriftCheckResult } from '../activities/drift';
 import { durationToMs } from '../lib/duration';
 import { pipelineSchema, type Pipeline } from '../lib/pipeline';
+import { checkedInput } from './checked-input';
 
 export interface DriftCheckInput {
   pipeline: Pipeline;
@@ -40,9 +41,7 @@ const alerts = proxyActivities<LightActivities>({
  * and, when the pipeline says so, a retraining run (joined if one is already running).
  */
 export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSummary> {
-  const parsed = pipelineSchema.safeParse(input?.pipeline);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid pipeline definition: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidInput');
-  const pipeline = parsed.data;
+  const pipeline = checkedInput(pipelineSchema, input?.pipeline, 'pipeline definition');
   if (!pipeline.drift) throw ApplicationFailure.nonRetryable(`pipeline ${pipeline.name} has no drift settings`, 'InvalidInput');
   const info = workflowInfo();
   const meta = { model: pipeline.name, step: 'drift-check', trigger: input.trigger ?? 'manual' };

@@ -12,6 +12,7 @@ import type { LightActivities, TrainingActivities } from '../activities';
 import { durationToMs } from '../lib/duration';
 import { decideGate } from '../lib/gate';
 import { pipelineSchema, type Pipeline } from '../lib/pipeline';
+import { checkedInput } from './checked-input';
 import { approvalDecisionSchema, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type ApprovalDecision } from './messages';
 import type { RunStatus, RunStep } from './status';
 
@@ -40,7 +41,7 @@ const light = proxyActivities<LightActivities>({
  * promote → verify, rolling back to the previous champion if anything after promotion fails.
  */
 export async function retrainPipeline(input: RetrainInput): Promise<RetrainSummary> {
-  const pipeline = checkedPipeline(input?.pipeline);
+  const pipeline = checkedInput(pipelineSchema, input?.pipeline, 'pipeline definition');
   const info = workflowInfo();
   const training = proxyActivities<TrainingActivities>({
     taskQueue: input.trainingTaskQueue ?? 'training',
@@ -282,15 +283,4 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
 /** The message of the failure that matters: an activity's own error rather than its wrapper. */
 function errorMessage(err: unknown): string {
   return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-}
-
-/**
- * The workflow can be started by anything (the CLI, a schedule, `temporal workflow start`), so
- * it validates its own input; a bad definition fails at once, without retries.
- */
-function checkedPipeline(raw: unknown): Pipeline {
-  const parsed = pipelineSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw ApplicationFailure.nonRetryable(`invalid pipeline definition:\n  - ${issues.join('\n  - ')}`, 'InvalidInput', { issues });
 }

@@ -1,7 +1,8 @@
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { LightActivities } from '../activities';
 import type { ChampionPointer } from '../lib/registry';
+import { checkedInput } from './checked-input';
 
 const rollbackInputSchema = z.object({
   model: z.string().min(1),
@@ -21,11 +22,7 @@ const { rollbackChampion, notifyOwner } = proxyActivities<LightActivities>({
 
 /** Rolls a model's champion back (to the previous one or a named version), audited and announced. */
 export async function rollbackModel(raw: RollbackInput): Promise<ChampionPointer> {
-  const parsed = rollbackInputSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid rollback request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'InvalidInput');
-  }
-  const input = parsed.data;
+  const input = checkedInput(rollbackInputSchema, raw, 'rollback request');
   const info = workflowInfo();
   const pointer = await rollbackChampion({
     model: input.model,
