@@ -12,22 +12,20 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createActivities, createTrainingActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 import { loadConfig, type RetrainConfig } from '../lib/config';
 import { decideGate } from '../lib/gate';
-import { definePipeline, type Pipeline } from '../lib/pipeline';
+import type { Pipeline } from '../lib/pipeline';
+// The standard-library trainer: a fast, deterministic model, so orchestration is what shows.
+import { REPO, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER } from '../test/helpers/pipelines';
 import { startRetrain } from '../scripts/client';
 import { startDevServer, type DevServer } from '../scripts/dev-server';
 import { LocalStore } from '../store/local-store';
 import { createWorkers } from '../workers/worker';
 import type { RetrainSummary } from '../workflows/retrain-pipeline';
 
-const REPO = resolve(import.meta.dirname, '..');
-// The standard-library trainer: a fast, deterministic model, so orchestration is what shows.
-const TRIVIAL_TRAINER = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_trainer.py')];
-const TRIVIAL_PREDICT = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_predict.py')];
 const RSS_SAMPLE_MS = 50;
 const MiB = 1024 * 1024;
 const benchStart = Date.now();
@@ -84,25 +82,7 @@ function progress(message: string): void {
 
 /** The churn example on the trivial trainer; auto approval, no gates beyond the implicit one. */
 function benchPipeline(name: string): Pipeline {
-  return definePipeline({
-    name,
-    task: 'classification',
-    source: { path: join(REPO, 'examples/data/churn.csv') },
-    idColumn: 'customer_id',
-    label: 'churned',
-    positiveClass: 'yes',
-    features: [
-      { name: 'tenure_months', type: 'numeric' },
-      { name: 'monthly_spend', type: 'numeric' },
-      { name: 'support_tickets', type: 'numeric' },
-      { name: 'plan', type: 'categorical' },
-    ],
-    holdout: { fraction: 0.25, seed: 7 },
-    training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT },
-    metrics: { primary: 'roc_auc', others: ['accuracy'] },
-    approval: { mode: 'auto' },
-    owners: { monitoring: 'mon@example.com', retraining: 'ml@example.com', inference: 'api@example.com', logging: 'logs@example.com' },
-  });
+  return testPipeline({ name, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT } });
 }
 
 /** Fresh store and work directories, so every run trains and nothing is shared between sides. */

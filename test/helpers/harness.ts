@@ -3,20 +3,19 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig, type RetrainConfig } from '../../lib/config';
-import { definePipeline, type Pipeline, type PipelineInput } from '../../lib/pipeline';
 import { LocalStore } from '../../store/local-store';
 import { createWorkers } from '../../workers/worker';
+import { REPO } from './pipelines';
+
+export { REPO, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER } from './pipelines';
 
 let runtimeInstalled = false;
 
-export const REPO = resolve(import.meta.dirname, '../..');
-export const TRIVIAL_TRAINER = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_trainer.py')];
 /** Recorded workflow histories that test/replay.test.ts replays. */
 export const HISTORY_DIR = join(REPO, 'test/fixtures/histories');
-export const TRIVIAL_PREDICT = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_predict.py')];
 
 export interface Harness {
   client: Client;
@@ -80,25 +79,4 @@ export async function startHarness(opts: { runWorkers?: boolean } = {}): Promise
   };
   if (opts.runWorkers !== false) await harness.startWorkers();
   return harness;
-}
-
-/** A valid pipeline with test defaults; `overrides` replace top-level fields. */
-export function testPipeline(overrides: Partial<PipelineInput> & { name: string }): Pipeline {
-  return definePipeline({
-    task: 'classification',
-    source: { path: join(REPO, 'examples/data/churn.csv') },
-    idColumn: 'customer_id',
-    label: 'churned',
-    positiveClass: 'yes',
-    features: [
-      { name: 'tenure_months', type: 'numeric' },
-      { name: 'monthly_spend', type: 'numeric' },
-      { name: 'support_tickets', type: 'numeric' },
-      { name: 'plan', type: 'categorical' },
-    ],
-    holdout: { fraction: 0.25, seed: 7 },
-    metrics: { primary: 'roc_auc', others: ['accuracy'] },
-    owners: { monitoring: 'mon@example.com', retraining: 'ml@example.com', inference: 'api@example.com', logging: 'logs@example.com' },
-    ...overrides,
-  });
 }

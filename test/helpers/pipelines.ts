@@ -1,0 +1,30 @@
+import { join, resolve } from 'node:path';
+import { definePipeline, type Pipeline, type PipelineInput } from '../../lib/pipeline';
+
+// No vitest import here: the benchmarks build their pipelines from this module too.
+
+export const REPO = resolve(import.meta.dirname, '../..');
+/** The standard-library trainer and predictor: fast, and able to misbehave on request. */
+export const TRIVIAL_TRAINER = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_trainer.py')];
+export const TRIVIAL_PREDICT = ['$PYTHON', join(REPO, 'test/fixtures/trainers/trivial_predict.py')];
+
+/** A valid pipeline on the churn example with test defaults; `overrides` replace top-level fields. */
+export function testPipeline(overrides: Partial<PipelineInput> & { name: string }): Pipeline {
+  return definePipeline({
+    task: 'classification',
+    source: { path: join(REPO, 'examples/data/churn.csv') },
+    idColumn: 'customer_id',
+    label: 'churned',
+    positiveClass: 'yes',
+    features: [
+      { name: 'tenure_months', type: 'numeric' },
+      { name: 'monthly_spend', type: 'numeric' },
+      { name: 'support_tickets', type: 'numeric' },
+      { name: 'plan', type: 'categorical' },
+    ],
+    holdout: { fraction: 0.25, seed: 7 },
+    metrics: { primary: 'roc_auc', others: ['accuracy'] },
+    owners: { monitoring: 'mon@example.com', retraining: 'ml@example.com', inference: 'api@example.com', logging: 'logs@example.com' },
+    ...overrides,
+  });
+}
