@@ -22,7 +22,7 @@ import type { Pipeline } from '../lib/pipeline';
 import { REPO, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER } from '../test/helpers/pipelines';
 import { startRetrain } from '../scripts/client';
 import { startDevServer, type DevServer } from '../scripts/dev-server';
-import { LocalStore } from '../store/local-store';
+import { createStore } from '../store';
 import { createWorkers } from '../workers/worker';
 import type { RetrainSummary } from '../workflows/retrain-pipeline';
 
@@ -95,7 +95,7 @@ function benchConfig(temporalAddress: string, tempDirs: string[]): RetrainConfig
   return {
     ...loadConfig({ RETRAIN_PROJECT_DIR: REPO }),
     temporalAddress,
-    storeDir: dir('retrain-bench-store-'),
+    store: { kind: 'local', dir: dir('retrain-bench-store-') },
     workDir: dir('retrain-bench-work-'),
   };
 }
@@ -199,7 +199,7 @@ async function startWorker(server: DevServer, opts: Options, tempDirs: string[])
   const connection = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   progress(`creating worker (bundling workflows; training concurrency ${opts.maxTrainings})`);
-  const workers = await createWorkers({ config, store: new LocalStore(config.storeDir), connection, maxConcurrentTrainings: opts.maxTrainings });
+  const workers = await createWorkers({ config, store: createStore(config), connection, maxConcurrentTrainings: opts.maxTrainings });
   const running = workers.map((w) => w.run());
   return {
     client,
@@ -348,7 +348,7 @@ async function main(): Promise<void> {
   const quiet = new DefaultLogger('WARN');
   // The direct side gets its own store so neither side finds the other's versions.
   const directConfig = benchConfig(stack.config.temporalAddress, tempDirs);
-  const directDeps: ActivityDeps = { config: directConfig, store: new LocalStore(directConfig.storeDir) };
+  const directDeps: ActivityDeps = { config: directConfig, store: createStore(directConfig) };
   const rows: Row[] = [];
   try {
     // One untimed run per side warms module caches, the workflow isolate and the OS file cache.

@@ -6,7 +6,7 @@
  *   node --import tsx examples/serving-app.ts --pipeline churn --rows 400 --drift 0.8 --seed 21
  *
  * generates customers with examples/data/generators.ts, asks the champion about them in one
- * batch, and logs one line per prediction to the store (RETRAIN_STORE_DIR, default .retrain/store).
+ * batch, and logs one line per prediction to the store (RETRAIN_STORE, default .retrain/store).
  * It needs a champion (`npx retrain demo` or `npx retrain run churn --wait` makes one), not a
  * Temporal server: serving reads the registry and runs the predict command itself.
  *
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { readPointer, readVersion } from '../activities/registry';
 import { materialiseArtifacts, QUIET_HOOKS, runPredict } from '../activities/predict';
-import { loadConfig, type RetrainConfig } from '../lib/config';
+import { loadConfig, storeKeyLocation, type RetrainConfig } from '../lib/config';
 import { InvalidInputError, NotFoundError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import type { Pipeline } from '../lib/pipeline';
@@ -202,11 +202,11 @@ function positiveScore(out: ModelOutput, positiveClass: string | undefined): num
 const round = (x: number, decimals: number) => Math.round(x * 10 ** decimals) / 10 ** decimals;
 
 /**
- * The command that explains a prediction, with RETRAIN_STORE_DIR when it is set (explain must
+ * The command that explains a prediction, with RETRAIN_STORE when it is set (explain must
  * read the same store the prediction was logged to).
  */
 export function explainCommand(id: string): string {
-  const store = process.env.RETRAIN_STORE_DIR ? `RETRAIN_STORE_DIR=${process.env.RETRAIN_STORE_DIR} ` : '';
+  const store = process.env.RETRAIN_STORE ? `RETRAIN_STORE=${process.env.RETRAIN_STORE} ` : '';
   return `${store}npx retrain explain ${id}`;
 }
 
@@ -293,7 +293,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`error: ${(err as Error).message}`);
     return 1;
   }
-  const where = shortPath(join(config.storeDir, keys.predictions(pipeline.name)));
+  const where = shortPath(storeKeyLocation(config.store, keys.predictions(pipeline.name)));
   console.log(`Served ${rows.length} ${pipeline.name} rows (seed ${args.seed}, drift ${args.drift}) with champion ${served.version}.`);
   console.log(`Logged ${served.lines.length} predictions under ${where}`);
   console.log(`  latency: ${served.latencyMsPerRow.toFixed(2)} ms per prediction (batch time ${(served.batchMs / 1000).toFixed(2)} s / ${rows.length} rows, Python start included)`);

@@ -4,34 +4,109 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { formatIssues, InvalidInputError } from './errors';
+import { parseS3Url } from './s3-url';
 
 /** Where Retrain itself is installed (holds training/ with the default scikit-learn scripts). */
 export const RETRAIN_HOME = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
-const envSchema = z.object({
-  /** Project with pipelines/ (default: the nearest directory upwards from here that has one). */
-  RETRAIN_PROJECT_DIR: z.string().min(1).optional(),
-  RETRAIN_TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port').default('localhost:7233'),
-  RETRAIN_NAMESPACE: z.string().min(1).default('default'),
-  /** Local store directory (default: <project>/.retrain/store). */
-  RETRAIN_STORE_DIR: z.string().min(1).optional(),
-  /** Python for `$PYTHON` in commands (default: the project venv, else python3). */
-  RETRAIN_PYTHON: z.string().min(1).optional(),
-  RETRAIN_TASK_QUEUE: z.string().min(1).default('retrain'),
-  RETRAIN_TRAINING_TASK_QUEUE: z.string().min(1).default('training'),
-  /** Scratch space for training and predict subprocesses. */
-  RETRAIN_WORK_DIR: z.string().min(1).optional(),
-  RETRAIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-});
+const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port');
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+
+const envSchema = z
+  .object({
+    /** Project with pipelines/ (default: the nearest directory upwards from here that has one). */
+    RETRAIN_PROJECT_DIR: z.string().min(1).optional(),
+    RETRAIN_TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
+    RETRAIN_NAMESPACE: z.string().min(1).default('default'),
+    /** TLS to the Temporal frontend (implied by a client certificate or an API key). */
+    RETRAIN_TEMPORAL_TLS: flag.optional(),
+    /** mTLS client certificate and key (PEM files), e.g. for Temporal Cloud. */
+    RETRAIN_TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+    RETRAIN_TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+    /** CA bundle for a server certificate not signed by a public CA. */
+    RETRAIN_TEMPORAL_TLS_CA: z.string().min(1).optional(),
+    RETRAIN_TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+    /** Temporal Cloud API key (sent as a bearer token over TLS). */
+    RETRAIN_TEMPORAL_API_KEY: z.string().min(1).optional(),
+    /** A local directory, or s3://bucket[/prefix] (default: <project>/.retrain/store). */
+    RETRAIN_STORE: z.string().min(1).optional(),
+    /** S3-compatible endpoint (MinIO, Ceph, R2…); default: AWS S3 of the region. */
+    RETRAIN_S3_ENDPOINT: httpUrl.optional(),
+    AWS_ENDPOINT_URL_S3: httpUrl.optional(),
+    AWS_ENDPOINT_URL: httpUrl.optional(),
+    RETRAIN_S3_REGION: z.string().min(1).optional(),
+    AWS_REGION: z.string().min(1).optional(),
+    AWS_DEFAULT_REGION: z.string().min(1).optional(),
+    /** Path-style URLs (endpoint/bucket/key), which most self-hosted servers need. */
+    RETRAIN_S3_FORCE_PATH_STYLE: flag.optional(),
+    AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+    AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    /** Python for `$PYTHON` in commands (default: the project venv, else python3). */
+    RETRAIN_PYTHON: z.string().min(1).optional(),
+    RETRAIN_TASK_QUEUE: z.string().min(1).default('retrain'),
+    RETRAIN_TRAINING_TASK_QUEUE: z.string().min(1).default('training'),
+    /** Training/predict subprocesses one worker runs at once. */
+    RETRAIN_MAX_CONCURRENT_TRAININGS: z.coerce.number().int().min(1).max(64).default(2),
+    /** On SIGTERM, how long running activities may go on before they are cancelled and handed back. */
+    RETRAIN_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
+    /** host:port for the worker's Prometheus /metrics endpoint (off when unset). */
+    RETRAIN_METRICS_ADDRESS: hostPort.optional(),
+    /** Scratch space for training and predict subprocesses. */
+    RETRAIN_WORK_DIR: z.string().min(1).optional(),
+    RETRAIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .superRefine((e, ctx) => {
+    const pair = (a: keyof typeof e, b: keyof typeof e, why: string) => {
+      if ((e[a] === undefined) !== (e[b] === undefined)) {
+        const missing = e[a] === undefined ? a : b;
+        ctx.addIssue({ code: 'custom', path: [missing], message: `must be set together with ${missing === a ? b : a} (${why})` });
+      }
+    };
+    pair('RETRAIN_TEMPORAL_TLS_CERT', 'RETRAIN_TEMPORAL_TLS_KEY', 'a client certificate needs its key');
+    pair('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'S3 credentials are a key id and its secret');
+    if (e.RETRAIN_TEMPORAL_TLS === false && (e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['RETRAIN_TEMPORAL_TLS'], message: 'is false, but a client certificate or API key is set, and those need TLS' });
+    }
+    if (e.RETRAIN_STORE?.startsWith('s3:')) {
+      const parsed = parseS3Url(e.RETRAIN_STORE);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['RETRAIN_STORE'], message: parsed.error });
+    }
+  });
+
+export type StoreConfig = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
+
+/** How to reach S3 (for an s3:// store and s3:// data sources). Credentials come from the AWS chain. */
+export interface S3Config {
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+export interface TemporalTlsConfig {
+  certPath?: string;
+  keyPath?: string;
+  caPath?: string;
+  serverName?: string;
+}
 
 export interface RetrainConfig {
   projectDir: string;
   temporalAddress: string;
   namespace: string;
-  storeDir: string;
+  /** TLS settings, or false for plaintext (the local dev server). */
+  temporalTls: TemporalTlsConfig | false;
+  temporalApiKey?: string;
+  store: StoreConfig;
+  s3: S3Config;
   python: string;
   taskQueue: string;
   trainingTaskQueue: string;
+  maxConcurrentTrainings: number;
+  shutdownGraceSeconds: number;
+  metricsAddress?: string;
   workDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -46,17 +121,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RetrainConfig 
   const projectDir = resolve(e.RETRAIN_PROJECT_DIR ?? findProjectDir(process.cwd()));
   const venvPython = join(projectDir, '.retrain', 'venv', 'bin', 'python');
   const homeVenvPython = join(RETRAIN_HOME, '.retrain', 'venv', 'bin', 'python');
+  const fromProject = (p: string | undefined) => (p === undefined ? undefined : resolve(projectDir, p));
+  const tlsWanted = e.RETRAIN_TEMPORAL_TLS ?? Boolean(e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY || e.RETRAIN_TEMPORAL_TLS_CA);
+  const endpoint = e.RETRAIN_S3_ENDPOINT ?? e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
+  const storeUrl = e.RETRAIN_STORE?.startsWith('s3:') ? parseS3Url(e.RETRAIN_STORE) : undefined;
   return {
     projectDir,
     temporalAddress: e.RETRAIN_TEMPORAL_ADDRESS,
     namespace: e.RETRAIN_NAMESPACE,
-    storeDir: resolve(projectDir, e.RETRAIN_STORE_DIR ?? join('.retrain', 'store')),
+    temporalTls: tlsWanted
+      ? dropUndefined({
+          certPath: fromProject(e.RETRAIN_TEMPORAL_TLS_CERT),
+          keyPath: fromProject(e.RETRAIN_TEMPORAL_TLS_KEY),
+          caPath: fromProject(e.RETRAIN_TEMPORAL_TLS_CA),
+          serverName: e.RETRAIN_TEMPORAL_TLS_SERVER_NAME,
+        })
+      : false,
+    ...(e.RETRAIN_TEMPORAL_API_KEY ? { temporalApiKey: e.RETRAIN_TEMPORAL_API_KEY } : {}),
+    store:
+      storeUrl?.ok
+        ? { kind: 's3', bucket: storeUrl.bucket, prefix: storeUrl.key }
+        : { kind: 'local', dir: resolve(projectDir, e.RETRAIN_STORE ?? join('.retrain', 'store')) },
+    s3: dropUndefined({
+      endpoint,
+      region: e.RETRAIN_S3_REGION ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+      // Self-hosted servers rarely have wildcard DNS for virtual-host buckets; AWS prefers them.
+      forcePathStyle: e.RETRAIN_S3_FORCE_PATH_STYLE ?? endpoint !== undefined,
+    }),
     python: e.RETRAIN_PYTHON ?? [venvPython, homeVenvPython].find((p) => existsSync(p)) ?? 'python3',
     taskQueue: e.RETRAIN_TASK_QUEUE,
     trainingTaskQueue: e.RETRAIN_TRAINING_TASK_QUEUE,
+    maxConcurrentTrainings: e.RETRAIN_MAX_CONCURRENT_TRAININGS,
+    shutdownGraceSeconds: e.RETRAIN_SHUTDOWN_GRACE_SECONDS,
+    ...(e.RETRAIN_METRICS_ADDRESS ? { metricsAddress: e.RETRAIN_METRICS_ADDRESS } : {}),
     workDir: resolve(e.RETRAIN_WORK_DIR ?? join(tmpdir(), 'retrain-work')),
     logLevel: e.RETRAIN_LOG_LEVEL,
   };
+}
+
+/** Where the store is, for people: a directory or an s3:// URL. */
+export function storeLocation(store: StoreConfig): string {
+  return store.kind === 'local' ? store.dir : `s3://${store.bucket}${store.prefix ? `/${store.prefix}` : ''}`;
 }
 
 /** The nearest directory at or above `start` that holds pipelines/, so commands work from subfolders. */
@@ -65,4 +170,13 @@ function findProjectDir(start: string): string {
     if (existsSync(join(dir, 'pipelines'))) return dir;
     if (dirname(dir) === dir) return resolve(start);
   }
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Where one key of the store is, for people (a file path or an s3:// URL). */
+export function storeKeyLocation(store: StoreConfig, key: string): string {
+  return store.kind === 'local' ? join(store.dir, key) : `${storeLocation(store)}/${key}`;
 }

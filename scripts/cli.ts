@@ -44,7 +44,7 @@ Usage: retrain <command> [arguments]
   explain <predictionId> [--model NAME] [--json]  why a prediction was made: version, lineage, gate, approval (scans the prediction log)
 
 Configuration: RETRAIN_TEMPORAL_ADDRESS (localhost:7233), RETRAIN_NAMESPACE (default),
-RETRAIN_STORE_DIR (.retrain/store), RETRAIN_PYTHON, RETRAIN_TASK_QUEUE, RETRAIN_TRAINING_TASK_QUEUE.
+RETRAIN_STORE (.retrain/store or s3://bucket/prefix), RETRAIN_PYTHON, RETRAIN_TASK_QUEUE, RETRAIN_TRAINING_TASK_QUEUE.
 `;
 
 async function main(argv: string[]): Promise<number> {

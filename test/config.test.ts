@@ -32,10 +32,14 @@ describe('loadConfig', () => {
       projectDir: project,
       temporalAddress: 'localhost:7233',
       namespace: 'default',
-      storeDir: join(project, '.retrain', 'store'),
+      temporalTls: false,
+      store: { kind: 'local', dir: join(project, '.retrain', 'store') },
+      s3: { region: 'us-east-1', forcePathStyle: false },
       python: existsSync(homeVenv) ? homeVenv : 'python3',
       taskQueue: 'retrain',
       trainingTaskQueue: 'training',
+      maxConcurrentTrainings: 2,
+      shutdownGraceSeconds: 30,
       workDir: join(tmpdir(), 'retrain-work'),
       logLevel: 'info',
     });
@@ -63,10 +67,21 @@ describe('loadConfig', () => {
       RETRAIN_PROJECT_DIR: '/srv/project',
       RETRAIN_TEMPORAL_ADDRESS: 'temporal.internal:7233',
       RETRAIN_NAMESPACE: 'ml',
-      RETRAIN_STORE_DIR: 'data/store',
+      RETRAIN_TEMPORAL_TLS_CERT: 'certs/client.pem',
+      RETRAIN_TEMPORAL_TLS_KEY: '/etc/retrain/client.key',
+      RETRAIN_TEMPORAL_TLS_CA: 'certs/ca.pem',
+      RETRAIN_TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+      RETRAIN_TEMPORAL_API_KEY: 'secret-key',
+      RETRAIN_STORE: 'data/store',
+      RETRAIN_S3_ENDPOINT: 'http://minio:9000',
+      RETRAIN_S3_REGION: 'eu-west-1',
+      RETRAIN_S3_FORCE_PATH_STYLE: 'false',
       RETRAIN_PYTHON: '/usr/bin/python3.12',
       RETRAIN_TASK_QUEUE: 'q1',
       RETRAIN_TRAINING_TASK_QUEUE: 'gpu',
+      RETRAIN_MAX_CONCURRENT_TRAININGS: '8',
+      RETRAIN_SHUTDOWN_GRACE_SECONDS: '600',
+      RETRAIN_METRICS_ADDRESS: '0.0.0.0:9464',
       RETRAIN_WORK_DIR: '/scratch/retrain',
       RETRAIN_LOG_LEVEL: 'debug',
     });
@@ -74,17 +89,23 @@ describe('loadConfig', () => {
       projectDir: '/srv/project',
       temporalAddress: 'temporal.internal:7233',
       namespace: 'ml',
-      storeDir: '/srv/project/data/store',
+      temporalTls: { certPath: '/srv/project/certs/client.pem', keyPath: '/etc/retrain/client.key', caPath: '/srv/project/certs/ca.pem', serverName: 'temporal.internal' },
+      temporalApiKey: 'secret-key',
+      store: { kind: 'local', dir: '/srv/project/data/store' },
+      s3: { endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: false },
       python: '/usr/bin/python3.12',
       taskQueue: 'q1',
       trainingTaskQueue: 'gpu',
+      maxConcurrentTrainings: 8,
+      shutdownGraceSeconds: 600,
+      metricsAddress: '0.0.0.0:9464',
       workDir: '/scratch/retrain',
       logLevel: 'debug',
     });
   });
 
   it('keeps an absolute store directory as given', () => {
-    expect(loadConfig({ RETRAIN_PROJECT_DIR: '/srv/p', RETRAIN_STORE_DIR: '/var/store' }).storeDir).toBe('/var/store');
+    expect(loadConfig({ RETRAIN_PROJECT_DIR: '/srv/p', RETRAIN_STORE: '/var/store' }).store).toEqual({ kind: 'local', dir: '/var/store' });
     expect(loadConfig({ RETRAIN_PROJECT_DIR: 'rel/p' }).projectDir).toBe(resolve('rel/p'));
   });
 
@@ -117,5 +138,59 @@ describe('loadConfig', () => {
     expect(err.message).toContain('RETRAIN_LOG_LEVEL');
     expect(err.message).toContain('RETRAIN_TEMPORAL_ADDRESS');
     expect(err.message).not.toContain('PATH');
+  });
+
+  it('selects an S3 store from an s3:// URL, with or without a prefix', () => {
+    expect(loadConfig({ RETRAIN_STORE: 's3://ml-artefacts/teams/churn/' }).store).toEqual({ kind: 's3', bucket: 'ml-artefacts', prefix: 'teams/churn' });
+    expect(loadConfig({ RETRAIN_STORE: 's3://ml-artefacts' }).store).toEqual({ kind: 's3', bucket: 'ml-artefacts', prefix: '' });
+  });
+
+  it('rejects a bad s3:// store URL, naming the problem', () => {
+    expect(configError({ RETRAIN_STORE: 's3://Bad_Bucket/x' }).message).toMatch(/RETRAIN_STORE: "Bad_Bucket" in s3:\/\/Bad_Bucket\/x is not a valid bucket name/);
+    expect(configError({ RETRAIN_STORE: 's3://bucket/a/../b' }).message).toContain('"." or ".."');
+    expect(configError({ RETRAIN_STORE: 's3:/bucket' }).message).toContain('is not an s3:// URL');
+  });
+
+  it('honours the usual AWS variables, with the Retrain ones first', () => {
+    expect(loadConfig({ AWS_REGION: 'eu-central-1', AWS_ENDPOINT_URL: 'https://s3.example.test' }).s3).toEqual({
+      endpoint: 'https://s3.example.test',
+      region: 'eu-central-1',
+      forcePathStyle: true,
+    });
+    expect(loadConfig({ AWS_DEFAULT_REGION: 'ap-south-1', AWS_ENDPOINT_URL_S3: 'http://a:1', AWS_ENDPOINT_URL: 'http://b:2' }).s3.endpoint).toBe('http://a:1');
+    expect(loadConfig({ RETRAIN_S3_REGION: 'us-west-2', AWS_REGION: 'eu-central-1', RETRAIN_S3_ENDPOINT: 'http://c:3', AWS_ENDPOINT_URL: 'http://b:2' }).s3).toEqual({
+      endpoint: 'http://c:3',
+      region: 'us-west-2',
+      forcePathStyle: true,
+    });
+    // AWS S3 itself: virtual-host style unless asked otherwise.
+    expect(loadConfig({ RETRAIN_S3_FORCE_PATH_STYLE: 'yes' }).s3.forcePathStyle).toBe(true);
+  });
+
+  it('rejects half a credential pair and half a client certificate', () => {
+    const err = configError({ AWS_ACCESS_KEY_ID: 'AKIA123', RETRAIN_TEMPORAL_TLS_KEY: 'client.key' });
+    expect(err.message).toContain('AWS_SECRET_ACCESS_KEY: must be set together with AWS_ACCESS_KEY_ID');
+    expect(err.message).toContain('RETRAIN_TEMPORAL_TLS_CERT: must be set together with RETRAIN_TEMPORAL_TLS_KEY');
+  });
+
+  it('turns TLS on for an API key or a certificate, and rejects TLS=false with either', () => {
+    expect(loadConfig({ RETRAIN_TEMPORAL_API_KEY: 'k' }).temporalTls).toEqual({});
+    expect(loadConfig({ RETRAIN_TEMPORAL_TLS: 'true' }).temporalTls).toEqual({});
+    expect(loadConfig({ RETRAIN_TEMPORAL_TLS: '0' }).temporalTls).toBe(false);
+    expect(configError({ RETRAIN_TEMPORAL_TLS: 'false', RETRAIN_TEMPORAL_API_KEY: 'k' }).message).toContain('RETRAIN_TEMPORAL_TLS: is false, but');
+    expect(configError({ RETRAIN_TEMPORAL_TLS: 'maybe' }).message).toContain('RETRAIN_TEMPORAL_TLS: expected true or false');
+  });
+
+  it('rejects bad worker settings and endpoints, naming each variable', () => {
+    const err = configError({
+      RETRAIN_MAX_CONCURRENT_TRAININGS: '0',
+      RETRAIN_SHUTDOWN_GRACE_SECONDS: 'soon',
+      RETRAIN_METRICS_ADDRESS: 'http://0.0.0.0:9464',
+      RETRAIN_S3_ENDPOINT: 'minio:9000',
+    });
+    for (const name of ['RETRAIN_MAX_CONCURRENT_TRAININGS', 'RETRAIN_SHUTDOWN_GRACE_SECONDS', 'RETRAIN_METRICS_ADDRESS', 'RETRAIN_S3_ENDPOINT']) {
+      expect(err.message).toContain(name);
+    }
+    expect(err.message).toContain('expected an http:// or https:// URL');
   });
 });

@@ -19,7 +19,7 @@ let root: string;
 /** Runs the real `retrain` binary against the test store. */
 async function retrain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(REPO, 'bin/retrain.mjs'), ...args], { cwd: root, env: { ...process.env, RETRAIN_PROJECT_DIR: root, RETRAIN_STORE_DIR: join(root, 'store') } });
+    const { stdout, stderr } = await exec(process.execPath, [join(REPO, 'bin/retrain.mjs'), ...args], { cwd: root, env: { ...process.env, RETRAIN_PROJECT_DIR: root, RETRAIN_STORE: join(root, 'store') } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listAudit } from '../../activities/registry';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, storeLocation } from '../../lib/config';
 import { createStore } from '../../store';
 import { onePipeline, parseCommandArgs } from '../args';
 import { output } from '../format';
@@ -20,7 +20,7 @@ export async function run(argv: string[]): Promise<number> {
   const events = (await listAudit(createStore(config), args.positionals)).slice(-args.limit);
   output(args.json, events, () =>
     events.length === 0
-      ? `no audit events for ${args.positionals} yet (store: ${config.storeDir})`
+      ? `no audit events for ${args.positionals} yet (store: ${storeLocation(config.store)})`
       : events.map((e) => `${e.at}  ${e.type.padEnd(12)} ${(e.version ?? '-').padEnd(13)} ${e.outcome.padEnd(8)} ${e.summary}`).join('\n'),
   );
   return 0;

@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { readPointer } from '../../activities/registry';
 import { generateChurn } from '../../examples/data/generators';
 import { explainCommand, serveBatch, type ServedBatch } from '../../examples/serving-app';
-import { loadConfig, type RetrainConfig } from '../../lib/config';
+import { loadConfig, storeKeyLocation, storeLocation, type RetrainConfig } from '../../lib/config';
 import type { DriftCheckReport } from '../../lib/drift/report';
 import { durationToMs } from '../../lib/duration';
 import { keys } from '../../lib/keys';
@@ -69,9 +68,10 @@ export async function run(argv: string[]): Promise<number> {
       failures += monitoring.failures;
     }
     say(`\nWhere things are:`);
-    say(`  artefacts, registry, snapshots: ${config.storeDir}`);
-    say(`  audit log:                      ${config.storeDir}/audit/<model>/   (npx retrain audit <model>)`);
-    if (monitored) say(`  prediction log, drift reports:  ${config.storeDir}/predictions/${monitored.name}/, ${config.storeDir}/reports/${monitored.name}/`);
+    const at = (key: string) => storeKeyLocation(config.store, key);
+    say(`  artefacts, registry, snapshots: ${storeLocation(config.store)}`);
+    say(`  audit log:                      ${at('audit/<model>')}/   (npx retrain audit <model>)`);
+    if (monitored) say(`  prediction log, drift reports:  ${at(`predictions/${monitored.name}`)}/, ${at(`reports/${monitored.name}`)}/`);
     say(`  worker log (JSON lines):        ${stack.workerLog}`);
     if (stack.uiUrl) say(`  Temporal UI (while running):    ${stack.uiUrl}`);
     say(`\nNext: run the demo again (same data: nothing new is trained), or keep things running with`);
@@ -178,7 +178,7 @@ async function describeCheck(o: { client: Client; config: RetrainConfig; store: 
   const report = JSON.parse((await o.store.get(s.result.reportKey))!.toString()) as DriftCheckReport;
   const features = report.dataDrift.features.filter((f) => f.drifted).map((f) => f.name);
   say(`  drifted features: ${features.join(', ') || 'none'}${report.predictionDrift?.drifted ? '; the predictions drifted too' : ''}`);
-  say(`  report: ${join(o.config.storeDir, keys.driftReport(s.model, s.result.checkId, 'html'))}`);
+  say(`  report: ${storeKeyLocation(o.config.store, keys.driftReport(s.model, s.result.checkId, 'html'))}`);
   if (s.alert) say(`  alert: ${s.alert.delivered === 'webhook' ? `sent to ${s.alert.url}` : 'logged and audited only (no webhook configured)'}`);
   if (!s.retrain) return 0;
   say(`  retrain: onDrift is 'retrain', so the check ${s.retrain.joined ? 'joined the run in progress' : 'started'} ${s.retrain.workflowId}:`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, storeKeyLocation } from '../../lib/config';
 import { keys } from '../../lib/keys';
 import { driftScheduleId } from '../../lib/workflow-ids';
 import type { DriftCheckSummary } from '../../workflows/drift-check';
@@ -8,7 +8,6 @@ import { connectClient } from '../client';
 import { output } from '../format';
 import { rootCause } from '../follow';
 import { loadPipeline } from '../load-pipeline';
-import { join } from 'node:path';
 
 export const usage = () => 'drift <pipeline> [--json]';
 
@@ -33,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
     const lines = [`${pipeline.name}: ${summary.outcome.toUpperCase().replace(/-/g, ' ')}`, `  ${summary.message}`];
     if (summary.result) {
       lines.push(`  champion: ${summary.version}; predictions in the window: ${summary.result.predictions}; drifted feature share: ${summary.result.datasetDriftShare.toFixed(2)}`);
-      lines.push(`  report: ${join(config.storeDir, keys.driftReport(pipeline.name, summary.result.checkId, 'html'))}`);
+      lines.push(`  report: ${storeKeyLocation(config.store, keys.driftReport(pipeline.name, summary.result.checkId, 'html'))}`);
     }
     if (summary.alert) lines.push(`  alert: ${summary.alert.delivered === 'webhook' ? `sent to ${summary.alert.url}` : 'logged (no webhook configured)'} for ${pipeline.owners.monitoring}`);
     if (summary.retrain) lines.push(`  retrain: ${summary.retrain.joined ? 'joined' : 'started'} ${summary.retrain.workflowId}. Follow it: npx retrain status ${pipeline.name}`);

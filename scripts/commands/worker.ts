@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, storeLocation } from '../../lib/config';
 import { createStore } from '../../store';
 import { installJsonLogger } from '../../workers/logger';
 import { createWorkers, runWorkers, type QueueRole } from '../../workers/worker';
@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const workers = await createWorkers({ config, store: createStore(config), connection, roles: args.queues as QueueRole[], maxConcurrentTrainings: args.concurrency });
-  process.stderr.write(`retrain worker: ${args.queues.join(' + ')} on ${config.temporalAddress}, store ${config.storeDir}\n`);
+  process.stderr.write(`retrain worker: ${args.queues.join(' + ')} on ${config.temporalAddress}, store ${storeLocation(config.store)}\n`);
   await runWorkers(workers);
   await connection.close();
   return 0;

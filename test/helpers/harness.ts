@@ -44,12 +44,12 @@ export async function startHarness(opts: { runWorkers?: boolean } = {}): Promise
   const config: RetrainConfig = {
     ...loadConfig({ RETRAIN_PROJECT_DIR: REPO }),
     temporalAddress: address,
-    storeDir: mkdtempSync(join(tmpdir(), 'retrain-store-')),
+    store: { kind: 'local', dir: mkdtempSync(join(tmpdir(), 'retrain-store-')) },
     workDir: mkdtempSync(join(tmpdir(), 'retrain-work-')),
     taskQueue: `retrain-${id}`,
     trainingTaskQueue: `training-${id}`,
   };
-  const store = new LocalStore(config.storeDir);
+  const store = new LocalStore((config.store as { dir: string }).dir);
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }) });
   const harness: Harness = {

@@ -4,7 +4,7 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { resolve } from 'node:path';
 import { loadConfig, type RetrainConfig } from '../../lib/config';
-import { LocalStore } from '../../store/local-store';
+import { createStore } from '../../store';
 import { createWorkers, runWorkers } from '../../workers/worker';
 
 /** What `spawnWorkerProcess` passes down. */
@@ -31,11 +31,11 @@ async function main(): Promise<void> {
     temporalAddress: address,
     taskQueue: required('TEST_WORKER_TASK_QUEUE'),
     trainingTaskQueue: required('TEST_WORKER_TRAINING_TASK_QUEUE'),
-    storeDir: required('TEST_WORKER_STORE_DIR'),
+    store: { kind: 'local', dir: required('TEST_WORKER_STORE_DIR') },
     workDir: required('TEST_WORKER_WORK_DIR'),
   };
   const connection = await NativeConnection.connect({ address });
-  const workers = await createWorkers({ config, store: new LocalStore(config.storeDir), connection, workflowBundle: { codePath: required('TEST_WORKER_BUNDLE') } });
+  const workers = await createWorkers({ config, store: createStore(config), connection, workflowBundle: { codePath: required('TEST_WORKER_BUNDLE') } });
   const running = runWorkers(workers);
   process.stdout.write('ready\n');
   await running;
