@@ -1,13 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
 import { hashOf, sha256 } from '../lib/canonical-json';
-import { InvalidDatasetError, InvalidInputError } from '../lib/errors';
+import { InvalidDatasetError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { sourceFormat, type Pipeline } from '../lib/pipeline';
 import { splitIndexes } from '../lib/split';
 import { parseTable, toCsv, type Table } from '../lib/table';
 import { describeProblems, validateDataset, type ValidationReport } from '../lib/validate-dataset';
 import type { ActivityDeps } from './deps';
+import { sourceReader } from './sources';
 import { step, writeAudit } from './step';
 
 /** A content-addressed copy of the data a run trained on. */
@@ -29,20 +28,7 @@ export interface DatasetSplit {
 }
 
 export function dataActivities({ store, config }: ActivityDeps) {
-  const sourcePath = (path: string) => (isAbsolute(path) ? path : resolve(config.projectDir, path));
-
-  async function readSource(pipeline: Pipeline, source: Pipeline['source']): Promise<Buffer> {
-    const path = sourcePath(source.path);
-    try {
-      return await readFile(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EISDIR') {
-        throw new InvalidInputError(`data source ${path} of pipeline "${pipeline.name}" does not exist or is not a file`, { model: pipeline.name, step: 'pull' });
-      }
-      throw err; // I/O hiccups are worth a retry
-    }
-  }
+  const readSource = sourceReader(config);
 
   async function loadSnapshot(pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<Table> {
     const body = await store.get(snapshot.key);
@@ -55,7 +41,7 @@ export function dataActivities({ store, config }: ActivityDeps) {
     async snapshotDataset(input: { pipeline: Pipeline }): Promise<DatasetSnapshot> {
       const { pipeline } = input;
       return step('pull', { model: pipeline.name }, async () => {
-        const body = await readSource(pipeline, pipeline.source);
+        const body = await readSource(pipeline.source, `data source of pipeline "${pipeline.name}"`, { model: pipeline.name, step: 'pull' });
         const format = sourceFormat(pipeline.source);
         const hash = sha256(body);
         const key = keys.snapshot(pipeline.name, hash, format);
@@ -116,7 +102,7 @@ export function dataActivities({ store, config }: ActivityDeps) {
           counts = [t.length, h.length];
           holdoutId = pipeline.holdout;
         } else {
-          const body = await readSource(pipeline, pipeline.holdout.source);
+          const body = await readSource(pipeline.holdout.source, `holdout source of pipeline "${pipeline.name}"`, { model: pipeline.name, step: 'split' });
           const holdoutTable = parseTable(body, sourceFormat(pipeline.holdout.source), `holdout ${pipeline.holdout.source.path}`);
           const report = validateDataset(holdoutTable, { ...pipeline, validation: { ...pipeline.validation, minRows: 1 } });
           if (!report.ok) {

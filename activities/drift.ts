@@ -1,7 +1,5 @@
 import { getClient, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
 import type { FeatureSpec } from '../lib/drift/dataset-drift';
 import { buildDriftReport, type ConceptDrift, type DriftCheckReport } from '../lib/drift/report';
 import { InvalidInputError, NotFoundError } from '../lib/errors';
@@ -18,6 +16,7 @@ import type { ActivityDeps } from './deps';
 import { readPredictionWindow, type PredictionWindow } from './prediction-window';
 import { loadReferenceColumns } from './reference';
 import { readVersion } from './registry';
+import { sourceReader } from './sources';
 import { step, writeAudit } from './step';
 
 /** What the drift-check workflow needs to decide: small, the full report stays in the store. */
@@ -42,6 +41,7 @@ export interface DriftCheckResult {
 }
 
 export function driftActivities({ store, config }: ActivityDeps) {
+  const readSource = sourceReader(config);
   return {
     /**
      * Compares the prediction-log window with the champion's reference (data drift, prediction
@@ -190,10 +190,7 @@ export function driftActivities({ store, config }: ActivityDeps) {
   async function conceptDrift(pipeline: Pipeline, version: string, window: PredictionWindow): Promise<Omit<ConceptDrift, 'drifted'>> {
     const drift = requireDrift(pipeline);
     const source = drift.labels!;
-    const path = isAbsolute(source.path) ? source.path : resolve(config.projectDir, source.path);
-    const body = await readFile(path).catch(() => {
-      throw new InvalidInputError(`labels source ${path} of ${pipeline.name} does not exist`, { model: pipeline.name, step: 'drift-check' });
-    });
+    const body = await readSource(source, `labels source of ${pipeline.name}`, { model: pipeline.name, step: 'drift-check' });
     const labels = parseTable(body, sourceFormat(source), `labels ${source.path}`);
     const idIndex = labels.columns.indexOf(pipeline.idColumn!);
     const labelIndex = labels.columns.indexOf(pipeline.label);

@@ -3,6 +3,7 @@ import { durationSchema } from './duration';
 import { formatIssues, InvalidInputError } from './errors';
 import { STATTEST_NAMES } from './drift/stattests';
 import { METRIC_NAMES, metricsForTask } from './metrics';
+import { parseS3Url } from './s3-url';
 
 const metricNameSchema = z.enum(METRIC_NAMES);
 
@@ -11,8 +12,18 @@ const nameSchema = z
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes, starting with a letter');
 
 const sourceSchema = z.object({
-  /** Local path (relative paths are resolved against the project root). */
-  path: z.string().min(1),
+  /**
+   * Local path (relative paths are resolved against the project root), an s3://bucket/key
+   * object, or an s3://bucket/prefix whose data objects are read as one dataset.
+   */
+  path: z
+    .string()
+    .min(1)
+    .superRefine((path, ctx) => {
+      if (!path.startsWith('s3:')) return;
+      const url = parseS3Url(path);
+      if (!url.ok) ctx.addIssue({ code: 'custom', message: url.error });
+    }),
   /** Inferred from the extension (.csv, .jsonl, .ndjson) when omitted. */
   format: z.enum(['csv', 'jsonl']).optional(),
 });

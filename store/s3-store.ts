@@ -20,6 +20,8 @@ export interface S3StoreOptions {
   bucket: string;
   /** Folder inside the bucket that holds this store's objects ('' or omitted: the whole bucket). */
   prefix?: string;
+  /** What the bucket is to the user, for error messages (default "S3 store s3://bucket/prefix"). */
+  label?: string;
 }
 
 /**
@@ -49,12 +51,14 @@ export class S3Store implements Store {
   readonly client: S3Client;
   readonly bucket: string;
   readonly prefix: string;
+  private readonly label: string;
 
   constructor(opts: S3StoreOptions) {
     this.client = opts.client;
     this.bucket = opts.bucket;
     // Without surrounding slashes, so joining never produces "//" (a different S3 key).
     this.prefix = (opts.prefix ?? '').replace(/^\/+|\/+$/g, '');
+    this.label = opts.label ?? `S3 store ${this.location}`;
   }
 
   get location(): string {
@@ -212,7 +216,7 @@ export class S3Store implements Store {
     const endpoint = await this.endpoint();
     return new RetrainError(
       'StoreMisconfigured',
-      `S3 store ${this.location} at ${endpoint}: ${operation} failed with ${name}: ${hint}`,
+      `${this.label} at ${endpoint}: ${operation} failed with ${name}: ${hint}`,
       { retryable: false, context: { bucket: this.bucket, endpoint, operation, key }, details: { code: name, message: (err as Error).message } },
     );
   }

@@ -18,7 +18,7 @@ async function retrain(args: string[], env: Record<string, string> = {}): Promis
       env: {
         ...process.env,
         RETRAIN_TEMPORAL_ADDRESS: h.config.temporalAddress,
-        RETRAIN_STORE: h.store.root,
+        RETRAIN_STORE: h.store.location,
         RETRAIN_WORK_DIR: h.config.workDir,
         RETRAIN_TASK_QUEUE: h.config.taskQueue,
         RETRAIN_TRAINING_TASK_QUEUE: h.config.trainingTaskQueue,

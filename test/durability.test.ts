@@ -49,7 +49,7 @@ async function spawnWorkerProcess(harness: Harness): Promise<ChildProcess> {
     TEST_WORKER_ADDRESS: harness.config.temporalAddress,
     TEST_WORKER_TASK_QUEUE: harness.config.taskQueue,
     TEST_WORKER_TRAINING_TASK_QUEUE: harness.config.trainingTaskQueue,
-    TEST_WORKER_STORE_DIR: harness.store.root,
+    TEST_WORKER_STORE_DIR: harness.store.location,
     TEST_WORKER_WORK_DIR: harness.config.workDir,
     TEST_WORKER_BUNDLE: inject('workflowBundlePath'),
   };

@@ -86,6 +86,14 @@ describe('pipeline schema: defaults', () => {
     expect(p.holdout).toEqual({ source: { path: 'data/holdout.jsonl' } });
   });
 
+  it('accepts s3:// sources (one object or a prefix) and rejects malformed ones with the reason', () => {
+    expect(definePipeline(classification({ source: { path: 's3://ml-data/churn/2026-11/' } })).source.path).toBe('s3://ml-data/churn/2026-11/');
+    expect(definePipeline(classification({ source: { path: 's3://ml-data/churn.csv' } })).source.path).toBe('s3://ml-data/churn.csv');
+    expect(() => parsePipeline(classification({ source: { path: 's3://ML_Data/churn.csv' } }), 'pipelines/churn.ts')).toThrow(
+      /source\.path: "ML_Data" in s3:\/\/ML_Data\/churn\.csv is not a valid bucket name/,
+    );
+  });
+
   it('accepts regression metrics for a regression pipeline', () => {
     const p = definePipeline(regression({ metrics: { primary: 'rmse', others: ['mae', 'r2'] }, gates: [{ metric: 'rmse', max: 10 }] }));
     expect(p.task).toBe('regression');

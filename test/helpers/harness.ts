@@ -5,8 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { loadConfig, type RetrainConfig } from '../../lib/config';
-import { LocalStore } from '../../store/local-store';
+import { loadConfig, type RetrainConfig, type S3Config, type StoreConfig } from '../../lib/config';
+import { createStore, type Store } from '../../store';
 import { createWorkers } from '../../workers/worker';
 import { REPO } from './pipelines';
 
@@ -20,7 +20,7 @@ export const HISTORY_DIR = join(REPO, 'test/fixtures/histories');
 export interface Harness {
   client: Client;
   config: RetrainConfig;
-  store: LocalStore;
+  store: Store;
   connection: NativeConnection;
   workers: Worker[];
   /** Starts the workers again (after `stopWorkers`), e.g. to simulate a restarted machine. */
@@ -30,10 +30,11 @@ export interface Harness {
 }
 
 /**
- * A real worker on the shared dev server, with its own task queues and store directory, so
- * test files can run side by side without seeing each other's work.
+ * A real worker on the shared dev server, with its own task queues and store (a fresh local
+ * directory unless `store` names another), so test files can run side by side without seeing
+ * each other's work.
  */
-export async function startHarness(opts: { runWorkers?: boolean } = {}): Promise<Harness> {
+export async function startHarness(opts: { runWorkers?: boolean; store?: StoreConfig; s3?: S3Config } = {}): Promise<Harness> {
   if (!runtimeInstalled) {
     // Tests read logs only when something fails: keep warnings and errors.
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -44,12 +45,13 @@ export async function startHarness(opts: { runWorkers?: boolean } = {}): Promise
   const config: RetrainConfig = {
     ...loadConfig({ RETRAIN_PROJECT_DIR: REPO }),
     temporalAddress: address,
-    store: { kind: 'local', dir: mkdtempSync(join(tmpdir(), 'retrain-store-')) },
+    store: opts.store ?? { kind: 'local', dir: mkdtempSync(join(tmpdir(), 'retrain-store-')) },
+    ...(opts.s3 ? { s3: opts.s3 } : {}),
     workDir: mkdtempSync(join(tmpdir(), 'retrain-work-')),
     taskQueue: `retrain-${id}`,
     trainingTaskQueue: `training-${id}`,
   };
-  const store = new LocalStore((config.store as { dir: string }).dir);
+  const store = createStore(config);
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }) });
   const harness: Harness = {

@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { RetrainConfig } from '../lib/config';
+import { InvalidInputError, type ErrorContext } from '../lib/errors';
+import { sourceFormat, type Pipeline } from '../lib/pipeline';
+import { isS3Url, parseS3Url } from '../lib/s3-url';
+import { combineParts, isDataPart } from '../lib/source-parts';
+import { createS3Client } from '../store/s3-client';
+import { S3Store } from '../store/s3-store';
+
+type Source = Pipeline['source'];
+
+/**
+ * Reads data sources: a local file (relative to the project), an s3:// object, or every data
+ * object under an s3:// prefix. A source that is not there is bad input (not retried); a
+ * network or disk hiccup is an ordinary error (retried).
+ */
+export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
+  let client: S3Client | undefined;
+
+  async function readLocal(source: Source, what: string, context: ErrorContext): Promise<Buffer> {
+    const path = isAbsolute(source.path) ? source.path : resolve(config.projectDir, source.path);
+    try {
+      return await readFile(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR') throw new InvalidInputError(`${what} ${path} does not exist or is not a file`, context);
+      throw err;
+    }
+  }
+
+  async function readS3(source: Source, what: string, context: ErrorContext): Promise<Buffer> {
+    const url = parseS3Url(source.path);
+    if (!url.ok) throw new InvalidInputError(`${what}: ${url.error}`, context);
+    client ??= createS3Client(config.s3);
+    const bucket = new S3Store({ client, bucket: url.bucket, label: `${what} s3://${url.bucket}` });
+    // One object when the key names one; otherwise every data object under it as a folder.
+    const single = url.key ? await bucket.get(url.key) : null;
+    if (single) return single;
+    const keys = (await bucket.list(url.key ? `${url.key}/` : '')).filter(isDataPart);
+    if (keys.length === 0) throw new InvalidInputError(`${what} ${source.path}: no object with that key and no data objects under it`, context);
+    const parts = [];
+    for (const key of keys) {
+      const body = await bucket.get(key);
+      // Listed a moment ago: gone now means someone is rewriting the prefix; a retry sees the new set.
+      if (!body) throw new Error(`${what} part s3://${url.bucket}/${key} disappeared while reading; retrying`);
+      parts.push({ name: `s3://${url.bucket}/${key}`, body });
+    }
+    return combineParts(parts, sourceFormat(source), context);
+  }
+
+  /** The bytes of a source; `what` names it in errors ("data source of pipeline churn"). */
+  return function readSource(source: Source, what: string, context: ErrorContext): Promise<Buffer> {
+    return isS3Url(source.path) ? readS3(source, what, context) : readLocal(source, what, context);
+  };
+}
