@@ -124,7 +124,7 @@ export function driftActivities({ store, config }: ActivityDeps) {
     async sendDriftAlert(input: { pipeline: Pipeline; result: DriftCheckResult }): Promise<{ delivered: 'webhook' | 'log'; url: string | null }> {
       const { pipeline, result } = input;
       return step('alert', { model: pipeline.name, version: result.version }, async () => {
-        const url = pipeline.drift?.alertWebhook ?? process.env.RETRAIN_ALERT_WEBHOOK ?? null;
+        const url = pipeline.drift?.alertWebhook ?? config.alertWebhook ?? null;
         const body = {
           kind: 'retrain.drift-alert/v1',
           checkId: result.checkId,

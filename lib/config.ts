@@ -54,6 +54,8 @@ const envSchema = z
     RETRAIN_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
     /** host:port for the worker's Prometheus /metrics endpoint (off when unset). */
     RETRAIN_METRICS_ADDRESS: hostPort.optional(),
+    /** Where drift alerts go when a pipeline names no alertWebhook. */
+    RETRAIN_ALERT_WEBHOOK: httpUrl.optional(),
     /** Scratch space for training and predict subprocesses. */
     RETRAIN_WORK_DIR: z.string().min(1).optional(),
     RETRAIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -107,6 +109,7 @@ export interface RetrainConfig {
   maxConcurrentTrainings: number;
   shutdownGraceSeconds: number;
   metricsAddress?: string;
+  alertWebhook?: string;
   workDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RetrainConfig 
     maxConcurrentTrainings: e.RETRAIN_MAX_CONCURRENT_TRAININGS,
     shutdownGraceSeconds: e.RETRAIN_SHUTDOWN_GRACE_SECONDS,
     ...(e.RETRAIN_METRICS_ADDRESS ? { metricsAddress: e.RETRAIN_METRICS_ADDRESS } : {}),
+    ...(e.RETRAIN_ALERT_WEBHOOK ? { alertWebhook: e.RETRAIN_ALERT_WEBHOOK } : {}),
     workDir: resolve(e.RETRAIN_WORK_DIR ?? join(tmpdir(), 'retrain-work')),
     logLevel: e.RETRAIN_LOG_LEVEL,
   };

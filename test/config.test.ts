@@ -82,6 +82,7 @@ describe('loadConfig', () => {
       RETRAIN_MAX_CONCURRENT_TRAININGS: '8',
       RETRAIN_SHUTDOWN_GRACE_SECONDS: '600',
       RETRAIN_METRICS_ADDRESS: '0.0.0.0:9464',
+      RETRAIN_ALERT_WEBHOOK: 'https://alerts.example.test/hook',
       RETRAIN_WORK_DIR: '/scratch/retrain',
       RETRAIN_LOG_LEVEL: 'debug',
     });
@@ -99,6 +100,7 @@ describe('loadConfig', () => {
       maxConcurrentTrainings: 8,
       shutdownGraceSeconds: 600,
       metricsAddress: '0.0.0.0:9464',
+      alertWebhook: 'https://alerts.example.test/hook',
       workDir: '/scratch/retrain',
       logLevel: 'debug',
     });
