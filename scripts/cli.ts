@@ -25,7 +25,8 @@ Usage: retrain <command> [arguments]
 
   demo [pipeline...]                         start a local dev server + worker and run the example pipelines
   dev                                        keep a local dev server (persisted) and a worker running
-  worker [--queues retrain,training]         run a worker against RETRAIN_TEMPORAL_ADDRESS
+  worker [--queues retrain,training] [--concurrency N]
+                                             run a worker against RETRAIN_TEMPORAL_ADDRESS (SIGTERM: graceful stop)
   pipelines [--json]                         list and validate the pipelines in pipelines/
   run <pipeline> [--wait] [--by WHO] [--reason TEXT] [--json]
                                              start (or join) the retraining run of a pipeline
@@ -43,8 +44,14 @@ Usage: retrain <command> [arguments]
   drift-report --reference A.csv --current B.csv [--json] [--html F]  drift between two data files (no server)
   explain <predictionId> [--model NAME] [--json]  why a prediction was made: version, lineage, gate, approval (scans the prediction log)
 
-Configuration: RETRAIN_TEMPORAL_ADDRESS (localhost:7233), RETRAIN_NAMESPACE (default),
-RETRAIN_STORE (.retrain/store or s3://bucket/prefix), RETRAIN_PYTHON, RETRAIN_TASK_QUEUE, RETRAIN_TRAINING_TASK_QUEUE.
+Configuration (environment; the README lists every variable):
+  Temporal   RETRAIN_TEMPORAL_ADDRESS (localhost:7233), RETRAIN_NAMESPACE (default), RETRAIN_TEMPORAL_API_KEY,
+             RETRAIN_TEMPORAL_TLS, RETRAIN_TEMPORAL_TLS_CERT/_KEY/_CA/_SERVER_NAME
+  store      RETRAIN_STORE (.retrain/store or s3://bucket/prefix), RETRAIN_S3_ENDPOINT, RETRAIN_S3_REGION,
+             RETRAIN_S3_FORCE_PATH_STYLE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or any AWS credential source)
+  workers    RETRAIN_TASK_QUEUE, RETRAIN_TRAINING_TASK_QUEUE, RETRAIN_MAX_CONCURRENT_TRAININGS (2),
+             RETRAIN_SHUTDOWN_GRACE_SECONDS (30), RETRAIN_METRICS_ADDRESS, RETRAIN_PYTHON, RETRAIN_WORK_DIR
+  alerts     RETRAIN_ALERT_WEBHOOK
 `;
 
 async function main(argv: string[]): Promise<number> {

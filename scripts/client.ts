@@ -1,6 +1,5 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { RetrainConfig } from '../lib/config';
-import { RetrainError } from '../lib/errors';
 import type { Pipeline } from '../lib/pipeline';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { ChampionPointer } from '../lib/registry';
@@ -8,21 +7,22 @@ import { approveUpdate, rejectUpdate, statusQuery, type ApprovalDecision } from 
 import type { RetrainInput, RetrainSummary } from '../workflows/retrain-pipeline';
 import type { RollbackInput } from '../workflows/rollback-model';
 import type { RunStatus } from '../workflows/status';
+import { serverUnreachableError, temporalConnectionOptions } from './temporal-connection';
 
 export { retrainWorkflowId };
 
-/** Connects to Temporal, or fails with how to start a server. */
+/**
+ * Connects to Temporal with the configured address, TLS and API key, or fails saying what to
+ * check (how to start a server, or which TLS settings to look at).
+ */
 export async function connectClient(config: RetrainConfig): Promise<Client> {
+  // Outside the try: an unreadable certificate is bad configuration, not an unreachable server.
+  const options = temporalConnectionOptions(config);
   try {
-    const connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: 3_000 });
+    const connection = await Connection.connect({ ...options, connectTimeout: 3_000 });
     return new Client({ connection, namespace: config.namespace });
   } catch (err) {
-    throw new RetrainError(
-      'ServerUnreachable',
-      `no Temporal server answers at ${config.temporalAddress} (${(err as Error).message}).\n` +
-        `Start one with \`npx retrain dev\` (dev server + worker), or point RETRAIN_TEMPORAL_ADDRESS at your cluster.`,
-      { retryable: true },
-    );
+    throw serverUnreachableError(config, err);
   }
 }
 

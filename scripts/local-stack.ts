@@ -2,10 +2,11 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { join } from 'node:path';
 import type { RetrainConfig } from '../lib/config';
 import { createStore } from '../store';
-import { installJsonLogger } from '../workers/logger';
+import { installRuntime } from '../workers/runtime';
 import { createWorkers } from '../workers/worker';
 import { isServing, startDevServer, type DevServer } from './dev-server';
 import { ensurePythonEnv, ensureTemporalCli } from './provision.mjs';
+import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from './temporal-connection';
 
 export interface LocalStack {
   address: string;
@@ -20,16 +21,22 @@ export interface LocalStack {
 /**
  * The embedded default: a Temporal dev server persisted under .retrain/temporal (or the server
  * already answering at RETRAIN_TEMPORAL_ADDRESS) plus a worker for both task queues in this
- * process, logging JSON lines to .retrain/logs/worker.log.
+ * process, logging JSON lines to .retrain/logs/worker.log. With TLS or an API key configured the
+ * server is a remote cluster: it is used as configured and no dev server is started.
  */
 export async function startLocalStack(config: RetrainConfig, say: (line: string) => void): Promise<LocalStack> {
   ensureTemporalCli();
   config.python = process.env.RETRAIN_PYTHON ?? ensurePythonEnv();
   const stateDir = join(config.projectDir, '.retrain');
+  // Before starting anything: an unreadable certificate is a configuration error.
+  const connectOptions = temporalConnectionOptions(config);
   let server: DevServer | null = null;
   let address = config.temporalAddress;
   let uiUrl: string | null = null;
-  if (await isServing(address)) {
+  const remote = config.temporalTls !== false || config.temporalApiKey !== undefined;
+  if (remote) {
+    say(`Using the Temporal server at ${describeTemporal(config)}.`);
+  } else if (await isServing(address)) {
     say(`Using the Temporal server already running at ${address}.`);
   } else {
     const port = Number(address.split(':').pop());
@@ -40,11 +47,22 @@ export async function startLocalStack(config: RetrainConfig, say: (line: string)
     say(`Temporal UI: ${uiUrl}`);
   }
   const workerLog = join(stateDir, 'logs', 'worker.log');
-  installJsonLogger({ level: config.logLevel, file: workerLog });
-  const connection = await NativeConnection.connect({ address });
-  const workers = await createWorkers({ config: { ...config, temporalAddress: address }, store: createStore(config), connection });
+  const stackConfig = { ...config, temporalAddress: address };
+  let connection: NativeConnection;
+  let metricsUrl: string | undefined;
+  try {
+    ({ metricsUrl } = await installRuntime({ level: config.logLevel, logFile: workerLog, metricsAddress: config.metricsAddress }));
+    connection = await NativeConnection.connect({ ...connectOptions, address }).catch((err: unknown) => {
+      throw serverUnreachableError(stackConfig, err);
+    });
+  } catch (err) {
+    await server?.stop();
+    throw err;
+  }
+  const workers = await createWorkers({ config: stackConfig, store: createStore(config), connection });
   const running = workers.map((w) => w.run());
   say(`Worker running on task queues "${config.taskQueue}" and "${config.trainingTaskQueue}" (logs: ${workerLog}).`);
+  if (metricsUrl) say(`Worker metrics (Prometheus): ${metricsUrl}`);
   return {
     address,
     uiUrl,

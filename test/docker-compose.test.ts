@@ -9,12 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../lib/config';
+import { HAND_BACK_SECONDS } from '../workers/worker';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 
-/** After a worker's shutdown grace, cancelled activities need time to be handed back. */
-const HAND_BACK_SECONDS = 30;
 const RETRAIN_SERVICES = ['retrain-worker', 'retrain-training', 'retrain-schedules', 'retrain-cli'];
 const ONE_SHOT_SERVICES = ['temporal-schema', 'temporal-namespace', 'minio-init', 'retrain-schedules'];
 

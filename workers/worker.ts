@@ -12,11 +12,18 @@ export interface WorkerSetOptions {
   connection: NativeConnection;
   /** Which task queues this process serves (default both). Split them to scale training out. */
   roles?: QueueRole[];
-  /** Concurrent training/predict subprocesses on this machine (default 2). */
+  /** Concurrent training/predict subprocesses on this machine (default: config.maxConcurrentTrainings). */
   maxConcurrentTrainings?: number;
   /** A prebuilt workflow bundle (tests build one and share it); default: bundle workflows/ now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
+
+/**
+ * After the grace, running activities are cancelled: a training subprocess gets SIGTERM, then
+ * SIGKILL 5 s later (activities/subprocess.ts), and the failed attempt is reported so the server
+ * retries it elsewhere. This is the time allowed for that before the worker gives up waiting.
+ */
+export const HAND_BACK_SECONDS = 30;
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -27,6 +34,12 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
   const roles = opts.roles ?? ['retrain', 'training'];
   const deps = { store: opts.store, config: opts.config };
+  // On shutdown (SIGTERM, SIGINT) the SDK stops polling at once and lets running activities go
+  // on for shutdownGraceTime; then it cancels them, and an attempt cancelled this way fails
+  // (retryable), so Temporal hands it to another worker at once instead of waiting for a timeout.
+  // shutdownForceTime bounds the whole stop, for activities that ignore the cancellation.
+  const graceMs = opts.config.shutdownGraceSeconds * 1_000;
+  const shutdown = { shutdownGraceTime: graceMs, shutdownForceTime: graceMs + HAND_BACK_SECONDS * 1_000 };
   const workers: Worker[] = [];
   if (roles.includes('retrain')) {
     workers.push(
@@ -36,6 +49,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
         taskQueue: opts.config.taskQueue,
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities: createActivities(deps),
+        ...shutdown,
       }),
     );
   }
@@ -46,17 +60,21 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
         namespace: opts.config.namespace,
         taskQueue: opts.config.trainingTaskQueue,
         activities: createTrainingActivities(deps),
-        maxConcurrentActivityTaskExecutions: opts.maxConcurrentTrainings ?? 2,
+        maxConcurrentActivityTaskExecutions: opts.maxConcurrentTrainings ?? opts.config.maxConcurrentTrainings,
         // Cancellation reaches a subprocess only with a heartbeat sent to the server: send them
         // at least every 5 s, so a cancelled training stops within seconds, not a minute.
         maxHeartbeatThrottleInterval: '5s',
+        ...shutdown,
       }),
     );
   }
   return workers;
 }
 
-/** Runs workers until one fails or all are shut down (SIGINT/SIGTERM stop them gracefully). */
+/**
+ * Runs workers until one fails or all are shut down. The SDK's runtime shuts every worker down on
+ * SIGINT, SIGTERM, SIGQUIT or SIGUSR2; this resolves once they have drained.
+ */
 export async function runWorkers(workers: Worker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.run()));
 }

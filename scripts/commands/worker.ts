@@ -1,12 +1,14 @@
-import { NativeConnection } from '@temporalio/worker';
+import { GracefulShutdownPeriodExpiredError, NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { loadConfig, storeLocation } from '../../lib/config';
 import { createStore } from '../../store';
-import { installJsonLogger } from '../../workers/logger';
-import { createWorkers, runWorkers, type QueueRole } from '../../workers/worker';
+import { installRuntime } from '../../workers/runtime';
+import { announceShutdown } from '../../workers/shutdown';
+import { createWorkers, HAND_BACK_SECONDS, runWorkers, type QueueRole } from '../../workers/worker';
 import { parseCommandArgs } from '../args';
+import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../temporal-connection';
 
-export const usage = () => 'worker [--queues retrain,training] [--concurrency N]';
+export const usage = () => 'worker [--queues retrain,training] [--concurrency N (default RETRAIN_MAX_CONCURRENT_TRAININGS)]';
 
 const schema = z.object({
   positionals: z.array(z.string()).max(0, 'worker takes no arguments'),
@@ -15,28 +17,45 @@ const schema = z.object({
     .default('retrain,training')
     .transform((s) => s.split(',').map((q) => q.trim()))
     .pipe(z.array(z.enum(['retrain', 'training'])).min(1)),
-  concurrency: z.coerce.number().int().min(1).max(64).default(2),
+  // No default here: RETRAIN_MAX_CONCURRENT_TRAININGS is the default.
+  concurrency: z.coerce.number().int().min(1).max(64).optional(),
 });
 
 /**
  * A long-running worker against RETRAIN_TEMPORAL_ADDRESS. Run one with `--queues retrain` for
  * orchestration and as many `--queues training` as you have training machines.
- * SIGINT/SIGTERM stop it gracefully (running activities finish or are handed back).
+ * SIGINT/SIGTERM stop it gracefully: running activities get RETRAIN_SHUTDOWN_GRACE_SECONDS to
+ * finish, then are cancelled and retried on another worker; it then exits 0.
  */
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs('worker', argv, { queues: { type: 'string' }, concurrency: { type: 'string' } }, schema);
   const config = loadConfig();
-  installJsonLogger({ level: config.logLevel });
+  const say = (line: string) => process.stderr.write(line + '\n');
+  const connectOptions = temporalConnectionOptions(config);
+  const { metricsUrl } = await installRuntime({ level: config.logLevel, metricsAddress: config.metricsAddress });
   let connection: NativeConnection;
   try {
-    connection = await NativeConnection.connect({ address: config.temporalAddress });
+    connection = await NativeConnection.connect(connectOptions);
   } catch (err) {
-    process.stderr.write(`retrain: no Temporal server at ${config.temporalAddress} (${(err as Error).message}). Start one with \`npx retrain dev\` or set RETRAIN_TEMPORAL_ADDRESS.\n`);
-    return 1;
+    throw serverUnreachableError(config, err);
   }
-  const workers = await createWorkers({ config, store: createStore(config), connection, roles: args.queues as QueueRole[], maxConcurrentTrainings: args.concurrency });
-  process.stderr.write(`retrain worker: ${args.queues.join(' + ')} on ${config.temporalAddress}, store ${storeLocation(config.store)}\n`);
-  await runWorkers(workers);
+  const roles = args.queues as QueueRole[];
+  const concurrency = args.concurrency ?? config.maxConcurrentTrainings;
+  const workers = await createWorkers({ config, store: createStore(config), connection, roles, maxConcurrentTrainings: concurrency });
+  const queues = roles.map((r) => (r === 'retrain' ? `"${config.taskQueue}" (workflows)` : `"${config.trainingTaskQueue}" (training, ${concurrency} at once)`));
+  say(`retrain worker: task queues ${queues.join(' + ')} on ${describeTemporal(config)}; store ${storeLocation(config.store)}`);
+  if (metricsUrl) say(`retrain worker: Prometheus metrics at ${metricsUrl}`);
+  const stopListening = announceShutdown({ graceSeconds: config.shutdownGraceSeconds, say });
+  try {
+    await runWorkers(workers);
+  } catch (err) {
+    if (!(err instanceof GracefulShutdownPeriodExpiredError)) throw err;
+    say(`retrain worker: activities still running ${HAND_BACK_SECONDS}s after the grace ended and they were cancelled; exiting anyway (Temporal retries them after their heartbeat timeout).`);
+    return 1;
+  } finally {
+    stopListening();
+  }
   await connection.close();
+  say('retrain worker: stopped (running activities finished or were handed back)');
   return 0;
 }

@@ -1,0 +1,115 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig, type RetrainConfig } from '../lib/config';
+import { InvalidInputError, RetrainError } from '../lib/errors';
+import { connectClient } from '../scripts/client';
+import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../scripts/temporal-connection';
+
+// The options builder only reads files: PEM-shaped text is enough, no real certificate needed.
+const pem = (label: string, body: string) => `-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`;
+const CERT = pem('CERTIFICATE', 'client certificate');
+const KEY = pem('PRIVATE KEY', 'client key');
+const CA = pem('CERTIFICATE', 'private CA');
+
+const project = mkdtempSync(join(tmpdir(), 'retrain-tls-'));
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+mkdirSync(join(project, 'certs'));
+writeFileSync(join(project, 'certs', 'client.pem'), CERT);
+writeFileSync(join(project, 'certs', 'client.key'), KEY);
+writeFileSync(join(project, 'certs', 'ca.pem'), CA);
+writeFileSync(join(project, 'certs', 'client.der'), Buffer.from([0x30, 0x82, 0x01, 0x0a, 0x02]));
+
+const config = (env: Record<string, string>): RetrainConfig => loadConfig({ RETRAIN_PROJECT_DIR: project, ...env });
+
+function optionsError(env: Record<string, string>): InvalidInputError {
+  try {
+    temporalConnectionOptions(config(env));
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidInputError);
+    return err as InvalidInputError;
+  }
+  throw new Error('expected the connection options to be rejected');
+}
+
+describe('temporalConnectionOptions', () => {
+  it('is the bare address for a plaintext server', () => {
+    expect(temporalConnectionOptions(config({ RETRAIN_TEMPORAL_ADDRESS: 'temporal.internal:7233' }))).toEqual({ address: 'temporal.internal:7233' });
+  });
+
+  it('turns on TLS with the system CAs for an API key', () => {
+    const options = temporalConnectionOptions(config({ RETRAIN_TEMPORAL_ADDRESS: 'eu-west-1.aws.api.example:7233', RETRAIN_TEMPORAL_API_KEY: 'secret-key' }));
+    expect(options).toEqual({ address: 'eu-west-1.aws.api.example:7233', tls: true, apiKey: 'secret-key' });
+  });
+
+  it('reads the client certificate, key and CA (paths relative to the project) and sets the server name', () => {
+    const options = temporalConnectionOptions(
+      config({
+        RETRAIN_TEMPORAL_TLS_CERT: 'certs/client.pem',
+        RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key',
+        RETRAIN_TEMPORAL_TLS_CA: join(project, 'certs', 'ca.pem'),
+        RETRAIN_TEMPORAL_TLS_SERVER_NAME: 'frontend.temporal.internal',
+      }),
+    );
+    expect(options.address).toBe('localhost:7233');
+    expect(options.apiKey).toBeUndefined();
+    expect(options.tls).toEqual({
+      serverNameOverride: 'frontend.temporal.internal',
+      serverRootCACertificate: Buffer.from(CA),
+      clientCertPair: { crt: Buffer.from(CERT), key: Buffer.from(KEY) },
+    });
+  });
+
+  it('names the variable and the path of a certificate file that does not exist', () => {
+    const err = optionsError({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/missing.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key' });
+    expect(err.message).toBe(`RETRAIN_TEMPORAL_TLS_CERT: cannot read ${join(project, 'certs', 'missing.pem')} (no such file)`);
+    expect(err.retryable).toBe(false);
+    expect(err.context).toMatchObject({ step: 'config', variable: 'RETRAIN_TEMPORAL_TLS_CERT', path: join(project, 'certs', 'missing.pem') });
+  });
+
+  it('names the variable of a key or CA that cannot be read as a file', () => {
+    const key = optionsError({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/client.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs' });
+    expect(key.message).toBe(`RETRAIN_TEMPORAL_TLS_KEY: cannot read ${join(project, 'certs')} (is a directory, not a file)`);
+    const ca = optionsError({ RETRAIN_TEMPORAL_TLS_CA: 'nowhere/ca.pem' });
+    expect(ca.message).toBe(`RETRAIN_TEMPORAL_TLS_CA: cannot read ${join(project, 'nowhere', 'ca.pem')} (no such file)`);
+  });
+
+  it('rejects a file that is not PEM, which would otherwise fail as an opaque handshake error', () => {
+    const err = optionsError({ RETRAIN_TEMPORAL_TLS_CA: 'certs/client.der' });
+    expect(err.message).toBe(`RETRAIN_TEMPORAL_TLS_CA: ${join(project, 'certs', 'client.der')} is not a PEM file (no "-----BEGIN" line)`);
+  });
+});
+
+describe('connection failures', () => {
+  it('say how to start a server when plaintext finds none', () => {
+    const err = serverUnreachableError(config({ RETRAIN_TEMPORAL_ADDRESS: '127.0.0.1:1' }), new Error('connection refused'));
+    expect(err.type).toBe('ServerUnreachable');
+    expect(err.message).toMatch(/^no Temporal server answers at 127\.0\.0\.1:1 \(connection refused\)/);
+    expect(err.message).toMatch(/npx retrain dev/);
+  });
+
+  it('point at the TLS settings and the API key when those are configured', () => {
+    const mtls = config({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/client.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key', RETRAIN_NAMESPACE: 'prod' });
+    expect(describeTemporal(mtls)).toBe(`localhost:7233 (mTLS with ${join(project, 'certs', 'client.pem')}), namespace prod`);
+    const err = serverUnreachableError(mtls, new Error('handshake failed'));
+    expect(err.message).toMatch(/^cannot connect to Temporal at localhost:7233 \(mTLS with .*client\.pem\), namespace prod \(handshake failed\)/);
+    expect(err.message).toMatch(/RETRAIN_TEMPORAL_TLS_CERT/);
+    expect(err.message).not.toMatch(/npx retrain dev/);
+    expect(serverUnreachableError(config({ RETRAIN_TEMPORAL_API_KEY: 'k' }), new Error('x')).message).toMatch(/\(TLS, API key\).*\n.*RETRAIN_TEMPORAL_API_KEY/);
+  });
+
+  it('a client speaking TLS to the plaintext dev server fails with the TLS advice', async () => {
+    const err = await connectClient(config({ RETRAIN_TEMPORAL_ADDRESS: inject('temporalAddress'), RETRAIN_TEMPORAL_TLS: 'true' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetrainError);
+    expect((err as RetrainError).type).toBe('ServerUnreachable');
+    expect((err as RetrainError).message).toMatch(/^cannot connect to Temporal at 127\.0\.0\.1:\d+ \(TLS\), namespace default/);
+    expect((err as RetrainError).message).toMatch(/TLS settings/);
+  });
+
+  it('a client with an unreadable certificate fails as bad configuration, before connecting', async () => {
+    const err = await connectClient(config({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/missing.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect((err as Error).message).toMatch(/RETRAIN_TEMPORAL_TLS_CERT: cannot read .*missing\.pem/);
+  });
+});
