@@ -111,6 +111,21 @@ describe('the retraining pipeline on S3', () => {
     expect(await listVersions(h.store, 's3-empty')).toHaveLength(0);
   });
 
+  it('fails at once, naming the bucket and the fix, when the source bucket does not exist', async () => {
+    const pipeline = testPipeline({ name: 's3-nobucket', source: { path: 's3://retrain-no-such-bucket/churn.csv' } });
+    const { handle } = await startRetrain(h.client, h.config, pipeline);
+    const err = await handle.result().catch((e: unknown) => e);
+    const cause = (err as WorkflowFailedError).cause?.cause as { message: string; type?: string; nonRetryable?: boolean };
+    expect(cause.type).toBe('StoreMisconfigured');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toContain(`data source of pipeline "s3-nobucket" s3://retrain-no-such-bucket at ${minio.endpoint}`);
+    expect(cause.message).toContain('the bucket does not exist: create it, or fix the bucket name');
+    // One attempt only: the activity was not retried.
+    const { events } = await handle.fetchHistory();
+    const attempts = events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(attempts).toEqual([1]);
+  });
+
   it('logs predictions to S3 and writes the drift reports there', async () => {
     const pipeline = testPipeline({
       name: 's3-drift',
