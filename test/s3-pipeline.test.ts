@@ -24,7 +24,7 @@ let h: Harness;
 const PREFIX = 'retrain';
 const churnCsv = readFileSync(join(REPO, 'examples/data/churn.csv'));
 // The activities' step logs are for production; here they would only bury the test output.
-const quiet = new DefaultLogger('WARN');
+const quiet = new DefaultLogger('ERROR');
 const savedEnv = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
 
 beforeAll(async () => {
@@ -57,7 +57,7 @@ async function uploadInParts(prefix: string, csv: Buffer, parts: number): Promis
     const body = `${header}\n${rows.slice(i * size, (i + 1) * size).join('\n')}\n`;
     await s3.send(new PutObjectCommand({ Bucket: minio.bucket, Key: `${prefix}/part-${String(i).padStart(4, '0')}.csv`, Body: body }));
   }
-  await s3.send(new PutObjectCommand({ Bucket: minio.bucket, Key: `${prefix}/_SUCCESS`, Body: '' }));
+  await s3.send(new PutObjectCommand({ Bucket: minio.bucket, Key: `${prefix}/_SUCCESS`, Body: '', ContentLength: 0 }));
 }
 
 async function bucketKeys(prefix: string): Promise<string[]> {
@@ -124,6 +124,32 @@ describe('the retraining pipeline on S3', () => {
     const { events } = await handle.fetchHistory();
     const attempts = events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
     expect(attempts).toEqual([1]);
+  });
+
+  it('rides out an S3 outage: the failing step is retried until the server is back, and the run ends with one version', async () => {
+    const pipeline = testPipeline({ name: 's3-outage', training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT } });
+    await minio.pause();
+    let handle;
+    try {
+      ({ handle } = await startRetrain(h.client, h.config, pipeline));
+      // Wait until the first step has failed on the unreachable store at least once and is
+      // waiting for its next attempt.
+      for (;;) {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        if (pending.some((a) => (a.attempt ?? 0) >= 2)) {
+          expect(pending[0]!.activityType?.name).toBe('snapshotDataset');
+          expect(pending[0]!.lastFailure?.message).toMatch(/ECONNREFUSED|connect/i);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await minio.resume();
+    }
+    const summary = await handle!.result();
+    expect(summary.outcome).toBe('promoted');
+    expect(await listVersions(h.store, 's3-outage')).toHaveLength(1);
+    expect((await listAudit(h.store, 's3-outage')).filter((e) => e.type === 'snapshot')).toHaveLength(1);
   });
 
   it('logs predictions to S3 and writes the drift reports there', async () => {

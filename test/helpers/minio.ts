@@ -17,6 +17,9 @@ export interface Minio {
   /** An S3 client for this server (path-style, as MinIO on an IP address needs). */
   client(credentials?: { accessKeyId: string; secretAccessKey: string }): S3Client;
   stop(): Promise<void>;
+  /** Stops the server but keeps its data, to simulate an outage; `resume` brings it back on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -47,22 +50,35 @@ export async function startMinio(): Promise<Minio> {
   const accessKeyId = `retrain-${randomBytes(6).toString('hex')}`;
   const secretAccessKey = randomBytes(24).toString('hex');
   let output = '';
-  const child = spawn(bin, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
-    env: { ...process.env, MINIO_ROOT_USER: accessKeyId, MINIO_ROOT_PASSWORD: secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let child: ReturnType<typeof spawn>;
+  let exited: Promise<void>;
+  const spawnServer = () => {
+    child = spawn(bin, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
+      env: { ...process.env, MINIO_ROOT_USER: accessKeyId, MINIO_ROOT_PASSWORD: secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  };
+  spawnServer();
 
-  const stop = async () => {
+  const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killed = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(killed);
     }
+  };
+  const stop = async () => {
+    await kill();
     rmSync(dataDir, { recursive: true, force: true });
+  };
+  const pause = kill;
+  const resume = async () => {
+    spawnServer();
+    await waitUntilLive(endpoint, () => child.exitCode !== null, () => output);
   };
 
   const client = (credentials = { accessKeyId, secretAccessKey }) =>
@@ -74,7 +90,7 @@ export async function startMinio(): Promise<Minio> {
     const admin = client();
     await admin.send(new CreateBucketCommand({ Bucket: bucket }));
     admin.destroy();
-    return { endpoint, accessKeyId, secretAccessKey, bucket, client, stop };
+    return { endpoint, accessKeyId, secretAccessKey, bucket, client, stop, pause, resume };
   } catch (err) {
     await stop();
     throw err;
