@@ -2,6 +2,8 @@ import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/
 import { WorkflowFailedError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +186,29 @@ describe('the retraining pipeline on S3', () => {
     expect(summary.outcome).toBe('drift-alerted');
     const reports = await bucketKeys(`${PREFIX}/reports/s3-drift/`);
     expect(reports.map((k) => k.slice(k.lastIndexOf('.')))).toEqual(expect.arrayContaining(['.json', '.html']));
+  });
+});
+
+describe('retrain worker with an S3 store', () => {
+  it('refuses to start when the bucket does not exist, saying which and what to do', async () => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/retrain.mjs'), 'worker'], {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        RETRAIN_PROJECT_DIR: REPO,
+        RETRAIN_TEMPORAL_ADDRESS: h.config.temporalAddress,
+        RETRAIN_STORE: 's3://retrain-missing-bucket/store',
+        RETRAIN_S3_ENDPOINT: minio.endpoint,
+        AWS_ACCESS_KEY_ID: minio.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: minio.secretAccessKey,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(stderr).toContain(`retrain: S3 store s3://retrain-missing-bucket/store at ${minio.endpoint}: ListObjectsV2 failed with NoSuchBucket: the bucket does not exist: create it, or fix the bucket name`);
   });
 });
 

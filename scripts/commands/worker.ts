@@ -1,7 +1,7 @@
 import { GracefulShutdownPeriodExpiredError, NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { loadConfig, storeLocation } from '../../lib/config';
-import { createStore } from '../../store';
+import { checkStore, createStore } from '../../store';
 import { installRuntime } from '../../workers/runtime';
 import { announceShutdown } from '../../workers/shutdown';
 import { createWorkers, HAND_BACK_SECONDS, runWorkers, type QueueRole } from '../../workers/worker';
@@ -33,6 +33,9 @@ export async function run(argv: string[]): Promise<number> {
   const say = (line: string) => process.stderr.write(line + '\n');
   const connectOptions = temporalConnectionOptions(config);
   const { metricsUrl } = await installRuntime({ level: config.logLevel, metricsAddress: config.metricsAddress });
+  const store = createStore(config);
+  const storeWarning = await checkStore(store);
+  if (storeWarning) say(`retrain worker: warning: ${storeWarning}`);
   let connection: NativeConnection;
   try {
     connection = await NativeConnection.connect(connectOptions);
@@ -41,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const roles = args.queues as QueueRole[];
   const concurrency = args.concurrency ?? config.maxConcurrentTrainings;
-  const workers = await createWorkers({ config, store: createStore(config), connection, roles, maxConcurrentTrainings: concurrency });
+  const workers = await createWorkers({ config, store, connection, roles, maxConcurrentTrainings: concurrency });
   const queues = roles.map((r) => (r === 'retrain' ? `"${config.taskQueue}" (workflows)` : `"${config.trainingTaskQueue}" (training, ${concurrency} at once)`));
   say(`retrain worker: task queues ${queues.join(' + ')} on ${describeTemporal(config)}; store ${storeLocation(config.store)}`);
   if (metricsUrl) say(`retrain worker: Prometheus metrics at ${metricsUrl}`);
