@@ -40,6 +40,12 @@ export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
     if (single) return single;
     const keys = (await bucket.list(url.key ? `${url.key}/` : '')).filter(isDataPart);
     if (keys.length === 0) throw new InvalidInputError(`${what} ${source.path}: no object with that key and no data objects under it`, context);
+    const format = sourceFormat(source);
+    // A prefix has no extension to infer the format from: JSON-lines parts read as CSV would
+    // fail with a baffling parse error, so say what to write instead.
+    if (!source.format && format === 'csv' && keys.some((k) => /\.(jsonl|ndjson)$/i.test(k))) {
+      throw new InvalidInputError(`${what} ${source.path}: the objects under it are JSON lines (${keys[0]}…): add format: 'jsonl' to the source`, context);
+    }
     const parts = [];
     for (const key of keys) {
       const body = await bucket.get(key);
@@ -47,7 +53,7 @@ export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
       if (!body) throw new Error(`${what} part s3://${url.bucket}/${key} disappeared while reading; retrying`);
       parts.push({ name: `s3://${url.bucket}/${key}`, body });
     }
-    return combineParts(parts, sourceFormat(source), context);
+    return combineParts(parts, format, context);
   }
 
   /** The bytes of a source; `what` names it in errors ("data source of pipeline churn"). */

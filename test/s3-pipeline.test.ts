@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit, listVersions, readPointer, registryActivities } from '../activities/registry';
+import { sourceReader } from '../activities/sources';
 import { generateChurn } from '../examples/data/generators';
 import { sha256 } from '../lib/canonical-json';
-import { RetrainError } from '../lib/errors';
+import { InvalidInputError, RetrainError } from '../lib/errors';
 import { driftScheduleId } from '../lib/workflow-ids';
 import { startRetrain } from '../scripts/client';
 import { createPredictionLogger } from '../serving';
@@ -186,6 +187,40 @@ describe('the retraining pipeline on S3', () => {
     expect(summary.outcome).toBe('drift-alerted');
     const reports = await bucketKeys(`${PREFIX}/reports/s3-drift/`);
     expect(reports.map((k) => k.slice(k.lastIndexOf('.')))).toEqual(expect.arrayContaining(['.json', '.html']));
+  });
+});
+
+describe('s3:// data sources', () => {
+  const read = (path: string, format?: 'csv' | 'jsonl') =>
+    sourceReader(h.config)({ path, ...(format ? { format } : {}) }, 'data source', { model: 'm', step: 'pull' });
+  const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: minio.bucket, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
+  const failure = (p: Promise<unknown>) => p.then(() => expect.unreachable('expected an error'), (e: RetrainError) => e);
+
+  it('reads one object, or the data objects under a prefix in key order', async () => {
+    await put('src/one.csv', 'a,b\n1,2\n');
+    await put('src/daily/2026-11-02.csv', 'a,b\n3,4\n');
+    await put('src/daily/2026-11-01.csv', 'a,b\n1,2\n');
+    await put('src/daily/_SUCCESS', '');
+    expect((await read(`s3://${minio.bucket}/src/one.csv`)).toString()).toBe('a,b\n1,2\n');
+    expect((await read(`s3://${minio.bucket}/src/daily`)).toString()).toBe('a,b\n1,2\n3,4\n');
+    expect((await read(`s3://${minio.bucket}/src/daily/`)).toString()).toBe('a,b\n1,2\n3,4\n');
+  });
+
+  it('reads JSON-lines parts when the source says so, and says to when it does not', async () => {
+    await put('src/events/part-1.jsonl', '{"a":1}\n');
+    await put('src/events/part-2.jsonl', '{"a":2}\n');
+    expect((await read(`s3://${minio.bucket}/src/events/`, 'jsonl')).toString()).toBe('{"a":1}\n{"a":2}\n');
+    const err = await failure(read(`s3://${minio.bucket}/src/events/`));
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err.message).toBe(`data source s3://${minio.bucket}/src/events/: the objects under it are JSON lines (src/events/part-1.jsonl…): add format: 'jsonl' to the source`);
+  });
+
+  it('rejects CSV parts with different headers, naming both (not retried)', async () => {
+    await put('src/mixed/1.csv', 'a,b\n1,2\n');
+    await put('src/mixed/2.csv', 'a,c\n1,2\n');
+    const err = await failure(read(`s3://${minio.bucket}/src/mixed`));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toBe(`CSV part s3://${minio.bucket}/src/mixed/2.csv has header "a,c", but s3://${minio.bucket}/src/mixed/1.csv has "a,b": every part of a source needs the same columns in the same order`);
   });
 });
 
