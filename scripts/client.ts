@@ -18,10 +18,14 @@ export { retrainWorkflowId };
 export async function connectClient(config: RetrainConfig): Promise<Client> {
   // Outside the try: an unreadable certificate is bad configuration, not an unreachable server.
   const options = temporalConnectionOptions(config);
+  // Lazy, so a failed connection can be closed: otherwise its channel goes on retrying in the
+  // background of a long-running caller.
+  const connection = Connection.lazy({ ...options, connectTimeout: 3_000 });
   try {
-    const connection = await Connection.connect({ ...options, connectTimeout: 3_000 });
+    await connection.ensureConnected();
     return new Client({ connection, namespace: config.namespace });
   } catch (err) {
+    await connection.close().catch(() => undefined);
     throw serverUnreachableError(config, err);
   }
 }
