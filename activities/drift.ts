@@ -17,6 +17,7 @@ import { readPredictionWindow, type PredictionWindow } from './prediction-window
 import { loadReferenceColumns } from './reference';
 import { readVersion } from './registry';
 import { sourceReader } from './sources';
+import { recordDriftCheck } from './telemetry';
 import { step, writeAudit } from './step';
 
 /** What the drift-check workflow needs to decide: small, the full report stays in the store. */
@@ -105,6 +106,7 @@ export function driftActivities({ store, config }: ActivityDeps) {
           predictionDrifted: report.predictionDrift?.drifted ?? false,
           conceptDrifted: report.conceptDrift?.drifted ?? false,
         };
+        recordDriftCheck({ ...result, model: pipeline.name, serving: report.serving });
         await writeAudit(store, {
           type: 'drift-check',
           model: pipeline.name,

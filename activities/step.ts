@@ -3,6 +3,7 @@ import { auditEventId, type AuditEvent, type AuditEventType } from '../lib/audit
 import { RetrainError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import type { Store } from '../store/store';
+import { recordStep } from './telemetry';
 
 interface StepMeta {
   model: string;
@@ -18,15 +19,19 @@ export async function step<T>(name: string, meta: StepMeta, body: () => Promise<
   const started = Date.now();
   try {
     const result = await body();
-    log.info(`${name}: ok`, { ...meta, step: name, outcome: 'ok', durationMs: Date.now() - started });
+    const durationMs = Date.now() - started;
+    log.info(`${name}: ok`, { ...meta, step: name, outcome: 'ok', durationMs });
+    recordStep(meta.model, name, 'ok', durationMs);
     return result;
   } catch (err) {
     const failure = toFailure(err, name, meta);
+    const durationMs = Date.now() - started;
+    recordStep(meta.model, name, 'failed', durationMs);
     log.warn(`${name}: failed: ${failure.message}`, {
       ...meta,
       step: name,
       outcome: 'failed',
-      durationMs: Date.now() - started,
+      durationMs,
       errorType: failure instanceof ApplicationFailure ? failure.type : undefined,
       retryable: !(failure instanceof ApplicationFailure && failure.nonRetryable),
     });

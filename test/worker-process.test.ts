@@ -12,7 +12,9 @@ import { listAudit, listVersions } from '../activities/registry';
 import { storeLocation } from '../lib/config';
 import { startRetrain } from '../scripts/client';
 import { createWorkers } from '../workers/worker';
-import { REPO, startHarness, testPipeline, TRIVIAL_PREDICT, type Harness } from './helpers/harness';
+import { generateChurn } from '../examples/data/generators';
+import { createPredictionLogger } from '../serving';
+import { REPO, startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { activityAttempts, isAlive, tempDir, waitFor } from './helpers/runs';
 
 const SLOW_ONCE_TRAINER = ['$PYTHON', join(REPO, 'test/fixtures/trainers/slow_once_trainer.py')];
@@ -131,7 +133,7 @@ async function freeLoopbackPort(): Promise<number> {
 }
 
 describe('retrain worker (CLI process)', () => {
-  it('serves Temporal SDK metrics for Prometheus and exits 0 on SIGTERM', { timeout: 180_000 }, async () => {
+  it('serves the SDK'\''s and Retrain'\''s metrics (steps, drift verdict, serving cost) for Prometheus and exits 0 on SIGTERM', { timeout: 180_000 }, async () => {
     const h = await startHarness({ runWorkers: false });
     harnesses.push(h);
     const address = `127.0.0.1:${await freeLoopbackPort()}`;
@@ -158,6 +160,36 @@ describe('retrain worker (CLI process)', () => {
     expect(body).toContain(`task_queue="${h.config.taskQueue}"`);
     // RETRAIN_MAX_CONCURRENT_TRAININGS is what the training worker takes at once.
     expect(body).toMatch(new RegExp(`^temporal_worker_task_slots_available\\{[^}]*task_queue="${h.config.trainingTaskQueue}",worker_type="ActivityWorker"\\} 3$`, 'm'));
+
+    // Retrain's own metrics: steps, and the drift verdict as gauges to alert on.
+    const model = 'worker-metrics';
+    const pipeline = testPipeline({ name: model, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT }, drift: { window: '1h', minPredictions: 30 } });
+    const trained = await (await startRetrain(h.client, h.config, pipeline)).handle.result();
+    const logger = createPredictionLogger({ store: h.store, model, version: trained.version });
+    for (const r of generateChurn({ rows: 300, seed: 5, drift: 1 })) {
+      logger.logPrediction({
+        id: `${model}-${r.customer_id}`,
+        timestamp: new Date(Date.now() - 60_000),
+        features: { tenure_months: r.tenure_months, monthly_spend: r.monthly_spend, support_tickets: r.support_tickets, plan: r.plan },
+        prediction: 'no',
+        latencyMs: 7,
+        cost: 0.0004,
+      });
+    }
+    await logger.close();
+    const check = await h.client.workflow.execute('driftCheck', { taskQueue: h.config.taskQueue, workflowId: `drift-${model}-${Date.now()}`, args: [{ pipeline, trigger: 'test' }] });
+    expect(check.outcome).toBe('drift-alerted');
+    const text = await (await fetch(`http://${address}/metrics`)).text();
+    const series = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(`model="${model}"`));
+    expect(series('retrain_drift_detected')).toEqual([expect.stringMatching(/ 1$/)]);
+    expect(series('retrain_prediction_drift')).toHaveLength(1);
+    expect(series('retrain_drift_window_predictions')).toEqual([expect.stringMatching(/ 300$/)]);
+    const [cost] = series('retrain_cost_per_prediction');
+    expect(cost).toContain(`version="${trained.version}"`);
+    expect(Number(cost!.split(' ').at(-1))).toBeCloseTo(0.0004, 12);
+    expect(series('retrain_steps').some((l) => l.includes('step="train"') && l.includes('outcome="ok"'))).toBe(true);
+    // Trainings of hours still land in a bucket of their own.
+    expect(series('retrain_step_duration_bucket').some((l) => l.includes('le="7200000"'))).toBe(true);
 
     expect(await stopWith(worker)).toBe(0);
     expect(worker.stderr()).toMatch(/retrain worker: SIGTERM received, shutting down/);

@@ -3,6 +3,9 @@ import { lookup } from 'node:dns/promises';
 import { InvalidInputError, RetrainError } from '../lib/errors';
 import { createJsonLogger, type LogLevel } from './logger';
 
+/** 50 ms to 2 h: light steps, predictions, and trainings of any length tell apart. */
+const STEP_DURATION_BUCKETS_MS = [50, 250, 1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000, 7_200_000];
+
 export interface RuntimeSetup {
   level: LogLevel;
   /** JSON log lines go to this file instead of stdout. */
@@ -23,7 +26,13 @@ export async function installRuntime(setup: RuntimeSetup): Promise<{ metricsUrl?
     telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
   };
   if (setup.metricsAddress) {
-    options.telemetryOptions!.metrics = { prometheus: { bindAddress: await socketAddress(setup.metricsAddress) } };
+    options.telemetryOptions!.metrics = {
+      prometheus: {
+        bindAddress: await socketAddress(setup.metricsAddress),
+        // The default buckets end at 10 s; steps include trainings of minutes to hours.
+        histogramBucketOverrides: { retrain_step_duration: STEP_DURATION_BUCKETS_MS },
+      },
+    };
   }
   try {
     Runtime.install(options);
