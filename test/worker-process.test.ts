@@ -133,7 +133,7 @@ async function freeLoopbackPort(): Promise<number> {
 }
 
 describe('retrain worker (CLI process)', () => {
-  it('serves the SDK'\''s and Retrain'\''s metrics (steps, drift verdict, serving cost) for Prometheus and exits 0 on SIGTERM', { timeout: 180_000 }, async () => {
+  it("serves the SDK's and Retrain's metrics (steps, drift verdict, serving cost) for Prometheus and exits 0 on SIGTERM", { timeout: 180_000 }, async () => {
     const h = await startHarness({ runWorkers: false });
     harnesses.push(h);
     const address = `127.0.0.1:${await freeLoopbackPort()}`;
