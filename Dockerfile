@@ -2,7 +2,8 @@
 # Retrain's workers and CLI: Node runs the TypeScript through tsx (there is no build step), and
 # a venv made from training/requirements.txt runs the default scikit-learn trainer.
 # Used by docker-compose.yml; guide: docs/production-stack.md.
-FROM node:20.20.2-bookworm-slim
+# Node 22: the AWS SDK's releases after January 2027 need it (the test suite passes on 20 and 22).
+FROM node:22.23.3-bookworm-slim
 
 # Debian 12's Python is 3.11, which the pinned training requirements support.
 RUN apt-get update \

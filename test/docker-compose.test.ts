@@ -340,10 +340,10 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds on a pinned Node 20 image and runs bin/retrain.mjs as an unprivileged user', () => {
+  it('builds on a pinned Node 22 image (the AWS SDK\'s coming minimum) and runs bin/retrain.mjs as an unprivileged user', () => {
     const from = dockerfile('FROM');
     expect(from).toHaveLength(1);
-    expect(from[0]).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
+    expect(from[0]).toMatch(/^node:22\.\d+\.\d+-bookworm-slim$/);
     const user = dockerfile('USER').at(-1);
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user!.split(':')[0]);
