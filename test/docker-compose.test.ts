@@ -165,6 +165,7 @@ describe('docker-compose.yml', () => {
         'temporal-ui',
         'minio',
         'minio-init',
+        'prometheus',
         ...RETRAIN_SERVICES,
       ].sort(),
     );
@@ -184,12 +185,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes Temporal (7233), its UI (8080), MinIO (9000, 9001) and worker metrics (9464)', () => {
+  it('publishes Temporal (7233), its UI (8080), MinIO (9000, 9001), worker metrics (9464) and Prometheus (9090)', () => {
     const published = (name: string) => portsOf(services[name]).filter((p) => p.published).map((p) => `${p.published}:${p.target}`);
     expect(published('temporal')).toContain('7233:7233');
     expect(published('temporal-ui')).toContain('8080:8080');
     expect(published('minio')).toEqual(expect.arrayContaining(['9000:9000', '9001:9001']));
     expect(published('retrain-worker')).toContain('9464:9464');
+    expect(published('prometheus')).toContain('9090:9090');
     // Unless PUBLISH_IP says otherwise, only this machine reaches them: nothing here has a login.
     for (const [name, service] of Object.entries(services)) {
       for (const port of portsOf(service)) expect(port.hostIp, `${name}: ${port.target}`).toBe('127.0.0.1');
@@ -336,6 +338,44 @@ describe('docker-compose.yml', () => {
     ctx.skip(composeMissing !== undefined, `skipped: ${composeMissing}`);
     const run = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
+  });
+});
+
+describe('Prometheus in the stack', () => {
+  const configs = compose.configs as Record<string, { content: string }>;
+  const prometheus = parse(configs['prometheus-config']!.content) as {
+    rule_files: string[];
+    scrape_configs: { job_name: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; port: number }[] }[];
+  };
+  const rules = parse(configs['prometheus-rules']!.content) as { groups: { rules: { alert: string; expr: string }[] }[] };
+  const mounted = (service: string) => (services[service] as { configs?: { source: string; target: string }[] }).configs ?? [];
+
+  it('scrapes every Retrain worker on the port RETRAIN_METRICS_ADDRESS serves, each training replica included', () => {
+    const port = (service: string) => Number(retrainConfig(service).metricsAddress!.split(':').pop());
+    const job = (name: string) => prometheus.scrape_configs.find((j) => j.job_name === name)!;
+    expect(job('retrain-worker').static_configs![0]!.targets).toEqual([`retrain-worker:${port('retrain-worker')}`]);
+    // DNS discovery: `--scale retrain-training=N` gives N addresses under the one service name.
+    expect(job('retrain-training').dns_sd_configs).toEqual([{ names: ['retrain-training'], type: 'A', port: port('retrain-training') }]);
+  });
+
+  it('loads the alert rules from where the rules config is mounted', () => {
+    const rulesTarget = mounted('prometheus').find((c) => c.source === 'prometheus-rules')!.target;
+    expect(prometheus.rule_files).toEqual([rulesTarget]);
+    expect(mounted('prometheus').find((c) => c.source === 'prometheus-config')!.target).toBe('/etc/prometheus/prometheus.yml');
+    expect(commandOf(services.prometheus!)).toContain('--config.file=/etc/prometheus/prometheus.yml');
+  });
+
+  it('alerts on prediction drift, using only metric names Retrain exports', () => {
+    const all = rules.groups.flatMap((g) => g.rules);
+    expect(all.map((r) => r.alert)).toContain('ModelPredictionDrift');
+    expect(all.find((r) => r.alert === 'ModelPredictionDrift')!.expr).toContain('retrain_prediction_drift');
+    // A renamed metric would leave a rule that never fires: check each name against the code.
+    const exported = new Set([...read('activities/telemetry.ts').matchAll(/'(retrain_[a-z0-9_]+)'/g)].map((m) => m[1]));
+    for (const rule of all) {
+      for (const [name] of rule.expr.matchAll(/retrain_[a-z0-9_]+/g)) expect(exported, `${rule.alert}: ${name}`).toContain(name);
+    }
+    // Compose turned `$$labels` into Prometheus' `$labels`.
+    expect(configs['prometheus-rules']!.content).toContain('{{ $labels.model }}');
   });
 });
 
