@@ -77,11 +77,23 @@ export interface FoundPrediction {
 
 /**
  * Finds the prediction with `id` by scanning the log of `model` (or of every model), newest
- * batches first. Returns null when no valid line has that id; `invalid` then tells whether a
- * line with the id exists but is malformed.
+ * batches first; `at` (a UTC day 'YYYY-MM-DD' or hour 'YYYY-MM-DDTHH') limits the scan to the
+ * batches of that day or hour, which matters on a large log. Returns null when no valid line has
+ * that id; `invalid` then tells whether a line with the id exists but is malformed.
  */
-export async function findPrediction(store: Store, id: string, model?: string): Promise<{ found: FoundPrediction | null; invalid?: string; files: number }> {
-  const batchKeys = (await store.list(model ? keys.predictions(model) : 'predictions/')).reverse();
+export async function findPrediction(
+  store: Store,
+  id: string,
+  opts: { model?: string; at?: string } = {},
+): Promise<{ found: FoundPrediction | null; invalid?: string; files: number }> {
+  const { model, at } = opts;
+  let batchKeys = await store.list(model ? (at ? keys.predictionPartition(model, at) : keys.predictions(model)) : 'predictions/');
+  if (at && !model) {
+    // Every model's partition of that day or hour: predictions/<model>/<day>/[<hour>/]…
+    const partition = keys.predictionPartition('', at).slice('predictions//'.length);
+    batchKeys = batchKeys.filter((k) => k.slice(k.indexOf('/', 'predictions/'.length) + 1).startsWith(partition));
+  }
+  batchKeys.reverse();
   // A cheap byte search first: only a file that contains the id as a JSON string is parsed.
   const needle = Buffer.from(JSON.stringify(id));
   let found: FoundPrediction | null = null;

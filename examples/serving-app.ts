@@ -203,11 +203,12 @@ const round = (x: number, decimals: number) => Math.round(x * 10 ** decimals) / 
 
 /**
  * The command that explains a prediction, with RETRAIN_STORE when it is set (explain must
- * read the same store the prediction was logged to).
+ * read the same store the prediction was logged to). The model and UTC hour limit the search
+ * to one partition of the log, which keeps it fast however long the log grows.
  */
-export function explainCommand(id: string): string {
+export function explainCommand(line: Pick<PredictionLine, 'id' | 'model' | 'timestamp'>): string {
   const store = process.env.RETRAIN_STORE ? `RETRAIN_STORE=${process.env.RETRAIN_STORE} ` : '';
-  return `${store}npx retrain explain ${id}`;
+  return `${store}npx retrain explain ${line.id} --model ${line.model} --at ${new Date(line.timestamp).toISOString().slice(0, 13)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,7 +300,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`  latency: ${served.latencyMsPerRow.toFixed(2)} ms per prediction (batch time ${(served.batchMs / 1000).toFixed(2)} s / ${rows.length} rows, Python start included)`);
   console.log(`  cost:    $${served.costPerPrediction.toPrecision(2)} per prediction (example: compute-seconds × $${PRICE_PER_COMPUTE_SECOND_USD}/s)`);
   console.log('Why did the model decide that? Try:');
-  for (const id of sampleIds(served.lines)) console.log(`  ${explainCommand(id)}`);
+  for (const line of sampleLines(served.lines)) console.log(`  ${explainCommand(line)}`);
   return 0;
 }
 
@@ -309,11 +310,11 @@ function shortPath(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
-/** Two ids worth explaining: for a classifier, one of each of two predicted classes when the batch has both. */
-function sampleIds(lines: readonly PredictionLine[]): string[] {
+/** Two predictions worth explaining: for a classifier, one of each of two predicted classes when the batch has both. */
+function sampleLines(lines: readonly PredictionLine[]): PredictionLine[] {
   const first = lines[0];
   const other = lines.find((l) => l.prediction !== first.prediction) ?? lines[1];
-  return [first, other].filter(Boolean).map((l) => l.id);
+  return [first, other].filter((l): l is PredictionLine => Boolean(l));
 }
 
 // Run only when executed directly, so the demo and tests can import serveBatch.

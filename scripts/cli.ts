@@ -42,7 +42,8 @@ Usage: retrain <command> [arguments]
   schedules apply [--prune] | list | pause <pipeline> | unpause <pipeline> | trigger <pipeline> | delete <pipeline>
                                              drift-check schedules (Temporal Schedules) from pipelines/
   drift-report --reference A.csv --current B.csv [--json] [--html F]  drift between two data files (no server)
-  explain <predictionId> [--model NAME] [--json]  why a prediction was made: version, lineage, gate, approval (scans the prediction log)
+  explain <predictionId> [--model NAME] [--at YYYY-MM-DD[THH]] [--json]
+                                             why a prediction was made: version, lineage, gate, approval (scans the prediction log)
 
 Configuration (environment; the README lists every variable):
   Temporal   RETRAIN_TEMPORAL_ADDRESS (localhost:7233), RETRAIN_NAMESPACE (default), RETRAIN_TEMPORAL_API_KEY,

@@ -132,6 +132,22 @@ describe('retrain explain', () => {
     expect(result.stdout).toMatch(/replaced: +2024-05-01T09:30:00.000Z +by v1new, promoted by retrain-churn/);
   });
 
+  it('scans only the UTC day or hour given with --at', async () => {
+    const hour = await retrain(['explain', current, '--at', '2024-05-01T10', '--json']);
+    expect(hour.code).toBe(0);
+    expect((JSON.parse(hour.stdout) as PredictionExplanation).prediction.id).toBe(current);
+    const day = await retrain(['explain', retired, '--model', 'churn', '--at', '2024-05-01', '--json']);
+    expect(day.code).toBe(0);
+    // The stale replica's prediction is in hour 11: an --at of hour 10 does not see it.
+    const wrongHour = await retrain(['explain', retired, '--model', 'churn', '--at', '2024-05-01T10']);
+    expect(wrongHour.code).toBe(1);
+    expect(wrongHour.stderr).toMatch(/scanned 1 batch file under predictions\/churn\/ \(2024-05-01T10 only\)/);
+    expect(wrongHour.stderr).toMatch(/Leave out --at, or give the day instead of the hour, to scan more/);
+    const bad = await retrain(['explain', current, '--at', 'yesterday']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--at.*expected a UTC day YYYY-MM-DD or hour YYYY-MM-DDTHH/);
+  });
+
   it('exits 1 with a clear message for an unknown id; 2 for a missing id', async () => {
     const unknown = await retrain(['explain', 'no-such-prediction']);
     expect(unknown.code).toBe(1);

@@ -8,6 +8,7 @@ import type { DriftCheckReport } from '../../lib/drift/report';
 import { durationToMs } from '../../lib/duration';
 import { keys } from '../../lib/keys';
 import type { Pipeline } from '../../lib/pipeline';
+import type { PredictionLine } from '../../lib/prediction-log';
 import { driftScheduleId } from '../../lib/workflow-ids';
 import { createStore, type Store } from '../../store';
 import type { DriftCheckSummary } from '../../workflows/drift-check';
@@ -60,11 +61,11 @@ export async function run(argv: string[]): Promise<number> {
       if (failed) failures++;
     }
     const monitored = pipelines.find((p) => p.name === 'churn' && p.drift);
-    let explainId: string | null = null;
+    let explain: PredictionLine | null = null;
     if (monitored) {
       say(`\n=== monitoring ${monitored.name} (the champion serves, every prediction is logged, drift checks read the log) ===`);
       const monitoring = await showMonitoring({ client, config, store: createStore(config), pipeline: monitored, say });
-      explainId = monitoring.explainId;
+      explain = monitoring.explain;
       failures += monitoring.failures;
     }
     say(`\nWhere things are:`);
@@ -76,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     if (stack.uiUrl) say(`  Temporal UI (while running):    ${stack.uiUrl}`);
     say(`\nNext: run the demo again (same data: nothing new is trained), or keep things running with`);
     say(`  npx retrain dev        and in another terminal:   npx retrain versions churn`);
-    if (explainId) say(`Which model made a prediction, and why:   ${explainCommand(explainId)}`);
+    if (explain) say(`Which model made a prediction, and why:   ${explainCommand(explain)}`);
   } finally {
     await stack.stop();
   }
@@ -106,13 +107,13 @@ const BATCH_ROWS = 300;
  * driftCheck workflow runs on the stack's worker, as `retrain drift` and the schedule run it.
  * Returns a prediction id worth explaining and the number of parts that failed.
  */
-async function showMonitoring(o: { client: Client; config: RetrainConfig; store: Store; pipeline: Pipeline; say: (line: string) => void }): Promise<{ explainId: string | null; failures: number }> {
+async function showMonitoring(o: { client: Client; config: RetrainConfig; store: Store; pipeline: Pipeline; say: (line: string) => void }): Promise<{ explain: PredictionLine | null; failures: number }> {
   const { store, pipeline, say } = o;
   const drift = pipeline.drift!;
   const { pointer } = await readPointer(store, pipeline.name);
   if (!pointer.champion) {
     say(`  skipped: ${pipeline.name} has no champion to serve (its retraining run did not promote one)`);
-    return { explainId: null, failures: 0 };
+    return { explain: null, failures: 0 };
   }
   try {
     // The first batch is back-dated past the pipeline's window (24h + 1h) and checked "as of"
@@ -135,10 +136,10 @@ async function showMonitoring(o: { client: Client; config: RetrainConfig; store:
     say(`Drift check over the pipeline's ${drift.window} window:`);
     const second = await runDriftCheck(o, pipeline, 'demo: drifted traffic');
     failures += await describeCheck(o, second, drifted);
-    return { explainId: likeliestChurner(drifted), failures };
+    return { explain: likeliestChurner(drifted), failures };
   } catch (err) {
     say(`  monitoring failed: ${rootCause(err as Error).message}`);
-    return { explainId: null, failures: 1 };
+    return { explain: null, failures: 1 };
   }
 }
 
@@ -195,8 +196,8 @@ async function describeCheck(o: { client: Client; config: RetrainConfig; store: 
  * The generator numbers customers c000001… in every batch; explain finds the newest line with
  * the id, which is this batch's.
  */
-function likeliestChurner(b: ServedBatch): string {
-  return b.lines.reduce((best, l) => ((l.score ?? 0) > (best.score ?? 0) ? l : best)).id;
+function likeliestChurner(b: ServedBatch): PredictionLine {
+  return b.lines.reduce((best, l) => ((l.score ?? 0) > (best.score ?? 0) ? l : best));
 }
 
 function fmtHours(ms: number): string {

@@ -8,7 +8,8 @@ import { createStore } from '../../store';
 import { parseCommandArgs } from '../args';
 import { fmtMetric, output } from '../format';
 
-export const usage = () => 'explain <predictionId> [--model NAME] [--json]   (scans the prediction log of the model, or of all models)';
+export const usage = () =>
+  'explain <predictionId> [--model NAME] [--at YYYY-MM-DD[THH]] [--json]   (scans the prediction log of the model, or of all models; --at: only that UTC day or hour)';
 
 const schema = z.object({
   positionals: z
@@ -16,6 +17,12 @@ const schema = z.object({
     .length(1, 'expected exactly one prediction id')
     .transform((p) => p[0]),
   model: z.string().min(1).optional(),
+  // The UTC day or hour the prediction was made: only that partition of the log is scanned.
+  at: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}(T\d{2})?$/, 'expected a UTC day YYYY-MM-DD or hour YYYY-MM-DDTHH, e.g. 2026-11-25T14')
+    .refine((s) => !Number.isNaN(Date.parse(s.length > 10 ? `${s}:00:00Z` : `${s}T00:00:00Z`)), 'is not a real date')
+    .optional(),
   json: z.boolean().default(false),
 });
 
@@ -26,15 +33,16 @@ const schema = z.object({
  * serve, when it was promoted, and whether it is still the champion.
  */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('explain', argv, { model: { type: 'string' }, json: { type: 'boolean' } }, schema);
+  const args = parseCommandArgs('explain', argv, { model: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' } }, schema);
   const config = loadConfig();
   const store = createStore(config);
   const id = args.positionals;
-  const where = args.model ? `predictions/${args.model}/` : 'predictions/';
-  const { found, invalid, files } = await findPrediction(store, id, args.model);
+  const where = `${args.model ? `predictions/${args.model}/` : 'predictions/'}${args.at ? ` (${args.at} only)` : ''}`;
+  const { found, invalid, files } = await findPrediction(store, id, { model: args.model, at: args.at });
   if (!found) {
     const why = invalid ? `a line with this id exists but is invalid: ${invalid}` : `scanned ${files} batch file${files === 1 ? '' : 's'} under ${where} in ${store.location}`;
-    process.stderr.write(`retrain: no prediction with id "${id}" found (${why}).${args.model ? ' Leave out --model to scan every model.' : ''}\n`);
+    const widen = [args.model && 'Leave out --model to scan every model.', args.at && 'Leave out --at, or give the day instead of the hour, to scan more.'].filter(Boolean).join(' ');
+    process.stderr.write(`retrain: no prediction with id "${id}" found (${why}).${widen ? ` ${widen}` : ''}\n`);
     return 1;
   }
   const { line } = found;
