@@ -1,7 +1,7 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { join } from 'node:path';
 import type { RetrainConfig } from '../lib/config';
-import { createStore } from '../store';
+import { checkStore, createStore } from '../store';
 import { installRuntime } from '../workers/runtime';
 import { createWorkers } from '../workers/worker';
 import { isServing, startDevServer, type DevServer } from './dev-server';
@@ -50,7 +50,11 @@ export async function startLocalStack(config: RetrainConfig, say: (line: string)
   const stackConfig = { ...config, temporalAddress: address };
   let connection: NativeConnection;
   let metricsUrl: string | undefined;
+  const store = createStore(config);
   try {
+    // A store that cannot work (no bucket, bad credentials) stops here, not in every step.
+    const storeWarning = await checkStore(store);
+    if (storeWarning) say(`Warning: ${storeWarning}.`);
     ({ metricsUrl } = await installRuntime({ level: config.logLevel, logFile: workerLog, metricsAddress: config.metricsAddress }));
     connection = await NativeConnection.connect({ ...connectOptions, address }).catch((err: unknown) => {
       throw serverUnreachableError(stackConfig, err);
@@ -59,7 +63,7 @@ export async function startLocalStack(config: RetrainConfig, say: (line: string)
     await server?.stop();
     throw err;
   }
-  const workers = await createWorkers({ config: stackConfig, store: createStore(config), connection });
+  const workers = await createWorkers({ config: stackConfig, store, connection });
   const running = workers.map((w) => w.run());
   say(`Worker running on task queues "${config.taskQueue}" and "${config.trainingTaskQueue}" (logs: ${workerLog}).`);
   if (metricsUrl) say(`Worker metrics (Prometheus): ${metricsUrl}`);
