@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError, RetrainError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { isoHour, validatePredictionLine, type PredictionLine } from '../lib/prediction-log';
 import type { Store } from '../store/store';
 
 export { flushOnExit } from './flush-on-exit';
+
+/** The error type `onError` gets when lines start being dropped (the buffer is full). */
+export const BUFFER_FULL = 'PredictionLogBufferFull';
 
 /** What an application logs per prediction; the logger adds model and version, and id and timestamp when missing. */
 export type PredictionEntry = Omit<PredictionLine, 'id' | 'timestamp' | 'model' | 'version'> & {
@@ -25,10 +28,16 @@ export interface PredictionLoggerOptions {
   /** Longest a logged line waits in the buffer before it is written, milliseconds. Default 5000. */
   flushIntervalMs?: number;
   /**
-   * Called on every failed write (also when `flush()` rejects), with the lines still kept for
-   * the next flush. Default: a line on stderr.
+   * Most lines kept in memory while the store cannot be written (an outage): beyond it, new
+   * lines are dropped and counted (`dropped`) rather than the serving process running out of
+   * memory. Default 100,000 (a few tens of MB).
    */
-  onError?: (err: Error, info: { model: string; buffered: number }) => void;
+  maxBufferedLines?: number;
+  /**
+   * Called on every failed write (also when `flush()` rejects), with the lines still kept for
+   * the next flush, and once when lines start being dropped. Default: a line on stderr.
+   */
+  onError?: (err: Error, info: { model: string; buffered: number; dropped: number }) => void;
 }
 
 export interface PredictionLogger {
@@ -43,6 +52,8 @@ export interface PredictionLogger {
   close(): Promise<void>;
   /** Lines logged and not yet written. */
   readonly buffered: number;
+  /** Lines dropped because the buffer was full (`maxBufferedLines`) since the logger started. */
+  readonly dropped: number;
   readonly model: string;
 }
 
@@ -83,12 +94,22 @@ interface Batch {
  * ```
  */
 export function createPredictionLogger(options: PredictionLoggerOptions): PredictionLogger {
-  const { store, model, version, maxBatch = 500, flushIntervalMs = 5000 } = options;
+  const { store, model, version, maxBatch = 500, flushIntervalMs = 5000, maxBufferedLines = 100_000 } = options;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new InvalidInputError(`maxBatch must be a positive integer, got ${maxBatch}`);
+  if (!Number.isInteger(maxBufferedLines) || maxBufferedLines < maxBatch) {
+    throw new InvalidInputError(`maxBufferedLines must be an integer of at least maxBatch (${maxBatch}), got ${maxBufferedLines}`);
+  }
   if (!(flushIntervalMs > 0)) throw new InvalidInputError(`flushIntervalMs must be positive, got ${flushIntervalMs}`);
   // The model name is a segment of every key: it must not add or climb folders.
   if (!model || model.includes('/') || model === '.' || model === '..') throw new InvalidInputError(`model must be a pipeline name, got "${model}"`);
-  const report = options.onError ?? ((err, info) => process.stderr.write(`prediction logger (${info.model}): write failed, ${info.buffered} lines kept for the next flush: ${err.message}\n`));
+  const report =
+    options.onError ??
+    ((err, info) =>
+      process.stderr.write(
+        err instanceof RetrainError && err.type === BUFFER_FULL
+          ? `prediction logger (${info.model}): ${err.message}\n`
+          : `prediction logger (${info.model}): write failed, ${info.buffered} lines kept for the next flush: ${err.message}\n`,
+      ));
   const onError: typeof report = (err, info) => {
     try {
       report(err, info);
@@ -106,6 +127,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   let chain: Promise<void> = Promise.resolve();
   let sizeFlushQueued = false;
   let closed = false;
+  let dropped = 0;
+  /** Whether the drops since the buffer last had room were reported (once per episode, not per line). */
+  let dropReported = false;
 
   const buffered = () => buffer.length + pendingLines;
 
@@ -178,7 +202,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       () => armTimer(), // lines logged meanwhile get their timer
       (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
-        onError(error, { model, buffered: buffered() });
+        onError(error, { model, buffered: buffered(), dropped });
         armTimer(); // retry later even if nobody calls flush()
       },
     );
@@ -207,6 +231,20 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
         `prediction of ${model} ${version}`,
       );
       if (!checked.ok) throw new InvalidInputError(checked.error, { model, version, step: 'prediction-log' });
+      if (buffered() >= maxBufferedLines) {
+        // The store has been failing long enough to fill the buffer: keep serving, lose this line.
+        dropped++;
+        if (!dropReported) {
+          dropReported = true;
+          const full = new RetrainError(BUFFER_FULL, `buffer full (${maxBufferedLines} lines waiting for the store): dropping new lines until writes succeed`, {
+            retryable: true,
+            context: { model, version, step: 'prediction-log' },
+          });
+          onError(full, { model, buffered: buffered(), dropped });
+        }
+        return checked.line;
+      }
+      dropReported = false;
       buffer.push(checked.line);
       if (buffer.length >= maxBatch) flushFullBatches();
       armTimer();
@@ -219,6 +257,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     },
     get buffered() {
       return buffered();
+    },
+    get dropped() {
+      return dropped;
     },
     model,
   };

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PredictionLine } from '../lib/prediction-log';
-import { createPredictionLogger, type PredictionEntry } from '../serving/index';
+import { RetrainError } from '../lib/errors';
+import { BUFFER_FULL, createPredictionLogger, type PredictionEntry } from '../serving/index';
 import { LocalStore } from '../store/local-store';
 import type { Store } from '../store/store';
 
@@ -133,6 +134,37 @@ describe('createPredictionLogger', () => {
     expect(logger.buffered).toBe(0);
     expect((await allLines(inner)).map((l) => l.id).sort()).toEqual(['p-0', 'p-1', 'p-2', 'p-3']);
     await logger.close();
+  });
+
+  it('drops and counts new lines once maxBufferedLines wait for a failing store, reports it once, and recovers', async () => {
+    const inner = freshStore();
+    let down = true;
+    const errors: { type?: string; message: string; buffered: number; dropped: number }[] = [];
+    const logger = createPredictionLogger({
+      store: flaky(inner, () => down),
+      model: 'churn',
+      version: 'v1',
+      maxBatch: 5,
+      maxBufferedLines: 10,
+      flushIntervalMs: 60_000,
+      onError: (err, info) => errors.push({ type: (err as RetrainError).type, message: err.message, buffered: info.buffered, dropped: info.dropped }),
+    });
+    const ids = Array.from({ length: 15 }, (_, i) => logger.logPrediction(entry(i)).id);
+    // Every id is still handed back: serving goes on, only the log line is lost.
+    expect(ids).toEqual(Array.from({ length: 15 }, (_, i) => `p-${i}`));
+    await logger.flush().catch(() => undefined);
+    expect(logger.buffered).toBe(10);
+    expect(logger.dropped).toBe(5);
+    const full = errors.filter((e) => e.type === BUFFER_FULL);
+    expect(full).toEqual([{ type: BUFFER_FULL, message: 'buffer full (10 lines waiting for the store): dropping new lines until writes succeed', buffered: 10, dropped: 1 }]);
+
+    down = false;
+    await logger.flush();
+    logger.logPrediction(entry(15));
+    await logger.close();
+    expect((await allLines(inner)).map((l) => l.id).sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `p-${i}`), 'p-15'].sort());
+    expect(logger.dropped).toBe(5);
+    expect(() => createPredictionLogger({ store: inner, model: 'churn', version: 'v1', maxBatch: 50, maxBufferedLines: 10 })).toThrow(/maxBufferedLines must be an integer of at least maxBatch \(50\), got 10/);
   });
 
   it('keeps flushing after an onError handler that throws', async () => {
