@@ -8,6 +8,7 @@ import type { RetrainInput, RetrainSummary } from '../workflows/retrain-pipeline
 import type { RollbackInput } from '../workflows/rollback-model';
 import type { RunStatus } from '../workflows/status';
 import { serverUnreachableError, temporalConnectionOptions } from './temporal-connection';
+import { diagnoseTls } from './tls-diagnosis';
 
 export { retrainWorkflowId };
 
@@ -26,7 +27,7 @@ export async function connectClient(config: RetrainConfig): Promise<Client> {
     return new Client({ connection, namespace: config.namespace });
   } catch (err) {
     await connection.close().catch(() => undefined);
-    throw serverUnreachableError(config, err);
+    throw serverUnreachableError(config, err, await diagnoseTls(options));
   }
 }
 

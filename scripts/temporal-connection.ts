@@ -79,10 +79,11 @@ export function describeTemporal(config: TemporalConnectionConfig): string {
 
 /**
  * The error for a connection that failed: with TLS or an API key configured, the likely causes
- * are those settings, not a missing server, so the advice differs.
+ * are those settings, not a missing server, so the advice differs. `tlsProblem`, when known
+ * (scripts/tls-diagnosis.ts), replaces the connection's own, vaguer reason.
  */
-export function serverUnreachableError(config: TemporalConnectionConfig, err: unknown): RetrainError {
-  const reason = err instanceof Error ? err.message : String(err);
+export function serverUnreachableError(config: TemporalConnectionConfig, err: unknown, tlsProblem?: string | null): RetrainError {
+  const reason = tlsProblem ?? (err instanceof Error ? err.message : String(err));
   const secured = config.temporalTls !== false || config.temporalApiKey !== undefined;
   const message = secured
     ? `cannot connect to Temporal at ${describeTemporal(config)} (${reason}).\n` +

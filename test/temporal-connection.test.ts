@@ -6,6 +6,7 @@ import { loadConfig, type RetrainConfig } from '../lib/config';
 import { InvalidInputError, RetrainError } from '../lib/errors';
 import { connectClient } from '../scripts/client';
 import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../scripts/temporal-connection';
+import { plainTlsError } from '../scripts/tls-diagnosis';
 
 // The options builder only reads files: PEM-shaped text is enough, no real certificate needed.
 const pem = (label: string, body: string) => `-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`;
@@ -111,5 +112,21 @@ describe('connection failures', () => {
     const err = await connectClient(config({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/missing.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidInputError);
     expect((err as Error).message).toMatch(/RETRAIN_TEMPORAL_TLS_CERT: cannot read .*missing\.pem/);
+  });
+});
+
+describe('plainTlsError', () => {
+  const openssl = (what: string) => `801C846B9A7F0000:error:0A00045C:SSL routines:ssl3_read_bytes:${what}:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n`;
+
+  it('turns the alerts about the client certificate into what to check', () => {
+    expect(plainTlsError(openssl('tlsv13 alert certificate required'))).toBe('the server requires a client certificate: set RETRAIN_TEMPORAL_TLS_CERT and RETRAIN_TEMPORAL_TLS_KEY');
+    expect(plainTlsError(openssl('sslv3 alert bad certificate'))).toMatch(/^the server does not trust the client certificate/);
+    expect(plainTlsError(openssl('tlsv1 alert unknown ca'))).toMatch(/^the server does not trust the client certificate/);
+    expect(plainTlsError(openssl('sslv3 alert certificate expired'))).toBe('the server says the client certificate has expired');
+  });
+
+  it('strips OpenSSL noise from other errors and leaves plain messages alone', () => {
+    expect(plainTlsError(openssl('wrong version number'))).toBe('wrong version number');
+    expect(plainTlsError("Hostname/IP does not match certificate's altnames: Host: a.test. is not in the cert's altnames: DNS:b.test")).toMatch(/^Hostname\/IP does not match/);
   });
 });
