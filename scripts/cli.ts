@@ -5,6 +5,7 @@ const COMMANDS = {
   demo: () => import('./commands/demo'),
   dev: () => import('./commands/dev'),
   worker: () => import('./commands/worker'),
+  check: () => import('./commands/check'),
   pipelines: () => import('./commands/pipelines'),
   run: () => import('./commands/run'),
   status: () => import('./commands/status'),
@@ -27,6 +28,7 @@ Usage: retrain <command> [arguments]
   dev                                        keep a local dev server (persisted) and a worker running
   worker [--queues retrain,training] [--concurrency N]
                                              run a worker against RETRAIN_TEMPORAL_ADDRESS (SIGTERM: graceful stop)
+  check [--json]                             check configuration, Temporal, workers on both queues, store and Python
   pipelines [--json]                         list and validate the pipelines in pipelines/
   run <pipeline> [--wait] [--by WHO] [--reason TEXT] [--json]
                                              start (or join) the retraining run of a pipeline

@@ -143,4 +143,32 @@ describe('retrain CLI', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no previous champion/);
   });
+
+  it('checks a deployment: Temporal, workers on both queues, store and Python, one line each', async () => {
+    const good = await retrain(['check']);
+    expect(good.stderr).toBe('');
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^ok +Temporal +127\.0\.0\.1:\d+, namespace default$/m);
+    expect(good.stdout).toMatch(new RegExp(`^ok +workers on "${h.config.taskQueue}" +1 polling`, 'm'));
+    expect(good.stdout).toMatch(new RegExp(`^ok +workers on "${h.config.trainingTaskQueue}" +1 polling`, 'm'));
+    expect(good.stdout).toMatch(/^ok +store +.* \(readable\)$/m);
+    expect(good.stdout).toMatch(/^ok +training Python +.*: Python 3\.\d+\.\d+, scikit-learn 1\.9\.1, numpy /m);
+    expect(good.stdout).toMatch(/All checks passed\./);
+
+    // Nobody polls these queues, and Python is missing: each failure says what to do.
+    const bad = await retrain(['check', '--json'], { RETRAIN_TASK_QUEUE: 'nobody-polls-this', RETRAIN_PYTHON: '/nonexistent/python' });
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.stdout) as { ok: boolean; checks: { what: string; ok: boolean; detail: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.what === 'workers on "nobody-polls-this"')).toEqual({
+      what: 'workers on "nobody-polls-this"',
+      ok: false,
+      detail: 'none polling: start `retrain worker --queues retrain`',
+    });
+    expect(report.checks.find((c) => c.what === 'training Python')).toMatchObject({ ok: false, detail: expect.stringMatching(/^\/nonexistent\/python: .*ENOENT.*\(set RETRAIN_PYTHON/) });
+
+    const noServer = await retrain(['check'], { RETRAIN_TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(noServer.code).toBe(1);
+    expect(noServer.stdout).toMatch(/^FAIL +Temporal +no Temporal server answers at 127\.0\.0\.1:1/m);
+  });
 });

@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { z } from 'zod';
+import { loadConfig, storeLocation, type RetrainConfig } from '../../lib/config';
+import { checkStore, createStore } from '../../store';
+import { parseCommandArgs } from '../args';
+import { connectClient } from '../client';
+import { output } from '../format';
+import { describeTemporal } from '../temporal-connection';
+
+export const usage = () => 'check [--json]   (configuration, Temporal, task-queue workers, store, Python)';
+
+interface Check {
+  what: string;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * Checks what a deployment needs, one line each, so a new machine or a changed setting can be
+ * tried before a run depends on it: the configuration parses (or the command fails naming the
+ * variable), Temporal answers in the namespace, workers poll both task queues, the store can be
+ * read, and the training Python has scikit-learn. Exits 1 when any check fails.
+ */
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs('check', argv, { json: { type: 'boolean' } }, z.object({ positionals: z.array(z.string()).max(0, 'check takes no arguments'), json: z.boolean().default(false) }));
+  const config = loadConfig();
+  const checks: Check[] = [...(await temporalChecks(config)), await storeCheck(config), pythonCheck(config)];
+  output(args.json, { ok: checks.every((c) => c.ok), checks }, () =>
+    [...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.what.padEnd(22)} ${c.detail}`), checks.every((c) => c.ok) ? '\nAll checks passed.' : '\nSome checks failed (FAIL above).'].join('\n'),
+  );
+  return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+async function temporalChecks(config: RetrainConfig): Promise<Check[]> {
+  let client;
+  try {
+    client = await connectClient(config);
+    await client.workflowService.describeNamespace({ namespace: config.namespace });
+  } catch (err) {
+    const detail = (err as Error).message.split('\n')[0]!;
+    return [{ what: 'Temporal', ok: false, detail }];
+  }
+  const checks: Check[] = [{ what: 'Temporal', ok: true, detail: describeTemporal(config) }];
+  for (const [queue, kind] of [
+    [config.taskQueue, 'workflows'],
+    [config.trainingTaskQueue, 'activities'],
+  ] as const) {
+    // Workflow pollers serve the retrain queue; activity pollers both (its light activities, training).
+    const taskQueueType = kind === 'workflows' ? 1 : 2;
+    const { pollers } = await client.workflowService.describeTaskQueue({ namespace: config.namespace, taskQueue: { name: queue }, taskQueueType });
+    const n = pollers?.length ?? 0;
+    checks.push({
+      what: `workers on "${queue}"`,
+      ok: n > 0,
+      detail: n > 0 ? `${n} polling (${[...new Set(pollers!.map((p) => p.identity))].join(', ')})` : `none polling: start \`retrain worker --queues ${queue === config.taskQueue ? 'retrain' : 'training'}\``,
+    });
+  }
+  await client.connection.close();
+  return checks;
+}
+
+async function storeCheck(config: RetrainConfig): Promise<Check> {
+  const store = createStore(config);
+  try {
+    const warning = await checkStore(store);
+    return warning ? { what: 'store', ok: false, detail: warning } : { what: 'store', ok: true, detail: `${storeLocation(config.store)} (readable)` };
+  } catch (err) {
+    return { what: 'store', ok: false, detail: (err as Error).message };
+  }
+}
+
+function pythonCheck(config: RetrainConfig): Check {
+  const probe = spawnSync(config.python, ['-c', 'import sys, sklearn, numpy; print(sys.version.split()[0], sklearn.__version__, numpy.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (probe.error || probe.status !== 0) {
+    const why = probe.error?.message ?? probe.stderr.trim().split('\n').at(-1) ?? `exit ${probe.status}`;
+    return { what: 'training Python', ok: false, detail: `${config.python}: ${why} (set RETRAIN_PYTHON, or run node scripts/setup.mjs)` };
+  }
+  const [python, sklearn, numpy] = probe.stdout.trim().split(' ');
+  return { what: 'training Python', ok: true, detail: `${config.python}: Python ${python}, scikit-learn ${sklearn}, numpy ${numpy}` };
+}
