@@ -106,7 +106,7 @@ export function driftActivities({ store, config }: ActivityDeps) {
           predictionDrifted: report.predictionDrift?.drifted ?? false,
           conceptDrifted: report.conceptDrift?.drifted ?? false,
         };
-        recordDriftCheck({ ...result, model: pipeline.name, serving: report.serving });
+        recordDriftCheck(pipeline.name, result, report.serving);
         await writeAudit(store, {
           type: 'drift-check',
           model: pipeline.name,

@@ -89,9 +89,8 @@ export async function findPrediction(
   const { model, at } = opts;
   let batchKeys = await store.list(model ? (at ? keys.predictionPartition(model, at) : keys.predictions(model)) : 'predictions/');
   if (at && !model) {
-    // Every model's partition of that day or hour: predictions/<model>/<day>/[<hour>/]…
-    const partition = keys.predictionPartition('', at).slice('predictions//'.length);
-    batchKeys = batchKeys.filter((k) => k.slice(k.indexOf('/', 'predictions/'.length) + 1).startsWith(partition));
+    // Every model's partition of that day or hour: keys are predictions/<model>/…
+    batchKeys = batchKeys.filter((k) => k.startsWith(keys.predictionPartition(k.split('/')[1]!, at)));
   }
   batchKeys.reverse();
   // A cheap byte search first: only a file that contains the id as a JSON string is parsed.

@@ -1,5 +1,6 @@
 import { metricMeter } from '@temporalio/activity';
 import type { ServingSummary } from '../lib/drift/report';
+import type { DriftCheckResult } from './drift';
 
 /**
  * Retrain's own metrics, next to the SDK's on the worker's Prometheus endpoint
@@ -15,25 +16,15 @@ export function recordStep(model: string, step: string, outcome: 'ok' | 'failed'
   meter.createHistogram('retrain_step_duration', 'int', 'ms', 'time an activity step took').record(durationMs);
 }
 
-export interface DriftMetrics {
-  model: string;
-  version: string;
-  enoughData: boolean;
-  drifted: boolean;
-  datasetDriftShare: number;
-  predictionDrifted: boolean;
-  conceptDrifted: boolean;
-  windowPredictions: number;
-  serving: ServingSummary[] | null;
-}
+type DriftVerdict = Pick<DriftCheckResult, 'enoughData' | 'drifted' | 'datasetDriftShare' | 'predictionDrifted' | 'conceptDrifted' | 'windowPredictions'>;
 
 /**
  * The latest drift verdict of a model as gauges: e.g. alert on `retrain_drift_detected == 1`
  * or on `retrain_prediction_drift == 1` for prediction drift alone.
  */
-export function recordDriftCheck(m: DriftMetrics): void {
+export function recordDriftCheck(model: string, m: DriftVerdict, serving: ServingSummary[] | null): void {
   // Labelled by model only: after a new champion, the old version's verdict must not linger as a firing series.
-  const meter = metricMeter.withTags({ model: m.model });
+  const meter = metricMeter.withTags({ model });
   const gauge = (name: string, description: string, value: number, type: 'int' | 'float' = 'int') =>
     meter.createGauge(name, type, '', description).set(value);
   gauge('retrain_drift_window_predictions', 'predictions in the last drift-check window', m.windowPredictions);
@@ -44,8 +35,8 @@ export function recordDriftCheck(m: DriftMetrics): void {
     gauge('retrain_prediction_drift', '1 when the predictions drifted in the last check', m.predictionDrifted ? 1 : 0);
     gauge('retrain_concept_drift', '1 when the labelled performance regressed in the last check', m.conceptDrifted ? 1 : 0);
   }
-  for (const s of m.serving ?? []) {
-    const served = metricMeter.withTags({ model: m.model, version: s.version });
+  for (const s of serving ?? []) {
+    const served = metricMeter.withTags({ model, version: s.version });
     served.createGauge('retrain_serving_latency_p95', 'float', 'ms', 'p95 prediction latency in the last drift-check window').set(s.latencyMs.p95);
     if (s.cost.perPrediction !== null) {
       served.createGauge('retrain_cost_per_prediction', 'float', '', 'mean inference cost per prediction in the last drift-check window').set(s.cost.perPrediction);

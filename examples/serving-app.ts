@@ -21,6 +21,7 @@ import { materialiseArtifacts, QUIET_HOOKS, runPredict } from '../activities/pre
 import { loadConfig, storeKeyLocation, type RetrainConfig } from '../lib/config';
 import { InvalidInputError, NotFoundError } from '../lib/errors';
 import { keys } from '../lib/keys';
+import { isoHour } from '../lib/prediction-log';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
 import type { PredictionLine as ModelOutput } from '../lib/training-contract';
@@ -208,7 +209,7 @@ const round = (x: number, decimals: number) => Math.round(x * 10 ** decimals) / 
  */
 export function explainCommand(line: Pick<PredictionLine, 'id' | 'model' | 'timestamp'>): string {
   const store = process.env.RETRAIN_STORE ? `RETRAIN_STORE=${process.env.RETRAIN_STORE} ` : '';
-  return `${store}npx retrain explain ${line.id} --model ${line.model} --at ${new Date(line.timestamp).toISOString().slice(0, 13)}`;
+  return `${store}npx retrain explain ${line.id} --model ${line.model} --at ${isoHour(line.timestamp)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { formatIssues, InvalidInputError } from './errors';
-import { parseS3Url } from './s3-url';
+import { isS3Url, parseS3Url } from './s3-url';
 
 /** Where Retrain itself is installed (holds training/ with the default scikit-learn scripts). */
 export const RETRAIN_HOME = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -32,7 +32,17 @@ const envSchema = z
     /** Temporal Cloud API key (sent as a bearer token over TLS). */
     RETRAIN_TEMPORAL_API_KEY: z.string().min(1).optional(),
     /** A local directory, or s3://bucket[/prefix] (default: <project>/.retrain/store). */
-    RETRAIN_STORE: z.string().min(1).optional(),
+    RETRAIN_STORE: z
+      .string()
+      .min(1)
+      .transform((value, ctx) => {
+        if (!isS3Url(value)) return value;
+        const url = parseS3Url(value);
+        if (url.ok) return url;
+        ctx.addIssue({ code: 'custom', message: url.error });
+        return z.NEVER;
+      })
+      .optional(),
     /** S3-compatible endpoint (MinIO, Ceph, R2…); default: AWS S3 of the region. */
     RETRAIN_S3_ENDPOINT: httpUrl.optional(),
     AWS_ENDPOINT_URL_S3: httpUrl.optional(),
@@ -71,10 +81,6 @@ const envSchema = z
     pair('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'S3 credentials are a key id and its secret');
     if (e.RETRAIN_TEMPORAL_TLS === false && (e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY)) {
       ctx.addIssue({ code: 'custom', path: ['RETRAIN_TEMPORAL_TLS'], message: 'is false, but a client certificate or API key is set, and those need TLS' });
-    }
-    if (e.RETRAIN_STORE?.startsWith('s3:')) {
-      const parsed = parseS3Url(e.RETRAIN_STORE);
-      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['RETRAIN_STORE'], message: parsed.error });
     }
   });
 
@@ -127,7 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RetrainConfig 
   const fromProject = (p: string | undefined) => (p === undefined ? undefined : resolve(projectDir, p));
   const tlsWanted = e.RETRAIN_TEMPORAL_TLS ?? Boolean(e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY || e.RETRAIN_TEMPORAL_TLS_CA);
   const endpoint = e.RETRAIN_S3_ENDPOINT ?? e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
-  const storeUrl = e.RETRAIN_STORE?.startsWith('s3:') ? parseS3Url(e.RETRAIN_STORE) : undefined;
+  const store = e.RETRAIN_STORE;
   return {
     projectDir,
     temporalAddress: e.RETRAIN_TEMPORAL_ADDRESS,
@@ -142,9 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RetrainConfig 
       : false,
     ...(e.RETRAIN_TEMPORAL_API_KEY ? { temporalApiKey: e.RETRAIN_TEMPORAL_API_KEY } : {}),
     store:
-      storeUrl?.ok
-        ? { kind: 's3', bucket: storeUrl.bucket, prefix: storeUrl.key }
-        : { kind: 'local', dir: resolve(projectDir, e.RETRAIN_STORE ?? join('.retrain', 'store')) },
+      typeof store === 'object'
+        ? { kind: 's3', bucket: store.bucket, prefix: store.key }
+        : { kind: 'local', dir: resolve(projectDir, store ?? join('.retrain', 'store')) },
     s3: dropUndefined({
       endpoint,
       region: e.RETRAIN_S3_REGION ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
@@ -168,6 +174,11 @@ export function storeLocation(store: StoreConfig): string {
   return store.kind === 'local' ? store.dir : `s3://${store.bucket}${store.prefix ? `/${store.prefix}` : ''}`;
 }
 
+/** Where one key of the store is, for people (a file path or an s3:// URL). */
+export function storeKeyLocation(store: StoreConfig, key: string): string {
+  return store.kind === 'local' ? join(store.dir, key) : `${storeLocation(store)}/${key}`;
+}
+
 /** The nearest directory at or above `start` that holds pipelines/, so commands work from subfolders. */
 function findProjectDir(start: string): string {
   for (let dir = resolve(start); ; dir = dirname(dir)) {
@@ -178,9 +189,4 @@ function findProjectDir(start: string): string {
 
 function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
-
-/** Where one key of the store is, for people (a file path or an s3:// URL). */
-export function storeKeyLocation(store: StoreConfig, key: string): string {
-  return store.kind === 'local' ? join(store.dir, key) : `${storeLocation(store)}/${key}`;
 }

@@ -3,7 +3,7 @@ import { durationSchema } from './duration';
 import { formatIssues, InvalidInputError } from './errors';
 import { STATTEST_NAMES } from './drift/stattests';
 import { METRIC_NAMES, metricsForTask } from './metrics';
-import { parseS3Url } from './s3-url';
+import { isS3Url, parseS3Url } from './s3-url';
 
 const metricNameSchema = z.enum(METRIC_NAMES);
 
@@ -20,7 +20,7 @@ const sourceSchema = z.object({
     .string()
     .min(1)
     .superRefine((path, ctx) => {
-      if (!path.startsWith('s3:')) return;
+      if (!isS3Url(path)) return;
       const url = parseS3Url(path);
       if (!url.ok) ctx.addIssue({ code: 'custom', message: url.error });
     }),

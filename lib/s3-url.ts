@@ -9,8 +9,9 @@ export type S3UrlResult = { ok: true; bucket: string; key: string } | { ok: fals
 // ending with a letter or digit.
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/** Whether a path is meant as S3 (then it must parse; "s3:/x" is a broken URL, not a local file). */
 export function isS3Url(path: string): boolean {
-  return path.startsWith('s3://');
+  return path.startsWith('s3:');
 }
 
 export function parseS3Url(url: string): S3UrlResult {

@@ -47,30 +47,30 @@ function run(cmd, args, opts = {}) {
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status}`);
 }
 
+/**
+ * A tool binary: the path in `envVar` (which must exist), else `name` on PATH (one the user
+ * installed wins over ours), else the one built into .retrain/bin; null if none.
+ */
+function findTool(envVar, name) {
+  const given = process.env[envVar];
+  if (given) {
+    if (!existsSync(given)) throw new Error(`${envVar}=${given} does not exist`);
+    return given;
+  }
+  const installed = onPath(name);
+  if (installed) return installed;
+  const local = join(STATE_DIR, 'bin', name);
+  return existsSync(local) ? local : null;
+}
+
 /** The Temporal CLI to start a dev server with, or null to let the SDK download one. */
 export function findTemporalCli() {
-  if (process.env.TEMPORAL_CLI_PATH) {
-    if (!existsSync(process.env.TEMPORAL_CLI_PATH)) throw new Error(`TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} does not exist`);
-    return process.env.TEMPORAL_CLI_PATH;
-  }
-  // A CLI the user installed wins over the one we built.
-  const installed = onPath('temporal');
-  if (installed) return installed;
-  const local = join(STATE_DIR, 'bin', 'temporal');
-  return existsSync(local) ? local : null;
+  return findTool('TEMPORAL_CLI_PATH', 'temporal');
 }
 
 /** The MinIO server binary: MINIO_PATH, `minio` on PATH, or the one built into .retrain/bin; null if none. */
 export function findMinio() {
-  if (process.env.MINIO_PATH) {
-    if (!existsSync(process.env.MINIO_PATH)) throw new Error(`MINIO_PATH=${process.env.MINIO_PATH} does not exist`);
-    return process.env.MINIO_PATH;
-  }
-  // A MinIO the user installed wins over the one we built.
-  const installed = onPath('minio');
-  if (installed) return installed;
-  const local = join(STATE_DIR, 'bin', 'minio');
-  return existsSync(local) ? local : null;
+  return findTool('MINIO_PATH', 'minio');
 }
 
 /** Python to run training with: RETRAIN_PYTHON, or the project venv. */

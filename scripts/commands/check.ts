@@ -41,18 +41,20 @@ async function temporalChecks(config: RetrainConfig): Promise<Check[]> {
     return [{ what: 'Temporal', ok: false, detail }];
   }
   const checks: Check[] = [{ what: 'Temporal', ok: true, detail: describeTemporal(config) }];
-  for (const [queue, kind] of [
-    [config.taskQueue, 'workflows'],
-    [config.trainingTaskQueue, 'activities'],
+  // The retrain queue is served if someone polls its workflow tasks; the training queue has
+  // activity tasks only. Values of temporal.api.enums.v1.TaskQueueType.
+  const WORKFLOW_TASKS = 1;
+  const ACTIVITY_TASKS = 2;
+  for (const [queue, role, taskQueueType] of [
+    [config.taskQueue, 'retrain', WORKFLOW_TASKS],
+    [config.trainingTaskQueue, 'training', ACTIVITY_TASKS],
   ] as const) {
-    // Workflow pollers serve the retrain queue; activity pollers both (its light activities, training).
-    const taskQueueType = kind === 'workflows' ? 1 : 2;
     const { pollers } = await client.workflowService.describeTaskQueue({ namespace: config.namespace, taskQueue: { name: queue }, taskQueueType });
     const n = pollers?.length ?? 0;
     checks.push({
       what: `workers on "${queue}"`,
       ok: n > 0,
-      detail: n > 0 ? `${n} polling (${[...new Set(pollers!.map((p) => p.identity))].join(', ')})` : `none polling: start \`retrain worker --queues ${queue === config.taskQueue ? 'retrain' : 'training'}\``,
+      detail: n > 0 ? `${n} polling (${[...new Set(pollers!.map((p) => p.identity))].join(', ')})` : `none polling: start \`retrain worker --queues ${role}\``,
     });
   }
   await client.connection.close();
