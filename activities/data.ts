@@ -5,27 +5,10 @@ import { sourceFormat, type Pipeline } from '../lib/pipeline';
 import { splitIndexes } from '../lib/split';
 import { parseTable, toCsv, type Table } from '../lib/table';
 import { describeProblems, validateDataset, type ValidationReport } from '../lib/validate-dataset';
+import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
 import type { ActivityDeps } from './deps';
-import { sourceReader } from './sources';
+import { sourceReader } from '../services/sources';
 import { step, writeAudit } from './step';
-
-/** A content-addressed copy of the data a run trained on. */
-export interface DatasetSnapshot {
-  sha256: string;
-  key: string;
-  format: 'csv' | 'jsonl';
-  bytes: number;
-  /** False when the same content was already snapshotted (nothing new was written). */
-  created: boolean;
-}
-
-export interface DatasetSplit {
-  splitId: string;
-  trainKey: string;
-  holdoutKey: string;
-  trainRows: number;
-  holdoutRows: number;
-}
 
 export function dataActivities({ store, config }: ActivityDeps) {
   const readSource = sourceReader(config);

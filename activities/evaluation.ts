@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TrainingContractError } from '../lib/errors';
+import { RegistryConflictError, TrainingContractError } from '../lib/errors';
 import { scorePredictions } from '../lib/evaluate';
 import type { Metrics } from '../lib/gate';
 import { keys } from '../lib/keys';
@@ -8,20 +8,13 @@ import { MetricInputError } from '../lib/metrics';
 import type { Pipeline } from '../lib/pipeline';
 import { parseTable, toCsv, type Table } from '../lib/table';
 import type { PredictionLine } from '../lib/training-contract';
-import type { DatasetSplit } from './data';
+import type { DatasetSplit, Evaluation } from '../shared/results';
 import type { ActivityDeps } from './deps';
-import { saveReferenceProfile } from './reference';
-import { readPointer, readVersion } from './registry';
+import { saveReferenceProfile } from '../services/reference-profiles';
+import { readPointer, readVersion } from '../services/registry';
 import { step, writeAudit } from './step';
-import { attemptDir, inScratchDir, predictWithVersion } from './training';
-
-export interface Evaluation {
-  challenger: Metrics;
-  champion: Metrics | null;
-  championVersion: string | null;
-  holdoutRows: number;
-  key: string;
-}
+import { inScratchDir } from '../services/runner/scratch';
+import { attemptDir, predictWithVersion } from './attempt';
 
 export function evaluationActivities(deps: ActivityDeps) {
   const { store, config } = deps;
@@ -96,7 +89,7 @@ export function evaluationActivities(deps: ActivityDeps) {
       return step('verify', { model: pipeline.name, version }, () => inScratchDir(dir, async () => {
         const { pointer } = await readPointer(store, pipeline.name);
         if (pointer.champion !== version) {
-          throw new TrainingContractError(`expected ${version} to be champion of ${pipeline.name}, found ${pointer.champion ?? 'none'}`, { model: pipeline.name, version, step: 'verify' });
+          throw new RegistryConflictError(`expected ${version} to be champion of ${pipeline.name}, found ${pointer.champion ?? 'none'}: someone else promoted or rolled back since`, { model: pipeline.name, version, step: 'verify' });
         }
         const { table } = await loadHoldout(split, dir);
         const rows = Math.min(pipeline.verification.sampleRows, table.rows.length);

@@ -1,80 +1,15 @@
 import { log } from '@temporalio/activity';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { sortEvents, type AuditEvent, type AuditEventType } from '../lib/audit';
-import { hashOf, sha256 } from '../lib/canonical-json';
-import { NotFoundError, RegistryConflictError } from '../lib/errors';
+import type { AuditEvent, AuditEventType } from '../lib/audit';
+import { hashOf } from '../lib/canonical-json';
 import { keys } from '../lib/keys';
 import type { Pipeline } from '../lib/pipeline';
-import { applyPromotion, applyRollback, emptyPointer, versionIdFor, type ChampionPointer, type ModelVersion } from '../lib/registry';
+import { applyPromotion, applyRollback, versionIdFor, type ChampionPointer, type ModelVersion } from '../lib/registry';
 import { parseTable } from '../lib/table';
-import type { Store } from '../store/store';
-import type { DatasetSnapshot, DatasetSplit } from './data';
-import { saveReferenceProfile } from './reference';
+import { saveReferenceProfile } from '../services/reference-profiles';
+import { readPointer, readVersion, trainingCodeVersion, updatePointer } from '../services/registry';
+import type { DatasetSnapshot, DatasetSplit, TrainedModel, VersionPlan } from '../shared/results';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
-import { expandCommand } from './subprocess';
-import type { TrainedModel } from './training';
-
-export interface VersionPlan {
-  version: string;
-  fingerprint: string;
-  trainingCodeVersion: string;
-  /** The version record when these exact inputs were trained before. */
-  existing: ModelVersion | null;
-  champion: string | null;
-  /** When this version was once rolled back: a rerun must not quietly promote it again. */
-  rolledBack: { at: string; reason: string } | null;
-}
-
-/** Reads the champion pointer (or an empty one) with its tag for compare-and-swap. */
-export async function readPointer(store: Store, model: string): Promise<{ pointer: ChampionPointer; tag: string | null }> {
-  const found = await store.getWithTag(keys.pointer(model));
-  return found ? { pointer: JSON.parse(found.body.toString()), tag: found.tag } : { pointer: emptyPointer(model), tag: null };
-}
-
-export async function readVersion(store: Store, model: string, version: string): Promise<ModelVersion> {
-  const body = await store.get(keys.version(model, version));
-  if (!body) throw new NotFoundError(`${model} has no version ${version}`, { model, version });
-  return JSON.parse(body.toString());
-}
-
-export async function listVersions(store: Store, model: string): Promise<ModelVersion[]> {
-  const versionKeys = await store.list(keys.versions(model));
-  const versions = await Promise.all(versionKeys.map(async (k) => JSON.parse((await store.get(k))!.toString()) as ModelVersion));
-  return versions.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-}
-
-export async function listAudit(store: Store, model: string): Promise<AuditEvent[]> {
-  const eventKeys = await store.list(keys.audit(model));
-  return sortEvents(await Promise.all(eventKeys.map(async (k) => JSON.parse((await store.get(k))!.toString()) as AuditEvent)));
-}
-
-/**
- * Hash of the training code: every file the command names, plus its siblings of the same
- * kind (a script's helper modules), so changed code means a new version.
- */
-export async function trainingCodeVersion(command: string[], python: string, projectDir: string): Promise<string> {
-  const parts: Record<string, string> = {};
-  for (const arg of expandCommand(command, python).slice(1)) {
-    const path = isAbsolute(arg) ? arg : resolve(projectDir, arg);
-    const isFile = await stat(path).then((s) => s.isFile(), () => false);
-    if (!isFile) continue;
-    const siblings = (await readdir(dirname(path))).filter((f) => extname(f) === extname(path)).sort();
-    for (const file of siblings) parts[`${basename(dirname(path))}/${file}`] = sha256(await readFile(join(dirname(path), file)));
-  }
-  return `sha256:${hashOf({ command, parts }).slice(0, 16)}`;
-}
-
-/** Moves the champion pointer by compare-and-swap, retrying only when the pointer moved under us. */
-async function updatePointer(store: Store, model: string, change: (p: ChampionPointer) => ChampionPointer | null): Promise<{ pointer: ChampionPointer; applied: boolean }> {
-  for (;;) {
-    const { pointer, tag } = await readPointer(store, model);
-    const next = change(pointer);
-    if (!next) return { pointer, applied: false };
-    if (await store.putIfMatch(keys.pointer(model), JSON.stringify(next, null, 2), tag)) return { pointer: next, applied: true };
-  }
-}
 
 export function registryActivities({ store, config }: ActivityDeps) {
   return {
@@ -205,7 +140,8 @@ export function registryActivities({ store, config }: ActivityDeps) {
         const { pointer, applied } = await updatePointer(store, input.model, (p) =>
           applyRollback(p, { to: input.to, expectedChampion: input.expectedChampion, allowNoChampion: input.allowNoChampion, at: new Date().toISOString(), reason: input.reason, actor: input.actor, eventId: input.eventId }),
         );
-        const change = pointer.history.find((h) => h.eventId === input.eventId)!;
+        // The change this request made (or made on an earlier attempt): found by its event id, never "the last one".
+        const change = pointer.history.find((h) => h.eventId === input.eventId) ?? { from: input.expectedChampion ?? null, to: pointer.champion };
         await writeAudit(store, {
           type: 'rollback',
           model: input.model,
@@ -249,4 +185,3 @@ export function registryActivities({ store, config }: ActivityDeps) {
   };
 }
 
-export { RegistryConflictError };

@@ -1,7 +1,7 @@
 import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
-import { auditEventId, type AuditEvent, type AuditEventType } from '../lib/audit';
+import type { AuditEvent } from '../lib/audit';
 import { RetrainError } from '../lib/errors';
-import { keys } from '../lib/keys';
+import { appendAudit, type NewAuditEvent } from '../services/audit-log';
 import type { Store } from '../store/store';
 import { recordStep } from './telemetry';
 
@@ -13,7 +13,8 @@ interface StepMeta {
 /**
  * Runs one activity body: logs a structured line when it ends (step, outcome, duration, model,
  * version; the SDK adds workflow id, run id and attempt) and turns domain errors into Temporal
- * failures, non-retryable when retrying cannot help.
+ * failures, non-retryable when retrying cannot help. The one place that does this mapping:
+ * services and lib throw `RetrainError`s and know nothing of Temporal.
  */
 export async function step<T>(name: string, meta: StepMeta, body: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -43,9 +44,13 @@ function toFailure(err: unknown, stepName: string, meta: StepMeta): Error {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof RetrainError) {
     const details = { context: { ...meta, step: stepName, ...err.context }, report: err.details ?? null };
-    return err.retryable
-      ? ApplicationFailure.retryable(err.message, err.type, details)
-      : ApplicationFailure.nonRetryable(err.message, err.type, details);
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type,
+      nonRetryable: !err.retryable,
+      details: [details],
+      ...(err.cause instanceof Error ? { cause: err.cause } : {}),
+    });
   }
   return err instanceof Error ? err : new Error(String(err));
 }
@@ -54,17 +59,11 @@ function toFailure(err: unknown, stepName: string, meta: StepMeta): Error {
  * Appends an audit event. Its id comes from the workflow run and the activity, so every retry
  * of the same activity writes the same event, and only once.
  */
-export async function writeAudit(
-  store: Store,
-  event: { type: AuditEventType; model: string; version: string | null; outcome: AuditEvent['outcome']; summary: string; details?: Record<string, unknown> },
-): Promise<AuditEvent> {
+export async function writeAudit(store: Store, event: NewAuditEvent): Promise<AuditEvent> {
   const info = activityInfo();
   // Standalone activities have no workflow; their activity id is unique on its own.
-  const workflowId = info.workflowExecution?.workflowId ?? 'standalone';
-  const runId = info.workflowExecution?.runId ?? 'standalone';
-  const id = auditEventId({ workflowId, runId, step: info.activityId, type: event.type, version: event.version });
-  const record: AuditEvent = { id, at: new Date().toISOString(), workflowId, runId, details: {}, ...event };
-  const created = await store.putIfAbsent(keys.auditEvent(event.model, id), JSON.stringify(record, null, 2));
-  if (!created) log.info(`audit event ${id} already recorded`, { model: event.model, step: event.type });
+  const origin = { workflowId: info.workflowExecution?.workflowId ?? 'standalone', runId: info.workflowExecution?.runId ?? 'standalone', step: info.activityId };
+  const { record, created } = await appendAudit(store, origin, event);
+  if (!created) log.info(`audit event ${record.id} already recorded`, { model: event.model, step: event.type });
   return record;
 }

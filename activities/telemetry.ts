@@ -1,6 +1,6 @@
 import { metricMeter } from '@temporalio/activity';
 import type { ServingSummary } from '../lib/drift/report';
-import type { DriftCheckResult } from './drift';
+import type { DriftCheckResult } from '../shared/results';
 
 /**
  * Retrain's own metrics, next to the SDK's on the worker's Prometheus endpoint

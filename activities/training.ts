@@ -1,24 +1,17 @@
-import { activityInfo, cancellationSignal, cancelled, heartbeat, log } from '@temporalio/activity';
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { cancelled } from '@temporalio/activity';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { durationToMs } from '../lib/duration';
 import { TrainingContractError, type ErrorContext } from '../lib/errors';
 import { keys } from '../lib/keys';
 import type { Pipeline } from '../lib/pipeline';
-import type { ModelVersion } from '../lib/registry';
-import { parseTrainingResult, TRAIN_CONTRACT, type PredictionLine } from '../lib/training-contract';
-import type { DatasetSplit } from './data';
+import { parseTrainingResult, TRAIN_CONTRACT } from '../lib/training-contract';
+import { inScratchDir } from '../services/runner/scratch';
+import type { DatasetSplit, TrainedModel } from '../shared/results';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
-import { failOnExit, materialiseArtifacts, runContract, runPredict, type CommandHooks } from './predict';
-
-export interface TrainedModel {
-  artifacts: Record<string, string>;
-  classes: string[] | null;
-  trainMetrics: Record<string, number>;
-  libraryVersions: Record<string, string>;
-  durationMs: number;
-}
+import { failOnExit, runContract } from '../services/runner/contract';
+import { activityHooks, attemptDir } from './attempt';
 
 export function trainingActivities(deps: ActivityDeps) {
   const { store, config } = deps;
@@ -92,73 +85,5 @@ export function trainingActivities(deps: ActivityDeps) {
         return trained;
       }));
     },
-  };
-}
-
-/**
- * Runs the predict command of a registered version on a local CSV of rows and returns its
- * validated predictions, in input order (heartbeating and cancellable, as an activity).
- */
-export async function predictWithVersion(
-  deps: ActivityDeps,
-  opts: { pipeline: Pipeline; model: ModelVersion; inputPath: string; rows: number; purpose: 'evaluate' | 'verify' | 'serve'; dir: string },
-): Promise<PredictionLine[]> {
-  const { store, config } = deps;
-  const ctx: ErrorContext = { model: opts.model.model, version: opts.model.version, step: opts.purpose };
-  const modelDir = join(opts.dir, opts.model.version);
-  const artifacts = await materialiseArtifacts(store, opts.model, modelDir);
-  const hooks = activityHooks(ctx);
-  const predictions = await runPredict({
-    command: opts.pipeline.training.predictCommand,
-    model: opts.model,
-    modelDir,
-    artifacts,
-    inputPath: opts.inputPath,
-    rows: opts.rows,
-    purpose: opts.purpose,
-    dir: opts.dir,
-    timeoutMs: durationToMs(opts.pipeline.training.timeout),
-    python: config.python,
-    cwd: config.projectDir,
-    hooks,
-  }).catch(async (err) => {
-    if (hooks.signal.aborted) await cancelled();
-    throw err;
-  });
-  return predictions;
-}
-
-/**
- * Runs `body` in a fresh scratch directory and removes it afterwards, failed or not: a worker
- * that keeps retrying must not fill its disk with copies of training data (errors already
- * carry the command's stderr tail).
- */
-export async function inScratchDir<T>(dir: string, body: () => Promise<T>): Promise<T> {
-  await mkdir(dir, { recursive: true });
-  try {
-    return await body();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** A scratch directory unique to this activity attempt, so a retry never sees a half-written one. */
-export function attemptDir(workDir: string, model: string, version: string, purpose: string): string {
-  const info = activityInfo();
-  return join(workDir, model, version, `${purpose}-${info.workflowExecution?.runId ?? 'standalone'}-${info.activityId}-${info.attempt}`);
-}
-
-/** Progress becomes heartbeats and log lines; the activity's cancellation ends the process group. */
-function activityHooks(ctx: ErrorContext): CommandHooks {
-  let last: Record<string, unknown> = {};
-  return {
-    signal: cancellationSignal(),
-    onProgress: (progress) => {
-      last = progress;
-      heartbeat(progress);
-      log.info(`${ctx.step} progress`, { ...ctx, progress });
-    },
-    onOutput: (line, stream) => log.debug(`${ctx.step} ${stream}: ${line}`, ctx),
-    onTick: () => heartbeat(last),
   };
 }

@@ -15,16 +15,17 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createActivities, createTrainingActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
-import { loadConfig, type RetrainConfig } from '../lib/config';
+import { type RetrainConfig } from '../lib/config';
+import { loadConfig } from '../services/config';
 import { decideGate } from '../lib/gate';
 import type { Pipeline } from '../lib/pipeline';
 // The standard-library trainer: a fast, deterministic model, so orchestration is what shows.
 import { REPO, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER } from '../test/helpers/pipelines';
-import { startRetrain } from '../scripts/client';
-import { startDevServer, type DevServer } from '../scripts/dev-server';
+import { startRetrain } from '../client/client';
+import { startDevServer, type DevServer } from '../cli/dev-server';
 import { createStore } from '../store';
 import { createWorkers } from '../workers/worker';
-import type { RetrainSummary } from '../workflows/retrain-pipeline';
+import type { RetrainSummary } from '../shared/inputs';
 
 const RSS_SAMPLE_MS = 50;
 const MiB = 1024 * 1024;

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { formatIssues, InvalidInputError } from './errors';
 import { isS3Url, parseS3Url } from './s3-url';
+import { TaskQueue } from './task-queues';
 
 /** Where Retrain itself is installed (holds training/ with the default scikit-learn scripts). */
 export const RETRAIN_HOME = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -14,6 +13,10 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+
+/** Log levels of the worker's JSON log lines, least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const envSchema = z
   .object({
@@ -56,8 +59,8 @@ const envSchema = z
     AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     /** Python for `$PYTHON` in commands (default: the project venv, else python3). */
     RETRAIN_PYTHON: z.string().min(1).optional(),
-    RETRAIN_TASK_QUEUE: z.string().min(1).default('retrain'),
-    RETRAIN_TRAINING_TASK_QUEUE: z.string().min(1).default('training'),
+    RETRAIN_TASK_QUEUE: z.string().min(1).default(TaskQueue.RETRAIN),
+    RETRAIN_TRAINING_TASK_QUEUE: z.string().min(1).default(TaskQueue.TRAINING),
     /** Training/predict subprocesses one worker runs at once. */
     RETRAIN_MAX_CONCURRENT_TRAININGS: z.coerce.number().int().min(1).max(64).default(2),
     /** On SIGTERM, how long running activities may go on before they are cancelled and handed back. */
@@ -68,7 +71,7 @@ const envSchema = z
     RETRAIN_ALERT_WEBHOOK: httpUrl.optional(),
     /** Scratch space for training and predict subprocesses. */
     RETRAIN_WORK_DIR: z.string().min(1).optional(),
-    RETRAIN_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    RETRAIN_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   })
   .superRefine((e, ctx) => {
     const pair = (a: keyof typeof e, b: keyof typeof e, why: string) => {
@@ -93,6 +96,7 @@ export interface S3Config {
   forcePathStyle: boolean;
 }
 
+/** TLS to the Temporal frontend: PEM file paths and a server name override, all optional. */
 export interface TemporalTlsConfig {
   certPath?: string;
   keyPath?: string;
@@ -100,73 +104,82 @@ export interface TemporalTlsConfig {
   serverName?: string;
 }
 
-export interface RetrainConfig {
-  projectDir: string;
-  temporalAddress: string;
-  namespace: string;
-  /** TLS settings, or false for plaintext (the local dev server). */
-  temporalTls: TemporalTlsConfig | false;
-  temporalApiKey?: string;
-  store: StoreConfig;
-  s3: S3Config;
-  python: string;
-  taskQueue: string;
-  trainingTaskQueue: string;
-  maxConcurrentTrainings: number;
-  shutdownGraceSeconds: number;
-  metricsAddress?: string;
-  alertWebhook?: string;
-  workDir: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+/** What the configuration needs to know about the machine it runs on (services/config.ts gives the real one). */
+export interface ConfigHost {
+  /** Where relative paths and the search for pipelines/ start. */
+  cwd: string;
+  /** Whether a file or directory exists (to find pipelines/ and the project venv). */
+  exists: (path: string) => boolean;
+  /** The system's temporary directory (default parent of the work dir). */
+  tmpdir: string;
 }
 
-/** Reads and validates Retrain's environment variables; a bad value names the variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): RetrainConfig {
-  // An empty variable (FOO= in a compose file or a shell) means "not set", not "set to nothing".
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(set);
-  if (!parsed.success) throw new InvalidInputError(formatIssues('environment', parsed.error.issues), { step: 'config' });
-  const e = parsed.data;
-  const projectDir = resolve(e.RETRAIN_PROJECT_DIR ?? findProjectDir(process.cwd()));
-  const venvPython = join(projectDir, '.retrain', 'venv', 'bin', 'python');
-  const homeVenvPython = join(RETRAIN_HOME, '.retrain', 'venv', 'bin', 'python');
-  const fromProject = (p: string | undefined) => (p === undefined ? undefined : resolve(projectDir, p));
-  const tlsWanted = e.RETRAIN_TEMPORAL_TLS ?? Boolean(e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY || e.RETRAIN_TEMPORAL_TLS_CA);
-  const endpoint = e.RETRAIN_S3_ENDPOINT ?? e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
-  const store = e.RETRAIN_STORE;
-  return {
-    projectDir,
-    temporalAddress: e.RETRAIN_TEMPORAL_ADDRESS,
-    namespace: e.RETRAIN_NAMESPACE,
-    temporalTls: tlsWanted
+/**
+ * The schema of Retrain's environment, transformed into the configuration every part uses:
+ * `RetrainConfig` is its output type, so the two cannot drift apart.
+ */
+export function configSchema(host: ConfigHost) {
+  return envSchema.transform((e) => {
+    const projectDir = resolve(host.cwd, e.RETRAIN_PROJECT_DIR ?? findProjectDir(host.cwd, host.exists));
+    const venvPython = join(projectDir, '.retrain', 'venv', 'bin', 'python');
+    const homeVenvPython = join(RETRAIN_HOME, '.retrain', 'venv', 'bin', 'python');
+    const fromProject = (p: string | undefined) => (p === undefined ? undefined : resolve(projectDir, p));
+    const tlsWanted = e.RETRAIN_TEMPORAL_TLS ?? Boolean(e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY || e.RETRAIN_TEMPORAL_TLS_CA);
+    const endpoint = e.RETRAIN_S3_ENDPOINT ?? e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
+    const store = e.RETRAIN_STORE;
+    const temporalTls: TemporalTlsConfig | false = tlsWanted
       ? dropUndefined({
           certPath: fromProject(e.RETRAIN_TEMPORAL_TLS_CERT),
           keyPath: fromProject(e.RETRAIN_TEMPORAL_TLS_KEY),
           caPath: fromProject(e.RETRAIN_TEMPORAL_TLS_CA),
           serverName: e.RETRAIN_TEMPORAL_TLS_SERVER_NAME,
         })
-      : false,
-    ...(e.RETRAIN_TEMPORAL_API_KEY ? { temporalApiKey: e.RETRAIN_TEMPORAL_API_KEY } : {}),
-    store:
-      typeof store === 'object'
-        ? { kind: 's3', bucket: store.bucket, prefix: store.key }
-        : { kind: 'local', dir: resolve(projectDir, store ?? join('.retrain', 'store')) },
-    s3: dropUndefined({
+      : false;
+    const storeConfig: StoreConfig =
+      typeof store === 'object' ? { kind: 's3', bucket: store.bucket, prefix: store.key } : { kind: 'local', dir: resolve(projectDir, store ?? join('.retrain', 'store')) };
+    const s3: S3Config = dropUndefined({
       endpoint,
       region: e.RETRAIN_S3_REGION ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
       // Self-hosted servers rarely have wildcard DNS for virtual-host buckets; AWS prefers them.
       forcePathStyle: e.RETRAIN_S3_FORCE_PATH_STYLE ?? endpoint !== undefined,
-    }),
-    python: e.RETRAIN_PYTHON ?? [venvPython, homeVenvPython].find((p) => existsSync(p)) ?? 'python3',
-    taskQueue: e.RETRAIN_TASK_QUEUE,
-    trainingTaskQueue: e.RETRAIN_TRAINING_TASK_QUEUE,
-    maxConcurrentTrainings: e.RETRAIN_MAX_CONCURRENT_TRAININGS,
-    shutdownGraceSeconds: e.RETRAIN_SHUTDOWN_GRACE_SECONDS,
-    ...(e.RETRAIN_METRICS_ADDRESS ? { metricsAddress: e.RETRAIN_METRICS_ADDRESS } : {}),
-    ...(e.RETRAIN_ALERT_WEBHOOK ? { alertWebhook: e.RETRAIN_ALERT_WEBHOOK } : {}),
-    workDir: resolve(e.RETRAIN_WORK_DIR ?? join(tmpdir(), 'retrain-work')),
-    logLevel: e.RETRAIN_LOG_LEVEL,
-  };
+    });
+    return {
+      /** Project with pipelines/; relative data paths resolve against it. */
+      projectDir,
+      temporalAddress: e.RETRAIN_TEMPORAL_ADDRESS,
+      namespace: e.RETRAIN_NAMESPACE,
+      /** TLS settings, or false for plaintext (the local dev server). */
+      temporalTls,
+      temporalApiKey: e.RETRAIN_TEMPORAL_API_KEY as string | undefined,
+      store: storeConfig,
+      s3,
+      /** Python for `$PYTHON` in commands: RETRAIN_PYTHON, else the project venv, else python3. */
+      python: e.RETRAIN_PYTHON ?? [venvPython, homeVenvPython].find((p) => host.exists(p)) ?? 'python3',
+      taskQueue: e.RETRAIN_TASK_QUEUE,
+      trainingTaskQueue: e.RETRAIN_TRAINING_TASK_QUEUE,
+      maxConcurrentTrainings: e.RETRAIN_MAX_CONCURRENT_TRAININGS,
+      shutdownGraceSeconds: e.RETRAIN_SHUTDOWN_GRACE_SECONDS,
+      metricsAddress: e.RETRAIN_METRICS_ADDRESS as string | undefined,
+      alertWebhook: e.RETRAIN_ALERT_WEBHOOK as string | undefined,
+      /** Scratch space of subprocesses (one folder per attempt). */
+      workDir: resolve(host.cwd, e.RETRAIN_WORK_DIR ?? join(host.tmpdir, 'retrain-work')),
+      logLevel: e.RETRAIN_LOG_LEVEL,
+    };
+  });
+}
+
+/** Retrain's configuration, as every part of it sees it. */
+export type RetrainConfig = z.output<ReturnType<typeof configSchema>>;
+
+/**
+ * Validates Retrain's environment variables against `host`; a bad value names the variable.
+ * An empty variable (FOO= in a compose file or a shell) means "not set", not "set to nothing".
+ */
+export function parseConfig(env: NodeJS.ProcessEnv, host: ConfigHost): RetrainConfig {
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema(host).safeParse(set);
+  if (!parsed.success) throw new InvalidInputError(formatIssues('environment', parsed.error.issues), { step: 'config' });
+  return dropUndefined(parsed.data);
 }
 
 /** Where the store is, for people: a directory or an s3:// URL. */
@@ -180,9 +193,9 @@ export function storeKeyLocation(store: StoreConfig, key: string): string {
 }
 
 /** The nearest directory at or above `start` that holds pipelines/, so commands work from subfolders. */
-function findProjectDir(start: string): string {
+function findProjectDir(start: string, exists: (path: string) => boolean): string {
   for (let dir = resolve(start); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'pipelines'))) return dir;
+    if (exists(join(dir, 'pipelines'))) return dir;
     if (dirname(dir) === dir) return resolve(start);
   }
 }

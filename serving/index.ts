@@ -9,5 +9,5 @@ export { LocalStore } from '../store/local-store';
 export { S3Store } from '../store/s3-store';
 /** The store RETRAIN_STORE names (a directory or s3://bucket/prefix): `createStore(loadConfig())`. */
 export { createStore } from '../store';
-export { loadConfig } from '../lib/config';
+export { loadConfig } from '../services/config';
 export type { Store } from '../store/store';

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidInputError, RetrainError } from '../lib/errors';
+import { ErrorType, InvalidInputError, RetrainError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { isoHour, validatePredictionLine, type PredictionLine } from '../lib/prediction-log';
 import type { Store } from '../store/store';
 
-export { flushOnExit } from './flush-on-exit';
 
 /** The error type `onError` gets when lines start being dropped (the buffer is full). */
-export const BUFFER_FULL = 'PredictionLogBufferFull';
+export const BUFFER_FULL = ErrorType.PREDICTION_LOG_BUFFER_FULL;
 
 /** What an application logs per prediction; the logger adds model and version, and id and timestamp when missing. */
 export type PredictionEntry = Omit<PredictionLine, 'id' | 'timestamp' | 'model' | 'version'> & {

@@ -12,7 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { RetrainError } from '../lib/errors';
+import { ErrorType, RetrainError } from '../lib/errors';
 import { checkKey, checkPrefix, type Store } from './store';
 
 export interface S3StoreOptions {
@@ -222,7 +222,7 @@ export class S3Store implements Store {
     if (!hint) return err;
     const endpoint = await this.endpoint();
     return new RetrainError(
-      'StoreMisconfigured',
+      ErrorType.STORE_MISCONFIGURED,
       `${this.label} at ${endpoint}: ${operation} failed with ${name}: ${hint}`,
       { retryable: false, context: { bucket: this.bucket, endpoint, operation, key }, details: { code: name, message: (err as Error).message } },
     );

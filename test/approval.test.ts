@@ -1,11 +1,12 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, readPointer } from '../activities/registry';
+import { listAudit } from '../services/audit-log';
+import { readPointer } from '../services/registry';
 import type { PipelineInput } from '../lib/pipeline';
-import { decideCandidate, retrainWorkflowId, startRetrain } from '../scripts/client';
-import { approveSignal, rejectSignal, statusQuery } from '../workflows/messages';
-import type { RetrainInput } from '../workflows/retrain-pipeline';
+import { decideCandidate, retrainWorkflowId, startRetrain } from '../client/client';
+import { approveSignal, rejectSignal, statusQuery } from '../shared/messages';
+import type { RetrainInput } from '../shared/inputs';
 import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { waitFor, waitForStep } from './helpers/runs';
 

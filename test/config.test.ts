@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, it, expect } from 'vitest';
-import { loadConfig, RETRAIN_HOME } from '../lib/config';
+import { RETRAIN_HOME } from '../lib/config';
+import { loadConfig } from '../services/config';
 import { InvalidInputError } from '../lib/errors';
 
 const dirs: string[] = [];

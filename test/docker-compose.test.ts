@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../lib/config';
+import { loadConfig } from '../services/config';
 import { HAND_BACK_SECONDS } from '../workers/worker';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -6,11 +6,12 @@ import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { listAudit, listVersions, readPointer } from '../activities/registry';
-import { startRetrain } from '../scripts/client';
+import { listAudit } from '../services/audit-log';
+import { listVersions, readPointer } from '../services/registry';
+import { startRetrain } from '../client/client';
 import { HISTORY_DIR, REPO, startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { activityAttempts, causes, isAlive, tempDir, waitFor, waitForPid, waitForStep } from './helpers/runs';
-import { statusQuery } from '../workflows/messages';
+import { statusQuery } from '../shared/messages';
 import type { WorkerProcessEnv } from './helpers/worker-process';
 
 let h: Harness;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, listVersions, readPointer } from '../activities/registry';
-import { startRetrain } from '../scripts/client';
+import { listAudit } from '../services/audit-log';
+import { listVersions, readPointer } from '../services/registry';
+import { startRetrain } from '../client/client';
 import { REPO, startHarness, testPipeline, type Harness } from './helpers/harness';
 import { join } from 'node:path';
 

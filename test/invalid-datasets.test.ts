@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, listVersions } from '../activities/registry';
+import { listAudit } from '../services/audit-log';
+import { listVersions } from '../services/registry';
 import type { ValidationReport } from '../lib/validate-dataset';
-import { startRetrain } from '../scripts/client';
+import { startRetrain } from '../client/client';
 import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { activityAttempts, expectRunFailure, tempDir } from './helpers/runs';
 

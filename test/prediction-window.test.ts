@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readPredictionWindow } from '../activities/prediction-window';
+import { readPredictionWindow } from '../services/prediction-log';
 import { keys } from '../lib/keys';
 import type { PredictionLine } from '../lib/prediction-log';
 import { LocalStore } from '../store/local-store';

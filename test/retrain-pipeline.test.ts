@@ -1,8 +1,9 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../lib/keys';
-import { listAudit, listVersions, readPointer } from '../activities/registry';
-import { startRetrain } from '../scripts/client';
+import { listAudit } from '../services/audit-log';
+import { listVersions, readPointer } from '../services/registry';
+import { startRetrain } from '../client/client';
 import { startHarness, testPipeline, type Harness } from './helpers/harness';
 
 let h: Harness;

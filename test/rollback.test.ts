@@ -1,11 +1,12 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, listVersions, readPointer } from '../activities/registry';
+import { listAudit } from '../services/audit-log';
+import { listVersions, readPointer } from '../services/registry';
 import type { AuditEvent } from '../lib/audit';
 import { keys } from '../lib/keys';
-import { rollbackModel, startRetrain } from '../scripts/client';
-import type { RunStatus } from '../workflows/status';
+import { rollbackModel, startRetrain } from '../client/client';
+import type { RunStatus } from '../shared/status';
 import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { activityAttempts, causes, expectRunFailure } from './helpers/runs';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPredictionWindow } from '../activities/prediction-window';
+import { readPredictionWindow } from '../services/prediction-log';
 import { generateChurn } from '../examples/data/generators';
 import { serveBatch } from '../examples/serving-app';
-import { startRetrain } from '../scripts/client';
+import { startRetrain } from '../client/client';
 import { startHarness, testPipeline, type Harness } from './helpers/harness';
 
 let h: Harness;

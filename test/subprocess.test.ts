@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, it, expect } from 'vitest';
-import { expandCommand, runContractCommand, type ContractRun } from '../activities/subprocess';
+import { expandCommand, runContractCommand, type ContractRun } from '../services/runner/subprocess';
 import { RETRAIN_HOME } from '../lib/config';
 
 const NODE = process.execPath;

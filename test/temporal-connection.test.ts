@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig, type RetrainConfig } from '../lib/config';
+import { type RetrainConfig } from '../lib/config';
+import { loadConfig } from '../services/config';
 import { InvalidInputError, RetrainError } from '../lib/errors';
-import { connectClient } from '../scripts/client';
-import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../scripts/temporal-connection';
-import { plainTlsError } from '../scripts/tls-diagnosis';
+import { connectClient } from '../client/client';
+import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../client/temporal-connection';
+import { plainTlsError } from '../client/tls-diagnosis';
 
 // The options builder only reads files: PEM-shaped text is enough, no real certificate needed.
 const pem = (label: string, body: string) => `-----BEGIN ${label}-----\n${Buffer.from(body).toString('base64')}\n-----END ${label}-----\n`;

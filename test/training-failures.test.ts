@@ -1,9 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, listVersions, readPointer } from '../activities/registry';
+import { listAudit } from '../services/audit-log';
+import { listVersions, readPointer } from '../services/registry';
 import { keys } from '../lib/keys';
-import { startRetrain } from '../scripts/client';
+import { startRetrain } from '../client/client';
 import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { activityAttempts, expectRunFailure, isAlive, tempDir, waitFor, waitForPid } from './helpers/runs';
 

@@ -2,7 +2,7 @@ import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import type { LogLevel } from '../lib/config';
 
 /**
  * The process-wide Temporal logger: one JSON object per line with time, level, message and the

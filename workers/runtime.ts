@@ -1,7 +1,8 @@
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { lookup } from 'node:dns/promises';
-import { InvalidInputError, RetrainError } from '../lib/errors';
-import { createJsonLogger, type LogLevel } from './logger';
+import { ErrorType, InvalidInputError, RetrainError } from '../lib/errors';
+import type { LogLevel } from '../lib/config';
+import { createJsonLogger } from './logger';
 
 /** 50 ms to 2 h: light steps, predictions, and trainings of any length tell apart. */
 const STEP_DURATION_BUCKETS_MS = [50, 250, 1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000, 7_200_000];
@@ -39,7 +40,7 @@ export async function installRuntime(setup: RuntimeSetup): Promise<{ metricsUrl?
   } catch (err) {
     if (!setup.metricsAddress) throw err;
     // Typically the port is taken, e.g. by a worker of the same machine that is still stopping.
-    throw new RetrainError('MetricsUnavailable', `cannot serve metrics on RETRAIN_METRICS_ADDRESS=${setup.metricsAddress}: ${(err as Error).message}`, {
+    throw new RetrainError(ErrorType.METRICS_UNAVAILABLE, `cannot serve metrics on RETRAIN_METRICS_ADDRESS=${setup.metricsAddress}: ${(err as Error).message}`, {
       retryable: true,
       context: { step: 'config', variable: 'RETRAIN_METRICS_ADDRESS' },
     });

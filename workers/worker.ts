@@ -20,7 +20,7 @@ export interface WorkerSetOptions {
 
 /**
  * After the grace, running activities are cancelled: a training subprocess gets SIGTERM, then
- * SIGKILL 5 s later (activities/subprocess.ts), and the failed attempt is reported so the server
+ * SIGKILL 5 s later (services/runner/subprocess.ts), and the failed attempt is reported so the server
  * retries it elsewhere. This is the time allowed for that before the worker gives up waiting.
  */
 export const HAND_BACK_SECONDS = 30;

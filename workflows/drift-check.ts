@@ -1,29 +1,10 @@
 import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { LightActivities } from '../activities';
-import type { DriftCheckResult } from '../activities/drift';
 import { durationToMs } from '../lib/duration';
+import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import { pipelineSchema, type Pipeline } from '../lib/pipeline';
+import type { DriftCheckInput, DriftCheckSummary } from '../shared/inputs';
 import { checkedInput } from './checked-input';
-
-export interface DriftCheckInput {
-  pipeline: Pipeline;
-  /** What started the check: "schedule", a person, a script. */
-  trigger?: string;
-  /** ISO time the window ends at (default: now); for backfills and reproducible checks. */
-  asOf?: string;
-}
-
-export interface DriftCheckSummary {
-  model: string;
-  outcome: 'no-champion' | 'no-drift' | 'not-enough-data' | 'drift-alerted' | 'drift-retraining';
-  version: string | null;
-  result: DriftCheckResult | null;
-  alert: { delivered: 'webhook' | 'log'; url: string | null } | null;
-  retrain: { workflowId: string; runId: string; joined: boolean } | null;
-  message: string;
-}
-
-const NON_RETRYABLE = ['InvalidInput', 'NotFound', 'AlertRejected'];
 
 const drift = proxyActivities<LightActivities>({
   startToCloseTimeout: '10m',
@@ -42,7 +23,7 @@ const alerts = proxyActivities<LightActivities>({
  */
 export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSummary> {
   const pipeline = checkedInput(pipelineSchema, input?.pipeline, 'pipeline definition');
-  if (!pipeline.drift) throw ApplicationFailure.nonRetryable(`pipeline ${pipeline.name} has no drift settings`, 'InvalidInput');
+  if (!pipeline.drift) throw ApplicationFailure.nonRetryable(`pipeline ${pipeline.name} has no drift settings`, ErrorType.INVALID_INPUT);
   const info = workflowInfo();
   const meta = { model: pipeline.name, step: 'drift-check', trigger: input.trigger ?? 'manual' };
 
@@ -52,7 +33,7 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
     return { model: pipeline.name, outcome: 'no-champion', version: null, result: null, alert: null, retrain: null, message: `${pipeline.name} has no champion yet: nothing to check` };
   }
 
-  if (input.asOf !== undefined && Number.isNaN(Date.parse(input.asOf))) throw ApplicationFailure.nonRetryable(`asOf must be an ISO time, got "${input.asOf}"`, 'InvalidInput');
+  if (input.asOf !== undefined && Number.isNaN(Date.parse(input.asOf))) throw ApplicationFailure.nonRetryable(`asOf must be an ISO time, got "${input.asOf}"`, ErrorType.INVALID_INPUT);
   const to = input.asOf ? new Date(input.asOf) : new Date();
   const from = new Date(to.getTime() - durationToMs(pipeline.drift.window));
   // Readable and unique per run; also the alert's idempotency key. Run ids are time-ordered

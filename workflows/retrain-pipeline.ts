@@ -10,26 +10,14 @@ import {
 } from '@temporalio/workflow';
 import type { LightActivities, TrainingActivities } from '../activities';
 import { durationToMs } from '../lib/duration';
+import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import { decideGate } from '../lib/gate';
-import { pipelineSchema, type Pipeline } from '../lib/pipeline';
+import { pipelineSchema } from '../lib/pipeline';
+import { TaskQueue } from '../lib/task-queues';
 import { checkedInput } from './checked-input';
-import { approvalDecisionSchema, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type ApprovalDecision } from './messages';
-import type { RunStatus, RunStep } from './status';
-
-export interface RetrainInput {
-  /** The validated pipeline definition (the CLI loads pipelines/<model>.ts). */
-  pipeline: Pipeline;
-  /** Who or what asked for this run: a person, a schedule, a drift check. */
-  requestedBy?: string;
-  reason?: string;
-  /** Task queue of the training activities (default "training"). */
-  trainingTaskQueue?: string;
-}
-
-export type RetrainSummary = RunStatus;
-
-// Errors that retrying cannot fix; activities also mark them non-retryable themselves.
-const NON_RETRYABLE = ['InvalidInput', 'InvalidDataset', 'TrainingContractViolation', 'TrainingBadInput', 'RegistryConflict', 'NotFound'];
+import { approvalDecisionSchema, approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type ApprovalDecision } from '../shared/messages';
+import type { RetrainInput, RetrainSummary } from '../shared/inputs';
+import type { RunStatus, RunStep } from '../shared/status';
 
 const light = proxyActivities<LightActivities>({
   startToCloseTimeout: '2m',
@@ -44,7 +32,7 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
   const pipeline = checkedInput(pipelineSchema, input?.pipeline, 'pipeline definition');
   const info = workflowInfo();
   const training = proxyActivities<TrainingActivities>({
-    taskQueue: input.trainingTaskQueue ?? 'training',
+    taskQueue: input.trainingTaskQueue ?? TaskQueue.TRAINING,
     startToCloseTimeout: durationToMs(pipeline.training.timeout) + 60_000,
     heartbeatTimeout: pipeline.training.heartbeatTimeout,
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: pipeline.training.maxAttempts, nonRetryableErrorTypes: NON_RETRYABLE },
@@ -267,7 +255,7 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
         throw err;
       }
       finish('rolled-back', `${plan.version} failed verification and was rolled back to ${back.champion ?? 'no champion'}: ${cause}`);
-      throw ApplicationFailure.nonRetryable(status.message!, 'PromotionRolledBack', status);
+      throw ApplicationFailure.nonRetryable(status.message!, ErrorType.PROMOTION_ROLLED_BACK, status);
     }
   } catch (err) {
     endStep('failed');

@@ -1,38 +1,24 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { z } from 'zod';
 import type { LightActivities } from '../activities';
 import type { ChampionPointer } from '../lib/registry';
+import { rollbackInputSchema, type RollbackInput } from '../shared/inputs';
+import { NON_RETRYABLE } from '../lib/errors';
 import { checkedInput } from './checked-input';
-
-const rollbackInputSchema = z.object({
-  model: z.string().min(1),
-  /** Version to restore; the previous champion when omitted. */
-  to: z.string().min(1).optional(),
-  reason: z.string().min(1, 'a rollback needs a reason (it goes into the audit log)'),
-  requestedBy: z.string().min(1),
-  /** Owner to notify (the pipeline's retraining owner). */
-  notify: z.string().min(1).optional(),
-});
-export type RollbackInput = z.infer<typeof rollbackInputSchema>;
 
 const { rollbackChampion, notifyOwner } = proxyActivities<LightActivities>({
   startToCloseTimeout: '1m',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['RegistryConflict', 'NotFound', 'InvalidInput'] },
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /** Rolls a model's champion back (to the previous one or a named version), audited and announced. */
 export async function rollbackModel(raw: RollbackInput): Promise<ChampionPointer> {
   const input = checkedInput(rollbackInputSchema, raw, 'rollback request');
   const info = workflowInfo();
-  const pointer = await rollbackChampion({
-    model: input.model,
-    to: input.to,
-    reason: input.reason,
-    actor: input.requestedBy,
-    eventId: `${info.workflowId}/${info.runId}/rollback`,
-  });
+  const eventId = `${info.workflowId}/${info.runId}/rollback`;
+  const pointer = await rollbackChampion({ model: input.model, to: input.to, reason: input.reason, actor: input.requestedBy, eventId });
   if (input.notify) {
-    const change = pointer.history[pointer.history.length - 1];
+    // This run's own change, by its event id: after a retry or a race the last entry may be someone else's.
+    const change = pointer.history.find((h) => h.eventId === eventId);
     await notifyOwner({
       model: input.model,
       owner: input.notify,

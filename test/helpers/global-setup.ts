@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from '../../scripts/dev-server';
+import { startDevServer } from '../../cli/dev-server';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 
 declare module 'vitest' {

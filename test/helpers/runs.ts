@@ -4,8 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { statusQuery } from '../../workflows/messages';
-import type { RunStatus, RunStep } from '../../workflows/status';
+import { statusQuery } from '../../shared/messages';
+import type { RunStatus, RunStep } from '../../shared/status';
 
 /** The failure chain of a run that was expected to fail. */
 export interface FailedRun {

@@ -3,7 +3,8 @@
 // Configured by environment variables; prints "ready" on stdout once it polls.
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { resolve } from 'node:path';
-import { loadConfig, type RetrainConfig } from '../../lib/config';
+import { type RetrainConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { createStore } from '../../store';
 import { createWorkers, runWorkers } from '../../workers/worker';
 

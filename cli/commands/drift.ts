@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { loadConfig, storeKeyLocation } from '../../lib/config';
+import { storeKeyLocation } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { keys } from '../../lib/keys';
 import { driftScheduleId } from '../../lib/workflow-ids';
-import type { DriftCheckSummary } from '../../workflows/drift-check';
+import type { DriftCheckSummary } from '../../shared/inputs';
 import { onePipeline, parseCommandArgs } from '../args';
-import { connectClient } from '../client';
+import { connectClient } from '../../client/client';
 import { output } from '../format';
-import { rootCause } from '../follow';
-import { loadPipeline } from '../load-pipeline';
+import { rootCause } from '../../client/follow';
+import { loadPipeline } from '../../services/pipelines';
 
 export const usage = () => 'drift <pipeline> [--json]';
 

@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { onePipeline, parseCommandArgs } from '../args';
-import { connectClient, retrainWorkflowId, runStatus } from '../client';
+import { connectClient, retrainWorkflowId, runStatus } from '../../client/client';
 import { describeRun, output } from '../format';
 
 export const usage = () => 'status <pipeline> [--json]';

@@ -1,12 +1,12 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { join } from 'node:path';
 import type { RetrainConfig } from '../lib/config';
-import { checkStore, createStore } from '../store';
+import { checkStore, createStore } from '../store/index';
 import { installRuntime } from '../workers/runtime';
 import { createWorkers } from '../workers/worker';
 import { isServing, startDevServer, type DevServer } from './dev-server';
-import { ensurePythonEnv, ensureTemporalCli } from './provision.mjs';
-import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from './temporal-connection';
+import { ensurePythonEnv, ensureTemporalCli } from '../scripts/provision.mjs';
+import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../client/temporal-connection';
 
 export interface LocalStack {
   address: string;

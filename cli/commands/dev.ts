@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { parseCommandArgs } from '../args';
 import { startLocalStack } from '../local-stack';
 

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { z } from 'zod';
-import { loadConfig, storeLocation, type RetrainConfig } from '../../lib/config';
-import { checkStore, createStore } from '../../store';
+import { storeLocation, type RetrainConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
+import { checkStore, createStore } from '../../store/index';
 import { parseCommandArgs } from '../args';
-import { connectClient } from '../client';
+import { connectClient } from '../../client/client';
 import { output } from '../format';
-import { describeTemporal } from '../temporal-connection';
+import { describeTemporal } from '../../client/temporal-connection';
 
 export const usage = () => 'check [--json]   (configuration, Temporal, task-queue workers, store, Python)';
 

@@ -1,4 +1,4 @@
-import { RetrainError } from '../lib/errors';
+import { ErrorType, RetrainError } from '../lib/errors';
 
 /** Subcommands: each module exports `run(argv)` and a one-line `usage`. */
 const COMMANDS = {
@@ -81,7 +81,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof RetrainError) {
       process.stderr.write(`retrain: ${err.message}\n`);
-      process.exit(err.type === 'InvalidInput' ? 2 : 1);
+      process.exit(err.type === ErrorType.INVALID_INPUT ? 2 : 1);
     }
     process.stderr.write(`retrain: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

@@ -1,11 +1,10 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TrainingContractError, type ErrorContext } from '../lib/errors';
-import { keys } from '../lib/keys';
-import type { ModelVersion } from '../lib/registry';
-import { parsePredictions, PREDICT_CONTRACT, type PredictionLine } from '../lib/training-contract';
-import type { Store } from '../store/store';
+import { TrainingBadInputError, TrainingContractError, type ErrorContext } from '../../lib/errors';
+import { keys } from '../../lib/keys';
+import type { ModelVersion } from '../../lib/registry';
+import { parsePredictions, PREDICT_CONTRACT, type PredictionLine } from '../../lib/training-contract';
+import type { Store } from '../../store/store';
 import { runContractCommand, type ContractRun } from './subprocess';
 
 /** What a contract command reports while it runs; activities turn it into heartbeats. */
@@ -83,7 +82,7 @@ export function failOnExit(run: ContractRun, what: string, ctx: ErrorContext): v
   const tail = run.stderrTail ? `\n${run.stderrTail}` : '';
   if (run.killedFor === 'timeout') throw new Error(`${what} timed out and was stopped${tail}`);
   if (run.exitCode === 2) {
-    throw ApplicationFailure.nonRetryable(`${what} rejected its input (exit 2)${tail}`, 'TrainingBadInput', { context: ctx });
+    throw new TrainingBadInputError(`${what} rejected its input (exit 2)${tail}`, ctx);
   }
   const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
   throw new Error(`${what} ${how} (will be retried)${tail}`);

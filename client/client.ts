@@ -3,10 +3,10 @@ import type { RetrainConfig } from '../lib/config';
 import type { Pipeline } from '../lib/pipeline';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { ChampionPointer } from '../lib/registry';
-import { approveUpdate, rejectUpdate, statusQuery, type ApprovalDecision } from '../workflows/messages';
-import type { RetrainInput, RetrainSummary } from '../workflows/retrain-pipeline';
-import type { RollbackInput } from '../workflows/rollback-model';
-import type { RunStatus } from '../workflows/status';
+import { approveUpdate, rejectUpdate, statusQuery, type ApprovalDecision } from '../shared/messages';
+import type { RetrainInput, RetrainSummary } from '../shared/inputs';
+import type { RollbackInput } from '../shared/inputs';
+import type { RunStatus } from '../shared/status';
 import { serverUnreachableError, temporalConnectionOptions } from './temporal-connection';
 import { diagnoseTls } from './tls-diagnosis';
 

@@ -1,12 +1,13 @@
 import { GracefulShutdownPeriodExpiredError, NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
-import { loadConfig, storeLocation } from '../../lib/config';
-import { checkStore, createStore } from '../../store';
+import { storeLocation } from '../../lib/config';
+import { loadConfig } from '../../services/config';
+import { checkStore, createStore } from '../../store/index';
 import { installRuntime } from '../../workers/runtime';
 import { announceShutdown } from '../../workers/shutdown';
 import { createWorkers, HAND_BACK_SECONDS, runWorkers, type QueueRole } from '../../workers/worker';
 import { parseCommandArgs } from '../args';
-import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../temporal-connection';
+import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../../client/temporal-connection';
 
 export const usage = () => 'worker [--queues retrain,training] [--concurrency N (default RETRAIN_MAX_CONCURRENT_TRAININGS)]';
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { onePipeline, parseCommandArgs } from '../args';
-import { connectClient, startRetrain } from '../client';
+import { connectClient, startRetrain } from '../../client/client';
 import { describeRun, output } from '../format';
-import { followRun } from '../follow';
-import { loadPipeline } from '../load-pipeline';
+import { followRun } from '../../client/follow';
+import { loadPipeline } from '../../services/pipelines';
 
 export const usage = () => 'run <pipeline> [--wait] [--by WHO] [--reason TEXT] [--json]';
 

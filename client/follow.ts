@@ -1,6 +1,6 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { statusQuery } from '../workflows/messages';
-import type { RunStatus } from '../workflows/status';
+import { statusQuery } from '../shared/messages';
+import type { RunStatus } from '../shared/status';
 
 const STEP_TEXT: Record<string, string> = {
   pull: 'pulling and snapshotting the data',

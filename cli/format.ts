@@ -1,5 +1,5 @@
 import type { Metrics } from '../lib/gate';
-import type { RunStatus } from '../workflows/status';
+import type { RunStatus } from '../shared/status';
 
 /** Prints data as JSON (for scripts) when asked, else the human text. */
 export function output(json: boolean, data: unknown, human: () => string): void {

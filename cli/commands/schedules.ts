@@ -1,13 +1,13 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { InvalidInputError } from '../../lib/errors';
 import { driftScheduleId } from '../../lib/workflow-ids';
 import { parseCommandArgs } from '../args';
-import { connectClient } from '../client';
+import { connectClient } from '../../client/client';
 import { output } from '../format';
-import { listPipelines, loadPipeline } from '../load-pipeline';
-import { applySchedules, listSchedules } from '../schedules';
+import { listPipelines, loadPipeline } from '../../services/pipelines';
+import { applySchedules, listSchedules } from '../../client/schedules';
 
 export const usage = () => 'schedules apply [--prune] | list | pause <pipeline> [--reason TEXT] | unpause <pipeline> | trigger <pipeline> | delete <pipeline>   [--json]';
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { onePipeline, parseCommandArgs } from '../args';
-import { connectClient, rollbackModel } from '../client';
+import { connectClient, rollbackModel } from '../../client/client';
 import { output } from '../format';
-import { rootCause } from '../follow';
-import { loadPipeline } from '../load-pipeline';
+import { rootCause } from '../../client/follow';
+import { loadPipeline } from '../../services/pipelines';
 
 export const usage = () => 'rollback <pipeline> --reason TEXT [--to VERSION] [--by WHO] [--json]';
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
-import { findTemporalCli } from './provision.mjs';
+import { findTemporalCli } from '../scripts/provision.mjs';
 
 export interface DevServer {
   address: string;

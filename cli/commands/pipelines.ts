@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { parseCommandArgs } from '../args';
 import { output } from '../format';
-import { listPipelines, loadPipeline } from '../load-pipeline';
+import { listPipelines, loadPipeline } from '../../services/pipelines';
 
 export const usage = () => 'pipelines [--json]';
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { findPrediction } from '../../activities/prediction-window';
-import { listAudit, readPointer, readVersion } from '../../activities/registry';
-import { loadConfig } from '../../lib/config';
+import { findPrediction } from '../../services/prediction-log';
+import { listAudit } from '../../services/audit-log';
+import { readPointer, readVersion } from '../../services/registry';
+import { loadConfig } from '../../services/config';
 import { NotFoundError } from '../../lib/errors';
 import { explainPrediction, type PredictionExplanation } from '../../lib/prediction-explanation';
-import { createStore } from '../../store';
+import { createStore } from '../../store/index';
 import { parseCommandArgs } from '../args';
 import { fmtMetric, output } from '../format';
 

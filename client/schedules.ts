@@ -2,7 +2,7 @@ import { ScheduleNotFoundError, type Client, type ScheduleOptions } from '@tempo
 import type { RetrainConfig } from '../lib/config';
 import type { Pipeline } from '../lib/pipeline';
 import { driftScheduleId } from '../lib/workflow-ids';
-import type { DriftCheckInput } from '../workflows/drift-check';
+import type { DriftCheckInput } from '../shared/inputs';
 
 export interface AppliedSchedule {
   model: string;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { RETRAIN_HOME } from '../lib/config';
+import { RETRAIN_HOME } from '../../lib/config';
 
 /** How long a process gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 5_000;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { listVersions, readPointer } from '../../activities/registry';
-import { loadConfig } from '../../lib/config';
-import { createStore } from '../../store';
+import { listVersions, readPointer } from '../../services/registry';
+import { loadConfig } from '../../services/config';
+import { createStore } from '../../store/index';
 import { onePipeline, parseCommandArgs } from '../args';
 import { fmtMetric, output } from '../format';
-import { loadPipeline } from '../load-pipeline';
+import { loadPipeline } from '../../services/pipelines';
 
 export const usage = () => 'versions <pipeline> [--json]';
 

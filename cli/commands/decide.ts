@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from 'zod';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../services/config';
 import { onePipeline, parseCommandArgs } from '../args';
-import { connectClient, decideCandidate, retrainWorkflowId } from '../client';
+import { connectClient, decideCandidate, retrainWorkflowId } from '../../client/client';
 import { output } from '../format';
 
 export const usage = (name: string) => `${name} <pipeline> --by WHO [--reason TEXT] [--version V] [--json]`;

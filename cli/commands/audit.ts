@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { listAudit } from '../../activities/registry';
-import { loadConfig, storeLocation } from '../../lib/config';
-import { createStore } from '../../store';
+import { listAudit } from '../../services/audit-log';
+import { storeLocation } from '../../lib/config';
+import { loadConfig } from '../../services/config';
+import { createStore } from '../../store/index';
 import { onePipeline, parseCommandArgs } from '../args';
 import { output } from '../format';
 

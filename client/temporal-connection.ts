@@ -1,7 +1,7 @@
 import type { TLSConfig } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import type { RetrainConfig, TemporalTlsConfig } from '../lib/config';
-import { InvalidInputError, RetrainError } from '../lib/errors';
+import { ErrorType, InvalidInputError, RetrainError } from '../lib/errors';
 
 // Type-only SDK imports: the client commands use this module without loading the worker's
 // native bridge, and the worker without the client's gRPC stack.
@@ -80,7 +80,7 @@ export function describeTemporal(config: TemporalConnectionConfig): string {
 /**
  * The error for a connection that failed: with TLS or an API key configured, the likely causes
  * are those settings, not a missing server, so the advice differs. `tlsProblem`, when known
- * (scripts/tls-diagnosis.ts), replaces the connection's own, vaguer reason.
+ * (client/tls-diagnosis.ts), replaces the connection's own, vaguer reason.
  */
 export function serverUnreachableError(config: TemporalConnectionConfig, err: unknown, tlsProblem?: string | null): RetrainError {
   const reason = tlsProblem ?? (err instanceof Error ? err.message : String(err));
@@ -93,5 +93,5 @@ export function serverUnreachableError(config: TemporalConnectionConfig, err: un
     : `no Temporal server answers at ${config.temporalAddress} (${reason}).\n` +
       'Start one with `npx retrain dev` (dev server + worker), or point RETRAIN_TEMPORAL_ADDRESS at your cluster ' +
       '(one that requires TLS also needs RETRAIN_TEMPORAL_TLS=true, a client certificate or RETRAIN_TEMPORAL_API_KEY).';
-  return new RetrainError('ServerUnreachable', message, { retryable: true, context: { step: 'connect' } });
+  return new RetrainError(ErrorType.SERVER_UNREACHABLE, message, { retryable: true, context: { step: 'connect' } });
 }

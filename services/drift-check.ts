@@ -1,0 +1,159 @@
+import type { FeatureSpec } from '../lib/drift/dataset-drift';
+import { buildDriftReport, type ConceptDrift, type DriftCheckReport } from '../lib/drift/report';
+import { InvalidInputError, NotFoundError } from '../lib/errors';
+import { scorePredictions } from '../lib/evaluate';
+import { keys } from '../lib/keys';
+import { sourceFormat, type Pipeline } from '../lib/pipeline';
+import { servingSummaryOfColumns } from '../lib/prediction-log';
+import { parseTable } from '../lib/table';
+import type { PredictionLine } from '../lib/training-contract';
+import { renderDriftReportHtml } from '../reports/html-report';
+import type { DriftCheckResult } from '../shared/results';
+import type { Store } from '../store/store';
+import type { RetrainConfig } from '../lib/config';
+import { readPredictionWindow, type PredictionWindow } from './prediction-log';
+import { loadReferenceColumns } from './reference-profiles';
+import { holdoutBaseline, readVersion } from './registry';
+import { sourceReader } from './sources';
+
+/** Where a drift check reports what it noticed along the way (the activity's logger, or the console). */
+export interface DriftCheckLog {
+  warn(message: string, attrs: Record<string, unknown>): void;
+}
+
+/** One drift check of one champion version over one prediction-log window. */
+export interface DriftCheckRequest {
+  pipeline: Pipeline;
+  version: string;
+  checkId: string;
+  /** The window, ISO-8601: from <= timestamp < to. */
+  from: string;
+  to: string;
+}
+
+/**
+ * Compares the prediction-log window with the champion's reference (data drift, prediction
+ * drift) and newly labelled rows with the holdout baseline (concept drift); stores the JSON and
+ * HTML report under the check id (the same check id writes the same keys, so a retry is
+ * harmless). Returns the small result the workflow decides on, and the full report.
+ */
+export async function runDriftCheck(
+  deps: { store: Store; config: Pick<RetrainConfig, 'projectDir' | 's3'> },
+  input: DriftCheckRequest,
+  log: DriftCheckLog,
+): Promise<{ result: DriftCheckResult; report: DriftCheckReport }> {
+  const { store } = deps;
+  const readSource = sourceReader(deps.config);
+  const { pipeline, version, checkId } = input;
+  const drift = requireDrift(pipeline);
+  const features = await loadReferenceColumns(store, pipeline.name, version, 'features');
+  if (!features) throw new NotFoundError(`${pipeline.name} ${version} has no reference profile (it was registered before drift monitoring); retrain it to create one`, { model: pipeline.name, version, step: 'drift-check' });
+  const predictionRef = await loadReferenceColumns(store, pipeline.name, version, 'prediction');
+  // Seeded by the check id, so a retried check samples the same rows and reaches the same verdict.
+  const window = await readPredictionWindow(store, pipeline.name, { from: new Date(input.from), to: new Date(input.to), maxRows: drift.maxWindowRows, seed: seedOf(checkId) });
+  if (window.invalidLines > 0) log.warn(`${window.invalidLines} invalid prediction-log lines left out`, { model: pipeline.name, version, step: 'drift-check', firstInvalid: window.firstInvalid });
+  const enoughData = window.rows >= drift.minPredictions;
+  const specs: FeatureSpec[] = pipeline.features.map((f) => ({
+    name: f.name,
+    kind: f.type === 'numeric' ? 'numerical' : 'categorical',
+    method: drift.features[f.name]?.method,
+    threshold: drift.features[f.name]?.threshold,
+  }));
+  const predictionKind = pipeline.task === 'regression' ? 'numerical' : 'categorical';
+  const report = buildDriftReport({
+    model: pipeline.name,
+    version,
+    checkId,
+    createdAt: new Date().toISOString(),
+    reference: { label: `training data of ${version}`, columns: features.columns, rows: features.profile.rows },
+    current: { label: `predictions logged ${input.from} – ${input.to}`, columns: currentColumns(window, specs), rows: window.rows, from: input.from, to: input.to },
+    features: enoughData ? specs : [],
+    datasetDriftShare: drift.datasetDriftShare,
+    prediction:
+      enoughData && predictionRef
+        ? { kind: predictionKind, reference: predictionRef.columns.prediction, current: window.predictions, method: drift.prediction.method, threshold: drift.prediction.threshold }
+        : null,
+    conceptDrift: drift.labels ? await conceptDrift(pipeline, version, window) : null,
+    // Over the kept rows: a uniform sample keeps latency percentiles and cost per prediction
+    // unbiased, but counts and cost totals are then of the sample (the summary says sampled).
+    serving: servingSummaryOfColumns(window),
+  });
+  if (!enoughData) report.summary = `Not enough data: ${window.rows} predictions in the window, fewer than the ${drift.minPredictions} a verdict needs. ${report.summary}`;
+  if (window.sampled) report.summary = `Sampled ${window.rows} of ${window.seen} predictions in the window (uniform, seeded). ${report.summary}`;
+  const reportKey = keys.driftReport(pipeline.name, checkId, 'json');
+  const htmlKey = keys.driftReport(pipeline.name, checkId, 'html');
+  await store.put(reportKey, JSON.stringify(report, null, 2));
+  await store.put(htmlKey, renderDriftReportHtml(report));
+  const result: DriftCheckResult = {
+    checkId,
+    version,
+    drifted: enoughData && report.drifted,
+    enoughData,
+    predictions: window.rows,
+    windowPredictions: window.seen,
+    sampled: window.sampled,
+    summary: report.summary,
+    reportKey,
+    htmlKey,
+    datasetDriftShare: report.dataDrift.datasetDrift.share,
+    predictionDrifted: report.predictionDrift?.drifted ?? false,
+    conceptDrifted: report.conceptDrift?.drifted ?? false,
+  };
+  return { result, report };
+
+  /** Performance of the champion on newly labelled rows, joined to logged predictions by id. */
+  async function conceptDrift(pipeline: Pipeline, version: string, window: PredictionWindow): Promise<Omit<ConceptDrift, 'drifted'>> {
+    const drift = requireDrift(pipeline);
+    const source = drift.labels!;
+    const body = await readSource(source, `labels source of ${pipeline.name}`, { model: pipeline.name, step: 'drift-check' });
+    const labels = parseTable(body, sourceFormat(source), `labels ${source.path}`);
+    const idIndex = labels.columns.indexOf(pipeline.idColumn!);
+    const labelIndex = labels.columns.indexOf(pipeline.label);
+    if (idIndex < 0 || labelIndex < 0) throw new InvalidInputError(`labels ${source.path} needs columns "${pipeline.idColumn}" and "${pipeline.label}"`, { model: pipeline.name, step: 'drift-check' });
+    const labelById = new Map<string, string>();
+    for (const row of labels.rows) if (row[idIndex] !== null && row[labelIndex] !== null) labelById.set(row[idIndex]!, row[labelIndex]!);
+
+    const model = await readVersion(store, pipeline.name, version);
+    const rows = joinLabels(window, version, labelById);
+    const metric = pipeline.metrics.primary;
+    const baseline = await holdoutBaseline(store, pipeline.name, version, metric);
+    const maxRegression = drift.maxMetricRegression;
+    if (rows.labels.length === 0) return { labelledRows: 0, metric, baseline, current: null, maxRegression, metrics: {}, note: 'no labelled rows match predictions of this version in the window' };
+    const metrics = scorePredictions({ task: pipeline.task, labels: rows.labels, predictions: rows.predictions, classes: model.classes, positiveClass: pipeline.positiveClass });
+    return { labelledRows: rows.labels.length, metric, baseline, current: metrics[metric] ?? null, maxRegression, metrics };
+  }
+}
+
+/** The logged predictions of `version` that have a label, in the shape the metrics take. */
+function joinLabels(window: PredictionWindow, version: string, labelById: Map<string, string>): { labels: string[]; predictions: PredictionLine[] } {
+  const labels: string[] = [];
+  const predictions: PredictionLine[] = [];
+  for (let i = 0; i < window.rows; i++) {
+    const label = labelById.get(window.ids[i]);
+    if (window.versions[i] !== version || label === undefined) continue;
+    const prediction = window.predictions[i];
+    if (prediction === null || (typeof prediction === 'number' && Number.isNaN(prediction))) continue;
+    const scores: Record<string, number> = {};
+    for (const [cls, column] of Object.entries(window.scores ?? {})) if (!Number.isNaN(column[i])) scores[cls] = column[i];
+    labels.push(label);
+    predictions.push({ prediction, scores: Object.keys(scores).length ? scores : undefined });
+  }
+  return { labels, predictions };
+}
+
+/** A 32-bit seed from a string (FNV-1a): the same check id always samples the same rows. */
+function seedOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+function requireDrift(pipeline: Pipeline): NonNullable<Pipeline['drift']> {
+  if (!pipeline.drift) throw new InvalidInputError(`pipeline ${pipeline.name} has no drift settings (add drift: { … } to its definition)`, { model: pipeline.name, step: 'drift-check' });
+  return pipeline.drift;
+}
+
+function currentColumns(window: PredictionWindow, specs: FeatureSpec[]) {
+  return Object.fromEntries(specs.map((s) => [s.name, window.features[s.name] ?? (s.kind === 'numerical' ? new Float64Array(window.rows).fill(Number.NaN) : new Array(window.rows).fill(null))]));
+}
+

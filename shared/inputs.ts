@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { Pipeline } from '../lib/pipeline';
+import type { RunStatus } from './status';
+import type { DriftAlertDelivery, DriftCheckResult, RetrainStart } from './results';
+
+/*
+ * Inputs and results of the three workflows, for whoever starts them: the CLI, schedules, the
+ * drift check (which starts retraining), tests. Workflows take one object and return one
+ * object, so either can grow without breaking runs in flight.
+ */
+
+/** Input of `retrainPipeline`. */
+export interface RetrainInput {
+  /** The validated pipeline definition (the CLI loads pipelines/<model>.ts). */
+  pipeline: Pipeline;
+  /** Who or what asked for this run: a person, a schedule, a drift check. */
+  requestedBy?: string;
+  reason?: string;
+  /**
+   * Task queue of the training activities.
+   * @default "training"
+   */
+  trainingTaskQueue?: string;
+}
+
+/** Result of `retrainPipeline`: the run's final status. */
+export type RetrainSummary = RunStatus;
+
+/** Input of `driftCheck`. */
+export interface DriftCheckInput {
+  pipeline: Pipeline;
+  /** What started the check: "schedule", a person, a script. */
+  trigger?: string;
+  /**
+   * ISO time the window ends at; for backfills and reproducible checks.
+   * @default now
+   */
+  asOf?: string;
+}
+
+/** Result of `driftCheck`. */
+export interface DriftCheckSummary {
+  model: string;
+  outcome: 'no-champion' | 'no-drift' | 'not-enough-data' | 'drift-alerted' | 'drift-retraining';
+  version: string | null;
+  result: DriftCheckResult | null;
+  alert: DriftAlertDelivery | null;
+  retrain: RetrainStart | null;
+  message: string;
+}
+
+/** Input of `rollbackModel`, validated by the workflow itself. */
+export const rollbackInputSchema = z.object({
+  model: z.string().min(1),
+  /** Version to restore; the previous champion when omitted. */
+  to: z.string().min(1).optional(),
+  reason: z.string().min(1, 'a rollback needs a reason (it goes into the audit log)'),
+  requestedBy: z.string().min(1),
+  /** Owner to notify (the pipeline's retraining owner). */
+  notify: z.string().min(1).optional(),
+});
+export type RollbackInput = z.infer<typeof rollbackInputSchema>;

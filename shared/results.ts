@@ -1,0 +1,94 @@
+import type { Metrics } from '../lib/gate';
+import type { ModelVersion } from '../lib/registry';
+
+/*
+ * What the steps of the workflows hand each other: small records of ids, keys and figures,
+ * never datasets (Temporal payloads stay small). Activities produce them, workflows pass them
+ * on, the CLI and the status show them.
+ */
+
+/** A content-addressed copy of the data a run trained on. */
+export interface DatasetSnapshot {
+  sha256: string;
+  /** Store key of the snapshot. */
+  key: string;
+  format: 'csv' | 'jsonl';
+  bytes: number;
+  /** False when the same content was already snapshotted (nothing new was written). */
+  created: boolean;
+}
+
+/** The train/holdout split of a snapshot, stored as two CSVs of the columns training needs. */
+export interface DatasetSplit {
+  splitId: string;
+  trainKey: string;
+  holdoutKey: string;
+  trainRows: number;
+  holdoutRows: number;
+}
+
+/** The version a run's inputs make, and what the registry already knows about it. */
+export interface VersionPlan {
+  version: string;
+  fingerprint: string;
+  trainingCodeVersion: string;
+  /** The version record when these exact inputs were trained before. */
+  existing: ModelVersion | null;
+  champion: string | null;
+  /** When this version was once rolled back: a rerun must not quietly promote it again. */
+  rolledBack: { at: string; reason: string } | null;
+}
+
+/** What a training run produced, validated against the contract. */
+export interface TrainedModel {
+  /** Store keys of the uploaded artefacts, by artefact name. */
+  artifacts: Record<string, string>;
+  classes: string[] | null;
+  trainMetrics: Record<string, number>;
+  libraryVersions: Record<string, string>;
+  durationMs: number;
+}
+
+/** Challenger and champion scored on the same holdout with the same code. */
+export interface Evaluation {
+  challenger: Metrics;
+  champion: Metrics | null;
+  championVersion: string | null;
+  holdoutRows: number;
+  /** Store key of the stored evaluation. */
+  key: string;
+}
+
+/** What the drift-check workflow needs to decide: small, the full report stays in the store. */
+export interface DriftCheckResult {
+  checkId: string;
+  version: string;
+  drifted: boolean;
+  /** False when the window held fewer predictions than `drift.minPredictions`. */
+  enoughData: boolean;
+  /** Predictions the statistics ran on: all of the window, or a sample of `drift.maxWindowRows`. */
+  predictions: number;
+  /** Predictions logged in the window. */
+  windowPredictions: number;
+  /** True when `predictions` is a uniform sample of `windowPredictions`. */
+  sampled: boolean;
+  summary: string;
+  reportKey: string;
+  htmlKey: string;
+  datasetDriftShare: number;
+  predictionDrifted: boolean;
+  conceptDrifted: boolean;
+}
+
+/** Where a drift alert went: the webhook, or only the log and audit when none is configured. */
+export interface DriftAlertDelivery {
+  delivered: 'webhook' | 'log';
+  url: string | null;
+}
+
+/** The retraining run a confirmed drift started, or joined when one was already running. */
+export interface RetrainStart {
+  workflowId: string;
+  runId: string;
+  joined: boolean;
+}
