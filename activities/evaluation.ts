@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RegistryConflictError, TrainingContractError } from '../lib/errors';
 import { scorePredictions } from '../lib/evaluate';
 import type { Metrics } from '../lib/gate';
+import { outputKind } from '../lib/feature-kind';
 import { keys } from '../lib/keys';
 import { MetricInputError } from '../lib/metrics';
 import type { Pipeline } from '../lib/pipeline';
@@ -32,7 +33,7 @@ export function evaluationActivities(deps: ActivityDeps) {
       version,
       name: 'prediction',
       table: { columns: ['prediction'], rows: predictions.map((p) => [String(p.prediction)]) },
-      columns: [{ name: 'prediction', kind: pipeline.task === 'regression' ? 'numerical' : 'categorical' }],
+      columns: [{ name: 'prediction', kind: outputKind(pipeline.task) }],
     });
   }
 

@@ -90,7 +90,7 @@ export function registryActivities({ store, config }: ActivityDeps) {
           version: plan.version,
           name: 'features',
           table: parseTable(train, 'csv', 'train split'),
-          columns: pipeline.features.map((f) => ({ name: f.name, kind: f.type === 'numeric' ? 'numerical' : 'categorical' })),
+          columns: pipeline.features.map((f) => ({ name: f.name, kind: f.type })),
         });
         const created = await store.putIfAbsent(keys.version(pipeline.name, plan.version), JSON.stringify(record, null, 2));
         const stored = created ? record : await readVersion(store, pipeline.name, plan.version);

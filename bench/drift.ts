@@ -5,12 +5,12 @@
  *   node --import tsx bench/drift.ts [--sizes 1e5,1e6,5e6] [--evidently] [--repeats N]
  *                                    [--chunk-rows 65536] [--seed 20240612] [--no-stream] [--keep-data]
  *
- * Per size (rows per window; reference and current have the same size), 20 numerical and 5
+ * Per size (rows per window; reference and current have the same size), 20 numeric and 5
  * categorical features are generated here from a fixed seed and written once, one little-endian
- * file per column and window (Float64 for numerical, uint8 codes for categorical), to a temporary
+ * file per column and window (Float64 for numeric, uint8 codes for categorical), to a temporary
  * directory that is deleted afterwards. Each side runs in its own process and reads those bytes:
  *   - TS: a child Node process (heap sized to the data) loads the files and runs `detectDrift`,
- *     one call per test: ks, wasserstein, psi (numerical); chisquare, jensenshannon, psi (categorical);
+ *     one call per test: ks, wasserstein, psi (numeric); chisquare, jensenshannon, psi (categorical);
  *   - scipy: bench/drift_peer.py memory-maps the files and computes the same with scipy/numpy;
  *   - Evidently (--evidently): the same script runs Evidently's legacy stat tests, in a venv of its
  *     own (.retrain/bench-venv, created on first use);
@@ -101,7 +101,7 @@ class Rng {
 }
 
 type Draw = (r: Rng) => number;
-interface NumericalFeature {
+interface NumericFeature {
   name: string;
   about: string;
   /** Samplers for both windows; `local` = 1/sqrt(rows), so c * local keeps n*D^2 (and p) about constant across sizes. */
@@ -123,7 +123,7 @@ const zipf = (k: number, s: number) => {
   return w.map((x) => x / total);
 };
 
-const NUMERICAL: NumericalFeature[] = [
+const NUMERIC: NumericFeature[] = [
   { name: 'n00', about: 'N(0,1), no drift', make: same(normal()) },
   { name: 'n01', about: 'N(50,10), no drift', make: same(normal(50, 10)) },
   { name: 'n02', about: 'U(0,1), no drift', make: same((r) => r.uniform()) },
@@ -188,7 +188,7 @@ interface ManifestFeature {
 interface Manifest {
   seed: number;
   rows: number;
-  numerical: ManifestFeature[];
+  numeric: ManifestFeature[];
   categorical: (ManifestFeature & { categories: string[] })[];
   /** XOR of each file's bytes as little-endian uint32 words (zero-padded): both sides check it. */
   checksums: Record<string, string>;
@@ -223,7 +223,7 @@ function generate(dir: string, rows: number, seed: number): Manifest {
   if (os.endianness() !== 'LE') throw new Error('this benchmark writes little-endian files from typed arrays');
   const local = 1 / Math.sqrt(rows);
   const checksums: Record<string, string> = {};
-  const numerical = NUMERICAL.map((f, i) => {
+  const numeric = NUMERIC.map((f, i) => {
     const draws = f.make(local);
     const files = { ref: `ref.${f.name}.f64`, cur: `cur.${f.name}.f64` };
     for (const window of ['ref', 'cur'] as const) {
@@ -253,7 +253,7 @@ function generate(dir: string, rows: number, seed: number): Manifest {
     }
     return { name: f.name, about: f.about, files, categories: labels };
   });
-  const manifest: Manifest = { seed, rows, numerical, categorical, checksums };
+  const manifest: Manifest = { seed, rows, numeric, categorical, checksums };
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   return manifest;
 }
@@ -295,7 +295,7 @@ function decode(codes: Uint8Array, labels: string[]): string[] {
 
 function loadWindow(dir: string, m: Manifest, window: 'ref' | 'cur'): Record<string, Float64Array | string[]> {
   const cols: Record<string, Float64Array | string[]> = {};
-  for (const f of m.numerical) cols[f.name] = readWhole(join(dir, f.files[window]), f64, m.rows, m.checksums[f.files[window]]);
+  for (const f of m.numeric) cols[f.name] = readWhole(join(dir, f.files[window]), f64, m.rows, m.checksums[f.files[window]]);
   for (const f of m.categorical) {
     cols[f.name] = decode(readWhole(join(dir, f.files[window]), u8, m.rows, m.checksums[f.files[window]]), f.categories);
   }
@@ -310,9 +310,9 @@ function sliceColumns(cols: Columns, rows: number): Columns {
 // The measured computation
 
 const GROUPS = [
-  { key: 'ks', kind: 'numerical', method: 'ks' },
-  { key: 'wasserstein', kind: 'numerical', method: 'wasserstein' },
-  { key: 'psi_num', kind: 'numerical', method: 'psi' },
+  { key: 'ks', kind: 'numeric', method: 'ks' },
+  { key: 'wasserstein', kind: 'numeric', method: 'wasserstein' },
+  { key: 'psi_num', kind: 'numeric', method: 'psi' },
   { key: 'chisquare', kind: 'categorical', method: 'chisquare' },
   { key: 'jensenshannon', kind: 'categorical', method: 'jensenshannon' },
   { key: 'psi_cat', kind: 'categorical', method: 'psi' },
@@ -340,7 +340,7 @@ function computeTs(reference: Columns, current: Columns, m: Manifest): { results
   const times = {} as Times;
   const notes: string[] = [];
   for (const g of GROUPS) {
-    const names = (g.kind === 'numerical' ? m.numerical : m.categorical).map((f) => f.name);
+    const names = (g.kind === 'numeric' ? m.numeric : m.categorical).map((f) => f.name);
     const started = performance.now();
     const report = detectDrift({ reference, current, features: names.map((name) => ({ name, kind: g.kind, method: g.method })) });
     times[g.key] = (performance.now() - started) / 1000;
@@ -469,7 +469,7 @@ async function tsChild(dir: string, out: string, repeats: number, heapMiB: numbe
  * Child role 'stream': the reference is loaded whole (a stored window); the current window
  * arrives in chunks of `chunkRows` rows (each chunk a fresh array, as a decoder would hand it
  * over). The engine has no incremental API and KS/Wasserstein need every value, so the stream
- * keeps one Float64Array of rows per numerical feature (8 B/row; the row count is known up front,
+ * keeps one Float64Array of rows per numeric feature (8 B/row; the row count is known up front,
  * as a windowed query can count first) and one array of label references per categorical
  * feature (8 B/row), then runs the same tests once.
  */
@@ -481,7 +481,7 @@ async function streamChild(dir: string, out: string, chunkRows: number, heapMiB:
   {
     // Warm-up on the first rows of both windows, not timed.
     const head: Record<string, Float64Array | string[]> = {};
-    for (const f of m.numerical) {
+    for (const f of m.numeric) {
       const fd = openSync(join(dir, f.files.cur), 'r');
       head[f.name] = readRange(fd, f64, 0, Math.min(WARMUP_ROWS, m.rows));
       closeSync(fd);
@@ -500,12 +500,12 @@ async function streamChild(dir: string, out: string, chunkRows: number, heapMiB:
 
   const started = performance.now();
   const fds = new Map<string, number>();
-  for (const f of [...m.numerical, ...m.categorical]) fds.set(f.name, openSync(join(dir, f.files.cur), 'r'));
-  const numAcc = new Map(m.numerical.map((f) => [f.name, new Float64Array(m.rows)]));
+  for (const f of [...m.numeric, ...m.categorical]) fds.set(f.name, openSync(join(dir, f.files.cur), 'r'));
+  const numAcc = new Map(m.numeric.map((f) => [f.name, new Float64Array(m.rows)]));
   const catAcc = new Map(m.categorical.map((f) => [f.name, [] as string[]]));
   for (let start = 0; start < m.rows; start += chunkRows) {
     const count = Math.min(chunkRows, m.rows - start);
-    for (const f of m.numerical) numAcc.get(f.name)!.set(readRange(fds.get(f.name)!, f64, start, count), start);
+    for (const f of m.numeric) numAcc.get(f.name)!.set(readRange(fds.get(f.name)!, f64, start, count), start);
     for (const f of m.categorical) {
       const codes = readRange(fds.get(f.name)!, u8, start, count);
       const acc = catAcc.get(f.name)!;
@@ -514,7 +514,7 @@ async function streamChild(dir: string, out: string, chunkRows: number, heapMiB:
   }
   for (const fd of fds.values()) closeSync(fd);
   const current: Columns = { ...Object.fromEntries(numAcc), ...Object.fromEntries(catAcc) };
-  for (const f of m.numerical) {
+  for (const f of m.numeric) {
     const col = current[f.name] as Float64Array;
     if (xor32(new Uint8Array(col.buffer)) !== m.checksums[f.files.cur]) throw new Error(`stream: checksum mismatch for ${f.name}`);
   }
@@ -531,7 +531,7 @@ async function streamChild(dir: string, out: string, chunkRows: number, heapMiB:
     hwmKiB: hwmReset ? hwm.read() : null,
     heapMiB,
     ingestSeconds,
-    retainedCurrentBytes: m.rows * 8 * (m.numerical.length + m.categorical.length),
+    retainedCurrentBytes: m.rows * 8 * (m.numeric.length + m.categorical.length),
   };
   await rss.stop();
   writeFileSync(out, JSON.stringify(output));
@@ -714,7 +714,7 @@ function printReport(rows: Row[], opts: Options): void {
   const ev = rows.some((r) => r.evidently);
   console.log('');
   console.log(
-    `### Time and memory (rows per window; reference and current the same size; ${NUMERICAL.length} numerical + ${CATEGORICAL.length} categorical features)`,
+    `### Time and memory (rows per window; reference and current the same size; ${NUMERIC.length} numeric + ${CATEGORICAL.length} categorical features)`,
   );
   console.log('');
   const head = [
@@ -869,7 +869,7 @@ async function main(): Promise<void> {
       const repeats = opts.repeats ?? autoRepeats(n);
       const dir = mkdtempSync(join(os.tmpdir(), 'retrain-drift-bench-'));
       dirs.push(dir);
-      progress(`${fmtRows(n)} rows: generating ${NUMERICAL.length} numerical + ${CATEGORICAL.length} categorical columns x 2 windows (seed ${opts.seed})`);
+      progress(`${fmtRows(n)} rows: generating ${NUMERIC.length} numeric + ${CATEGORICAL.length} categorical columns x 2 windows (seed ${opts.seed})`);
       const g0 = performance.now();
       generate(dir, n, opts.seed);
       const genSeconds = (performance.now() - g0) / 1000;

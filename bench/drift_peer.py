@@ -65,8 +65,8 @@ def xor32(mm):
 def load(directory):
     manifest = json.loads((directory / "manifest.json").read_text())
     cols = {"ref": {}, "cur": {}}
-    for f in manifest["numerical"] + manifest["categorical"]:
-        dtype = "<f8" if f in manifest["numerical"] else "<u1"
+    for f in manifest["numeric"] + manifest["categorical"]:
+        dtype = "<f8" if f in manifest["numeric"] else "<u1"
         for window in ("ref", "cur"):
             path = directory / f["files"][window]
             mm = np.memmap(path, dtype=dtype, mode="r")
@@ -97,7 +97,7 @@ def psi_of(rs, cs):
     return float(np.sum((rf - cf) * np.log(rf / cf)))
 
 
-def numerical_shares(r, c):
+def numeric_shares(r, c):
     if more_than_20_distinct(r):
         edges = np.histogram_bin_edges(np.concatenate([r, c]), bins="sturges")
         return np.histogram(r, edges)[0] / len(r), np.histogram(c, edges)[0] / len(c)
@@ -122,7 +122,7 @@ def category_counts(r, c, k):
 def run_scipy(manifest, ref, cur):
     out = {g: {} for g in GROUPS}
     times = {}
-    num = [f["name"] for f in manifest["numerical"]]
+    num = [f["name"] for f in manifest["numeric"]]
     cat = [(f["name"], len(f["categories"])) for f in manifest["categorical"]]
 
     t = time.perf_counter()
@@ -139,7 +139,7 @@ def run_scipy(manifest, ref, cur):
 
     t = time.perf_counter()
     for n in num:
-        out["psi_num"][n] = {"statistic": psi_of(*numerical_shares(ref[n], cur[n]))}
+        out["psi_num"][n] = {"statistic": psi_of(*numeric_shares(ref[n], cur[n]))}
     times["psi_num"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -170,7 +170,7 @@ def evidently_inputs(manifest, cols, rows=None):
     import pandas as pd
 
     series = {}
-    for f in manifest["numerical"]:
+    for f in manifest["numeric"]:
         series[f["name"]] = pd.Series(np.asarray(cols[f["name"]][:rows]))
     for f in manifest["categorical"]:
         labels = np.array(f["categories"], dtype=object)
@@ -188,7 +188,7 @@ def run_evidently(manifest, ref, cur):
     )
     from evidently.legacy.core import ColumnType
 
-    num = [f["name"] for f in manifest["numerical"]]
+    num = [f["name"] for f in manifest["numeric"]]
     cat = [f["name"] for f in manifest["categorical"]]
     plan = [
         ("ks", num, ks_stat_test, ColumnType.Numerical, "pValue"),

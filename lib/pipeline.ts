@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration';
 import { formatIssues, InvalidInputError } from './errors';
+import { FEATURE_KINDS } from './feature-kind';
 import { STATTEST_NAMES } from './drift/stattests';
 import { METRIC_NAMES, metricsForTask } from './metrics';
 import { isS3Url, parseS3Url } from './s3-url';
@@ -30,7 +31,7 @@ const sourceSchema = z.object({
 
 const featureSchema = z.object({
   name: z.string().min(1),
-  type: z.enum(['numeric', 'categorical']),
+  type: z.enum(FEATURE_KINDS),
 });
 
 const holdoutSchema = z.union([

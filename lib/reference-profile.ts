@@ -1,9 +1,9 @@
-import type { CategoricalColumn, Columns, NumericalColumn } from './drift/dataset-drift';
-import type { FeatureKind } from './drift/binning';
+import type { CategoricalColumn, Columns, NumericColumn } from './drift/dataset-drift';
+import type { FeatureKind } from './feature-kind';
 import { mulberry32 } from './split';
 import { numericValue, type Table } from './table';
 
-/** Numerical reference columns are kept whole up to this many values, else a seeded sample. */
+/** Numeric reference columns are kept whole up to this many values, else a seeded sample. */
 export const MAX_REFERENCE_VALUES = 200_000;
 
 /** What a drift check compares against, kept with the model version (no raw training data reread). */
@@ -17,7 +17,7 @@ export interface ReferenceProfile {
 
 export type ReferenceColumn =
   | {
-      kind: 'numerical';
+      kind: 'numeric';
       /** Values kept (all, or a seeded sample of MAX_REFERENCE_VALUES); stored as Float64 little-endian. */
       count: number;
       /** File beside the profile that holds the values (column names need not be file-safe). */
@@ -31,6 +31,16 @@ export type ReferenceColumn =
       counts: Record<string, number>;
       missing: number;
     };
+
+/**
+ * Reads a stored profile. Profiles written before the feature kinds were one word say
+ * `numeric`; they are read as `numeric`, so no stored version loses its reference.
+ */
+export function parseReferenceProfile(text: string): ReferenceProfile {
+  const profile = JSON.parse(text) as ReferenceProfile;
+  for (const column of Object.values(profile.columns) as { kind: string }[]) if (column.kind === 'numeric') column.kind = 'numeric';
+  return profile;
+}
 
 /**
  * Builds the profile of the columns a drift check tests: features from the training split and,
@@ -49,9 +59,9 @@ export function buildReferenceProfile(opts: {
     const i = opts.table.columns.indexOf(col.name);
     if (i < 0) continue;
     const cells = opts.table.rows.map((r) => r[i]);
-    if (col.kind === 'numerical') {
+    if (col.kind === 'numeric') {
       const { kept, missing, sampled } = numericColumn(cells, opts.seed ?? 7);
-      profile.columns[col.name] = { kind: 'numerical', count: kept.length, file: `column-${n}.f64`, missing, sampled };
+      profile.columns[col.name] = { kind: 'numeric', count: kept.length, file: `column-${n}.f64`, missing, sampled };
       values[col.name] = kept;
     } else {
       const counts: Record<string, number> = {};
@@ -66,11 +76,11 @@ export function buildReferenceProfile(opts: {
   return { profile, values };
 }
 
-/** The reference as drift-test columns: numerical values as stored, categories expanded from counts. */
+/** The reference as drift-test columns: numeric values as stored, categories expanded from counts. */
 export function referenceColumns(profile: ReferenceProfile, values: Readonly<Record<string, Float64Array>>): Columns {
-  const columns: Record<string, NumericalColumn | CategoricalColumn> = {};
+  const columns: Record<string, NumericColumn | CategoricalColumn> = {};
   for (const [name, col] of Object.entries(profile.columns)) {
-    if (col.kind === 'numerical') {
+    if (col.kind === 'numeric') {
       const kept = values[name] ?? new Float64Array(0);
       // Missing values are reported by the checks, so they are put back as NaN.
       const withMissing = new Float64Array(kept.length + col.missing).fill(Number.NaN);

@@ -1,3 +1,4 @@
+import { outputKind } from './feature-kind';
 import type { Pipeline } from './pipeline';
 import { isMissingMarker, numericValue, type Table } from './table';
 
@@ -105,7 +106,7 @@ interface UsedColumn {
 
 function usedColumns(p: Pipeline): UsedColumn[] {
   const cols: UsedColumn[] = p.features.map((f) => ({ name: f.name, role: 'feature' as const, type: f.type }));
-  cols.push({ name: p.label, role: 'label', type: p.task === 'regression' ? 'numeric' : 'categorical' });
+  cols.push({ name: p.label, role: 'label', type: outputKind(p.task) });
   if (p.idColumn) cols.push({ name: p.idColumn, role: 'id', type: 'categorical' });
   return cols;
 }

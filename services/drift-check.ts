@@ -1,6 +1,7 @@
 import type { FeatureSpec } from '../lib/drift/dataset-drift';
 import { buildDriftReport, type ConceptDrift, type DriftCheckReport } from '../lib/drift/report';
 import { InvalidInputError, NotFoundError } from '../lib/errors';
+import { outputKind } from '../lib/feature-kind';
 import { scorePredictions } from '../lib/evaluate';
 import { keys } from '../lib/keys';
 import { sourceFormat, type Pipeline } from '../lib/pipeline';
@@ -55,11 +56,11 @@ export async function runDriftCheck(
   const enoughData = window.rows >= drift.minPredictions;
   const specs: FeatureSpec[] = pipeline.features.map((f) => ({
     name: f.name,
-    kind: f.type === 'numeric' ? 'numerical' : 'categorical',
+    kind: f.type,
     method: drift.features[f.name]?.method,
     threshold: drift.features[f.name]?.threshold,
   }));
-  const predictionKind = pipeline.task === 'regression' ? 'numerical' : 'categorical';
+  const predictionKind = outputKind(pipeline.task);
   const report = buildDriftReport({
     model: pipeline.name,
     version,
@@ -154,6 +155,6 @@ function requireDrift(pipeline: Pipeline): NonNullable<Pipeline['drift']> {
 }
 
 function currentColumns(window: PredictionWindow, specs: FeatureSpec[]) {
-  return Object.fromEntries(specs.map((s) => [s.name, window.features[s.name] ?? (s.kind === 'numerical' ? new Float64Array(window.rows).fill(Number.NaN) : new Array(window.rows).fill(null))]));
+  return Object.fromEntries(specs.map((s) => [s.name, window.features[s.name] ?? (s.kind === 'numeric' ? new Float64Array(window.rows).fill(Number.NaN) : new Array(window.rows).fill(null))]));
 }
 

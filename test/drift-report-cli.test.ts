@@ -52,10 +52,10 @@ describe('retrain drift-report', () => {
     const out = JSON.parse(r.stdout);
     const features = out.features as FeatureJson[];
     expect(features.map((f) => [f.name, f.kind])).toEqual([
-      ['tenure_months', 'numerical'],
-      ['monthly_spend', 'numerical'],
-      ['support_tickets', 'numerical'],
-      ['seats', 'numerical'],
+      ['tenure_months', 'numeric'],
+      ['monthly_spend', 'numeric'],
+      ['support_tickets', 'numeric'],
+      ['seats', 'numeric'],
       ['plan', 'categorical'],
       ['region', 'categorical'],
       ['churned', 'categorical'],
@@ -90,7 +90,7 @@ describe('retrain drift-report', () => {
     const html = join(dir, 'out', 'report.html');
     const r = await driftReport(['--reference', ref, '--current', cur, '--html', html]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/tenure_months\s+numerical\s+wasserstein\s+[\d.]+\s+—\s+0\.1\s+DRIFTED/);
+    expect(r.stdout).toMatch(/tenure_months\s+numeric\s+wasserstein\s+[\d.]+\s+—\s+0\.1\s+DRIFTED/);
     expect(r.stdout).toContain('Dataset drift: YES');
     expect(r.stdout).toContain(`HTML report: ${html}`);
     const page = readFileSync(html, 'utf8');
@@ -104,7 +104,7 @@ describe('retrain drift-report', () => {
     writeFileSync(jsonl, toJsonLines(generateChurn({ rows: 300, seed: 3, drift: 0 })));
     const r = await driftReport(['--reference', ref, '--current', jsonl, '--json', '--columns', 'seats,region']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).features.map((f: FeatureJson) => f.kind)).toEqual(['numerical', 'categorical']);
+    expect(JSON.parse(r.stdout).features.map((f: FeatureJson) => f.kind)).toEqual(['numeric', 'categorical']);
   });
 
   it('rejects an unknown --method with exit 2, naming the allowed ones', async () => {
@@ -117,7 +117,7 @@ describe('retrain drift-report', () => {
   it('rejects a method that does not fit a column kind with exit 2', async () => {
     const r = await driftReport(['--reference', ref, '--current', cur, '--method', 'ks']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--method ks takes numerical columns only, but plan, region, churned are categorical/);
+    expect(r.stderr).toMatch(/--method ks takes numeric columns only, but plan, region, churned are categorical/);
     expect(r.stderr).toContain('--columns');
   });
 

@@ -16,10 +16,10 @@ function churnColumns(rows: ChurnRow[]) {
 }
 
 const FEATURES: FeatureSpec[] = [
-  { name: 'tenure_months', kind: 'numerical' },
-  { name: 'monthly_spend', kind: 'numerical' },
-  { name: 'support_tickets', kind: 'numerical' },
-  { name: 'seats', kind: 'numerical' },
+  { name: 'tenure_months', kind: 'numeric' },
+  { name: 'monthly_spend', kind: 'numeric' },
+  { name: 'support_tickets', kind: 'numeric' },
+  { name: 'seats', kind: 'numeric' },
   { name: 'plan', kind: 'categorical' },
   { name: 'region', kind: 'categorical' },
 ];
@@ -99,12 +99,12 @@ describe('buildDriftReport', () => {
       reference: { label: 'r', columns: { empty: new Float64Array([1, 2, 3]), constant: new Float64Array([5, 5, 5]), missing: [null, null], cat: ['a', 'a'] } },
       current: { label: 'c', columns: { empty: new Float64Array([NaN, Infinity]), constant: new Float64Array([5, 5]), missing: [null], cat: ['b'] } },
       features: [
-        { name: 'empty', kind: 'numerical' },
-        { name: 'constant', kind: 'numerical' },
+        { name: 'empty', kind: 'numeric' },
+        { name: 'constant', kind: 'numeric' },
         { name: 'missing', kind: 'categorical' },
         { name: 'cat', kind: 'categorical' },
       ],
-      prediction: { kind: 'numerical', reference: new Float64Array([0.1, 0.2]), current: new Float64Array(0) },
+      prediction: { kind: 'numeric', reference: new Float64Array([0.1, 0.2]), current: new Float64Array(0) },
       conceptDrift: { labelledRows: 0, metric: 'roc_auc', baseline: 0.8, current: null, maxRegression: 0.01, metrics: { roc_auc: null } },
       serving: [{ version: 'v1', predictions: 0, latencyMs: { mean: NaN, p50: NaN, p95: NaN, max: NaN }, cost: { total: 0, perPrediction: null, counted: 0 } }],
     });

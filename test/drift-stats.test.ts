@@ -50,7 +50,7 @@ interface Fixture {
   wasserstein: { name: string; ref: DataSpec; cur: DataSpec; expected: { distance: number; std: number; normed: number } }[];
   binned: {
     name: string;
-    kind: 'numerical' | 'categorical';
+    kind: 'numeric' | 'categorical';
     ref: DataSpec | { counts: Counts };
     cur: DataSpec | { counts: Counts };
     expected: {
@@ -188,7 +188,7 @@ describe('Wasserstein (Evidently normed) against scipy', () => {
       const cur = numeric(c.cur);
       expectStat(wassersteinDistance(ref, cur), c.expected.distance, 'wasserstein distance', c.name);
       expectStat(populationStd(ref), c.expected.std, 'reference std (ddof 0)', c.name);
-      const r = wassersteinTest(ref, cur, { kind: 'numerical' });
+      const r = wassersteinTest(ref, cur, { kind: 'numeric' });
       expectStat(r.statistic, c.expected.normed, 'wasserstein normed', c.name);
       expect(r.drifted).toBe(c.expected.normed >= 0.1);
       expect(r.pValue).toBeNull();
@@ -269,7 +269,7 @@ describe('edge cases give defined results', () => {
 
   it('empty current window: null statistic and p-value, not drifted, noted', () => {
     for (const m of numericTests) {
-      const r = runStattest(m, num(1, 2, 3), new Float64Array(0), { kind: 'numerical' });
+      const r = runStattest(m, num(1, 2, 3), new Float64Array(0), { kind: 'numeric' });
       expect(r).toMatchObject({ method: m, statistic: null, pValue: null, drifted: false, note: 'empty current window' });
       expect(r.threshold).toBe(DEFAULT_THRESHOLDS[m]);
     }
@@ -281,7 +281,7 @@ describe('edge cases give defined results', () => {
 
   it('empty reference window likewise', () => {
     for (const m of numericTests) {
-      const r = runStattest(m, new Float64Array(0), num(1), { kind: 'numerical' });
+      const r = runStattest(m, new Float64Array(0), num(1), { kind: 'numeric' });
       expect(r).toMatchObject({ statistic: null, pValue: null, drifted: false, note: 'empty reference window' });
     }
   });
@@ -290,21 +290,21 @@ describe('edge cases give defined results', () => {
     const ref = new Float64Array(50).fill(7);
     const cur = new Float64Array(30).fill(7);
     for (const m of numericTests) {
-      const r = runStattest(m, ref, cur, { kind: 'numerical' });
+      const r = runStattest(m, ref, cur, { kind: 'numeric' });
       expectDefined(r);
       expect(r.drifted, m).toBe(false);
     }
-    expect(ksTest(ref, cur, { kind: 'numerical' })).toMatchObject({ statistic: 0, pValue: 1 });
-    expect(wassersteinTest(ref, cur, { kind: 'numerical' }).statistic).toBe(0);
+    expect(ksTest(ref, cur, { kind: 'numeric' })).toMatchObject({ statistic: 0, pValue: 1 });
+    expect(wassersteinTest(ref, cur, { kind: 'numeric' }).statistic).toBe(0);
   });
 
   it('constant column that moves: drift, std floored at 0.001 for Wasserstein', () => {
     const ref = new Float64Array(50).fill(7);
     const cur = new Float64Array(30).fill(8);
-    const w = wassersteinTest(ref, cur, { kind: 'numerical' });
+    const w = wassersteinTest(ref, cur, { kind: 'numeric' });
     expect(w.statistic).toBeCloseTo(1 / 0.001, 9);
     expect(w.drifted).toBe(true);
-    expect(ksTest(ref, cur, { kind: 'numerical' }).drifted).toBe(true);
+    expect(ksTest(ref, cur, { kind: 'numeric' }).drifted).toBe(true);
   });
 
   it('single category: chi-square 0 with p = 1 and a note, z p = 1, distances 0', () => {
@@ -339,7 +339,7 @@ describe('edge cases give defined results', () => {
       [num(1, 1, 1, 2), num(2, 2, 2, 2)],
       [Float64Array.from({ length: 40 }, (_, i) => i), num(1e9)],
     ];
-    for (const [ref, cur] of cases) for (const m of numericTests) expectDefined(runStattest(m, ref, cur, { kind: 'numerical' }));
+    for (const [ref, cur] of cases) for (const m of numericTests) expectDefined(runStattest(m, ref, cur, { kind: 'numeric' }));
   });
 
   it('tests that need numbers refuse categorical features', () => {
@@ -350,26 +350,26 @@ describe('edge cases give defined results', () => {
   it('KS drift is p <= threshold (Evidently), chisquare and z are p < threshold', () => {
     const ref = Float64Array.from({ length: 30 }, (_, i) => i);
     const cur = Float64Array.from({ length: 30 }, (_, i) => i + 12);
-    const p = ksTest(ref, cur, { kind: 'numerical' }).pValue as number;
-    expect(ksTest(ref, cur, { kind: 'numerical', threshold: p }).drifted).toBe(true);
+    const p = ksTest(ref, cur, { kind: 'numeric' }).pValue as number;
+    expect(ksTest(ref, cur, { kind: 'numeric', threshold: p }).drifted).toBe(true);
     const zp = zTest(['a', 'a', 'b'], ['b', 'b', 'b', 'a'], { kind: 'categorical' }).pValue as number;
     expect(zTest(['a', 'a', 'b'], ['b', 'b', 'b', 'a'], { kind: 'categorical', threshold: zp }).drifted).toBe(false);
   });
 });
 
 describe('default test choice (Evidently _get_default_stattest)', () => {
-  const table: [kind: 'numerical' | 'categorical', referenceSize: number, uniqueCount: number, want: StattestName][] = [
-    ['numerical', 1000, 6, 'ks'],
-    ['numerical', 1000, 5, 'chisquare'],
-    ['numerical', 1000, 3, 'chisquare'],
-    ['numerical', 1000, 2, 'z'],
-    ['numerical', 10, 1, 'z'],
+  const table: [kind: 'numeric' | 'categorical', referenceSize: number, uniqueCount: number, want: StattestName][] = [
+    ['numeric', 1000, 6, 'ks'],
+    ['numeric', 1000, 5, 'chisquare'],
+    ['numeric', 1000, 3, 'chisquare'],
+    ['numeric', 1000, 2, 'z'],
+    ['numeric', 10, 1, 'z'],
     ['categorical', 1000, 3, 'chisquare'],
     ['categorical', 1000, 2, 'z'],
     ['categorical', 1, 1, 'z'],
-    ['numerical', 1001, 6, 'wasserstein'],
-    ['numerical', 1001, 5, 'jensenshannon'],
-    ['numerical', 5000, 2, 'jensenshannon'],
+    ['numeric', 1001, 6, 'wasserstein'],
+    ['numeric', 1001, 5, 'jensenshannon'],
+    ['numeric', 5000, 2, 'jensenshannon'],
     ['categorical', 1001, 2, 'jensenshannon'],
     ['categorical', 1001, 50, 'jensenshannon'],
   ];
@@ -395,7 +395,7 @@ describe('detectDrift', () => {
         c: [null, null, null, 'a'],
       },
       features: [
-        { name: 'x', kind: 'numerical' },
+        { name: 'x', kind: 'numeric' },
         { name: 'c', kind: 'categorical' },
       ],
     });
@@ -403,8 +403,8 @@ describe('detectDrift', () => {
     expect(x).toMatchObject({ name: 'x', method: 'chisquare', methodSource: 'default' });
     expect(x.reference).toEqual({ rows: 6, missing: 1, infinite: 1, used: 4 });
     expect(x.current).toEqual({ rows: 4, missing: 2, infinite: 0, used: 2 });
-    const direct = ksTest(Float64Array.of(1, 2, 3, 4), Float64Array.of(1, 2), { kind: 'numerical' });
-    expect(detectDrift({ ...reportInput(), features: [{ name: 'x', kind: 'numerical', method: 'ks' }] }).features[0].pValue).toBe(
+    const direct = ksTest(Float64Array.of(1, 2, 3, 4), Float64Array.of(1, 2), { kind: 'numeric' });
+    expect(detectDrift({ ...reportInput(), features: [{ name: 'x', kind: 'numeric', method: 'ks' }] }).features[0].pValue).toBe(
       direct.pValue,
     );
     expect(c).toMatchObject({ name: 'c', method: 'z' });
@@ -427,8 +427,8 @@ describe('detectDrift', () => {
       reference: { a: ref, b: ref },
       current: { a: same, b: moved },
       features: [
-        { name: 'a', kind: 'numerical' as const },
-        { name: 'b', kind: 'numerical' as const },
+        { name: 'a', kind: 'numeric' as const },
+        { name: 'b', kind: 'numeric' as const },
       ],
     };
     const report = detectDrift(input);
@@ -444,7 +444,7 @@ describe('detectDrift', () => {
     const report = detectDrift({
       reference: { x: Float64Array.of(1, 2, 3) },
       current: { x: Float64Array.of(NaN) },
-      features: [{ name: 'x', kind: 'numerical', method: 'psi', threshold: 0.2 }],
+      features: [{ name: 'x', kind: 'numeric', method: 'psi', threshold: 0.2 }],
     });
     expect(report.features[0]).toMatchObject({
       method: 'psi',
@@ -466,12 +466,12 @@ describe('detectDrift', () => {
     const cols = { x: Float64Array.of(1), c: ['a'] };
     const run = (features: Parameters<typeof detectDrift>[0]['features'], extra = {}) => () =>
       detectDrift({ reference: cols, current: cols, features, ...extra });
-    expect(run([{ name: 'missing', kind: 'numerical' }])).toThrow(/missing from the reference/);
-    expect(run([{ name: 'c', kind: 'numerical' }])).toThrow(/must be a Float64Array/);
+    expect(run([{ name: 'missing', kind: 'numeric' }])).toThrow(/missing from the reference/);
+    expect(run([{ name: 'c', kind: 'numeric' }])).toThrow(/must be a Float64Array/);
     expect(run([{ name: 'x', kind: 'categorical' }])).toThrow(/string \| null/);
     expect(run([{ name: 'c', kind: 'categorical', method: 'ks' }])).toThrow(/does not apply/);
-    expect(run([{ name: 'x', kind: 'numerical' }, { name: 'x', kind: 'numerical' }])).toThrow(/listed twice/);
-    expect(run([{ name: 'x', kind: 'numerical' }], { datasetDriftShare: 1.5 })).toThrow(InvalidInputError);
+    expect(run([{ name: 'x', kind: 'numeric' }, { name: 'x', kind: 'numeric' }])).toThrow(/listed twice/);
+    expect(run([{ name: 'x', kind: 'numeric' }], { datasetDriftShare: 1.5 })).toThrow(InvalidInputError);
   });
 
   it('handles 1e6-row windows (default test: Wasserstein)', () => {
@@ -481,10 +481,10 @@ describe('detectDrift', () => {
     const report = detectDrift({
       reference: { x: ref },
       current: { x: cur },
-      features: [{ name: 'x', kind: 'numerical' }],
+      features: [{ name: 'x', kind: 'numeric' }],
     });
-    const ks = ksTest(ref, cur, { kind: 'numerical' });
-    const psi = psiTest(ref, cur, { kind: 'numerical' });
+    const ks = ksTest(ref, cur, { kind: 'numeric' });
+    const psi = psiTest(ref, cur, { kind: 'numeric' });
     const elapsed = performance.now() - t0;
     expect(report.features[0].method).toBe('wasserstein');
     expect(report.features[0].drifted).toBe(false); // 0.05 / 0.577 sd ~ 0.087 < 0.1

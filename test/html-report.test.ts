@@ -23,8 +23,8 @@ function report(drift: number, withExtras = false): DriftCheckReport {
     current: { label: 'window', columns: cols(cur), from: '2026-01-01', to: '2026-01-02' },
     features: [
       { name: 'plan', kind: 'categorical' },
-      { name: 'tenure_months', kind: 'numerical' },
-      { name: 'support_tickets', kind: 'numerical' },
+      { name: 'tenure_months', kind: 'numeric' },
+      { name: 'support_tickets', kind: 'numeric' },
       { name: EVIL, kind: 'categorical' },
     ],
     ...(withExtras

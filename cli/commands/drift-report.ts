@@ -20,11 +20,11 @@ Compares two data files (.csv, or .jsonl/.ndjson JSON lines) column by column; n
   --json             print the full report as JSON (.features and .datasetDrift at the top level)
   --html FILE        also write a self-contained HTML report with a plot per feature
   --method NAME      one drift test for every column: ${STATTEST_NAMES.join(', ')}
-                     (ks and wasserstein take numerical columns only); default: chosen per column
+                     (ks and wasserstein take numeric columns only); default: chosen per column
   --columns a,b,c    test only these columns (default: every column in both files)
   --drift-share X    dataset drift when at least this share of columns drifted (default 0.5)
 
-Column kinds: a column is numerical when every non-empty reference cell is a finite number
+Column kinds: a column is numeric when every non-empty reference cell is a finite number
 (NaN, NA, null and empty cells count as missing) and the reference has more than 2 distinct
 values; otherwise it is categorical. A text column whose reference values are all distinct
 (an id) is skipped unless --columns names it.`;
@@ -85,7 +85,7 @@ function cellsOf(table: Table, column: string): (string | null)[] {
 }
 
 /** The documented rule: every non-missing reference cell numeric, and more than 2 distinct values. */
-function inferKind(reference: (string | null)[]): 'numerical' | 'categorical' {
+function inferKind(reference: (string | null)[]): 'numeric' | 'categorical' {
   const distinct = new Set<number>();
   for (const cell of reference) {
     if (isMissingMarker(cell)) continue;
@@ -93,7 +93,7 @@ function inferKind(reference: (string | null)[]): 'numerical' | 'categorical' {
     if (n === null) return 'categorical';
     distinct.add(n);
   }
-  return distinct.size > 2 ? 'numerical' : 'categorical';
+  return distinct.size > 2 ? 'numeric' : 'categorical';
 }
 
 function looksLikeId(reference: (string | null)[]): boolean {
@@ -101,7 +101,7 @@ function looksLikeId(reference: (string | null)[]): boolean {
   return values.length >= ID_MIN_ROWS && new Set(values).size === values.length;
 }
 
-/** Numerical column: missing markers become NaN; anything else unparseable is counted so we can warn. */
+/** Numeric column: missing markers become NaN; anything else unparseable is counted so we can warn. */
 function numericColumn(cells: (string | null)[]): { column: Float64Array; invalid: string[] } {
   const column = new Float64Array(cells.length);
   const invalid: string[] = [];
@@ -159,7 +159,7 @@ function planColumns(ref: LoadedFile, cur: LoadedFile, args: z.infer<typeof sche
       plan.skipped.push({ name, reason: 'every reference value is distinct (an id?); name it in --columns to test it' });
       continue;
     }
-    if (kind === 'numerical') {
+    if (kind === 'numeric') {
       plan.reference[name] = numericColumn(refCells).column;
       const { column, invalid } = numericColumn(curCells);
       plan.current[name] = column;

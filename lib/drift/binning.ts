@@ -4,22 +4,22 @@
  * Jensen–Shannon run on. Pure code.
  *
  * Evidently's rule:
- *  - numerical feature with more than 20 distinct reference values: bin edges are
+ *  - numeric feature with more than 20 distinct reference values: bin edges are
  *    `np.histogram_bin_edges(concat(reference, current), bins='sturges')` (equal-width bins over the
  *    combined range) and each sample is counted with `np.histogram(sample, edges)`;
- *  - otherwise (categorical, or numerical with <= 20 distinct reference values): one bin per
+ *  - otherwise (categorical, or numeric with <= 20 distinct reference values): one bin per
  *    value in the union of both samples' values.
  * Shares are count / sample size. With `fillZeroes` (Evidently's `feel_zeroes`, on for PSI, off
  * for Jensen–Shannon) zero shares are replaced per sample: by 0.0001, or by (smallest non-zero
  * share) / 1e6 when that smallest share is itself <= 0.0001.
  */
 
-/** Numerical sample: finite values only (missing values removed by the caller). */
+/** Numeric sample: finite values only (missing values removed by the caller). */
 export type NumericSample = Float64Array;
 /** Categorical sample: category labels, missing values removed by the caller. */
 export type CategoricalSample = readonly string[];
 export type Sample = NumericSample | CategoricalSample;
-export type FeatureKind = 'numerical' | 'categorical';
+import type { FeatureKind } from '../feature-kind';
 export type CategoryKey = number | string;
 
 /** A sample reduced to its value counts: all the categorical tests need. */
@@ -30,7 +30,7 @@ export interface CountedSample {
   size: number;
 }
 
-/** Evidently bins a numerical feature only when its reference has more distinct values than this. */
+/** Evidently bins a numeric feature only when its reference has more distinct values than this. */
 export const MAX_DISTINCT_FOR_VALUE_BINS = 20;
 /** Evidently's replacement for a zero share (PSI only). */
 export const ZERO_SHARE = 0.0001;
@@ -212,10 +212,10 @@ function edgesIncrease(edges: Float64Array): boolean {
 
 /**
  * Reference and current shares per bin, as Evidently's `get_binned_data`. Both samples must be
- * non-empty and hold no missing values (numerical: finite numbers only).
+ * non-empty and hold no missing values (numeric: finite numbers only).
  *
- * @param kind 'numerical' samples are Float64Array; 'categorical' samples are string arrays
- *   (a numerical sample may also be binned as categorical: one bin per value).
+ * @param kind 'numeric' samples are Float64Array; 'categorical' samples are string arrays
+ *   (a numeric sample may also be binned as categorical: one bin per value).
  * @param options.fillZeroes replace zero shares as Evidently's `feel_zeroes` (default true; PSI
  *   uses it, Jensen–Shannon passes false).
  */
@@ -230,7 +230,7 @@ export function binnedShares(
     fillZeroes ? { ...b, reference: fillZeroShares(b.reference), current: fillZeroShares(b.current) } : b;
 
   if (
-    kind === 'numerical' &&
+    kind === 'numeric' &&
     reference instanceof Float64Array &&
     current instanceof Float64Array &&
     countDistinct(reference, MAX_DISTINCT_FOR_VALUE_BINS) > MAX_DISTINCT_FOR_VALUE_BINS

@@ -4,14 +4,15 @@
  * (src/evidently/legacy/calculations/data_drift.py). Pure code.
  *
  * Missing values are counted and reported per window, then left out of the test, as Evidently's
- * `get_one_column_drift` does (it drops NaN and, for numerical columns, +-Infinity before testing).
+ * `get_one_column_drift` does (it drops NaN and, for numeric columns, +-Infinity before testing).
  * Categorical columns are reduced to label counts in that same pass and tested on the counts.
  * Each feature runs one test, so there are no sorted copies to share between tests here; a caller
  * running ks and wasserstein on one column can sort once (`sortedCopy`) and pass `presorted`.
  */
 
 import { InvalidInputError } from '../errors';
-import { Counter, countDistinctUnion, type CountedSample, type FeatureKind } from './binning';
+import type { FeatureKind } from '../feature-kind';
+import { Counter, countDistinctUnion, type CountedSample } from './binning';
 import {
   chooseStattest,
   isStattestName,
@@ -22,11 +23,11 @@ import {
   type StattestResult,
 } from './stattests';
 
-/** A numerical column: NaN marks a missing value; +-Infinity is also left out of the tests. */
-export type NumericalColumn = Float64Array;
+/** A numeric column: NaN marks a missing value; +-Infinity is also left out of the tests. */
+export type NumericColumn = Float64Array;
 /** A categorical column: null marks a missing value. */
 export type CategoricalColumn = readonly (string | null)[];
-export type Columns = Readonly<Record<string, NumericalColumn | CategoricalColumn>>;
+export type Columns = Readonly<Record<string, NumericColumn | CategoricalColumn>>;
 
 export interface FeatureSpec {
   name: string;
@@ -49,9 +50,9 @@ export interface DetectDriftInput {
 export interface WindowCounts {
   /** Rows in the column. */
   rows: number;
-  /** NaN (numerical) or null (categorical) entries. */
+  /** NaN (numeric) or null (categorical) entries. */
   missing: number;
-  /** +-Infinity entries (numerical only), left out like missing values. */
+  /** +-Infinity entries (numeric only), left out like missing values. */
   infinite: number;
   /** Rows the test ran on: rows - missing - infinite. */
   used: number;
@@ -81,9 +82,9 @@ export interface DriftReport {
 
 export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 
-/** A cleaned numerical column: the finite values. */
-interface CleanNumerical {
-  kind: 'numerical';
+/** A cleaned numeric column: the finite values. */
+interface CleanNumeric {
+  kind: 'numeric';
   values: Float64Array;
   counts: WindowCounts;
 }
@@ -94,17 +95,17 @@ interface CleanCategorical {
   counts: WindowCounts;
 }
 
-type Clean = CleanNumerical | CleanCategorical;
+type Clean = CleanNumeric | CleanCategorical;
 
 /** Split a column into what a test can take and the counts of what was left out. */
-function clean(column: NumericalColumn | CategoricalColumn, kind: FeatureKind, where: string, name: string): Clean {
-  return kind === 'numerical' ? cleanNumerical(column, where, name) : cleanCategorical(column, where, name);
+function clean(column: NumericColumn | CategoricalColumn, kind: FeatureKind, where: string, name: string): Clean {
+  return kind === 'numeric' ? cleanNumeric(column, where, name) : cleanCategorical(column, where, name);
 }
 
 /** The finite values (the column itself when all are), without NaN and +-Infinity. */
-function cleanNumerical(column: NumericalColumn | CategoricalColumn, where: string, name: string): CleanNumerical {
+function cleanNumeric(column: NumericColumn | CategoricalColumn, where: string, name: string): CleanNumeric {
   if (!(column instanceof Float64Array)) {
-    throw new InvalidInputError(`numerical feature '${name}' in ${where} must be a Float64Array`, { feature: name });
+    throw new InvalidInputError(`numeric feature '${name}' in ${where} must be a Float64Array`, { feature: name });
   }
   let missing = 0;
   let infinite = 0;
@@ -118,11 +119,11 @@ function cleanNumerical(column: NumericalColumn | CategoricalColumn, where: stri
     let k = 0;
     for (let i = 0; i < column.length; i++) if (Number.isFinite(column[i])) values[k++] = column[i];
   }
-  return { kind: 'numerical', values, counts: { rows: column.length, missing, infinite, used: values.length } };
+  return { kind: 'numeric', values, counts: { rows: column.length, missing, infinite, used: values.length } };
 }
 
 /** Label counts in one pass, nulls counted as missing: no copy of the labels is made. */
-function cleanCategorical(column: NumericalColumn | CategoricalColumn, where: string, name: string): CleanCategorical {
+function cleanCategorical(column: NumericColumn | CategoricalColumn, where: string, name: string): CleanCategorical {
   if (!Array.isArray(column)) {
     throw new InvalidInputError(`categorical feature '${name}' in ${where} must be an array of string | null`, {
       feature: name,
@@ -148,18 +149,18 @@ function cleanCategorical(column: NumericalColumn | CategoricalColumn, where: st
 
 /** Distinct values of both windows together (categorical: the union of their keys). */
 function distinctUnion(ref: Clean, cur: Clean, cap: number): number {
-  if (ref.kind === 'numerical' && cur.kind === 'numerical') return countDistinctUnion(ref.values, cur.values, cap);
+  if (ref.kind === 'numeric' && cur.kind === 'numeric') return countDistinctUnion(ref.values, cur.values, cap);
   const keys = new Set((ref as CleanCategorical).counted.counts.keys());
   for (const k of (cur as CleanCategorical).counted.counts.keys()) keys.add(k);
   return keys.size;
 }
 
-/** Run one test on a cleaned feature: counts for categorical columns, values for numerical ones. */
+/** Run one test on a cleaned feature: counts for categorical columns, values for numeric ones. */
 function runOn(method: StattestName, ref: Clean, cur: Clean, spec: FeatureSpec): StattestResult {
   if (ref.kind === 'categorical' && cur.kind === 'categorical') {
     return runCountedStattest(method, ref.counted, cur.counted, { threshold: spec.threshold });
   }
-  const values = (c: Clean) => (c as CleanNumerical).values;
+  const values = (c: Clean) => (c as CleanNumeric).values;
   return runStattest(method, values(ref), values(cur), { kind: spec.kind, threshold: spec.threshold });
 }
 
@@ -171,8 +172,8 @@ function validate(input: DetectDriftInput, share: number): void {
   for (const f of input.features) {
     if (seen.has(f.name)) throw new InvalidInputError(`feature '${f.name}' is listed twice`, { feature: f.name });
     seen.add(f.name);
-    if (f.kind !== 'numerical' && f.kind !== 'categorical') {
-      throw new InvalidInputError(`feature '${f.name}': kind must be 'numerical' or 'categorical'`, { feature: f.name });
+    if (f.kind !== 'numeric' && f.kind !== 'categorical') {
+      throw new InvalidInputError(`feature '${f.name}': kind must be 'numeric' or 'categorical'`, { feature: f.name });
     }
     if (f.method !== undefined) {
       if (!isStattestName(f.method)) {

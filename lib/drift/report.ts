@@ -5,6 +5,7 @@
  * arrays, no NaN: every number is finite or null).
  */
 
+import type { FeatureKind } from '../feature-kind';
 import type { VersionServing } from '../prediction-log';
 import { InvalidInputError } from '../errors';
 import { isMetricName, METRICS } from '../metrics';
@@ -17,7 +18,6 @@ import {
   sturgesEdges,
   valueCounts,
   type CategoryKey,
-  type FeatureKind,
 } from './binning';
 import {
   detectDrift,
@@ -26,7 +26,7 @@ import {
   type DriftReport,
   type FeatureDrift,
   type FeatureSpec,
-  type NumericalColumn,
+  type NumericColumn,
 } from './dataset-drift';
 import type { StattestName } from './stattests';
 
@@ -90,11 +90,11 @@ export interface BuildDriftReportInput {
   features: readonly FeatureSpec[];
   /** Dataset drift when the share of drifted features is >= this (default 0.5). */
   datasetDriftShare?: number;
-  /** Model outputs in both windows (numerical scores or categorical labels). */
+  /** Model outputs in both windows (numeric scores or categorical labels). */
   prediction?: {
     kind: FeatureKind;
-    reference: NumericalColumn | CategoricalColumn;
-    current: NumericalColumn | CategoricalColumn;
+    reference: NumericColumn | CategoricalColumn;
+    current: NumericColumn | CategoricalColumn;
     method?: StattestName;
     threshold?: number;
   } | null;
@@ -193,7 +193,7 @@ export function regressed(metric: string, baseline: number | null, current: numb
 // Distributions
 // ---------------------------------------------------------------------------------------------
 
-function finiteValues(column: NumericalColumn | CategoricalColumn): Float64Array {
+function finiteValues(column: NumericColumn | CategoricalColumn): Float64Array {
   const out: number[] = [];
   for (let i = 0; i < column.length; i++) {
     const v: unknown = column[i];
@@ -202,7 +202,7 @@ function finiteValues(column: NumericalColumn | CategoricalColumn): Float64Array
   return Float64Array.from(out);
 }
 
-function categoryValues(column: NumericalColumn | CategoricalColumn): string[] {
+function categoryValues(column: NumericColumn | CategoricalColumn): string[] {
   const out: string[] = [];
   for (let i = 0; i < column.length; i++) {
     const v: unknown = column[i];
@@ -214,18 +214,18 @@ function categoryValues(column: NumericalColumn | CategoricalColumn): string[] {
 /**
  * Reference and current shares per bin, for one column (missing values left out, as the tests do).
  *
- * Numerical: Sturges bins over both windows (binning.ts, as PSI and Jensen–Shannon bin), labelled
+ * Numeric: Sturges bins over both windows (binning.ts, as PSI and Jensen–Shannon bin), labelled
  * "lo – hi"; a column with at most 20 distinct reference values (and at most
  * {@link MAX_CATEGORY_BINS} overall) gets one bin per value instead, again as those tests do.
  * Categorical: one bin per category in key order, capped at {@link MAX_CATEGORY_BINS} bins by
  * keeping the most frequent and summing the rest into "other (N more)".
  */
 export function featureDistribution(
-  reference: NumericalColumn | CategoricalColumn,
-  current: NumericalColumn | CategoricalColumn,
+  reference: NumericColumn | CategoricalColumn,
+  current: NumericColumn | CategoricalColumn,
   kind: FeatureKind,
 ): FeatureDistribution {
-  if (kind === 'numerical') {
+  if (kind === 'numeric') {
     const ref = finiteValues(reference);
     const cur = finiteValues(current);
     if (ref.length + cur.length === 0) return { kind, bins: [] };

@@ -3,7 +3,7 @@
  * (src/evidently/legacy/calculations/stattests/*.py) and the scipy 1.17.1 calls they make.
  * Pure code.
  *
- * Every test takes a cleaned reference and current sample (no missing values: numerical samples
+ * Every test takes a cleaned reference and current sample (no missing values: numeric samples
  * finite only) and returns a {@link StattestResult}. Distances (psi, jensenshannon, wasserstein)
  * report `statistic` and a null `pValue`; hypothesis tests (ks, chisquare, z) report both.
  * Data edge cases give defined results, never NaN and never a throw:
@@ -16,6 +16,7 @@
  * {@link InvalidInputError}: that is a configuration error, not a data edge case.
  */
 
+import type { FeatureKind } from '../feature-kind';
 import { InvalidInputError } from '../errors';
 import {
   binnedShares,
@@ -23,7 +24,6 @@ import {
   valueShares,
   unionKeys,
   type CountedSample,
-  type FeatureKind,
   type Sample,
   type CategoryKey,
 } from './binning';
@@ -45,14 +45,14 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<StattestName, number>> = Object
   z: 0.05,
 });
 
-/** Feature kinds each test accepts. chisquare and z also take numerical samples (values as categories), as Evidently's default choice applies them to numerical columns with few values. */
+/** Feature kinds each test accepts. chisquare and z also take numeric samples (values as categories), as Evidently's default choice applies them to numeric columns with few values. */
 export const STATTEST_KINDS: Readonly<Record<StattestName, readonly FeatureKind[]>> = Object.freeze({
-  psi: ['numerical', 'categorical'],
-  jensenshannon: ['numerical', 'categorical'],
-  wasserstein: ['numerical'],
-  ks: ['numerical'],
-  chisquare: ['numerical', 'categorical'],
-  z: ['numerical', 'categorical'],
+  psi: ['numeric', 'categorical'],
+  jensenshannon: ['numeric', 'categorical'],
+  wasserstein: ['numeric'],
+  ks: ['numeric'],
+  chisquare: ['numeric', 'categorical'],
+  z: ['numeric', 'categorical'],
 });
 
 export interface StattestResult {
@@ -75,7 +75,7 @@ export interface StattestOptions {
   /** Overrides {@link DEFAULT_THRESHOLDS}. */
   threshold?: number;
   /**
-   * Numerical samples are already ascending: ks and wasserstein then skip their sorted copies
+   * Numeric samples are already ascending: ks and wasserstein then skip their sorted copies
    * (a caller running both on one feature sorts once). Other tests ignore it.
    */
   presorted?: boolean;
@@ -96,9 +96,9 @@ export function isStattestName(s: unknown): s is StattestName {
 /**
  * Evidently's default test (`_get_default_stattest` in
  * src/evidently/legacy/calculations/stattests/registry.py):
- *  - reference <= 1000 rows: numerical -> ks, but with <= 5 distinct values chisquare (3..5) or
+ *  - reference <= 1000 rows: numeric -> ks, but with <= 5 distinct values chisquare (3..5) or
  *    z (<= 2); categorical -> chisquare, or z with <= 2 distinct values;
- *  - reference > 1000 rows: numerical -> wasserstein, or jensenshannon with <= 5 distinct values;
+ *  - reference > 1000 rows: numeric -> wasserstein, or jensenshannon with <= 5 distinct values;
  *    categorical -> jensenshannon.
  *
  * @param referenceSize reference rows after missing values are dropped (Evidently drops them first).
@@ -108,10 +108,10 @@ export function isStattestName(s: unknown): s is StattestName {
 export function chooseStattest(input: { kind: FeatureKind; referenceSize: number; uniqueCount: number }): StattestName {
   const { kind, referenceSize, uniqueCount } = input;
   if (referenceSize <= SMALL_REFERENCE_ROWS) {
-    if (kind === 'numerical' && uniqueCount > 5) return 'ks';
+    if (kind === 'numeric' && uniqueCount > 5) return 'ks';
     return uniqueCount > 2 ? 'chisquare' : 'z';
   }
-  if (kind === 'numerical') return uniqueCount <= 5 ? 'jensenshannon' : 'wasserstein';
+  if (kind === 'numeric') return uniqueCount <= 5 ? 'jensenshannon' : 'wasserstein';
   return 'jensenshannon';
 }
 
@@ -140,8 +140,8 @@ function requireKind(method: StattestName, kind: FeatureKind, reference?: Sample
   if (!STATTEST_KINDS[method].includes(kind)) {
     throw new InvalidInputError(`drift test '${method}' does not apply to ${kind} features`, { method, kind });
   }
-  if (reference && current && kind === 'numerical' && !(reference instanceof Float64Array && current instanceof Float64Array)) {
-    throw new InvalidInputError(`drift test '${method}': numerical samples must be Float64Array`, { method });
+  if (reference && current && kind === 'numeric' && !(reference instanceof Float64Array && current instanceof Float64Array)) {
+    throw new InvalidInputError(`drift test '${method}': numeric samples must be Float64Array`, { method });
   }
 }
 
@@ -318,7 +318,7 @@ export function wassersteinDistance(u: Float64Array, v: Float64Array, options: {
 
 /**
  * Wasserstein distance normed by the reference's population std, floored at 0.001
- * (Evidently `_wasserstein_distance_norm`). Drift when >= threshold (default 0.1). Numerical only.
+ * (Evidently `_wasserstein_distance_norm`). Drift when >= threshold (default 0.1). Numeric only.
  */
 export function wassersteinTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
   const threshold = thresholdOf('wasserstein', options);
@@ -334,7 +334,7 @@ export function wassersteinTest(reference: Sample, current: Sample, options: Sta
 /**
  * Two-sample two-sided KS test (Evidently `_ks_stat_test`: scipy ks_2samp, method 'auto').
  * statistic = D, pValue = p; drift when p <= threshold (default 0.05; Evidently uses <= here,
- * unlike chisquare and z). Numerical only.
+ * unlike chisquare and z). Numeric only.
  */
 export function ksTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
   const threshold = thresholdOf('ks', options);
@@ -363,7 +363,7 @@ export function ksTest(reference: Sample, current: Sample, options: StattestOpti
  */
 export function chiSquareTest(reference: Sample, current: Sample, options: StattestOptions): StattestResult {
   requireKind('chisquare', options.kind, reference, current);
-  // The fallback bins the samples themselves: a numerical sample may get histogram bins.
+  // The fallback bins the samples themselves: a numeric sample may get histogram bins.
   const fallback = () => jensenShannonTest(reference, current, { kind: options.kind });
   return chiSquareCounted(countedOf(reference), countedOf(current), options, fallback);
 }
