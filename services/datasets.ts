@@ -1,0 +1,86 @@
+import { hashOf, sha256 } from '../lib/canonical-json';
+import type { RetrainConfig } from '../lib/config';
+import { InvalidDatasetError } from '../lib/errors';
+import { keys } from '../lib/keys';
+import { sourceFormat, type Pipeline } from '../lib/pipeline';
+import { splitIndexes } from '../lib/split';
+import { parseTable, toCsv, type Table } from '../lib/table';
+import { describeProblems, validateDataset, type ValidationReport } from '../lib/validate-dataset';
+import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
+import type { Store } from '../store/store';
+import { sourceReader } from './sources';
+
+/** What the dataset steps read and write: the store, and how to reach local and S3 sources. */
+export interface DatasetDeps {
+  store: Store;
+  config: Pick<RetrainConfig, 'projectDir' | 's3'>;
+}
+
+/**
+ * Reads the pipeline's labelled data and stores it under the hash of its content: the same data
+ * is stored once, and a retry or a rerun on it writes nothing new (`created: false`).
+ */
+export async function snapshotSource({ store, config }: DatasetDeps, pipeline: Pipeline): Promise<DatasetSnapshot> {
+  const body = await sourceReader(config)(pipeline.source, `data source of pipeline "${pipeline.name}"`, { model: pipeline.name, step: 'pull' });
+  const format = sourceFormat(pipeline.source);
+  const hash = sha256(body);
+  const key = keys.snapshot(pipeline.name, hash, format);
+  const created = await store.putIfAbsent(key, body);
+  return { sha256: hash, key, format, bytes: body.length, created };
+}
+
+/** A snapshot parsed as a table. */
+export async function loadSnapshot(store: Store, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<Table> {
+  const body = await store.get(snapshot.key);
+  if (!body) throw new Error(`snapshot ${snapshot.key} is missing from the store (${store.location})`);
+  return parseTable(body, snapshot.format, `snapshot ${snapshot.sha256.slice(0, 12)} of ${pipeline.name}`);
+}
+
+/** Checks a snapshot against the pipeline: the report lists every problem found. */
+export async function validateSnapshot(store: Store, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<ValidationReport> {
+  return validateDataset(await loadSnapshot(store, pipeline, snapshot), pipeline);
+}
+
+/** Fails with `InvalidDataset` (never retried), listing every problem, when the report is not ok. */
+export function assertValid(report: ValidationReport, what: string, context: { model: string; step: string }): void {
+  if (!report.ok) throw new InvalidDatasetError(`${what} is invalid:\n${describeProblems(report)}`, context, report);
+}
+
+/**
+ * Writes the deterministic train/holdout split of a snapshot (only the columns training needs):
+ * by seeded fraction (stratified for classification), or against the pipeline's holdout source.
+ * Same snapshot and settings give the same bytes, so rewriting is harmless.
+ */
+export async function splitSnapshot({ store, config }: DatasetDeps, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<DatasetSplit> {
+  const table = await loadSnapshot(store, pipeline, snapshot);
+  const columns = [...pipeline.features.map((f) => f.name), pipeline.label];
+  let train: string;
+  let holdout: string;
+  let counts: [number, number];
+  let holdoutId: unknown;
+  if ('fraction' in pipeline.holdout) {
+    const labelIndex = table.columns.indexOf(pipeline.label);
+    const strata = pipeline.task === 'classification' ? table.rows.map((r) => r[labelIndex]) : undefined;
+    const { train: t, holdout: h } = splitIndexes(table.rows.length, pipeline.holdout.fraction, pipeline.holdout.seed, strata);
+    train = toCsv(table, columns, t);
+    holdout = toCsv(table, columns, h);
+    counts = [t.length, h.length];
+    holdoutId = pipeline.holdout;
+  } else {
+    const source = pipeline.holdout.source;
+    const body = await sourceReader(config)(source, `holdout source of pipeline "${pipeline.name}"`, { model: pipeline.name, step: 'split' });
+    const holdoutTable = parseTable(body, sourceFormat(source), `holdout ${source.path}`);
+    const report = validateDataset(holdoutTable, { ...pipeline, validation: { ...pipeline.validation, minRows: 1 } });
+    assertValid(report, `holdout ${source.path} of ${pipeline.name}`, { model: pipeline.name, step: 'split' });
+    train = toCsv(table, columns);
+    holdout = toCsv(holdoutTable, columns);
+    counts = [table.rows.length, holdoutTable.rows.length];
+    holdoutId = { holdoutSha256: sha256(body) };
+  }
+  const splitId = hashOf({ holdoutId, columns, task: pipeline.task }).slice(0, 12);
+  const trainKey = keys.split(pipeline.name, snapshot.sha256, splitId, 'train');
+  const holdoutKey = keys.split(pipeline.name, snapshot.sha256, splitId, 'holdout');
+  await store.put(trainKey, train);
+  await store.put(holdoutKey, holdout);
+  return { splitId, trainKey, holdoutKey, trainRows: counts[0], holdoutRows: counts[1] };
+}
