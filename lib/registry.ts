@@ -55,6 +55,14 @@ export function emptyPointer(model: string): ChampionPointer {
   return { model, champion: null, previous: null, updatedAt: null, history: [] };
 }
 
+/**
+ * The change one event made, found by its event id (undefined when it never applied): after a
+ * retry or a race, the last history entry may be someone else's.
+ */
+export function changeByEventId(pointer: ChampionPointer, eventId: string): RegistryChange | undefined {
+  return pointer.history.find((h) => h.eventId === eventId);
+}
+
 /** A version id: `v` + the first 12 hex digits of the training inputs' hash. */
 export function versionIdFor(fingerprint: string): string {
   return `v${fingerprint.slice(0, 12)}`;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { RegistryConflictError } from '../lib/errors';
-import { applyPromotion, applyRollback, emptyPointer, versionIdFor, type ChampionPointer } from '../lib/registry';
+import { applyPromotion, applyRollback, changeByEventId, emptyPointer, versionIdFor, type ChampionPointer } from '../lib/registry';
 
 let clock = 0;
 const at = () => new Date(Date.UTC(2024, 0, 1, 0, 0, clock++)).toISOString();
@@ -153,5 +153,24 @@ describe('versionIdFor', () => {
   it('is the same for the same inputs and differs for others', () => {
     expect(versionIdFor('1'.repeat(64))).toBe(versionIdFor('1'.repeat(64)));
     expect(versionIdFor('1'.repeat(64))).not.toBe(versionIdFor('2'.repeat(64)));
+  });
+});
+
+describe('changeByEventId', () => {
+  it("finds this run's own change even when the last entry is another actor's", () => {
+    // A manual rollback of vC by alice, then (before her notification goes out) a promotion by another run.
+    const rolledBack = rollback(abc(), { eventId: 'rollback-churn/run-1/rollback' });
+    const pointer = applyPromotion(rolledBack, { to: 'vD', expectedChampion: 'vB', eventId: 'retrain-churn/run-2/promote', at: at(), reason: 'gate passed', actor: 'retrain-churn' });
+    if (!pointer) throw new Error('promotion unexpectedly skipped');
+    expect(pointer.history.at(-1)).toMatchObject({ actor: 'retrain-churn', from: 'vB', to: 'vD' });
+
+    const change = changeByEventId(pointer, 'rollback-churn/run-1/rollback');
+    expect(change).toMatchObject({ action: 'rollback', actor: 'alice', from: 'vC', to: 'vB', eventId: 'rollback-churn/run-1/rollback' });
+    expect(change).not.toBe(pointer.history.at(-1));
+  });
+
+  it('is undefined for an event that never applied', () => {
+    expect(changeByEventId(abc(), 'no-such-event')).toBeUndefined();
+    expect(changeByEventId(emptyPointer('churn'), 'no-such-event')).toBeUndefined();
   });
 });

@@ -6,8 +6,12 @@ import { describe, expect, inject, it } from 'vitest';
 import { HISTORY_DIR } from './helpers/harness';
 
 /*
- * Histories recorded from real runs (worker crash, cancellations, promotion, reuse) by
- * `RETRAIN_RECORD_HISTORIES=1 npx vitest run test/durability.test.ts`. Replaying them against
+ * Histories recorded from real runs: 01-06 (worker crash, cancellations, promotion, reuse) by
+ * `RETRAIN_RECORD_HISTORIES=1 npx vitest run test/durability.test.ts`; 07-22 (approvals by signal
+ * and update, refused and early decisions, approval timeouts, gate rejection, rollback after failed
+ * verification, drift checks that alert or start a retrain, manual rollbacks) from the approval,
+ * rollback, gate and drift-check tests, run on the workflow code as it was before the approval
+ * state machine and step tracker moved into their own modules. Replaying them against
  * today's workflow code catches a change that would break runs already in flight: such a change
  * needs `patched()` (or a new workflow type), not a re-recording.
  */

@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { LightActivities } from '../activities';
-import type { ChampionPointer } from '../lib/registry';
+import { changeByEventId, type ChampionPointer } from '../lib/registry';
 import { rollbackInputSchema, type RollbackInput } from '../shared/inputs';
 import { NON_RETRYABLE } from '../lib/errors';
 import { checkedInput } from './checked-input';
@@ -18,7 +18,7 @@ export async function rollbackModel(raw: RollbackInput): Promise<ChampionPointer
   const pointer = await rollbackChampion({ model: input.model, to: input.to, reason: input.reason, actor: input.requestedBy, eventId });
   if (input.notify) {
     // This run's own change, by its event id: after a retry or a race the last entry may be someone else's.
-    const change = pointer.history.find((h) => h.eventId === eventId);
+    const change = changeByEventId(pointer, eventId);
     await notifyOwner({
       model: input.model,
       owner: input.notify,
