@@ -5,6 +5,7 @@ import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
 
+/** The dataset steps on the `retrain` queue: pull (snapshot), validate, split. */
 export function dataActivities({ store, config }: ActivityDeps) {
   return {
     /** Reads the pipeline's labelled data and stores it under the hash of its content. */

@@ -9,6 +9,7 @@ import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
 import { recordDriftCheck } from './telemetry';
 
+/** The drift-check steps on the `retrain` queue: the check, the alert, and the retrain it may start. */
 export function driftActivities({ store, config }: ActivityDeps) {
   return {
     /**

@@ -15,5 +15,7 @@ export function createTrainingActivities(deps: ActivityDeps) {
   return { ...trainingActivities(deps), ...evaluationActivities(deps) };
 }
 
+/** What workflows proxy on the `retrain` queue (type-only imports keep activity code out of the workflow bundle). */
 export type LightActivities = ReturnType<typeof createActivities>;
+/** What workflows proxy on the `training` queue. */
 export type TrainingActivities = ReturnType<typeof createTrainingActivities>;

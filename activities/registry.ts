@@ -11,6 +11,7 @@ import type { DatasetSnapshot, DatasetSplit, VersionPlan } from '../shared/resul
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
 
+/** The registry steps on the `retrain` queue: plan, register, promote, roll back, audit, notify. */
 export function registryActivities({ store, config }: ActivityDeps) {
   return {
     /** Derives the version id from everything that shapes the model; finds it if it already exists. */

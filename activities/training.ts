@@ -7,6 +7,7 @@ import { activityHooks, attemptDir } from './attempt';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
 
+/** Training on the `training` queue: the training subprocess, scaled out separately. */
 export function trainingActivities({ store, config }: ActivityDeps) {
   return {
     /**

@@ -1,5 +1,6 @@
 import { hashOf } from './canonical-json';
 
+/** The lifecycle events the audit log records, one per step of a run. */
 export type AuditEventType =
   | 'snapshot'
   | 'validation'

@@ -16,11 +16,15 @@ const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or h
 
 /** Log levels of the worker's JSON log lines, least severe first. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** How much the worker logs: `debug` shows subprocess output, `info` one line per step. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const envSchema = z
   .object({
-    /** Project with pipelines/ (default: the nearest directory upwards from here that has one). */
+    /**
+     * Project with pipelines/.
+     * @default the nearest directory upwards from here that has one
+     */
     RETRAIN_PROJECT_DIR: z.string().min(1).optional(),
     RETRAIN_TEMPORAL_ADDRESS: hostPort.default('localhost:7233'),
     RETRAIN_NAMESPACE: z.string().min(1).default('default'),
@@ -34,7 +38,10 @@ const envSchema = z
     RETRAIN_TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
     /** Temporal Cloud API key (sent as a bearer token over TLS). */
     RETRAIN_TEMPORAL_API_KEY: z.string().min(1).optional(),
-    /** A local directory, or s3://bucket[/prefix] (default: <project>/.retrain/store). */
+    /**
+     * A local directory, or s3://bucket[/prefix].
+     * @default <project>/.retrain/store
+     */
     RETRAIN_STORE: z
       .string()
       .min(1)
@@ -46,7 +53,10 @@ const envSchema = z
         return z.NEVER;
       })
       .optional(),
-    /** S3-compatible endpoint (MinIO, Ceph, R2…); default: AWS S3 of the region. */
+    /**
+     * S3-compatible endpoint (MinIO, Ceph, R2…).
+     * @default AWS S3 of the region
+     */
     RETRAIN_S3_ENDPOINT: httpUrl.optional(),
     AWS_ENDPOINT_URL_S3: httpUrl.optional(),
     AWS_ENDPOINT_URL: httpUrl.optional(),
@@ -57,7 +67,10 @@ const envSchema = z
     RETRAIN_S3_FORCE_PATH_STYLE: flag.optional(),
     AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
     AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-    /** Python for `$PYTHON` in commands (default: the project venv, else python3). */
+    /**
+     * Python for `$PYTHON` in commands.
+     * @default the project venv, else python3
+     */
     RETRAIN_PYTHON: z.string().min(1).optional(),
     RETRAIN_TASK_QUEUE: z.string().min(1).default(TaskQueue.RETRAIN),
     RETRAIN_TRAINING_TASK_QUEUE: z.string().min(1).default(TaskQueue.TRAINING),
@@ -87,6 +100,7 @@ const envSchema = z
     }
   });
 
+/** Where the store is: a local directory, or an S3 bucket and key prefix. */
 export type StoreConfig = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
 
 /** How to reach S3 (for an s3:// store and s3:// data sources). Credentials come from the AWS chain. */

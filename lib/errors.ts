@@ -49,6 +49,7 @@ export const NON_RETRYABLE: ErrorType[] = [
   ErrorType.STORE_MISCONFIGURED,
 ];
 
+/** Where an error happened, for the person who reads it: model, version, step and more. */
 export interface ErrorContext {
   model?: string;
   version?: string;
@@ -56,6 +57,7 @@ export interface ErrorContext {
   [key: string]: unknown;
 }
 
+/** The base of Retrain's domain errors: a type to branch on, retryability, context and details. */
 export class RetrainError extends Error {
   /** A stable name a caller can branch on; also the Temporal failure type. */
   readonly type: ErrorType;

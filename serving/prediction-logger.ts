@@ -10,35 +10,48 @@ export const BUFFER_FULL = ErrorType.PREDICTION_LOG_BUFFER_FULL;
 
 /** What an application logs per prediction; the logger adds model and version, and id and timestamp when missing. */
 export type PredictionEntry = Omit<PredictionLine, 'id' | 'timestamp' | 'model' | 'version'> & {
-  /** Default: a random UUID. Return it to your caller: `retrain explain <id>` finds the decision by it. */
+  /**
+   * Return it to your caller: `retrain explain <id>` finds the decision by it.
+   * @default a random UUID
+   */
   id?: string;
-  /** Default: now. */
+  /** When the prediction was made. @default now */
   timestamp?: string | Date;
 };
 
+/** Options of `createPredictionLogger`; defaults are given per field. */
 export interface PredictionLoggerOptions {
   store: Store;
   /** The model's pipeline name. */
   model: string;
   /** The model version this process serves (the registry's champion when it loaded). */
   version: string;
-  /** Lines per batch file; a full buffer is written at once. Default 500. */
+  /**
+   * Lines per batch file; a full buffer is written at once.
+   * @default 500
+   */
   maxBatch?: number;
-  /** Longest a logged line waits in the buffer before it is written, milliseconds. Default 5000. */
+  /**
+   * Longest a logged line waits in the buffer before it is written, in milliseconds.
+   * @default 5000
+   */
   flushIntervalMs?: number;
   /**
    * Most lines kept in memory while the store cannot be written (an outage): beyond it, new
    * lines are dropped and counted (`dropped`) rather than the serving process running out of
-   * memory. Default 100,000 (a few tens of MB).
+   * memory (100,000 lines are a few tens of MB).
+   * @default 100000
    */
   maxBufferedLines?: number;
   /**
    * Called on every failed write (also when `flush()` rejects), with the lines still kept for
-   * the next flush, and once when lines start being dropped. Default: a line on stderr.
+   * the next flush, and once when lines start being dropped.
+   * @default a line on stderr
    */
   onError?: (err: Error, info: { model: string; buffered: number; dropped: number }) => void;
 }
 
+/** Logs predictions in batches to the store; `flush()` writes what is buffered. */
 export interface PredictionLogger {
   /**
    * Validates and buffers one prediction; returns the line as it will be stored (with its id).

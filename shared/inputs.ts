@@ -59,4 +59,5 @@ export const rollbackInputSchema = z.object({
   /** Owner to notify (the pipeline's retraining owner). */
   notify: z.string().min(1).optional(),
 });
+/** What `rollbackModel` takes (validated by the workflow with `rollbackInputSchema`). */
 export type RollbackInput = z.infer<typeof rollbackInputSchema>;

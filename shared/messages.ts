@@ -13,6 +13,7 @@ export const approvalDecisionSchema = z
     version: z.string().min(1).optional(),
   })
   .strict();
+/** What an approve or reject signal or update carries. */
 export type ApprovalDecision = z.input<typeof approvalDecisionSchema>;
 
 /** Signal: approve the candidate. Fire-and-forget; an unlisted approver is recorded and ignored. */

@@ -1,5 +1,6 @@
 import type { GateDecision, Metrics } from '../lib/gate';
 
+/** The steps of a retraining run, in the order they happen (`approval` and `rollback` only when needed). */
 export type RunStep =
   | 'starting'
   | 'pull'
@@ -16,6 +17,7 @@ export type RunStep =
   | 'rollback'
   | 'done';
 
+/** How a retraining run ended, or `running`. */
 export type RunOutcome =
   | 'running'
   | 'promoted'
@@ -26,6 +28,7 @@ export type RunOutcome =
   | 'cancelled'
   | 'failed';
 
+/** The approval part of a run's status: who may decide, what was decided, what was ignored. */
 export interface ApprovalState {
   required: boolean;
   approvers: string[];

@@ -15,12 +15,16 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorType, RetrainError } from '../lib/errors';
 import { checkKey, checkPrefix, type Store } from './store';
 
+/** A bucket (and optional key prefix) to use as a store, through an S3 client. */
 export interface S3StoreOptions {
   client: S3Client;
   bucket: string;
   /** Folder inside the bucket that holds this store's objects ('' or omitted: the whole bucket). */
   prefix?: string;
-  /** What the bucket is to the user, for error messages (default "S3 store s3://bucket/prefix"). */
+  /**
+   * What the bucket is to the user, for error messages.
+   * @default "S3 store s3://bucket/prefix"
+   */
   label?: string;
 }
 

@@ -7,6 +7,7 @@ import { createJsonLogger } from './logger';
 /** 50 ms to 2 h: light steps, predictions, and trainings of any length tell apart. */
 const STEP_DURATION_BUCKETS_MS = [50, 250, 1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000, 7_200_000];
 
+/** Settings of the process-wide Temporal runtime: log level and file, metrics endpoint. */
 export interface RuntimeSetup {
   level: LogLevel;
   /** JSON log lines go to this file instead of stdout. */

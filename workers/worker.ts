@@ -4,17 +4,28 @@ import { createActivities, createTrainingActivities } from '../activities';
 import type { RetrainConfig } from '../lib/config';
 import type { Store } from '../store/store';
 
+/** Which task queue a worker serves: workflows and light steps, or training subprocesses. */
 export type QueueRole = 'retrain' | 'training';
 
+/** What `createWorkers` needs; defaults are given per field. */
 export interface WorkerSetOptions {
   config: RetrainConfig;
   store: Store;
   connection: NativeConnection;
-  /** Which task queues this process serves (default both). Split them to scale training out. */
+  /**
+   * Which task queues this process serves. Split them to scale training out.
+   * @default both
+   */
   roles?: QueueRole[];
-  /** Concurrent training/predict subprocesses on this machine (default: config.maxConcurrentTrainings). */
+  /**
+   * Concurrent training/predict subprocesses on this machine.
+   * @default config.maxConcurrentTrainings
+   */
   maxConcurrentTrainings?: number;
-  /** A prebuilt workflow bundle (tests build one and share it); default: bundle workflows/ now. */
+  /**
+   * A prebuilt workflow bundle (tests build one and share it).
+   * @default bundle workflows/ now
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
@@ -25,6 +36,7 @@ export interface WorkerSetOptions {
  */
 export const HAND_BACK_SECONDS = 30;
 
+/** The workflows module the worker bundles (tests bundle it once and share the bundle). */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**

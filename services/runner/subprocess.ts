@@ -5,6 +5,7 @@ import { RETRAIN_HOME } from '../../lib/config';
 const KILL_GRACE_MS = 5_000;
 const STDERR_TAIL = 4_000;
 
+/** How a contract command ended. */
 export interface ContractRun {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
