@@ -4,7 +4,7 @@ import { durationToMs } from '../lib/duration';
 import type { ErrorContext } from '../lib/errors';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
-import type { PredictionLine } from '../lib/training-contract';
+import type { ModelOutput } from '../lib/training-contract';
 import { materialiseArtifacts, runPredict, type CommandHooks } from '../services/runner/contract';
 import type { ActivityDeps } from './deps';
 
@@ -21,7 +21,7 @@ import type { ActivityDeps } from './deps';
 export async function predictWithVersion(
   deps: ActivityDeps,
   opts: { pipeline: Pipeline; model: ModelVersion; inputPath: string; rows: number; purpose: 'evaluate' | 'verify' | 'serve'; dir: string },
-): Promise<PredictionLine[]> {
+): Promise<ModelOutput[]> {
   const { store, config } = deps;
   const ctx: ErrorContext = { model: opts.model.model, version: opts.model.version, step: opts.purpose };
   const modelDir = join(opts.dir, opts.model.version);

@@ -8,7 +8,7 @@ import { keys } from '../lib/keys';
 import { MetricInputError } from '../lib/metrics';
 import type { Pipeline } from '../lib/pipeline';
 import { parseTable, toCsv, type Table } from '../lib/table';
-import type { PredictionLine } from '../lib/training-contract';
+import type { ModelOutput } from '../lib/training-contract';
 import type { DatasetSplit, Evaluation } from '../shared/results';
 import type { ActivityDeps } from './deps';
 import { saveReferenceProfile } from '../services/reference-profiles';
@@ -17,6 +17,7 @@ import { step, writeAudit } from './step';
 import { inScratchDir } from '../services/runner/scratch';
 import { attemptDir, predictWithVersion } from './attempt';
 
+/** Scoring on the `training` queue (predict subprocesses): evaluate the candidate, verify the champion. */
 export function evaluationActivities(deps: ActivityDeps) {
   const { store, config } = deps;
 
@@ -27,7 +28,7 @@ export function evaluationActivities(deps: ActivityDeps) {
   }
 
   /** The challenger's holdout predictions: the reference that prediction drift is measured against. */
-  async function savePredictionReference(pipeline: Pipeline, version: string, predictions: PredictionLine[]): Promise<void> {
+  async function savePredictionReference(pipeline: Pipeline, version: string, predictions: ModelOutput[]): Promise<void> {
     await saveReferenceProfile(store, {
       model: pipeline.name,
       version,

@@ -25,7 +25,7 @@ import { keys } from '../lib/keys';
 import { isoHour } from '../lib/prediction-log';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
-import type { PredictionLine as ModelOutput } from '../lib/training-contract';
+import type { ModelOutput } from '../lib/training-contract';
 import { loadPipeline } from '../services/pipelines';
 import { createPredictionLogger, flushOnExit, type PredictionLine } from '../serving';
 import { createStore, type Store } from '../store';

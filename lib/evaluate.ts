@@ -1,6 +1,6 @@
 import { classificationMetrics, regressionMetrics } from './metrics';
 import type { Metrics } from './gate';
-import type { PredictionLine } from './training-contract';
+import type { ModelOutput } from './training-contract';
 
 /**
  * Metrics of a model's predictions against the holdout's labels: the single path through
@@ -9,7 +9,7 @@ import type { PredictionLine } from './training-contract';
 export function scorePredictions(opts: {
   task: 'classification' | 'regression';
   labels: string[];
-  predictions: PredictionLine[];
+  predictions: ModelOutput[];
   classes: string[] | null;
   positiveClass?: string;
 }): Metrics {

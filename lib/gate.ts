@@ -1,4 +1,4 @@
-import { isMetricName, METRICS } from './metrics';
+import { higherIsBetter } from './metrics/names';
 import type { Pipeline } from './pipeline';
 
 export type Metrics = Record<string, number | null>;
@@ -74,8 +74,7 @@ function regression(metric: string, limit: number, value: number | null, champio
   const base = { metric, rule: 'maxRegression' as const, threshold: limit, challenger: value, champion };
   if (value === null) return { ...base, passed: false, message: `${metric} could not be computed` };
   if (champion === null) return { ...base, passed: true, message: `${metric}: champion has no value to compare with` };
-  const higherIsBetter = isMetricName(metric) ? METRICS[metric].higherIsBetter : true;
-  const worsening = higherIsBetter ? champion - value : value - champion;
+  const worsening = higherIsBetter(metric) ? champion - value : value - champion;
   const passed = worsening <= limit + EPS;
   const delta = worsening > 0 ? `worse by ${fmt(worsening)}` : `better by ${fmt(-worsening)}`;
   const verdict = passed ? `within` : `exceeds`;

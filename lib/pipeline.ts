@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { durationSchema } from './duration';
 import { formatIssues, InvalidInputError } from './errors';
 import { FEATURE_KINDS } from './feature-kind';
-import { STATTEST_NAMES } from './drift/stattests';
-import { METRIC_NAMES, metricsForTask } from './metrics';
+// Name-only modules: workflows bundle this schema and must not carry the statistics engines.
+import { STATTEST_NAMES } from './drift/stattest-names';
+import { METRIC_NAMES, metricsForTask } from './metrics/names';
 import { isS3Url, parseS3Url } from './s3-url';
 
 const metricNameSchema = z.enum(METRIC_NAMES);

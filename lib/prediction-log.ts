@@ -1,3 +1,4 @@
+import { maxSorted, mean, sum } from 'simple-statistics';
 import { z } from 'zod';
 import { InvalidInputError } from './errors';
 
@@ -93,7 +94,8 @@ export interface ServingColumns {
 /**
  * Volume, latency and cost per model version, sorted by version. Percentiles are
  * nearest-rank: the p-th percentile of n sorted values is the value at rank ⌈p/100 · n⌉
- * (always an observed latency, never interpolated).
+ * (always an observed latency, never interpolated). The mean latency and the cost total are
+ * compensated sums (simple-statistics), so a long window does not drift by rounding.
  */
 export function servingSummary(lines: readonly Pick<PredictionLine, 'version' | 'latencyMs' | 'cost'>[]): VersionServing[] {
   const latencyMs = new Float64Array(lines.length);
@@ -125,34 +127,42 @@ export function servingSummaryOfColumns(columns: ServingColumns): VersionServing
     group[i] = g;
   }
   const latency = counts.map((n) => new Float64Array(n));
+  const costs = counts.map((n) => new Float64Array(n));
   const filled = new Int32Array(counts.length);
-  const costTotal = new Float64Array(counts.length);
   const costCounted = new Int32Array(counts.length);
   for (let i = 0; i < versions.length; i++) {
     const g = group[i];
     latency[g][filled[g]++] = latencyMs[i];
-    if (!Number.isNaN(cost[i])) {
-      costTotal[g] += cost[i];
-      costCounted[g]++;
-    }
+    if (!Number.isNaN(cost[i])) costs[g][costCounted[g]++] = cost[i];
   }
   const out: VersionServing[] = [];
   for (const [version, g] of index) {
-    const sorted = latency[g].sort();
-    let sum = 0;
-    for (let i = 0; i < sorted.length; i++) sum += sorted[i];
+    const sorted = asNumbers(latency[g].sort());
+    const costTotal = sum(asNumbers(costs[g].subarray(0, costCounted[g])));
     out.push({
       version,
       predictions: sorted.length,
-      latencyMs: { mean: sum / sorted.length, p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95), max: sorted[sorted.length - 1] },
-      cost: { total: costTotal[g], perPrediction: costCounted[g] ? costTotal[g] / costCounted[g] : null, counted: costCounted[g] },
+      latencyMs: { mean: mean(sorted), p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95), max: maxSorted(sorted) },
+      cost: { total: costTotal, perPrediction: costCounted[g] ? costTotal / costCounted[g] : null, counted: costCounted[g] },
     });
   }
   return out.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
 }
 
-/** Nearest-rank percentile of ascending, non-empty values. */
-function nearestRank(sorted: Float64Array, p: number): number {
+/**
+ * simple-statistics reads its input only by `length` and index, so a typed array serves as its
+ * array without a copy.
+ */
+function asNumbers(values: Float64Array): readonly number[] {
+  return values as unknown as readonly number[];
+}
+
+/**
+ * Nearest-rank percentile of ascending, non-empty values. Not simple-statistics'
+ * `quantileSorted`: that interpolates (numpy's linear method, p50 of 10 20 30 40 is 25), and
+ * the report promises an observed latency (p50 20).
+ */
+function nearestRank(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 

@@ -19,12 +19,15 @@ export const trainingResultSchema = z.object({
 });
 export type TrainingResult = z.infer<typeof trainingResultSchema>;
 
-/** One line of a predict command's output. */
-export const predictionLineSchema = z.object({
+/**
+ * A model's output for one input row: one line of a predict command's output. Not a line of the
+ * prediction log (lib/prediction-log.ts), which also records id, time, version and features.
+ */
+export const modelOutputSchema = z.object({
   prediction: z.union([z.string(), z.number()]),
   scores: z.record(z.string(), z.number()).optional(),
 });
-export type PredictionLine = z.infer<typeof predictionLineSchema>;
+export type ModelOutput = z.infer<typeof modelOutputSchema>;
 
 /** Validates `result.json` text; a broken result is the training code's bug, so it is not retried. */
 export function parseTrainingResult(text: string, context: ErrorContext): TrainingResult {
@@ -46,7 +49,7 @@ export function parsePredictions(
   task: 'classification' | 'regression',
   classes: string[] | null,
   context: ErrorContext,
-): PredictionLine[] {
+): ModelOutput[] {
   const lines = text.split('\n').filter((l) => l.trim());
   if (lines.length !== expectedRows) {
     throw new TrainingContractError(`predict wrote ${lines.length} predictions for ${expectedRows} input rows`, context);
@@ -58,7 +61,7 @@ export function parsePredictions(
     } catch {
       throw new TrainingContractError(`prediction line ${i + 1} is not valid JSON`, context);
     }
-    const parsed = predictionLineSchema.safeParse(json);
+    const parsed = modelOutputSchema.safeParse(json);
     if (!parsed.success) throw new TrainingContractError(formatIssues(`prediction line ${i + 1}`, parsed.error.issues), context);
     const p = parsed.data;
     if (task === 'regression' && (typeof p.prediction !== 'number' || !Number.isFinite(p.prediction))) {

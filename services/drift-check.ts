@@ -7,7 +7,7 @@ import { keys } from '../lib/keys';
 import { sourceFormat, type Pipeline } from '../lib/pipeline';
 import { servingSummaryOfColumns } from '../lib/prediction-log';
 import { parseTable } from '../lib/table';
-import type { PredictionLine } from '../lib/training-contract';
+import type { ModelOutput } from '../lib/training-contract';
 import { renderDriftReportHtml } from '../reports/html-report';
 import type { DriftCheckResult } from '../shared/results';
 import type { Store } from '../store/store';
@@ -126,9 +126,9 @@ export async function runDriftCheck(
 }
 
 /** The logged predictions of `version` that have a label, in the shape the metrics take. */
-function joinLabels(window: PredictionWindow, version: string, labelById: Map<string, string>): { labels: string[]; predictions: PredictionLine[] } {
+function joinLabels(window: PredictionWindow, version: string, labelById: Map<string, string>): { labels: string[]; predictions: ModelOutput[] } {
   const labels: string[] = [];
-  const predictions: PredictionLine[] = [];
+  const predictions: ModelOutput[] = [];
   for (let i = 0; i < window.rows; i++) {
     const label = labelById.get(window.ids[i]);
     if (window.versions[i] !== version || label === undefined) continue;

@@ -10,7 +10,7 @@ import {
   regressionMetrics,
   type ClassificationInput,
   type RegressionInput,
-} from '../lib/metrics.js';
+} from '../lib/metrics/index.js';
 
 // Regenerate with: .retrain/venv/bin/python test/fixtures/make_metric_fixtures.py
 interface Case<I> {

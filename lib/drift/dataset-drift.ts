@@ -13,15 +13,8 @@
 import { InvalidInputError } from '../errors';
 import type { FeatureKind } from '../feature-kind';
 import { Counter, countDistinctUnion, type CountedSample } from './binning';
-import {
-  chooseStattest,
-  isStattestName,
-  runCountedStattest,
-  runStattest,
-  STATTEST_KINDS,
-  type StattestName,
-  type StattestResult,
-} from './stattests';
+import { isStattestName, STATTEST_KINDS, type StattestName } from './stattest-names';
+import { chooseStattest, runCountedStattest, runStattest, type StattestResult } from './stattests';
 
 /** A numeric column: NaN marks a missing value; +-Infinity is also left out of the tests. */
 export type NumericColumn = Float64Array;

@@ -8,7 +8,7 @@
 import type { FeatureKind } from '../feature-kind';
 import type { VersionServing } from '../prediction-log';
 import { InvalidInputError } from '../errors';
-import { isMetricName, METRICS } from '../metrics';
+import { higherIsBetter } from '../metrics/names';
 import {
   compareKeys,
   countDistinct,
@@ -28,7 +28,7 @@ import {
   type FeatureSpec,
   type NumericColumn,
 } from './dataset-drift';
-import type { StattestName } from './stattests';
+import type { StattestName } from './stattest-names';
 
 /** Shares (0..1) of each window per bin, for plots. */
 export interface FeatureDistribution {
@@ -180,12 +180,11 @@ function conceptDriftOf(c: NonNullable<BuildDriftReportInput['conceptDrift']>): 
   return { ...c, metrics: { ...c.metrics }, drifted: c.drifted ?? regressed(c.metric, c.baseline, c.current, c.maxRegression) };
 }
 
-/** True when `current` is worse than `baseline` by more than `maxRegression` (metric direction from lib/metrics). */
+/** True when `current` is worse than `baseline` by more than `maxRegression` (metric direction from lib/metrics/names.ts). */
 export function regressed(metric: string, baseline: number | null, current: number | null, maxRegression: number): boolean {
   // Without both numbers there is nothing to compare; the note explains why.
   if (baseline === null || current === null || !Number.isFinite(baseline) || !Number.isFinite(current)) return false;
-  const higherIsBetter = isMetricName(metric) ? METRICS[metric].higherIsBetter : true;
-  const worsening = higherIsBetter ? baseline - current : current - baseline;
+  const worsening = higherIsBetter(metric) ? baseline - current : current - baseline;
   return worsening > maxRegression + EPS;
 }
 

@@ -1,4 +1,8 @@
 /**
+ * simple-statistics' normal CDF is a 0.01-step table, its chi-square test returns a boolean
+ * from a fixed table and its error function is an approximation, so the drift tests stay our
+ * own (scipy-exact); descriptive statistics use simple-statistics.
+ *
  * Drift tests for one feature, matching Evidently's legacy stattests
  * (src/evidently/legacy/calculations/stattests/*.py) and the scipy 1.17.1 calls they make.
  * Pure code.
@@ -30,10 +34,10 @@ import {
 import { ks2samp } from './ks';
 import { sortedCopy } from './sort';
 import { chi2Sf, normSf } from './special';
+import { STATTEST_KINDS, type StattestName } from './stattest-names';
 
-/** Every test name, as Evidently registers it. */
-export const STATTEST_NAMES = ['psi', 'jensenshannon', 'wasserstein', 'ks', 'chisquare', 'z'] as const;
-export type StattestName = (typeof STATTEST_NAMES)[number];
+// The names live apart so the pipeline schema can use them without this engine.
+export { isStattestName, STATTEST_KINDS, STATTEST_NAMES, type StattestName } from './stattest-names';
 
 /** Evidently's default thresholds (StatTest.default_threshold: 0.05 unless the test sets one). */
 export const DEFAULT_THRESHOLDS: Readonly<Record<StattestName, number>> = Object.freeze({
@@ -43,16 +47,6 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<StattestName, number>> = Object
   ks: 0.05,
   chisquare: 0.05,
   z: 0.05,
-});
-
-/** Feature kinds each test accepts. chisquare and z also take numeric samples (values as categories), as Evidently's default choice applies them to numeric columns with few values. */
-export const STATTEST_KINDS: Readonly<Record<StattestName, readonly FeatureKind[]>> = Object.freeze({
-  psi: ['numeric', 'categorical'],
-  jensenshannon: ['numeric', 'categorical'],
-  wasserstein: ['numeric'],
-  ks: ['numeric'],
-  chisquare: ['numeric', 'categorical'],
-  z: ['numeric', 'categorical'],
 });
 
 export interface StattestResult {
@@ -87,11 +81,6 @@ export const WASSERSTEIN_MIN_STD = 0.001;
 const MIN_NORMAL = 2.2250738585072014e-308;
 /** Evidently picks tests for "small" data when the reference has at most this many rows. */
 export const SMALL_REFERENCE_ROWS = 1000;
-
-/** True when `s` is one of {@link STATTEST_NAMES}. */
-export function isStattestName(s: unknown): s is StattestName {
-  return typeof s === 'string' && (STATTEST_NAMES as readonly string[]).includes(s);
-}
 
 /**
  * Evidently's default test (`_get_default_stattest` in

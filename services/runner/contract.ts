@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TrainingBadInputError, TrainingContractError, type ErrorContext } from '../../lib/errors';
 import { keys } from '../../lib/keys';
 import type { ModelVersion } from '../../lib/registry';
-import { parsePredictions, PREDICT_CONTRACT, type PredictionLine } from '../../lib/training-contract';
+import { parsePredictions, PREDICT_CONTRACT, type ModelOutput } from '../../lib/training-contract';
 import type { Store } from '../../store/store';
 import { runContractCommand, type ContractRun } from './subprocess';
 
@@ -55,7 +55,7 @@ export async function runPredict(opts: {
   python: string;
   cwd: string;
   hooks: CommandHooks;
-}): Promise<PredictionLine[]> {
+}): Promise<ModelOutput[]> {
   const ctx: ErrorContext = { model: opts.model.model, version: opts.model.version, step: opts.purpose };
   const outputPath = join(opts.dir, `${opts.model.version}-${opts.purpose}.jsonl`);
   const request = {

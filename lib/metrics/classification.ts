@@ -1,76 +1,10 @@
 /**
- * Model metrics: the one place where Retrain computes them.
- *
- * Pure code (no I/O, no Temporal). Every value matches scikit-learn 1.9.1 called with its
- * defaults (see test/fixtures/make_metric_fixtures.py for the exact calls), checked to 1e-9 by
- * test/metrics.test.ts. Where sklearn would return NaN we return `null`; where sklearn raises
- * we throw {@link MetricInputError}.
- *
- * Loops run over typed arrays so a 1e6-row holdout stays cheap: one pass to encode inputs, one
- * sort per class for ROC AUC.
+ * Classification metrics matching scikit-learn 1.9.1 (see index.ts). Loops run over typed arrays
+ * so a 1e6-row holdout stays cheap: one pass to encode inputs, one sort per class for ROC AUC.
  */
 
-export type Task = 'classification' | 'regression';
-
-/** Every metric name, in registry order (a tuple, so it can feed `z.enum`). */
-export const METRIC_NAMES = [
-  'accuracy',
-  'precision',
-  'recall',
-  'f1',
-  'roc_auc',
-  'log_loss',
-  'rmse',
-  'mae',
-  'r2',
-] as const;
-
-export type MetricName = (typeof METRIC_NAMES)[number];
-
-export interface MetricInfo {
-  readonly name: MetricName;
-  readonly task: Task;
-  /** True when a larger value means a better model (false for losses and errors). */
-  readonly higherIsBetter: boolean;
-}
-
-function info(name: MetricName, task: Task, higherIsBetter: boolean): MetricInfo {
-  return Object.freeze({ name, task, higherIsBetter });
-}
-
-/** Registry of all metrics, keyed by name. */
-export const METRICS: Readonly<Record<MetricName, MetricInfo>> = Object.freeze({
-  accuracy: info('accuracy', 'classification', true),
-  precision: info('precision', 'classification', true),
-  recall: info('recall', 'classification', true),
-  f1: info('f1', 'classification', true),
-  roc_auc: info('roc_auc', 'classification', true),
-  log_loss: info('log_loss', 'classification', false),
-  rmse: info('rmse', 'regression', false),
-  mae: info('mae', 'regression', false),
-  r2: info('r2', 'regression', true),
-});
-
-/** True when `s` is one of {@link METRIC_NAMES} (own keys only, so `"toString"` is not). */
-export function isMetricName(s: unknown): s is MetricName {
-  return typeof s === 'string' && Object.hasOwn(METRICS, s);
-}
-
-/** The metrics computed for `task`, in registry order. */
-export function metricsForTask(task: Task): MetricInfo[] {
-  return METRIC_NAMES.map((name) => METRICS[name]).filter((m) => m.task === task);
-}
-
-/** Bad metric input: empty, mismatched lengths, unknown labels, invalid scores. */
-export class MetricInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MetricInputError';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Classification
+import { CompensatedSum } from './compensated-sum';
+import { checkRowCounts, MetricInputError } from './input';
 
 export interface ClassificationInput {
   /** True label of each row. Every value must be in `classes`. */
@@ -151,14 +85,6 @@ export function classificationMetrics(input: ClassificationInput): Classificatio
     roc_auc: macroOvrAuc(y, proba),
     log_loss: logLoss,
   };
-}
-
-function checkRowCounts(counts: Record<string, number>): number {
-  const values = Object.values(counts);
-  const describe = () => Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(', ');
-  if (values.some((v) => v !== values[0])) throw new MetricInputError(`length mismatch: ${describe()}`);
-  if (values[0] === 0) throw new MetricInputError(`no rows to score: ${describe()}`);
-  return values[0]!;
 }
 
 function indexClasses(classes: readonly string[]): Map<string, number> {
@@ -352,104 +278,4 @@ function logLossOf(y: Int32Array, proba: Float64Array[]): number {
     sum.add(-Math.log(Math.min(Math.max(p, EPS), 1 - EPS)));
   }
   return sum.value() / y.length;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Regression
-
-export interface RegressionInput {
-  actual: ArrayLike<number>;
-  predicted: ArrayLike<number>;
-}
-
-export interface RegressionMetrics {
-  rmse: number;
-  mae: number;
-  /** `null` with fewer than 2 rows (sklearn: NaN plus a warning). */
-  r2: number | null;
-}
-
-/**
- * Regression metrics, as scikit-learn computes them.
- *
- * r2 follows sklearn's default `force_finite=True`: perfect predictions give 1.0 (even when
- * `actual` is constant), and a constant `actual` with imperfect predictions gives 0.0 instead
- * of -Infinity. Constancy is tested exactly here; sklearn tests `sum((y - mean(y))^2) == 0`,
- * and its rounded mean can miss a constant like 0.1 (x3) and return about -5e29 instead of 0.
- *
- * @throws {MetricInputError} on no rows, different lengths, or a non-finite value (sklearn
- * rejects NaN and infinity).
- */
-export function regressionMetrics(input: RegressionInput): RegressionMetrics {
-  const { actual, predicted } = input;
-  const n = checkRowCounts({ actual: actual.length, predicted: predicted.length });
-  checkFinite(actual, 'actual');
-  checkFinite(predicted, 'predicted');
-
-  const squared = new CompensatedSum();
-  const absolute = new CompensatedSum();
-  for (let i = 0; i < n; i++) {
-    const e = actual[i]! - predicted[i]!;
-    squared.add(e * e);
-    absolute.add(Math.abs(e));
-  }
-  const residual = squared.value();
-  return { rmse: Math.sqrt(residual / n), mae: absolute.value() / n, r2: r2Of(actual, residual) };
-}
-
-function checkFinite(values: ArrayLike<number>, what: string): void {
-  for (let i = 0; i < values.length; i++) {
-    if (typeof values[i] !== 'number' || !Number.isFinite(values[i])) {
-      throw new MetricInputError(`${what}[${i}] must be a finite number, got ${String(values[i])}`);
-    }
-  }
-}
-
-function r2Of(actual: ArrayLike<number>, residual: number): number | null {
-  const n = actual.length;
-  if (n < 2) return null;
-  const total = sumOfSquaredDeviations(actual);
-  if (residual === 0) return 1;
-  if (total === 0) return 0;
-  return 1 - residual / total;
-}
-
-/** Sum of (y - mean)^2, exactly 0 when all values are equal (see regressionMetrics). */
-function sumOfSquaredDeviations(values: ArrayLike<number>): number {
-  const n = values.length;
-  let constant = true;
-  const sum = new CompensatedSum();
-  for (let i = 0; i < n; i++) {
-    sum.add(values[i]!);
-    if (values[i] !== values[0]) constant = false;
-  }
-  if (constant) return 0;
-  const mean = sum.value() / n;
-  const squares = new CompensatedSum();
-  for (let i = 0; i < n; i++) {
-    const d = values[i]! - mean;
-    squares.add(d * d);
-  }
-  return squares.value();
-}
-
-/**
- * Neumaier-compensated running sum. numpy sums pairwise (error ~log n ulps); a naive loop over
- * 1e6 rows drifts by ~n ulps, which could approach the 1e-9 we promise. Compensation keeps the
- * error at about one ulp.
- */
-class CompensatedSum {
-  private sum = 0;
-  private compensation = 0;
-
-  add(x: number): void {
-    const t = this.sum + x;
-    if (Math.abs(this.sum) >= Math.abs(x)) this.compensation += this.sum - t + x;
-    else this.compensation += x - t + this.sum;
-    this.sum = t;
-  }
-
-  value(): number {
-    return this.sum + this.compensation;
-  }
 }
