@@ -1,0 +1,105 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RegistryConflictError, TrainingContractError } from '../lib/errors';
+import { scorePredictions } from '../lib/evaluate';
+import { outputKind } from '../lib/feature-kind';
+import type { Metrics } from '../lib/gate';
+import { keys } from '../lib/keys';
+import { MetricInputError } from '../lib/metrics';
+import type { Pipeline } from '../lib/pipeline';
+import type { ModelVersion } from '../lib/registry';
+import { parseTable, toCsv, type Table } from '../lib/table';
+import type { ModelOutput } from '../lib/training-contract';
+import type { DatasetSplit, Evaluation } from '../shared/results';
+import type { Store } from '../store/store';
+import { saveReferenceProfile } from './reference-profiles';
+import { readPointer, readVersion } from './registry';
+
+/**
+ * Runs a registered version's predict command on a local CSV and returns its validated outputs
+ * in input order. The caller decides how it runs (an activity heartbeats and can cancel it).
+ */
+export type Predictor = (opts: { model: ModelVersion; inputPath: string; rows: number; purpose: 'evaluate' | 'verify' }) => Promise<ModelOutput[]>;
+
+/** One scoring job: the candidate, its split, a scratch directory and how to run predictions. */
+export interface ScoringRequest {
+  pipeline: Pipeline;
+  version: string;
+  split: DatasetSplit;
+  /** Scratch directory of this attempt (the caller removes it). */
+  dir: string;
+  predict: Predictor;
+}
+
+/**
+ * Scores the challenger and the current champion on the same holdout with the same code
+ * (lib/evaluate.ts), keeps the challenger's holdout predictions as the reference for prediction
+ * drift, and stores the evaluation beside the registry.
+ */
+export async function evaluateCandidate(store: Store, request: ScoringRequest): Promise<Evaluation> {
+  const { pipeline, version, split, dir, predict } = request;
+  const holdout = await loadHoldout(store, split, dir);
+  const labelIndex = holdout.table.columns.indexOf(pipeline.label);
+  const labels = holdout.table.rows.map((r) => r[labelIndex] ?? '');
+  const { pointer } = await readPointer(store, pipeline.name);
+  const championVersion = pointer.champion && pointer.champion !== version ? pointer.champion : null;
+
+  const score = async (v: string): Promise<Metrics> => {
+    const model = await readVersion(store, pipeline.name, v);
+    const predictions = await predict({ model, inputPath: holdout.path, rows: labels.length, purpose: 'evaluate' });
+    if (v === version) await savePredictionReference(store, pipeline, v, predictions);
+    try {
+      return scorePredictions({ task: pipeline.task, labels, predictions, classes: model.classes, positiveClass: pipeline.positiveClass });
+    } catch (err) {
+      if (err instanceof MetricInputError) {
+        throw new TrainingContractError(`cannot score ${v} on the holdout: ${err.message}`, { model: pipeline.name, version: v, step: 'evaluate' });
+      }
+      throw err;
+    }
+  };
+  const challenger = await score(version);
+  const champion = championVersion ? await score(championVersion) : null;
+  const key = keys.evaluation(pipeline.name, version, championVersion);
+  const evaluation = { challenger, champion, championVersion, holdoutRows: labels.length, key };
+  await store.put(key, JSON.stringify({ model: pipeline.name, version, holdoutKey: split.holdoutKey, ...evaluation }, null, 2));
+  return evaluation;
+}
+
+/**
+ * After promotion: checks that `version` is still the champion (else `RegistryConflict`), loads
+ * it from the registry and predicts a sample of the holdout. Any failure means roll back.
+ */
+export async function verifyChampion(store: Store, request: ScoringRequest): Promise<{ rows: number }> {
+  const { pipeline, version, split, dir, predict } = request;
+  const { pointer } = await readPointer(store, pipeline.name);
+  if (pointer.champion !== version) {
+    throw new RegistryConflictError(
+      `expected ${version} to be champion of ${pipeline.name}, found ${pointer.champion ?? 'none'}: someone else promoted or rolled back since`,
+      { model: pipeline.name, version, step: 'verify' },
+    );
+  }
+  const { table } = await loadHoldout(store, split, dir);
+  const rows = Math.min(pipeline.verification.sampleRows, table.rows.length);
+  const samplePath = join(dir, 'sample.csv');
+  await writeFile(samplePath, toCsv({ columns: table.columns, rows: table.rows.slice(0, rows) }));
+  const model = await readVersion(store, pipeline.name, version);
+  await predict({ model, inputPath: samplePath, rows, purpose: 'verify' });
+  return { rows };
+}
+
+async function loadHoldout(store: Store, split: DatasetSplit, dir: string): Promise<{ path: string; table: Table }> {
+  const path = join(dir, 'holdout.csv');
+  await store.download(split.holdoutKey, path);
+  return { path, table: parseTable(await readFile(path), 'csv', 'holdout') };
+}
+
+/** The challenger's holdout predictions: the reference that prediction drift is measured against. */
+async function savePredictionReference(store: Store, pipeline: Pipeline, version: string, predictions: ModelOutput[]): Promise<void> {
+  await saveReferenceProfile(store, {
+    model: pipeline.name,
+    version,
+    name: 'prediction',
+    table: { columns: ['prediction'], rows: predictions.map((p) => [String(p.prediction)]) },
+    columns: [{ name: 'prediction', kind: outputKind(pipeline.task) }],
+  });
+}
