@@ -1,9 +1,12 @@
 // The production stack (docker-compose.yml, Dockerfile, .dockerignore) checked without a Docker
 // engine: the compose file is parsed with a YAML parser, its `${VAR:-default}`s resolved the way
 // Compose does with nothing set, and the Retrain services' environment is run through the real
-// loadConfig and their commands through the real CLI argument parser.
+// loadConfig and their commands through the real CLI argument parser. Compose's own loader
+// (compose-go, run from test/helpers/compose-config with the Go toolchain) validates the file as
+// `docker compose config` does, and must resolve it the way these checks do.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -327,17 +330,53 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  const composeVersion = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
-  const composeMissing = composeVersion.error
-    ? `no docker client on this machine (${composeVersion.error.message})`
-    : composeVersion.status !== 0
-      ? `the Docker Compose plugin is not installed: \`docker compose version\` says "${(composeVersion.stderr || composeVersion.stdout).trim().split('\n')[0]}"`
-      : undefined;
+  // compose-go is the library `docker compose` loads files with: the same schema validation,
+  // interpolation, merges and consistency checks as `docker compose config`, without the plugin.
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  const goMissing = go.error ? `no Go toolchain on this machine (${go.error.message})` : undefined;
+  // The first run downloads and builds the loader; later ones reuse Go's caches.
+  const composeLoad = (file: string) =>
+    spawnSync('go', ['run', '.', file], { cwd: join(ROOT, 'test/helpers/compose-config'), encoding: 'utf8', timeout: 280_000 });
 
-  it('is accepted by `docker compose config` (needs the Compose plugin, not an engine)', (ctx) => {
-    ctx.skip(composeMissing !== undefined, `skipped: ${composeMissing}`);
-    const run = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+  it("is accepted by Compose's loader, which resolves it as the checks above do", { timeout: 300_000 }, (ctx) => {
+    ctx.skip(goMissing !== undefined, `skipped: ${goMissing}`);
+    const run = composeLoad(join(ROOT, 'docker-compose.yml'));
     expect(run.status, run.stderr).toBe(0);
+    const loaded = JSON.parse(run.stdout) as Compose;
+    // Every profile is loaded, so retrain-cli is there too.
+    expect(Object.keys(loaded.services).sort()).toEqual(Object.keys(services).sort());
+    // What the checks above read must be what Compose reads: the same interpolation, anchors and
+    // merge keys, short port syntax and depends_on forms.
+    for (const [name, service] of Object.entries(loaded.services)) {
+      expect(environment(service), `${name}: environment`).toEqual(environment(services[name]));
+      expect(commandOf(service), `${name}: command`).toEqual(commandOf(services[name]));
+      expect(portsOf(service), `${name}: ports`).toEqual(portsOf(services[name]));
+      expect(dependsOn(service), `${name}: depends_on`).toEqual(dependsOn(services[name]));
+    }
+    const contents = (c: Compose) =>
+      Object.fromEntries(Object.entries(c.configs ?? {}).map(([k, v]) => [k, (v as { content?: string }).content]));
+    expect(contents(loaded)).toEqual(contents(compose));
+  });
+
+  it("is refused by Compose's loader when it breaks the schema or names a missing service", { timeout: 300_000 }, (ctx) => {
+    ctx.skip(goMissing !== undefined, `skipped: ${goMissing}`);
+    // So the test above cannot pass by accepting anything.
+    const dir = mkdtempSync(join(tmpdir(), 'retrain-compose-'));
+    try {
+      const broken: [string, string, RegExp][] = [
+        ['unknown key', 'services:\n  a:\n    image: x:1\n    restrat: always\n', /services\.a\.restrat/],
+        ['missing service', 'services:\n  a:\n    image: x:1\n    depends_on: [b]\n', /depends on undefined service "b"/],
+      ];
+      for (const [what, content, reason] of broken) {
+        const file = join(dir, `${what.replace(' ', '-')}.yml`);
+        writeFileSync(file, content);
+        const run = composeLoad(file);
+        expect(run.status, what).toBe(1);
+        expect(run.stderr, what).toMatch(reason);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

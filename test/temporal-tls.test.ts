@@ -1,7 +1,9 @@
-// Real TLS and mTLS handshakes with Temporal. The dev server only speaks plaintext, so a
-// TLS-terminating proxy (test/helpers/tls-proxy.ts) with the certificates of test/fixtures/tls/
-// stands in front of it. The client (grpc-js on Node's TLS) and the CLI worker (the SDK's Rust
-// core, rustls) are configured only through Retrain's environment variables.
+// Real TLS and mTLS handshakes with Temporal. The dev server only speaks plaintext, so
+// TLS-terminating proxies (test/helpers/tls-proxy.ts) with the certificates of test/fixtures/tls/
+// stand in front of it: for TLS one that forwards each gRPC call over HTTP/2 and records its
+// headers (the dev server ignores API keys), for mTLS one that passes bytes through. The client
+// (grpc-js on Node's TLS) and the CLI worker (the SDK's Rust core, rustls) are configured only
+// through Retrain's environment variables.
 import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +20,7 @@ import { connectClient, rollbackModel } from '../client/client';
 import { LocalStore } from '../store/local-store';
 import { REPO } from './helpers/pipelines';
 import { tempDir, waitFor } from './helpers/runs';
-import { startTlsProxy, type TlsProxy } from './helpers/tls-proxy';
+import { startHttp2TlsProxy, startTlsProxy, type Http2TlsProxy, type TlsProxy } from './helpers/tls-proxy';
 
 const fixture = (name: string) => join(REPO, 'test/fixtures/tls', name);
 
@@ -29,11 +31,11 @@ const TRUST = { RETRAIN_TEMPORAL_TLS_CA: fixture('ca.pem'), RETRAIN_TEMPORAL_TLS
 const CLIENT_CERT = { RETRAIN_TEMPORAL_TLS_CERT: fixture('client.pem'), RETRAIN_TEMPORAL_TLS_KEY: fixture('client-key.pem') };
 const UNTRUSTED_CERT = { RETRAIN_TEMPORAL_TLS_CERT: fixture('other-client.pem'), RETRAIN_TEMPORAL_TLS_KEY: fixture('other-client-key.pem') };
 
-let tls: TlsProxy;
+let tls: Http2TlsProxy;
 let mtls: TlsProxy;
 beforeAll(async () => {
   const server = { target: inject('temporalAddress'), cert: readFileSync(fixture('server.pem')), key: readFileSync(fixture('server-key.pem')) };
-  tls = await startTlsProxy(server);
+  tls = await startHttp2TlsProxy(server);
   mtls = await startTlsProxy({ ...server, clientCa: readFileSync(fixture('ca.pem')) });
 });
 afterAll(async () => {
@@ -113,10 +115,24 @@ describe('TLS to Temporal (client)', () => {
     expect(err.message).toMatch(/\(TLS handshake: Hostname\/IP does not match certificate's altnames: Host: elsewhere\.test\./);
   });
 
-  it('connects with an API key over TLS', async () => {
-    // The dev server ignores API keys: this shows that the key (sent as an authorization header)
-    // combines with the CA and server name on a working TLS connection.
-    await connectAndCall(tls.address, { ...TRUST, RETRAIN_TEMPORAL_API_KEY: 'test-api-key' });
+  it('connects with an API key over TLS and sends it on every call as a bearer token', async () => {
+    // The dev server ignores API keys: the proxy's record of each call's headers is the proof.
+    const describeNamespace = '/temporal.api.workflowservice.v1.WorkflowService/DescribeNamespace';
+    const callsOf = async (env: Record<string, string>) => {
+      const before = tls.calls.length; // its record spans the whole file
+      await connectAndCall(tls.address, env);
+      // Closed before the next connection, so no call of this one can land in that one's share.
+      await clients.pop()!.connection.close();
+      return tls.calls.slice(before);
+    };
+
+    const withoutKey = await callsOf(TRUST);
+    expect(withoutKey.map((c) => c.path)).toContain(describeNamespace);
+    expect(withoutKey.filter((c) => c.authorization !== undefined)).toEqual([]);
+
+    const withKey = await callsOf({ ...TRUST, RETRAIN_TEMPORAL_API_KEY: 'test-api-key' });
+    expect(withKey.map((c) => c.path)).toContain(describeNamespace);
+    for (const call of withKey) expect(call.authorization, call.path).toBe('Bearer test-api-key');
   });
 });
 
