@@ -1,4 +1,4 @@
-import { definePipeline } from '../lib/pipeline';
+import { definePipeline } from 'retrain/pipeline';
 
 /** Customer churn: will a SaaS customer cancel? Retrained when the data changes or drifts. */
 export default definePipeline({

@@ -1,4 +1,4 @@
-import { definePipeline } from '../lib/pipeline';
+import { definePipeline } from 'retrain/pipeline';
 
 /** House prices: a regression example, so gates work on errors (lower is better) too. */
 export default definePipeline({

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { definePipeline, type Pipeline, type PipelineInput } from '../../lib/pipeline';
+import { definePipeline, type Pipeline, type PipelineInput } from 'retrain/pipeline';
 
 // No vitest import here: the benchmarks build their pipelines from this module too.
 
