@@ -5,6 +5,7 @@ import { runDriftCheck, type DriftCheckRequest } from '../services/drift-check';
 import { postJson } from '../services/webhook';
 import { statusQuery } from '../shared/messages';
 import type { DriftAlertDelivery, DriftCheckResult, RetrainStart } from '../shared/results';
+import type { RetrainInput, RetrainSummary } from '../shared/inputs';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
 import { recordDriftCheck } from './telemetry';
@@ -75,7 +76,9 @@ export function driftActivities({ store, config }: ActivityDeps) {
         const client = getClient();
         const workflowId = retrainWorkflowId(pipeline.name);
         const requestedBy = `drift-check ${checkId}`;
-        const handle = await client.workflow.start('retrainPipeline', {
+        // The workflow's signature, from shared/: importing the workflow module's type here would
+        // make a cycle (the workflow imports the activities' types).
+        const handle = await client.workflow.start<(input: RetrainInput) => Promise<RetrainSummary>>('retrainPipeline', {
           taskQueue: config.taskQueue,
           workflowId,
           workflowIdConflictPolicy: 'USE_EXISTING',

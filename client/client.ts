@@ -7,6 +7,9 @@ import { approveUpdate, rejectUpdate, statusQuery, type ApprovalDecision } from 
 import type { RetrainInput, RetrainSummary } from '../shared/inputs';
 import type { RollbackInput } from '../shared/inputs';
 import type { RunStatus } from '../shared/status';
+// Type-only: the workflows' signatures check the arguments below; no workflow code is loaded.
+import type { retrainPipeline } from '../workflows/retrain-pipeline';
+import type { rollbackModel as rollbackModelWorkflow } from '../workflows/rollback-model';
 import { serverUnreachableError, temporalConnectionOptions } from './temporal-connection';
 import { diagnoseTls } from './tls-diagnosis';
 
@@ -44,7 +47,11 @@ export async function startRetrain(
   const workflowId = retrainWorkflowId(pipeline.name);
   const input: RetrainInput = { pipeline, requestedBy: opts.requestedBy, reason: opts.reason, trainingTaskQueue: config.trainingTaskQueue };
   try {
-    const handle = await client.workflow.start('retrainPipeline', { taskQueue: config.taskQueue, workflowId, args: [input] });
+    const handle = await client.workflow.start<typeof retrainPipeline>('retrainPipeline', {
+      taskQueue: config.taskQueue,
+      workflowId,
+      args: [input],
+    });
     return { handle, joined: false };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: client.workflow.getHandle(workflowId), joined: true };
@@ -54,21 +61,30 @@ export async function startRetrain(
 
 /** Status of the latest retraining run of a model (running or finished). */
 export async function runStatus(client: Client, model: string): Promise<{ status: RunStatus; workflowStatus: string; runId: string }> {
-  const handle = client.workflow.getHandle(retrainWorkflowId(model));
+  const handle = client.workflow.getHandle<typeof retrainPipeline>(retrainWorkflowId(model));
   const description = await handle.describe();
   const status = await handle.query(statusQuery);
   return { status, workflowStatus: description.status.name, runId: description.runId };
 }
 
 /** Approves or rejects the running candidate through an update: the answer says whether it counted. */
-export async function decideCandidate(client: Client, model: string, action: 'approve' | 'reject', decision: ApprovalDecision): Promise<RunStatus> {
+export async function decideCandidate(
+  client: Client,
+  model: string,
+  action: 'approve' | 'reject',
+  decision: ApprovalDecision,
+): Promise<RunStatus> {
   const handle = client.workflow.getHandle(retrainWorkflowId(model));
   return handle.executeUpdate(action === 'approve' ? approveUpdate : rejectUpdate, { args: [decision] });
 }
 
 /** Runs the rollback workflow and waits for the new champion pointer. */
-export async function rollbackModel(client: Client, config: Pick<RetrainConfig, 'taskQueue'>, input: RollbackInput): Promise<ChampionPointer> {
-  return client.workflow.execute('rollbackModel', {
+export async function rollbackModel(
+  client: Client,
+  config: Pick<RetrainConfig, 'taskQueue'>,
+  input: RollbackInput,
+): Promise<ChampionPointer> {
+  return client.workflow.execute<typeof rollbackModelWorkflow>('rollbackModel', {
     taskQueue: config.taskQueue,
     workflowId: `rollback-${input.model}-${Date.now()}`,
     args: [input],

@@ -1,8 +1,13 @@
-import { ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { RetrainConfig } from '../lib/config';
 import type { Pipeline } from '../lib/pipeline';
 import { driftScheduleId } from '../lib/workflow-ids';
 import type { DriftCheckInput } from '../shared/inputs';
+// Type-only: the workflow's signature checks the schedule's arguments; no workflow code is loaded.
+import type { driftCheck } from '../workflows/drift-check';
+
+/** A schedule that starts the drift check, its `args` checked against the workflow's parameters. */
+type DriftScheduleOptions = ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof driftCheck>>;
 
 export interface AppliedSchedule {
   model: string;
@@ -14,12 +19,17 @@ export interface AppliedSchedule {
 
 const MANAGED_MEMO = { managedBy: 'retrain schedules apply' };
 
-function scheduleOptions(config: Pick<RetrainConfig, 'taskQueue'>, pipeline: Pipeline, cron: string): ScheduleOptions {
-  const args: [DriftCheckInput] = [{ pipeline, trigger: 'schedule' }];
+function scheduleOptions(config: Pick<RetrainConfig, 'taskQueue'>, pipeline: Pipeline, cron: string): DriftScheduleOptions {
   return {
     scheduleId: driftScheduleId(pipeline.name),
     spec: { cronExpressions: [cron] },
-    action: { type: 'startWorkflow', workflowType: 'driftCheck', taskQueue: config.taskQueue, workflowId: driftScheduleId(pipeline.name), args },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'driftCheck',
+      taskQueue: config.taskQueue,
+      workflowId: driftScheduleId(pipeline.name),
+      args: [{ pipeline, trigger: 'schedule' }],
+    },
     // A check still running when the next is due is not doubled: the next one is skipped.
     policies: { overlap: 'SKIP', catchupWindow: '10m' },
     memo: MANAGED_MEMO,
@@ -32,23 +42,39 @@ function scheduleOptions(config: Pick<RetrainConfig, 'taskQueue'>, pipeline: Pip
  * nothing). With `prune`, schedules this command made for pipelines that no longer have one
  * are deleted.
  */
-export async function applySchedules(client: Client, config: Pick<RetrainConfig, 'taskQueue'>, pipelines: Pipeline[], prune = false): Promise<AppliedSchedule[]> {
+export async function applySchedules(
+  client: Client,
+  config: Pick<RetrainConfig, 'taskQueue'>,
+  pipelines: Pipeline[],
+  prune = false,
+): Promise<AppliedSchedule[]> {
   const results: AppliedSchedule[] = [];
   for (const pipeline of pipelines) {
     const scheduleId = driftScheduleId(pipeline.name);
     const cron = pipeline.schedule?.cron ?? null;
     if (!cron || !pipeline.drift) {
-      results.push({ model: pipeline.name, scheduleId, cron, action: 'skipped', reason: !cron ? 'no schedule.cron in the pipeline' : 'no drift settings in the pipeline' });
+      results.push({
+        model: pipeline.name,
+        scheduleId,
+        cron,
+        action: 'skipped',
+        reason: !cron ? 'no schedule.cron in the pipeline' : 'no drift settings in the pipeline',
+      });
       continue;
     }
     const options = scheduleOptions(config, pipeline, cron);
     const handle = client.schedule.getHandle(scheduleId);
     try {
-      await handle.update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: { ...previous.policies, ...options.policies } }));
+      await handle.update<typeof driftCheck>((previous) => ({
+        ...previous,
+        spec: options.spec,
+        action: options.action,
+        policies: { ...previous.policies, ...options.policies },
+      }));
       results.push({ model: pipeline.name, scheduleId, cron, action: 'updated' });
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
-      await client.schedule.create(options);
+      await client.schedule.create<typeof driftCheck>(options);
       results.push({ model: pipeline.name, scheduleId, cron, action: 'created' });
     }
   }
@@ -57,7 +83,13 @@ export async function applySchedules(client: Client, config: Pick<RetrainConfig,
     for await (const summary of client.schedule.list()) {
       if (summary.memo?.managedBy !== MANAGED_MEMO.managedBy || wanted.has(summary.scheduleId)) continue;
       await client.schedule.getHandle(summary.scheduleId).delete();
-      results.push({ model: summary.scheduleId.replace(/^drift-/, ''), scheduleId: summary.scheduleId, cron: null, action: 'deleted', reason: 'its pipeline has no schedule any more' });
+      results.push({
+        model: summary.scheduleId.replace(/^drift-/, ''),
+        scheduleId: summary.scheduleId,
+        cron: null,
+        action: 'deleted',
+        reason: 'its pipeline has no schedule any more',
+      });
     }
   }
   return results;
@@ -86,7 +118,9 @@ export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
       paused: description.state.paused,
       note: description.state.note ?? null,
       nextRuns: description.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()),
-      recentRuns: description.info.recentActions.slice(-3).map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+      recentRuns: description.info.recentActions
+        .slice(-3)
+        .map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
     });
   }
   return rows.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, startHarness, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+import type { Command } from '../cli/command';
+import { COMMANDS, loadAllCommands } from '../cli/registry';
 
 const exec = promisify(execFile);
 let h: Harness;
@@ -170,5 +172,100 @@ describe('retrain CLI', () => {
     const noServer = await retrain(['check'], { RETRAIN_TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(noServer.code).toBe(1);
     expect(noServer.stdout).toMatch(/^FAIL +Temporal +no Temporal server answers at 127\.0\.0\.1:1/m);
+  });
+});
+
+describe('retrain help', () => {
+  /** An address that cannot even be parsed: a command that loaded the configuration or connected would exit 2. */
+  const NOWHERE = { RETRAIN_TEMPORAL_ADDRESS: 'no-port' };
+
+  /** The flags an Options section shows, with whether they take a value: `--by WHO` → ['--by', true]. */
+  function documentedFlags(help: string): [flag: string, takesValue: boolean][] {
+    const options = help.slice(help.indexOf('\nOptions:\n'));
+    return [...options.matchAll(/^ {2}(--[a-z][a-z-]*)( \S+)?/gm)].map((m) => [m[1], m[2] !== undefined]);
+  }
+
+  /** The parser's complaint about an unknown option, if any (other complaints, like a missing argument, are fine here). */
+  function unknownOptionError(command: Command, argv: string[]): string | null {
+    try {
+      command.parse(argv);
+      return null;
+    } catch (err) {
+      return /Unknown option/.test((err as Error).message) ? (err as Error).message : null;
+    }
+  }
+
+  it('lists every command with its usage and summary, and the configuration', async () => {
+    const help = await retrain(['help'], NOWHERE);
+    expect(help.code).toBe(0);
+    for (const command of await loadAllCommands()) {
+      expect(help.stdout).toContain(`  ${command.usage()}`);
+      expect(help.stdout).toContain(command.summary);
+    }
+    expect(help.stdout).toMatch(/^Configuration \(environment/m);
+    expect(help.stdout).toMatch(/RETRAIN_TEMPORAL_ADDRESS \(localhost:7233\)/);
+    expect(help.stdout).toContain('approve <pipeline> --by WHO [--reason TEXT] [--version V] [--json]');
+  });
+
+  it('registers each command under its own name', async () => {
+    for (const [name, load] of Object.entries(COMMANDS)) expect((await load()).name).toBe(name);
+  });
+
+  it('answers --help and -h for every command with its full help and exit 0, without connecting anywhere', async () => {
+    const commands = await loadAllCommands();
+    const runs = commands.flatMap((c) => [[c.name, '--help'], [c.name, '-h']]);
+    const results: Awaited<ReturnType<typeof retrain>>[] = [];
+    // Four at a time: each is a process of its own, on a shared machine.
+    for (let i = 0; i < runs.length; i += 4) results.push(...(await Promise.all(runs.slice(i, i + 4).map((argv) => retrain(argv, NOWHERE)))));
+    commands.forEach((command, i) => {
+      const [long, short] = [results[2 * i], results[2 * i + 1]];
+      expect({ command: command.name, code: long.code, stderr: long.stderr }).toEqual({ command: command.name, code: 0, stderr: '' });
+      expect(long.stdout).toBe(command.help());
+      expect(short).toEqual(long);
+      expect(long.stdout).toContain(`Usage: retrain ${command.usage()}`);
+      for (const flag of Object.keys(command.flags)) expect(long.stdout).toMatch(new RegExp(`^ {2}--${flag}\\b`, 'm'));
+      for (const positional of command.positionals) expect(long.stdout).toMatch(new RegExp(`^ {2}${positional.name}\\b`, 'm'));
+      expect(long.stdout).toMatch(/^ {2}-h, --help +show this help$/m);
+    });
+    const topic = await retrain(['help', 'approve'], NOWHERE);
+    expect(topic.code).toBe(0);
+    expect(topic.stdout).toBe(results[2 * commands.findIndex((c) => c.name === 'approve')].stdout);
+  });
+
+  it('accepts every flag its help shows', async () => {
+    for (const command of await loadAllCommands()) {
+      const flags = documentedFlags(command.help());
+      expect(flags.map(([flag]) => flag).sort()).toEqual(Object.keys(command.flags).map((f) => `--${f}`).sort());
+      for (const [flag, takesValue] of flags) {
+        expect(unknownOptionError(command, ['some-pipeline', flag, ...(takesValue ? ['x'] : [])])).toBeNull();
+      }
+    }
+  });
+
+  it('documents and parses approve --json', async () => {
+    const approve = await COMMANDS.approve();
+    expect(approve.help()).toMatch(/^ {2}--json +print JSON/m);
+    expect(approve.parse(['cli-model', '--by', 'alice', '--json'])).toMatchObject({ pipeline: 'cli-model', by: 'alice', json: true });
+
+    // The real command line gets past parsing (exit 2 would mean a refused flag) to the server, which has nothing waiting.
+    const real = await retrain(['approve', 'cli-model', '--by', 'alice', '--json']);
+    expect(real.stderr).not.toMatch(/Unknown option/);
+    expect(real.code).toBe(1);
+    expect(real.stderr).toMatch(/no running retraining run of cli-model .* is waiting for a decision/);
+  });
+
+  it('names the flag and what was expected when a value is wrong, with exit 2', async () => {
+    const limit = await retrain(['audit', 'cli-model', '--limit', 'x']);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toMatch(/--limit: .*expected number/);
+    expect(limit.stderr).toContain('Usage: retrain audit <pipeline>');
+
+    const extra = await retrain(['status', 'cli-model', 'other']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/arguments: unexpected "other": takes <pipeline>/);
+
+    const action = await retrain(['schedules', 'pause']);
+    expect(action.code).toBe(2);
+    expect(action.stderr).toMatch(/pause, unpause, trigger and delete take exactly one/);
   });
 });

@@ -144,3 +144,24 @@ describe('retrain drift-report', () => {
     expect(existsSync(join(dir, 'drift-report.html'))).toBe(false);
   });
 });
+
+describe('retrain drift-report --help', () => {
+  it('shows every flag with its default and the column-kind rule, reading no file', async () => {
+    const r = await driftReport(['--reference', join(dir, 'nope.csv'), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const flag of ['--reference FILE', '--current FILE', '--json', '--html FILE', '--method NAME', '--columns a,b,c', '--drift-share X']) {
+      expect(r.stdout).toMatch(new RegExp(`^ {2}${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
+    }
+    expect(r.stdout).toMatch(/--drift-share X +.*\(default: 0\.5\)/);
+    expect(r.stdout).toMatch(/--method NAME +.*\(default: chosen per column\)/);
+    for (const name of STATTEST_NAMES) expect(r.stdout).toContain(name);
+    expect(r.stdout).toContain('Column kinds: a column is numeric when');
+  });
+
+  it('rejects a --drift-share outside 0..1 with exit 2, naming the flag', async () => {
+    const r = await driftReport(['--reference', ref, '--current', cur, '--drift-share', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--drift-share: a share between 0 and 1/);
+  });
+});

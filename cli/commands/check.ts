@@ -1,14 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { z } from 'zod';
 import { storeLocation, type RetrainConfig } from '../../lib/config';
 import { loadConfig } from '../../services/config';
 import { checkStore, createStore } from '../../store/index';
-import { parseCommandArgs } from '../args';
+import { defineCommand } from '../command';
+import { jsonFlag } from '../common-args';
 import { connectClient } from '../../client/client';
 import { output } from '../format';
 import { describeTemporal } from '../../client/temporal-connection';
-
-export const usage = () => 'check [--json]   (configuration, Temporal, task-queue workers, store, Python)';
 
 interface Check {
   what: string;
@@ -22,15 +20,24 @@ interface Check {
  * variable), Temporal answers in the namespace, workers poll both task queues, the store can be
  * read, and the training Python has scikit-learn. Exits 1 when any check fails.
  */
-export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('check', argv, { json: { type: 'boolean' } }, z.object({ positionals: z.array(z.string()).max(0, 'check takes no arguments'), json: z.boolean().default(false) }));
-  const config = loadConfig();
-  const checks: Check[] = [...(await temporalChecks(config)), await storeCheck(config), pythonCheck(config)];
-  output(args.json, { ok: checks.every((c) => c.ok), checks }, () =>
-    [...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.what.padEnd(22)} ${c.detail}`), checks.every((c) => c.ok) ? '\nAll checks passed.' : '\nSome checks failed (FAIL above).'].join('\n'),
-  );
-  return checks.every((c) => c.ok) ? 0 : 1;
-}
+export const checkCommand = defineCommand({
+  name: 'check',
+  summary: 'check configuration, Temporal, workers on both queues, store and Python',
+  details: 'One line per check; exits 1 when any check fails, saying what to do about it.',
+  flags: { json: jsonFlag },
+  examples: ['retrain check', 'RETRAIN_TEMPORAL_ADDRESS=temporal.internal:7233 retrain check --json'],
+  async run(args) {
+    const config = loadConfig();
+    const checks: Check[] = [...(await temporalChecks(config)), await storeCheck(config), pythonCheck(config)];
+    output(args.json, { ok: checks.every((c) => c.ok), checks }, () =>
+      [
+        ...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.what.padEnd(22)} ${c.detail}`),
+        checks.every((c) => c.ok) ? '\nAll checks passed.' : '\nSome checks failed (FAIL above).',
+      ].join('\n'),
+    );
+    return checks.every((c) => c.ok) ? 0 : 1;
+  },
+});
 
 async function temporalChecks(config: RetrainConfig): Promise<Check[]> {
   let client;
@@ -50,12 +57,19 @@ async function temporalChecks(config: RetrainConfig): Promise<Check[]> {
     [config.taskQueue, 'retrain', WORKFLOW_TASKS],
     [config.trainingTaskQueue, 'training', ACTIVITY_TASKS],
   ] as const) {
-    const { pollers } = await client.workflowService.describeTaskQueue({ namespace: config.namespace, taskQueue: { name: queue }, taskQueueType });
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: config.namespace,
+      taskQueue: { name: queue },
+      taskQueueType,
+    });
     const n = pollers?.length ?? 0;
     checks.push({
       what: `workers on "${queue}"`,
       ok: n > 0,
-      detail: n > 0 ? `${n} polling (${[...new Set(pollers!.map((p) => p.identity))].join(', ')})` : `none polling: start \`retrain worker --queues ${role}\``,
+      detail:
+        n > 0
+          ? `${n} polling (${[...new Set(pollers!.map((p) => p.identity))].join(', ')})`
+          : `none polling: start \`retrain worker --queues ${role}\``,
     });
   }
   await client.connection.close();
@@ -66,14 +80,20 @@ async function storeCheck(config: RetrainConfig): Promise<Check> {
   const store = createStore(config);
   try {
     const warning = await checkStore(store);
-    return warning ? { what: 'store', ok: false, detail: warning } : { what: 'store', ok: true, detail: `${storeLocation(config.store)} (readable)` };
+    return warning
+      ? { what: 'store', ok: false, detail: warning }
+      : { what: 'store', ok: true, detail: `${storeLocation(config.store)} (readable)` };
   } catch (err) {
     return { what: 'store', ok: false, detail: (err as Error).message };
   }
 }
 
 function pythonCheck(config: RetrainConfig): Check {
-  const probe = spawnSync(config.python, ['-c', 'import sys, sklearn, numpy; print(sys.version.split()[0], sklearn.__version__, numpy.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  const probe = spawnSync(
+    config.python,
+    ['-c', 'import sys, sklearn, numpy; print(sys.version.split()[0], sklearn.__version__, numpy.__version__)'],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   if (probe.error || probe.status !== 0) {
     const why = probe.error?.message ?? probe.stderr.trim().split('\n').at(-1) ?? `exit ${probe.status}`;
     return { what: 'training Python', ok: false, detail: `${config.python}: ${why} (set RETRAIN_PYTHON, or run node scripts/setup.mjs)` };

@@ -1,42 +1,75 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { loadConfig } from '../../services/config';
-import { onePipeline, parseCommandArgs } from '../args';
+import { defineCommand } from '../command';
+import { jsonFlag, pipelineArgument } from '../common-args';
 import { connectClient, decideCandidate, retrainWorkflowId } from '../../client/client';
 import { output } from '../format';
 
-export const usage = (name: string) => `${name} <pipeline> --by WHO [--reason TEXT] [--version V] [--json]`;
-
-const schema = z.object({
-  positionals: onePipeline,
-  by: z.string({ error: 'say who decides: --by you@example.com' }).min(1),
-  reason: z.string().default(''),
-  version: z.string().min(1).optional(),
-  json: z.boolean().default(false),
-});
+/** `retrain approve`: approves the candidate waiting for approval. */
+export const approveCommand = decideCommand('approve');
+/** `retrain reject`: rejects the candidate waiting for approval. */
+export const rejectCommand = decideCommand('reject');
 
 /**
  * Approves or rejects the candidate waiting for approval. Sent as an update, so the answer says
  * whether the decision counted (an unlisted approver or a wrong version is refused).
  */
-export async function run(argv: string[], name: string): Promise<number> {
-  const action = name === 'reject' ? 'reject' : 'approve';
-  const flags = { by: { type: 'string' as const }, reason: { type: 'string' as const }, version: { type: 'string' as const }, json: { type: 'boolean' as const } };
-  const args = parseCommandArgs(action, argv, flags, schema);
-  const client = await connectClient(loadConfig());
-  try {
-    const status = await decideCandidate(client, args.positionals, action, { by: args.by, reason: args.reason, version: args.version });
-    output(args.json, status, () => `${action === 'approve' ? 'Approved' : 'Rejected'} ${status.version} of ${status.model} as ${args.by}.\nNext: npx retrain status ${status.model}`);
-    return 0;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      process.stderr.write(`retrain: ${action} refused: ${(err.cause as Error | undefined)?.message ?? err.message}\n`);
-      return 1;
-    }
-    if (err instanceof WorkflowNotFoundError || /not found|completed/i.test((err as Error).message)) {
-      process.stderr.write(`retrain: no running retraining run of ${args.positionals} (${retrainWorkflowId(args.positionals)}) is waiting for a decision. See: npx retrain status ${args.positionals}\n`);
-      return 1;
-    }
-    throw err;
-  }
+function decideCommand(action: 'approve' | 'reject') {
+  return defineCommand({
+    name: action,
+    summary: `${action} the candidate waiting for approval`,
+    details: `The decision is sent to the running retraining run, which answers whether it counted: a person\nwho is not one of the pipeline's approvers, or a version that is not the candidate, is refused (exit 1).`,
+    positionals: [pipelineArgument],
+    flags: {
+      by: {
+        type: 'string',
+        schema: z.string({ error: 'say who decides: --by you@example.com' }).min(1),
+        placeholder: 'WHO',
+        description: "who decides: one of the pipeline's approvers",
+      },
+      reason: {
+        type: 'string',
+        schema: z.string(),
+        default: '',
+        placeholder: 'TEXT',
+        description: 'why, kept in the run and the audit log',
+      },
+      version: {
+        type: 'string',
+        schema: z.string().min(1).optional(),
+        placeholder: 'V',
+        description: 'count the decision only if this version is the candidate',
+      },
+      json: jsonFlag,
+    },
+    examples: [
+      `retrain ${action} churn --by alice@example.com --reason "${action === 'approve' ? 'holdout looks fine' : 'recall dropped on the new region'}"`,
+    ],
+    async run(args) {
+      const client = await connectClient(loadConfig());
+      try {
+        const status = await decideCandidate(client, args.pipeline, action, { by: args.by, reason: args.reason, version: args.version });
+        output(
+          args.json,
+          status,
+          () =>
+            `${action === 'approve' ? 'Approved' : 'Rejected'} ${status.version} of ${status.model} as ${args.by}.\nNext: npx retrain status ${status.model}`,
+        );
+        return 0;
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          process.stderr.write(`retrain: ${action} refused: ${(err.cause as Error | undefined)?.message ?? err.message}\n`);
+          return 1;
+        }
+        if (err instanceof WorkflowNotFoundError || /not found|completed/i.test((err as Error).message)) {
+          process.stderr.write(
+            `retrain: no running retraining run of ${args.pipeline} (${retrainWorkflowId(args.pipeline)}) is waiting for a decision. See: npx retrain status ${args.pipeline}\n`,
+          );
+          return 1;
+        }
+        throw err;
+      }
+    },
+  });
 }

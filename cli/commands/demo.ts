@@ -1,5 +1,4 @@
 import type { Client } from '@temporalio/client';
-import { z } from 'zod';
 import { readPointer } from '../../services/registry';
 import { generateChurn } from '../../examples/data/generators';
 import { explainCommand, serveBatch, type ServedBatch } from '../../examples/serving-app';
@@ -13,77 +12,90 @@ import type { PredictionLine } from '../../lib/prediction-log';
 import { driftScheduleId } from '../../lib/workflow-ids';
 import { createStore, type Store } from '../../store/index';
 import type { DriftCheckSummary } from '../../shared/inputs';
-import { parseCommandArgs } from '../args';
+import type { driftCheck } from '../../workflows/drift-check';
+import { defineCommand } from '../command';
 import { connectClient, decideCandidate, startRetrain } from '../../client/client';
 import { describeRun } from '../format';
 import { followRun, rootCause } from '../../client/follow';
 import { listPipelines, loadPipeline } from '../../services/pipelines';
 import { startLocalStack } from '../local-stack';
 
-export const usage = () => 'demo [pipeline...]';
+/** `retrain demo`: the whole lifecycle on the embedded default (dev server and worker in this process). */
+export const demoCommand = defineCommand({
+  name: 'demo',
+  summary: 'start a local dev server + worker and run the example pipelines',
+  details:
+    'Runs each pipeline in pipelines/ (or those named) on a local dev server and worker, printing each\nstep; then, for churn, monitoring: served batches, the prediction log and drift checks.\nRun it twice: the second run finds the same data and params already trained.',
+  positionals: [
+    {
+      name: 'pipeline',
+      description: 'the pipelines to run; every pipeline in pipelines/ when none is named',
+      optional: true,
+      variadic: true,
+    },
+  ],
+  examples: ['retrain demo', 'retrain demo churn'],
+  async run(args) {
+    const config = loadConfig();
+    const say = (line: string) => process.stdout.write(line + '\n');
+    const names = args.pipeline.length ? args.pipeline : listPipelines(config.projectDir);
+    const pipelines: Pipeline[] = [];
+    for (const name of names) pipelines.push(await loadPipeline(config.projectDir, name));
 
-/**
- * The whole lifecycle on the embedded default: dev server, worker, and a retraining run of each
- * example pipeline, printed as it goes; then, for churn, monitoring: the champion serves two
- * batches (like the training data, then drifted), each followed by a drift check. Run it twice:
- * the second run finds the same data and params already trained and says so instead of
- * registering a new version.
- */
-export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('demo', argv, {}, z.object({ positionals: z.array(z.string()) }));
-  const config = loadConfig();
-  const say = (line: string) => process.stdout.write(line + '\n');
-  const names = args.positionals.length ? args.positionals : listPipelines(config.projectDir);
-  const pipelines: Pipeline[] = [];
-  for (const name of names) pipelines.push(await loadPipeline(config.projectDir, name));
-
-  say('Retrain demo: the retraining lifecycle of each example pipeline, then monitoring of churn, on a local Temporal server.\n');
-  const stack = await startLocalStack(config, say);
-  let failures = 0;
-  try {
-    const client = await connectClient({ ...config, temporalAddress: stack.address });
-    for (const pipeline of pipelines) {
-      say(`\n=== ${pipeline.name} (${pipeline.task}; ${pipeline.source.path.replace(config.projectDir + '/', '')}) ===`);
-      const { handle, joined } = await startRetrain(client, config, pipeline, { requestedBy: 'demo' });
-      say(joined ? `Joined the run already in progress: ${handle.workflowId}` : `Started workflow ${handle.workflowId}`);
-      const { status, failed } = await followRun(handle, {
-        print: say,
-        onStep: async (s) => {
-          if (s.step !== 'approval' || pipeline.approval.mode !== 'manual') return;
-          const approver = pipeline.approval.approvers[0];
-          say(`    this pipeline needs a person's approval; the demo approves as ${approver}`);
-          say(`    (yourself: npx retrain approve ${pipeline.name} --by ${approver} --reason "…")`);
-          await waitForApprovalStep(async () => decideCandidate(client, pipeline.name, 'approve', { by: approver, reason: 'approved in the demo', version: s.version ?? undefined }));
-        },
-      });
-      say('');
-      say(describeRun(status));
-      if (failed && status.outcome !== 'rolled-back') say(`  error: ${failed.message}`);
-      if (failed) failures++;
+    say('Retrain demo: the retraining lifecycle of each example pipeline, then monitoring of churn, on a local Temporal server.\n');
+    const stack = await startLocalStack(config, say);
+    let failures = 0;
+    try {
+      const client = await connectClient({ ...config, temporalAddress: stack.address });
+      for (const pipeline of pipelines) {
+        say(`\n=== ${pipeline.name} (${pipeline.task}; ${pipeline.source.path.replace(config.projectDir + '/', '')}) ===`);
+        const { handle, joined } = await startRetrain(client, config, pipeline, { requestedBy: 'demo' });
+        say(joined ? `Joined the run already in progress: ${handle.workflowId}` : `Started workflow ${handle.workflowId}`);
+        const { status, failed } = await followRun(handle, {
+          print: say,
+          onStep: async (s) => {
+            if (s.step !== 'approval' || pipeline.approval.mode !== 'manual') return;
+            const approver = pipeline.approval.approvers[0];
+            say(`    this pipeline needs a person's approval; the demo approves as ${approver}`);
+            say(`    (yourself: npx retrain approve ${pipeline.name} --by ${approver} --reason "…")`);
+            await waitForApprovalStep(async () =>
+              decideCandidate(client, pipeline.name, 'approve', {
+                by: approver,
+                reason: 'approved in the demo',
+                version: s.version ?? undefined,
+              }),
+            );
+          },
+        });
+        say('');
+        say(describeRun(status));
+        if (failed && status.outcome !== 'rolled-back') say(`  error: ${failed.message}`);
+        if (failed) failures++;
+      }
+      const monitored = pipelines.find((p) => p.name === 'churn' && p.drift);
+      let explain: PredictionLine | null = null;
+      if (monitored) {
+        say(`\n=== monitoring ${monitored.name} (the champion serves, every prediction is logged, drift checks read the log) ===`);
+        const monitoring = await showMonitoring({ client, config, store: createStore(config), pipeline: monitored, say });
+        explain = monitoring.explain;
+        failures += monitoring.failures;
+      }
+      say(`\nWhere things are:`);
+      const at = (key: string) => storeKeyLocation(config.store, key);
+      say(`  artefacts, registry, snapshots: ${storeLocation(config.store)}`);
+      say(`  audit log:                      ${at('audit/<model>')}/   (npx retrain audit <model>)`);
+      if (monitored) say(`  prediction log, drift reports:  ${at(`predictions/${monitored.name}`)}/, ${at(`reports/${monitored.name}`)}/`);
+      say(`  worker log (JSON lines):        ${stack.workerLog}`);
+      if (stack.uiUrl) say(`  Temporal UI (while running):    ${stack.uiUrl}`);
+      say(`\nNext: run the demo again (same data: nothing new is trained), or keep things running with`);
+      say(`  npx retrain dev        and in another terminal:   npx retrain versions churn`);
+      if (explain) say(`Which model made a prediction, and why:   ${explainCommand(explain)}`);
+    } finally {
+      await stack.stop();
     }
-    const monitored = pipelines.find((p) => p.name === 'churn' && p.drift);
-    let explain: PredictionLine | null = null;
-    if (monitored) {
-      say(`\n=== monitoring ${monitored.name} (the champion serves, every prediction is logged, drift checks read the log) ===`);
-      const monitoring = await showMonitoring({ client, config, store: createStore(config), pipeline: monitored, say });
-      explain = monitoring.explain;
-      failures += monitoring.failures;
-    }
-    say(`\nWhere things are:`);
-    const at = (key: string) => storeKeyLocation(config.store, key);
-    say(`  artefacts, registry, snapshots: ${storeLocation(config.store)}`);
-    say(`  audit log:                      ${at('audit/<model>')}/   (npx retrain audit <model>)`);
-    if (monitored) say(`  prediction log, drift reports:  ${at(`predictions/${monitored.name}`)}/, ${at(`reports/${monitored.name}`)}/`);
-    say(`  worker log (JSON lines):        ${stack.workerLog}`);
-    if (stack.uiUrl) say(`  Temporal UI (while running):    ${stack.uiUrl}`);
-    say(`\nNext: run the demo again (same data: nothing new is trained), or keep things running with`);
-    say(`  npx retrain dev        and in another terminal:   npx retrain versions churn`);
-    if (explain) say(`Which model made a prediction, and why:   ${explainCommand(explain)}`);
-  } finally {
-    await stack.stop();
-  }
-  return failures ? 1 : 0;
-}
+    return failures ? 1 : 0;
+  },
+});
 
 /** The status query can show the approval step a moment before the update handler accepts decisions. */
 async function waitForApprovalStep(send: () => Promise<unknown>): Promise<void> {
@@ -108,7 +120,13 @@ const BATCH_ROWS = 300;
  * driftCheck workflow runs on the stack's worker, as `retrain drift` and the schedule run it.
  * Returns a prediction id worth explaining and the number of parts that failed.
  */
-async function showMonitoring(o: { client: Client; config: RetrainConfig; store: Store; pipeline: Pipeline; say: (line: string) => void }): Promise<{ explain: PredictionLine | null; failures: number }> {
+async function showMonitoring(o: {
+  client: Client;
+  config: RetrainConfig;
+  store: Store;
+  pipeline: Pipeline;
+  say: (line: string) => void;
+}): Promise<{ explain: PredictionLine | null; failures: number }> {
   const { store, pipeline, say } = o;
   const drift = pipeline.drift!;
   const { pointer } = await readPointer(store, pipeline.name);
@@ -125,14 +143,27 @@ async function showMonitoring(o: { client: Client; config: RetrainConfig; store:
     const asOf = new Date(Date.now() - windowMs).toISOString();
 
     say(`Serving ${BATCH_ROWS} customers like the training data (seed 21), logged with timestamps ${fmtHours(windowMs + HOUR_MS)} ago:`);
-    const calm = await serveBatch({ store, config: o.config, model: pipeline, rows: generateChurn({ rows: BATCH_ROWS, seed: 21 }), at: backdated });
+    const calm = await serveBatch({
+      store,
+      config: o.config,
+      model: pipeline,
+      rows: generateChurn({ rows: BATCH_ROWS, seed: 21 }),
+      at: backdated,
+    });
     say(describeBatch(calm));
     say(`Drift check of the ${drift.window} window ending ${fmtHours(windowMs)} ago:`);
     const first = await runDriftCheck(o, pipeline, 'demo: traffic like the training data', asOf);
     let failures = await describeCheck(o, first, calm);
 
-    say(`\nServing ${BATCH_ROWS} drifted customers (drift 0.9, seed 22: shorter tenure, more tickets, more basic plans, more apac), timestamped now:`);
-    const drifted = await serveBatch({ store, config: o.config, model: pipeline, rows: generateChurn({ rows: BATCH_ROWS, seed: 22, drift: 0.9 }) });
+    say(
+      `\nServing ${BATCH_ROWS} drifted customers (drift 0.9, seed 22: shorter tenure, more tickets, more basic plans, more apac), timestamped now:`,
+    );
+    const drifted = await serveBatch({
+      store,
+      config: o.config,
+      model: pipeline,
+      rows: generateChurn({ rows: BATCH_ROWS, seed: 22, drift: 0.9 }),
+    });
     say(describeBatch(drifted));
     say(`Drift check over the pipeline's ${drift.window} window:`);
     const second = await runDriftCheck(o, pipeline, 'demo: drifted traffic');
@@ -145,8 +176,13 @@ async function showMonitoring(o: { client: Client; config: RetrainConfig; store:
 }
 
 /** Runs the driftCheck workflow now, on the stack's task queue, as `retrain drift` does. */
-async function runDriftCheck(o: { client: Client; config: RetrainConfig }, pipeline: Pipeline, trigger: string, asOf?: string): Promise<DriftCheckSummary> {
-  return o.client.workflow.execute('driftCheck', {
+async function runDriftCheck(
+  o: { client: Client; config: RetrainConfig },
+  pipeline: Pipeline,
+  trigger: string,
+  asOf?: string,
+): Promise<DriftCheckSummary> {
+  return o.client.workflow.execute<typeof driftCheck>('driftCheck', {
     taskQueue: o.config.taskQueue,
     workflowId: `${driftScheduleId(pipeline.name)}-demo-${Date.now()}`,
     args: [{ pipeline, trigger, asOf }],
@@ -169,26 +205,40 @@ const VERDICT: Record<DriftCheckSummary['outcome'], string> = {
  * Prints a check's verdict and what followed from it: drifted features, the report, the alert,
  * and the retraining run it started, followed to its end. Returns 1 when that run failed.
  */
-async function describeCheck(o: { client: Client; config: RetrainConfig; store: Store; say: (line: string) => void }, s: DriftCheckSummary, batch: ServedBatch): Promise<number> {
+async function describeCheck(
+  o: { client: Client; config: RetrainConfig; store: Store; say: (line: string) => void },
+  s: DriftCheckSummary,
+  batch: ServedBatch,
+): Promise<number> {
   const { say } = o;
   say(`  verdict: ${VERDICT[s.outcome]}. ${s.result?.summary ?? s.message}`);
   if (!s.result) return 0;
   const earlier = s.result.predictions - batch.lines.length;
   // Traffic logged by an earlier demo run within the window counts too: say so rather than hide it.
-  say(`  window: ${s.result.predictions} predictions${earlier > 0 ? ` (${earlier} logged earlier, e.g. by a previous demo run; the verdict covers them too)` : earlier < 0 ? ` (${-earlier} of this batch fell outside)` : ', all from this batch'}`);
+  say(
+    `  window: ${s.result.predictions} predictions${earlier > 0 ? ` (${earlier} logged earlier, e.g. by a previous demo run; the verdict covers them too)` : earlier < 0 ? ` (${-earlier} of this batch fell outside)` : ', all from this batch'}`,
+  );
   if (!s.result.drifted) return 0;
   const report = JSON.parse((await o.store.get(s.result.reportKey))!.toString()) as DriftCheckReport;
   const features = report.dataDrift.features.filter((f) => f.drifted).map((f) => f.name);
   say(`  drifted features: ${features.join(', ') || 'none'}${report.predictionDrift?.drifted ? '; the predictions drifted too' : ''}`);
   say(`  report: ${storeKeyLocation(o.config.store, keys.driftReport(s.model, s.result.checkId, 'html'))}`);
-  if (s.alert) say(`  alert: ${s.alert.delivered === 'webhook' ? `sent to ${s.alert.url}` : 'logged and audited only (no webhook configured)'}`);
+  if (s.alert)
+    say(`  alert: ${s.alert.delivered === 'webhook' ? `sent to ${s.alert.url}` : 'logged and audited only (no webhook configured)'}`);
   if (!s.retrain) return 0;
-  say(`  retrain: onDrift is 'retrain', so the check ${s.retrain.joined ? 'joined the run in progress' : 'started'} ${s.retrain.workflowId}:`);
-  const { status, failed } = await followRun(o.client.workflow.getHandle(s.retrain.workflowId, s.retrain.runId), { print: (line) => say(`  ${line}`) });
+  say(
+    `  retrain: onDrift is 'retrain', so the check ${s.retrain.joined ? 'joined the run in progress' : 'started'} ${s.retrain.workflowId}:`,
+  );
+  const { status, failed } = await followRun(o.client.workflow.getHandle(s.retrain.workflowId, s.retrain.runId), {
+    print: (line) => say(`  ${line}`),
+  });
   say(describeRun(status).replace(/^/gm, '  '));
   if (failed && status.outcome !== 'rolled-back') say(`    error: ${failed.message}`);
   // The source file is the same, so planning finds the version it would train already trained.
-  if (status.outcome === 'unchanged') say(`  (same training data, so retraining reproduces the champion: to learn from the drift, label these customers and add them to ${s.model}'s source)`);
+  if (status.outcome === 'unchanged')
+    say(
+      `  (same training data, so retraining reproduces the champion: to learn from the drift, label these customers and add them to ${s.model}'s source)`,
+    );
   return failed ? 1 : 0;
 }
 

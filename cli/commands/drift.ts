@@ -1,43 +1,58 @@
-import { z } from 'zod';
 import { storeKeyLocation } from '../../lib/config';
 import { loadConfig } from '../../services/config';
 import { keys } from '../../lib/keys';
 import { driftScheduleId } from '../../lib/workflow-ids';
 import type { DriftCheckSummary } from '../../shared/inputs';
-import { onePipeline, parseCommandArgs } from '../args';
+import type { driftCheck } from '../../workflows/drift-check';
+import { defineCommand } from '../command';
+import { jsonFlag, pipelineArgument } from '../common-args';
 import { connectClient } from '../../client/client';
 import { output } from '../format';
 import { rootCause } from '../../client/follow';
 import { loadPipeline } from '../../services/pipelines';
 
-export const usage = () => 'drift <pipeline> [--json]';
-
 /** Runs a drift check of the pipeline's champion now (the same workflow the schedule starts) and prints the verdict. */
-export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('drift', argv, { json: { type: 'boolean' } }, z.object({ positionals: onePipeline, json: z.boolean().default(false) }));
-  const config = loadConfig();
-  const pipeline = await loadPipeline(config.projectDir, args.positionals);
-  const client = await connectClient(config);
-  let summary: DriftCheckSummary;
-  try {
-    summary = await client.workflow.execute('driftCheck', {
-      taskQueue: config.taskQueue,
-      workflowId: `${driftScheduleId(pipeline.name)}-now-${Date.now()}`,
-      args: [{ pipeline, trigger: `retrain drift by ${process.env.USER ?? 'cli'}` }],
-    });
-  } catch (err) {
-    process.stderr.write(`retrain: drift check of ${pipeline.name} failed: ${rootCause(err as Error).message}\n`);
-    return 1;
-  }
-  output(args.json, summary, () => {
-    const lines = [`${pipeline.name}: ${summary.outcome.toUpperCase().replace(/-/g, ' ')}`, `  ${summary.message}`];
-    if (summary.result) {
-      lines.push(`  champion: ${summary.version}; predictions in the window: ${summary.result.predictions}; drifted feature share: ${summary.result.datasetDriftShare.toFixed(2)}`);
-      lines.push(`  report: ${storeKeyLocation(config.store, keys.driftReport(pipeline.name, summary.result.checkId, 'html'))}`);
+export const driftCommand = defineCommand({
+  name: 'drift',
+  summary: 'run a drift check of the champion now (report, alert, retrain)',
+  details:
+    "The same check the pipeline's schedule runs: the prediction log's window against the\nchampion's reference; on drift, the report, the alert and (onDrift: 'retrain') a retraining run.",
+  positionals: [pipelineArgument],
+  flags: { json: jsonFlag },
+  examples: ['retrain drift churn'],
+  async run(args) {
+    const config = loadConfig();
+    const pipeline = await loadPipeline(config.projectDir, args.pipeline);
+    const client = await connectClient(config);
+    let summary: DriftCheckSummary;
+    try {
+      summary = await client.workflow.execute<typeof driftCheck>('driftCheck', {
+        taskQueue: config.taskQueue,
+        workflowId: `${driftScheduleId(pipeline.name)}-now-${Date.now()}`,
+        args: [{ pipeline, trigger: `retrain drift by ${process.env.USER ?? 'cli'}` }],
+      });
+    } catch (err) {
+      process.stderr.write(`retrain: drift check of ${pipeline.name} failed: ${rootCause(err as Error).message}\n`);
+      return 1;
     }
-    if (summary.alert) lines.push(`  alert: ${summary.alert.delivered === 'webhook' ? `sent to ${summary.alert.url}` : 'logged (no webhook configured)'} for ${pipeline.owners.monitoring}`);
-    if (summary.retrain) lines.push(`  retrain: ${summary.retrain.joined ? 'joined' : 'started'} ${summary.retrain.workflowId}. Follow it: npx retrain status ${pipeline.name}`);
-    return lines.join('\n');
-  });
-  return 0;
-}
+    output(args.json, summary, () => {
+      const lines = [`${pipeline.name}: ${summary.outcome.toUpperCase().replace(/-/g, ' ')}`, `  ${summary.message}`];
+      if (summary.result) {
+        lines.push(
+          `  champion: ${summary.version}; predictions in the window: ${summary.result.predictions}; drifted feature share: ${summary.result.datasetDriftShare.toFixed(2)}`,
+        );
+        lines.push(`  report: ${storeKeyLocation(config.store, keys.driftReport(pipeline.name, summary.result.checkId, 'html'))}`);
+      }
+      if (summary.alert)
+        lines.push(
+          `  alert: ${summary.alert.delivered === 'webhook' ? `sent to ${summary.alert.url}` : 'logged (no webhook configured)'} for ${pipeline.owners.monitoring}`,
+        );
+      if (summary.retrain)
+        lines.push(
+          `  retrain: ${summary.retrain.joined ? 'joined' : 'started'} ${summary.retrain.workflowId}. Follow it: npx retrain status ${pipeline.name}`,
+        );
+      return lines.join('\n');
+    });
+    return 0;
+  },
+});

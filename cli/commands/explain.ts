@@ -6,69 +6,99 @@ import { loadConfig } from '../../services/config';
 import { NotFoundError } from '../../lib/errors';
 import { explainPrediction, type PredictionExplanation } from '../../lib/prediction-explanation';
 import { createStore } from '../../store/index';
-import { parseCommandArgs } from '../args';
+import { defineCommand } from '../command';
+import { jsonFlag } from '../common-args';
 import { fmtMetric, output } from '../format';
 
-export const usage = () =>
-  'explain <predictionId> [--model NAME] [--at YYYY-MM-DD[THH]] [--json]   (scans the prediction log of the model, or of all models; --at: only that UTC day or hour)';
-
-const schema = z.object({
-  positionals: z
-    .array(z.string().min(1))
-    .length(1, 'expected exactly one prediction id')
-    .transform((p) => p[0]),
-  model: z.string().min(1).optional(),
-  // The UTC day or hour the prediction was made: only that partition of the log is scanned.
-  at: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}(T\d{2})?$/, 'expected a UTC day YYYY-MM-DD or hour YYYY-MM-DDTHH, e.g. 2026-11-25T14')
-    .refine((s) => !Number.isNaN(Date.parse(s.length > 10 ? `${s}:00:00Z` : `${s}T00:00:00Z`)), 'is not a real date')
-    .optional(),
-  json: z.boolean().default(false),
+/** `retrain explain`: why the system made a prediction, from the prediction log, the registry and the audit log. */
+export const explainCommand = defineCommand({
+  name: 'explain',
+  summary: 'why a prediction was made: version, lineage, gate, approval (scans the prediction log)',
+  details:
+    'Finds the prediction in the prediction log (newest batches first) and shows the version that\nmade it, its lineage, the gate and approval that let it serve, and whether it is still the champion.',
+  positionals: [{ name: 'predictionId', description: 'the id the serving app logged with the prediction' }],
+  flags: {
+    model: {
+      type: 'string',
+      schema: z.string().min(1).optional(),
+      placeholder: 'NAME',
+      description: 'scan only the prediction log of this model',
+      shownDefault: 'every model',
+    },
+    at: {
+      type: 'string',
+      schema: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}(T\d{2})?$/, 'expected a UTC day YYYY-MM-DD or hour YYYY-MM-DDTHH, e.g. 2026-11-25T14')
+        .refine((s) => !Number.isNaN(Date.parse(s.length > 10 ? `${s}:00:00Z` : `${s}T00:00:00Z`)), 'is not a real date')
+        .optional(),
+      placeholder: 'YYYY-MM-DD[THH]',
+      description: 'scan only that UTC day or hour of the log',
+      shownDefault: 'all of it',
+    },
+    json: jsonFlag,
+  },
+  examples: ['retrain explain c000042 --model churn', 'retrain explain c000042 --model churn --at 2026-11-25T14 --json'],
+  async run(args) {
+    const config = loadConfig();
+    const store = createStore(config);
+    const id = args.predictionId;
+    const where = `${args.model ? `predictions/${args.model}/` : 'predictions/'}${args.at ? ` (${args.at} only)` : ''}`;
+    const { found, invalid, files } = await findPrediction(store, id, { model: args.model, at: args.at });
+    if (!found) {
+      const why = invalid
+        ? `a line with this id exists but is invalid: ${invalid}`
+        : `scanned ${files} batch file${files === 1 ? '' : 's'} under ${where} in ${store.location}`;
+      const widen = [
+        args.model && 'Leave out --model to scan every model.',
+        args.at && 'Leave out --at, or give the day instead of the hour, to scan more.',
+      ]
+        .filter(Boolean)
+        .join(' ');
+      process.stderr.write(`retrain: no prediction with id "${id}" found (${why}).${widen ? ` ${widen}` : ''}\n`);
+      return 1;
+    }
+    const { line } = found;
+    const version = await readVersion(store, line.model, line.version).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    });
+    const { pointer } = await readPointer(store, line.model);
+    const explanation = explainPrediction({
+      prediction: line,
+      loggedIn: { key: found.key, line: found.lineNumber },
+      version,
+      pointer,
+      audit: await listAudit(store, line.model),
+    });
+    output(args.json, explanation, () => describe(explanation));
+    return 0;
+  },
 });
-
-/**
- * Why the system made a decision: finds a prediction by id in the prediction log (a scan of
- * predictions/<model>/, or of every model, newest batches first) and shows the prediction,
- * the version that made it with its lineage, the gate and approval that let that version
- * serve, when it was promoted, and whether it is still the champion.
- */
-export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs('explain', argv, { model: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' } }, schema);
-  const config = loadConfig();
-  const store = createStore(config);
-  const id = args.positionals;
-  const where = `${args.model ? `predictions/${args.model}/` : 'predictions/'}${args.at ? ` (${args.at} only)` : ''}`;
-  const { found, invalid, files } = await findPrediction(store, id, { model: args.model, at: args.at });
-  if (!found) {
-    const why = invalid ? `a line with this id exists but is invalid: ${invalid}` : `scanned ${files} batch file${files === 1 ? '' : 's'} under ${where} in ${store.location}`;
-    const widen = [args.model && 'Leave out --model to scan every model.', args.at && 'Leave out --at, or give the day instead of the hour, to scan more.'].filter(Boolean).join(' ');
-    process.stderr.write(`retrain: no prediction with id "${id}" found (${why}).${widen ? ` ${widen}` : ''}\n`);
-    return 1;
-  }
-  const { line } = found;
-  const version = await readVersion(store, line.model, line.version).catch((err: unknown) => {
-    if (err instanceof NotFoundError) return null;
-    throw err;
-  });
-  const { pointer } = await readPointer(store, line.model);
-  const explanation = explainPrediction({ prediction: line, loggedIn: { key: found.key, line: found.lineNumber }, version, pointer, audit: await listAudit(store, line.model) });
-  output(args.json, explanation, () => describe(explanation));
-  return 0;
-}
 
 function describe(e: PredictionExplanation): string {
   const p = e.prediction;
   const out: string[] = [`Prediction ${p.id}: ${p.model} ${p.version}, ${p.timestamp}`];
   out.push(`  prediction: ${p.prediction}${p.score !== undefined ? `   score ${fmtMetric(p.score)}` : ''}`);
-  if (p.scores) out.push(`  scores:     ${Object.entries(p.scores).map(([k, s]) => `${k} ${fmtMetric(s)}`).join(', ')}`);
+  if (p.scores)
+    out.push(
+      `  scores:     ${Object.entries(p.scores)
+        .map(([k, s]) => `${k} ${fmtMetric(s)}`)
+        .join(', ')}`,
+    );
   out.push(`  latency:    ${p.latencyMs} ms${p.cost !== undefined ? `   cost ${p.cost}` : ''}`);
-  out.push(`  features:   ${Object.entries(p.features).map(([k, x]) => `${k}=${x === null ? 'null' : x}`).join(', ')}`);
+  out.push(
+    `  features:   ${Object.entries(p.features)
+      .map(([k, x]) => `${k}=${x === null ? 'null' : x}`)
+      .join(', ')}`,
+  );
   out.push(`  logged in:  ${e.loggedIn.key}:${e.loggedIn.line}`, '');
 
   const v = e.version;
   if (!v) {
-    out.push(`Model version ${p.version}: not in the registry of ${p.model} (served by a version Retrain did not train, or the registry was moved).`);
+    out.push(
+      `Model version ${p.version}: not in the registry of ${p.model} (served by a version Retrain did not train, or the registry was moved).`,
+    );
   } else {
     const l = v.lineage;
     out.push(`Model version ${v.version} (${v.task}, registered ${v.createdAt})`);
@@ -76,9 +106,18 @@ function describe(e: PredictionExplanation): string {
     out.push(`  features:   ${l.features.map((f) => `${f.name} (${f.type})`).join(', ')}; label ${l.label}`);
     out.push(`  params:     ${JSON.stringify(l.params)}, seed ${l.seed}`);
     out.push(`  code:       ${l.trainingCodeVersion} (${l.trainingCommand.join(' ')})`);
-    out.push(`  libraries:  ${Object.entries(l.libraryVersions).map(([k, x]) => `${k} ${x}`).join(', ') || '—'}`);
+    out.push(
+      `  libraries:  ${
+        Object.entries(l.libraryVersions)
+          .map(([k, x]) => `${k} ${x}`)
+          .join(', ') || '—'
+      }`,
+    );
     out.push(`  train metrics:   ${metricList(v.trainMetrics)}`);
-    if (e.evaluation) out.push(`  holdout metrics: ${metricList(e.evaluation.metrics)} (vs champion ${e.evaluation.champion ?? 'none'}${e.evaluation.championMetrics ? `: ${metricList(e.evaluation.championMetrics)}` : ''})`);
+    if (e.evaluation)
+      out.push(
+        `  holdout metrics: ${metricList(e.evaluation.metrics)} (vs champion ${e.evaluation.champion ?? 'none'}${e.evaluation.championMetrics ? `: ${metricList(e.evaluation.championMetrics)}` : ''})`,
+      );
     out.push(`  trained by: workflow ${l.workflowId}, run ${l.runId}`);
   }
   out.push('');
@@ -90,19 +129,34 @@ function describe(e: PredictionExplanation): string {
   for (const a of e.approval) out.push(`  approval:  ${a.at}  ${a.decision} by ${a.by ?? 'unknown'}${a.reason ? `: ${a.reason}` : ''}`);
   if (e.champion.changes.length === 0) out.push(`  promotion: ${p.version} was never champion`);
   for (const h of e.champion.changes) {
-    if (h.to === p.version) out.push(`  promotion: ${h.at}  ${h.action === 'promote' ? 'promoted' : 'restored by a rollback'} by ${h.actor}: ${h.reason}`);
-    else out.push(`  replaced:  ${h.at}  ${h.action === 'promote' ? `by ${h.to}, promoted` : `rolled back to ${h.to ?? 'no champion'}`} by ${h.actor}: ${h.reason}`);
+    if (h.to === p.version)
+      out.push(`  promotion: ${h.at}  ${h.action === 'promote' ? 'promoted' : 'restored by a rollback'} by ${h.actor}: ${h.reason}`);
+    else
+      out.push(
+        `  replaced:  ${h.at}  ${h.action === 'promote' ? `by ${h.to}, promoted` : `rolled back to ${h.to ?? 'no champion'}`} by ${h.actor}: ${h.reason}`,
+      );
   }
   out.push('');
 
   const c = e.champion;
-  const atTime = c.atPrediction === p.version ? 'it was the champion when it made this prediction' : `the champion then was ${c.atPrediction ?? 'none'} (a stale deployment, a shadow or a canary served this)`;
-  const now = c.isChampion ? `${p.version} is still the champion` : c.changes.length ? `${p.version} is no longer the champion (now ${c.current ?? 'none'})` : `${p.version} has never been the champion (now ${c.current ?? 'none'})`;
+  const atTime =
+    c.atPrediction === p.version
+      ? 'it was the champion when it made this prediction'
+      : `the champion then was ${c.atPrediction ?? 'none'} (a stale deployment, a shadow or a canary served this)`;
+  const now = c.isChampion
+    ? `${p.version} is still the champion`
+    : c.changes.length
+      ? `${p.version} is no longer the champion (now ${c.current ?? 'none'})`
+      : `${p.version} has never been the champion (now ${c.current ?? 'none'})`;
   out.push(`Champion: ${now}; ${atTime}.`);
   out.push('', `Next: npx retrain versions ${p.model}   |   npx retrain audit ${p.model}`);
   return out.join('\n');
 }
 
 function metricList(m: Record<string, number | null>): string {
-  return Object.entries(m).map(([k, x]) => `${k} ${fmtMetric(x)}`).join(', ') || '—';
+  return (
+    Object.entries(m)
+      .map(([k, x]) => `${k} ${fmtMetric(x)}`)
+      .join(', ') || '—'
+  );
 }

@@ -59,6 +59,9 @@ export function numericColumn(cells: readonly (string | null)[]): { column: Nume
 }
 
 /** The cells as a drift column of the given kind; `invalid` lists cells a numeric column could not read. */
-export function driftColumn(kind: FeatureKind, cells: readonly (string | null)[]): { column: NumericColumn | CategoricalColumn; invalid: string[] } {
+export function driftColumn(
+  kind: FeatureKind,
+  cells: readonly (string | null)[],
+): { column: NumericColumn | CategoricalColumn; invalid: string[] } {
   return kind === 'numeric' ? numericColumn(cells) : { column: cells, invalid: [] };
 }
