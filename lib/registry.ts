@@ -29,6 +29,7 @@ export interface ModelVersion {
   };
 }
 
+/** One promotion or rollback in a champion pointer's history. */
 export interface RegistryChange {
   action: 'promote' | 'rollback';
   from: string | null;
@@ -51,6 +52,7 @@ export interface ChampionPointer {
   history: RegistryChange[];
 }
 
+/** The pointer of a model that has never had a champion. */
 export function emptyPointer(model: string): ChampionPointer {
   return { model, champion: null, previous: null, updatedAt: null, history: [] };
 }

@@ -141,7 +141,7 @@ export function distributionChart(name: string, dist: FeatureDistribution | unde
   });
   out.push(
     `<line x1="${margin.left}" x2="${W - margin.right}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" class="axis"/>`,
-    `<text x="${margin.left + plotW / 2}" y="${H - 6}" text-anchor="middle" font-size="11" class="muted axis-title">${escapeHtml(truncate(name, 60))}${dist?.kind === 'numerical' ? ' (bins)' : ''}</text>`,
+    `<text x="${margin.left + plotW / 2}" y="${H - 6}" text-anchor="middle" font-size="11" class="muted axis-title">${escapeHtml(truncate(name, 60))}${dist?.kind === 'numeric' ? ' (bins)' : ''}</text>`,
     `</svg>`,
   );
   return out.join('');
