@@ -35,7 +35,9 @@ export function dataActivities({ store, config }: ActivityDeps) {
           model: pipeline.name,
           version: null,
           outcome: report.ok ? 'ok' : 'failed',
-          summary: report.ok ? `${report.rows} rows valid` : `${report.problems.length} problem(s): ${report.problems.map((p) => p.message).join('; ')}`,
+          summary: report.ok
+            ? `${report.rows} rows valid`
+            : `${report.problems.length} problem(s): ${report.problems.map((p) => p.message).join('; ')}`,
           details: { snapshot: snapshot.sha256, report },
         });
         assertValid(report, `dataset ${snapshot.sha256.slice(0, 12)} of ${pipeline.name}`, { model: pipeline.name, step: 'validate' });

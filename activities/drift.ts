@@ -52,7 +52,13 @@ export function driftActivities({ store, config }: ActivityDeps) {
           onDrift: pipeline.drift?.onDrift ?? 'alert',
         };
         if (url) await postJson(url, body, result.checkId, { model: pipeline.name, version: result.version, step: 'alert' });
-        log.warn(`drift alert for ${pipeline.name} to ${pipeline.owners.monitoring}: ${result.summary}`, { model: pipeline.name, version: result.version, step: 'alert', checkId: result.checkId, webhook: url });
+        log.warn(`drift alert for ${pipeline.name} to ${pipeline.owners.monitoring}: ${result.summary}`, {
+          model: pipeline.name,
+          version: result.version,
+          step: 'alert',
+          checkId: result.checkId,
+          webhook: url,
+        });
         await writeAudit(store, {
           type: 'alert',
           model: pipeline.name,
@@ -93,7 +99,9 @@ export function driftActivities({ store, config }: ActivityDeps) {
           model: pipeline.name,
           version: null,
           outcome: 'ok',
-          summary: joined ? `drift confirmed: joined the retraining run already in progress (${workflowId})` : `drift confirmed: started retraining run ${workflowId}`,
+          summary: joined
+            ? `drift confirmed: joined the retraining run already in progress (${workflowId})`
+            : `drift confirmed: started retraining run ${workflowId}`,
           details: { checkId, workflowId, runId, joined },
         });
         return { workflowId, runId, joined };

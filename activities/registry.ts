@@ -57,7 +57,10 @@ export function registryActivities({ store, config }: ActivityDeps) {
       return step('rollback', { model: input.model, version: input.to ?? null }, async () => {
         const { pointer, applied } = await rollback(store, input);
         // The change this request made (or made on an earlier attempt): found by its event id, never "the last one".
-        const change = pointer.history.find((h) => h.eventId === input.eventId) ?? { from: input.expectedChampion ?? null, to: pointer.champion };
+        const change = pointer.history.find((h) => h.eventId === input.eventId) ?? {
+          from: input.expectedChampion ?? null,
+          to: pointer.champion,
+        };
         await writeAudit(store, {
           type: 'rollback',
           model: input.model,
@@ -84,7 +87,14 @@ export function registryActivities({ store, config }: ActivityDeps) {
      * Tells a pipeline's owner about something that needs a person (a rollback, a rejection).
      * Written to the store and the log; delivery channels plug in here.
      */
-    async notifyOwner(input: { model: string; owner: string; severity: 'info' | 'warning' | 'critical'; subject: string; message: string; version: string | null }): Promise<void> {
+    async notifyOwner(input: {
+      model: string;
+      owner: string;
+      severity: 'info' | 'warning' | 'critical';
+      subject: string;
+      message: string;
+      version: string | null;
+    }): Promise<void> {
       return step('notify', { model: input.model, version: input.version }, async () => {
         const event = await writeAudit(store, {
           type: 'alert',
@@ -95,7 +105,12 @@ export function registryActivities({ store, config }: ActivityDeps) {
           details: { owner: input.owner, severity: input.severity, message: input.message },
         });
         await store.putIfAbsent(keys.alert(input.model, event.id), JSON.stringify(event, null, 2));
-        log.warn(`alert to ${input.owner}: ${input.subject}`, { model: input.model, version: input.version, severity: input.severity, alert: input.message });
+        log.warn(`alert to ${input.owner}: ${input.subject}`, {
+          model: input.model,
+          version: input.version,
+          severity: input.severity,
+          alert: input.message,
+        });
       });
     },
   };

@@ -62,7 +62,11 @@ function toFailure(err: unknown, stepName: string, meta: StepMeta): Error {
 export async function writeAudit(store: Store, event: NewAuditEvent): Promise<AuditEvent> {
   const info = activityInfo();
   // Standalone activities have no workflow; their activity id is unique on its own.
-  const origin = { workflowId: info.workflowExecution?.workflowId ?? 'standalone', runId: info.workflowExecution?.runId ?? 'standalone', step: info.activityId };
+  const origin = {
+    workflowId: info.workflowExecution?.workflowId ?? 'standalone',
+    runId: info.workflowExecution?.runId ?? 'standalone',
+    step: info.activityId,
+  };
   const { record, created } = await appendAudit(store, origin, event);
   if (!created) log.info(`audit event ${record.id} already recorded`, { model: event.model, step: event.type });
   return record;

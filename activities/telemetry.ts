@@ -16,7 +16,10 @@ export function recordStep(model: string, step: string, outcome: 'ok' | 'failed'
   meter.createHistogram('retrain_step_duration', 'int', 'ms', 'time an activity step took').record(durationMs);
 }
 
-type DriftVerdict = Pick<DriftCheckResult, 'enoughData' | 'drifted' | 'datasetDriftShare' | 'predictionDrifted' | 'conceptDrifted' | 'windowPredictions'>;
+type DriftVerdict = Pick<
+  DriftCheckResult,
+  'enoughData' | 'drifted' | 'datasetDriftShare' | 'predictionDrifted' | 'conceptDrifted' | 'windowPredictions'
+>;
 
 /**
  * The latest drift verdict of a model as gauges: e.g. alert on `retrain_drift_detected == 1`
@@ -37,9 +40,13 @@ export function recordDriftCheck(model: string, m: DriftVerdict, serving: Servin
   }
   for (const s of serving ?? []) {
     const served = metricMeter.withTags({ model, version: s.version });
-    served.createGauge('retrain_serving_latency_p95', 'float', 'ms', 'p95 prediction latency in the last drift-check window').set(s.latencyMs.p95);
+    served
+      .createGauge('retrain_serving_latency_p95', 'float', 'ms', 'p95 prediction latency in the last drift-check window')
+      .set(s.latencyMs.p95);
     if (s.cost.perPrediction !== null) {
-      served.createGauge('retrain_cost_per_prediction', 'float', '', 'mean inference cost per prediction in the last drift-check window').set(s.cost.perPrediction);
+      served
+        .createGauge('retrain_cost_per_prediction', 'float', '', 'mean inference cost per prediction in the last drift-check window')
+        .set(s.cost.perPrediction);
     }
   }
 }

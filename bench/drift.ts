@@ -114,9 +114,15 @@ interface CategoricalFeature {
   make(local: number): { ref: number[]; cur: number[] };
 }
 
-const normal = (mu = 0, sigma = 1): Draw => (r) => mu + sigma * r.normal();
+const normal =
+  (mu = 0, sigma = 1): Draw =>
+  (r) =>
+    mu + sigma * r.normal();
 const same = (d: Draw) => () => ({ ref: d, cur: d });
-const mixture = (w: number): Draw => (r) => (r.uniform() < w ? -2 : 2) + r.normal();
+const mixture =
+  (w: number): Draw =>
+  (r) =>
+    (r.uniform() < w ? -2 : 2) + r.normal();
 const zipf = (k: number, s: number) => {
   const w = Array.from({ length: k }, (_, i) => 1 / (i + 1) ** s);
   const total = w.reduce((a, b) => a + b, 0);
@@ -151,7 +157,11 @@ const NUMERIC: NumericFeature[] = [
     make: (l) => ({ ref: (r) => Math.floor(10 * r.uniform()), cur: (r) => Math.floor(10 * r.uniform() ** (1 + 5 * l)) }),
   },
   { name: 'n18', about: '1e-6 + 1e-9 N(0,1), no drift (std floor)', make: same((r) => 1e-6 + 1e-9 * r.normal()) },
-  { name: 'n19', about: '1e9 + N(0,1) vs shift 3/sqrt(n)', make: (l) => ({ ref: (r) => 1e9 + r.normal(), cur: (r) => 1e9 + 3 * l + r.normal() }) },
+  {
+    name: 'n19',
+    about: '1e9 + N(0,1) vs shift 3/sqrt(n)',
+    make: (l) => ({ ref: (r) => 1e9 + r.normal(), cur: (r) => 1e9 + 3 * l + r.normal() }),
+  },
 ];
 
 const CATEGORICAL: CategoricalFeature[] = [
@@ -206,7 +216,7 @@ function xor32(bytes: Uint8Array): string {
 function writeColumn(dir: string, file: string, bytes: Uint8Array, checksums: Record<string, string>): void {
   const fd = openSync(join(dir, file), 'w');
   try {
-    for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, Math.min(bytes.byteLength - off, 64 * MiB));
+    for (let off = 0; off < bytes.byteLength;) off += writeSync(fd, bytes, off, Math.min(bytes.byteLength - off, 64 * MiB));
   } finally {
     closeSync(fd);
   }
@@ -266,7 +276,7 @@ function readRange<T extends Float64Array | Uint8Array>(fd: number, make: (n: nu
   const out = make(count);
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   const at = start * out.BYTES_PER_ELEMENT;
-  for (let off = 0; off < bytes.byteLength; ) {
+  for (let off = 0; off < bytes.byteLength;) {
     const n = readSync(fd, bytes, off, bytes.byteLength - off, at + off);
     if (n === 0) throw new Error('column file shorter than the manifest says');
     off += n;
@@ -519,7 +529,10 @@ async function streamChild(dir: string, out: string, chunkRows: number, heapMiB:
     if (xor32(new Uint8Array(col.buffer)) !== m.checksums[f.files.cur]) throw new Error(`stream: checksum mismatch for ${f.name}`);
   }
   const ingestSeconds = (performance.now() - started) / 1000;
-  childLog('stream', `current window streamed in ${Math.ceil(m.rows / chunkRows)} chunks of ${chunkRows} rows (${ingestSeconds.toFixed(2)} s)`);
+  childLog(
+    'stream',
+    `current window streamed in ${Math.ceil(m.rows / chunkRows)} chunks of ${chunkRows} rows (${ingestSeconds.toFixed(2)} s)`,
+  );
   const run = computeTs(reference, current, m);
   childLog('stream', `tests: ${sum(Object.values(run.times)).toFixed(2)} s`);
   const output: TsChildOutput = {
@@ -557,14 +570,23 @@ function parseArgs(argv: string[]): Options {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const sizes = (value('--sizes') ?? '1e5,1e6,5e6').split(',').map((s) => Number(s.trim()));
-  if (sizes.some((n) => !Number.isInteger(n) || n < WARMUP_ROWS)) throw new Error(`--sizes expects integers >= ${WARMUP_ROWS}, e.g. 1e5,1e6,5e6`);
+  if (sizes.some((n) => !Number.isInteger(n) || n < WARMUP_ROWS))
+    throw new Error(`--sizes expects integers >= ${WARMUP_ROWS}, e.g. 1e5,1e6,5e6`);
   const repeats = value('--repeats') === undefined ? null : Number(value('--repeats'));
   if (repeats !== null && !(Number.isInteger(repeats) && repeats >= 1)) throw new Error('--repeats expects a positive integer');
   const chunkRows = Number(value('--chunk-rows') ?? 65536);
   if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new Error('--chunk-rows expects a positive integer');
   const seed = Number(value('--seed') ?? 20240612);
   if (!Number.isInteger(seed)) throw new Error('--seed expects an integer');
-  return { sizes, evidently: argv.includes('--evidently'), repeats, chunkRows, seed, stream: !argv.includes('--no-stream'), keepData: argv.includes('--keep-data') };
+  return {
+    sizes,
+    evidently: argv.includes('--evidently'),
+    repeats,
+    chunkRows,
+    seed,
+    stream: !argv.includes('--no-stream'),
+    keepData: argv.includes('--keep-data'),
+  };
 }
 
 function progress(message: string): void {
@@ -596,7 +618,26 @@ function run(cmd: string, args: string[], what: string): void {
 function runTsChild(role: 'ts' | 'stream', dir: string, rows: number, extra: string[]): TsChildOutput {
   const out = join(dir, `result-${role}.json`);
   const heap = heapMiBFor(rows);
-  run(process.execPath, [`--max-old-space-size=${heap}`, '--expose-gc', '--import', 'tsx', SELF, '--role', role, '--dir', dir, '--out', out, '--heap', String(heap), ...extra], `TS ${role} side`);
+  run(
+    process.execPath,
+    [
+      `--max-old-space-size=${heap}`,
+      '--expose-gc',
+      '--import',
+      'tsx',
+      SELF,
+      '--role',
+      role,
+      '--dir',
+      dir,
+      '--out',
+      out,
+      '--heap',
+      String(heap),
+      ...extra,
+    ],
+    `TS ${role} side`,
+  );
   return JSON.parse(readFileSync(out, 'utf8'));
 }
 
@@ -613,14 +654,19 @@ interface PeerOutput {
 
 function runPeer(python: string, mode: 'scipy' | 'evidently', dir: string, repeats: number): PeerOutput {
   const out = join(dir, `result-${mode}.json`);
-  run(python, [PEER, '--dir', dir, '--mode', mode, '--repeats', String(repeats), '--warmup-rows', String(WARMUP_ROWS), '--out', out], `${mode} side`);
+  run(
+    python,
+    [PEER, '--dir', dir, '--mode', mode, '--repeats', String(repeats), '--warmup-rows', String(WARMUP_ROWS), '--out', out],
+    `${mode} side`,
+  );
   return JSON.parse(readFileSync(out, 'utf8'));
 }
 
 /** The Evidently venv, made on first use only (never by set-up or tests); null (skip) when it cannot be had. */
 function evidentlyPython(): string | null {
   const python = join(BENCH_VENV, 'bin', 'python');
-  const works = () => existsSync(python) && spawnSync(python, ['-c', 'import evidently.legacy.calculations.stattests'], { stdio: 'ignore' }).status === 0;
+  const works = () =>
+    existsSync(python) && spawnSync(python, ['-c', 'import evidently.legacy.calculations.stattests'], { stdio: 'ignore' }).status === 0;
   if (works()) return python;
   progress(`creating ${BENCH_VENV} with ${EVIDENTLY_REQUIREMENTS.join(' ')} (first use of --evidently)`);
   try {
@@ -738,10 +784,16 @@ function printReport(rows: Row[], opts: Options): void {
       tsS.toFixed(2),
       pyS.toFixed(2),
       (pyS / tsS).toFixed(2),
-      ...(ev && r.evidently ? [medianTotal(r.evidently.runs).toFixed(2), (medianTotal(r.evidently.runs) / tsS).toFixed(2)] : ev ? ['n/a', 'n/a'] : []),
+      ...(ev && r.evidently
+        ? [medianTotal(r.evidently.runs).toFixed(2), (medianTotal(r.evidently.runs) / tsS).toFixed(2)]
+        : ev
+          ? ['n/a', 'n/a']
+          : []),
       `${mib(r.ts.peakRssKiB)} (+${mib(r.ts.peakRssKiB - r.ts.baselineRssKiB)})`,
       `${mib(r.scipy.peakRssKiB)} (+${mib(r.scipy.peakRssKiB - r.scipy.baselineRssKiB)})`,
-      ...(ev ? [r.evidently ? `${mib(r.evidently.peakRssKiB)} (+${mib(r.evidently.peakRssKiB - r.evidently.baselineRssKiB)})` : 'n/a'] : []),
+      ...(ev
+        ? [r.evidently ? `${mib(r.evidently.peakRssKiB)} (+${mib(r.evidently.peakRssKiB - r.evidently.baselineRssKiB)})` : 'n/a']
+        : []),
       ...(opts.stream && r.stream
         ? [
             `${r.stream.ingestSeconds!.toFixed(2)} + ${total(r.stream.runs[0]).toFixed(2)}`,
@@ -766,7 +818,9 @@ function printReport(rows: Row[], opts: Options): void {
       ...(r.evidently ? ([['Evidently', r.evidently.runs]] as [string, Times[]][]) : []),
     ];
     for (const [side, runs] of sides) {
-      console.log(`| ${fmtRows(r.rows)} | ${side} | ${GROUPS.map((g) => medianGroup(runs, g.key).toFixed(3)).join(' | ')} | ${medianTotal(runs).toFixed(2)} |`);
+      console.log(
+        `| ${fmtRows(r.rows)} | ${side} | ${GROUPS.map((g) => medianGroup(runs, g.key).toFixed(3)).join(' | ')} | ${medianTotal(runs).toFixed(2)} |`,
+      );
     }
   }
 
@@ -826,7 +880,10 @@ function printReport(rows: Row[], opts: Options): void {
   const cpus = os.cpus();
   const py = first.scipy.versions;
   const blas = first.scipy.blas?.map((b) => `${b.internal_api} ${b.version} ${b.architecture}`).join(', ') ?? 'unknown';
-  const envBlas = Object.entries(first.scipy.openblasEnv).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+  const envBlas =
+    Object.entries(first.scipy.openblasEnv)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || 'none';
   console.log(
     `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ` +
       `Node ${process.version}, Python ${py.python} (numpy ${py.numpy}, scipy ${py.scipy}), ${os.platform()} ${os.release()}; ` +
@@ -845,7 +902,9 @@ function printReport(rows: Row[], opts: Options): void {
     const hw = (o: TsChildOutput | PeerOutput | undefined, label: string) =>
       o && 'hwmKiB' in o && o.hwmKiB !== null ? `${label} kernel VmHWM ${mib(o.hwmKiB)} MiB` : null;
     const parts = [hw(r.ts, 'TS'), hw(r.stream, 'streamed')].filter(Boolean);
-    console.log(`  ${fmtRows(r.rows)}: data generated and written in ${r.genSeconds.toFixed(1)} s${parts.length ? `; ${parts.join('; ')} (cross-check of the sampled peak)` : ''}`);
+    console.log(
+      `  ${fmtRows(r.rows)}: data generated and written in ${r.genSeconds.toFixed(1)} s${parts.length ? `; ${parts.join('; ')} (cross-check of the sampled peak)` : ''}`,
+    );
   }
 }
 
@@ -869,7 +928,9 @@ async function main(): Promise<void> {
       const repeats = opts.repeats ?? autoRepeats(n);
       const dir = mkdtempSync(join(os.tmpdir(), 'retrain-drift-bench-'));
       dirs.push(dir);
-      progress(`${fmtRows(n)} rows: generating ${NUMERIC.length} numeric + ${CATEGORICAL.length} categorical columns x 2 windows (seed ${opts.seed})`);
+      progress(
+        `${fmtRows(n)} rows: generating ${NUMERIC.length} numeric + ${CATEGORICAL.length} categorical columns x 2 windows (seed ${opts.seed})`,
+      );
       const g0 = performance.now();
       generate(dir, n, opts.seed);
       const genSeconds = (performance.now() - g0) / 1000;
@@ -903,7 +964,8 @@ async function main(): Promise<void> {
       if (stream) {
         const same = compare(ts.results, stream.results);
         const off = Object.entries(same).filter(([, d]) => d && d.max !== 0);
-        if (off.length) console.warn(`  WARNING: the streamed run's results differ from the whole-window run: ${off.map(([k]) => k).join(', ')}`);
+        if (off.length)
+          console.warn(`  WARNING: the streamed run's results differ from the whole-window run: ${off.map(([k]) => k).join(', ')}`);
       }
       rows.push(row);
       if (opts.keepData) {

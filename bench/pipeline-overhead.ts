@@ -8,7 +8,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -158,7 +158,8 @@ async function timingsOf(handle: WorkflowHandle): Promise<RunTiming> {
       activityMs += at - (startedAt.get(id(e.activityTaskCompletedEventAttributes.startedEventId)) ?? at);
     }
   }
-  if (Number.isNaN(workflowStart) || Number.isNaN(workflowEnd)) throw new Error(`${handle.workflowId} has no start/completion in its history`);
+  if (Number.isNaN(workflowStart) || Number.isNaN(workflowEnd))
+    throw new Error(`${handle.workflowId} has no start/completion in its history`);
   return { workflowMs: workflowEnd - workflowStart, activityMs, queueMs };
 }
 
@@ -220,11 +221,16 @@ async function startWorker(server: DevServer, opts: Options, tempDirs: string[])
 async function runTemporalBatch(stack: TemporalStack, names: string[]): Promise<TemporalBatch> {
   const rss = startRssSampler();
   const started = performance.now();
-  const handles = await Promise.all(names.map(async (name) => (await startRetrain(stack.client, stack.config, benchPipeline(name), { requestedBy: 'bench' })).handle));
+  const handles = await Promise.all(
+    names.map(async (name) => (await startRetrain(stack.client, stack.config, benchPipeline(name), { requestedBy: 'bench' })).handle),
+  );
   const summaries: RetrainSummary[] = await Promise.all(handles.map((h) => h.result()));
   const wallMs = performance.now() - started;
   const peakRssMiB = rss.stop();
-  reportOutcomes('temporal', summaries.map((s) => s.outcome));
+  reportOutcomes(
+    'temporal',
+    summaries.map((s) => s.outcome),
+  );
   const runs = await Promise.all(handles.map(timingsOf));
   return { wallMs, runs, peakRssMiB };
 }
@@ -257,9 +263,21 @@ async function runDirectPipeline(deps: ActivityDeps, pipeline: Pipeline, quiet: 
   const trained = await run(training.trainModel, { pipeline, split, version: plan.version });
   await run(light.registerVersion, { pipeline, plan, snapshot, split, trained, workflowId, runId });
   const evaluation = await run(training.evaluateCandidate, { pipeline, version: plan.version, split });
-  const gate = decideGate({ pipeline, challenger: evaluation.challenger, champion: evaluation.champion, championVersion: evaluation.championVersion });
+  const gate = decideGate({
+    pipeline,
+    challenger: evaluation.challenger,
+    champion: evaluation.champion,
+    championVersion: evaluation.championVersion,
+  });
   // The workflow audits its gate decision through an activity; do the same work here.
-  await run(light.recordAudit, { type: 'gate', model: pipeline.name, version: plan.version, outcome: gate.passed ? 'ok' : 'rejected', summary: gate.reason, details: { ...gate } });
+  await run(light.recordAudit, {
+    type: 'gate',
+    model: pipeline.name,
+    version: plan.version,
+    outcome: gate.passed ? 'ok' : 'rejected',
+    summary: gate.reason,
+    details: { ...gate },
+  });
   if (!gate.passed) return { ms: performance.now() - started, outcome: 'rejected-by-gate' };
   await run(light.promoteChampion, {
     model: pipeline.name,
@@ -278,14 +296,20 @@ async function runDirectBatch(deps: ActivityDeps, names: string[], quiet: Defaul
   const started = performance.now();
   const results = await Promise.all(names.map((name) => runDirectPipeline(deps, benchPipeline(name), quiet)));
   const wallMs = performance.now() - started;
-  reportOutcomes('direct', results.map((r) => r.outcome));
+  reportOutcomes(
+    'direct',
+    results.map((r) => r.outcome),
+  );
   return { wallMs, perRunMs: results.map((r) => r.ms) };
 }
 
 /** Anything but "promoted" means the runs did different work than intended: say so loudly. */
 function reportOutcomes(side: string, outcomes: string[]): void {
   const odd = outcomes.filter((o) => o !== 'promoted');
-  if (odd.length) console.warn(`  WARNING: ${side}: ${odd.length}/${outcomes.length} runs did not promote (${[...new Set(odd)].join(', ')}); numbers are not comparable`);
+  if (odd.length)
+    console.warn(
+      `  WARNING: ${side}: ${odd.length}/${outcomes.length} runs did not promote (${[...new Set(odd)].join(', ')}); numbers are not comparable`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +355,9 @@ function machineLine(opts: Options): string {
 
 function printReport(rows: Row[], opts: Options): void {
   console.log('');
-  console.log('| runs | wall s (Temporal) | wall s (direct) | ratio | pipelines/min | overhead/pipeline mean ms | p95 ms | worker peak RSS MiB |');
+  console.log(
+    '| runs | wall s (Temporal) | wall s (direct) | ratio | pipelines/min | overhead/pipeline mean ms | p95 ms | worker peak RSS MiB |',
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(tableRow(row));
   console.log('');

@@ -65,7 +65,12 @@ async function main(): Promise<void> {
   }
   const opSeconds = (performance.now() - started) / 1000;
   const usage = process.resourceUsage();
-  const result: ChildResult = { opSeconds, hwmKiB: vmHwmKiB(), maxRssKiB: usage.maxRSS, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 };
+  const result: ChildResult = {
+    opSeconds,
+    hwmKiB: vmHwmKiB(),
+    maxRssKiB: usage.maxRSS,
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+  };
   client.destroy();
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -67,7 +67,7 @@ async function writeRandomFile(path: string, bytes: number): Promise<string> {
   const hash = createHash('sha256');
   const fh = await open(path, 'w');
   try {
-    for (let left = bytes; left > 0; ) {
+    for (let left = bytes; left > 0;) {
       const chunk = randomBytes(Math.min(left, MiB));
       hash.update(chunk);
       await fh.write(chunk);
@@ -135,7 +135,11 @@ function s3Env(minio: Minio): NodeJS.ProcessEnv {
 
 async function runOurs(minio: Minio, role: string, file = '', key = ''): Promise<Measured> {
   // --no-warnings: the SDK's notice about Node versions would print once per child.
-  const { stdout, wallSeconds } = await runProcess(process.execPath, ['--no-warnings', '--import', 'tsx', CHILD, role, file, key], s3Env(minio));
+  const { stdout, wallSeconds } = await runProcess(
+    process.execPath,
+    ['--no-warnings', '--import', 'tsx', CHILD, role, file, key],
+    s3Env(minio),
+  );
   const r: ChildResult = JSON.parse(lastLine(stdout));
   // VmHWM and ru_maxrss are the same counter read two ways; a gap would mean a mistake here.
   if (Math.abs(r.hwmKiB - r.maxRssKiB) > 1024) console.warn(`  WARNING: ${role}: VmHWM ${r.hwmKiB} KiB but ru_maxrss ${r.maxRssKiB} KiB`);
@@ -144,7 +148,11 @@ async function runOurs(minio: Minio, role: string, file = '', key = ''): Promise
 
 async function runAws(python: string, minio: Minio, args: string[]): Promise<Measured> {
   const aws = join(AWS_VENV, 'bin', 'aws');
-  const { stdout } = await runProcess(python, ['-c', WAIT4, aws, ...args, '--endpoint-url', minio.endpoint, '--only-show-errors'], s3Env(minio));
+  const { stdout } = await runProcess(
+    python,
+    ['-c', WAIT4, aws, ...args, '--endpoint-url', minio.endpoint, '--only-show-errors'],
+    s3Env(minio),
+  );
   const r = JSON.parse(lastLine(stdout)) as { exit: number; wallSeconds: number; maxRssKiB: number; cpuSeconds: number };
   if (r.exit !== 0) throw new Error(`aws ${args.join(' ')} exited with ${r.exit}`);
   return { wallSeconds: r.wallSeconds, peakKiB: r.maxRssKiB, cpuSeconds: r.cpuSeconds };
@@ -295,7 +303,12 @@ function printReport(rows: Row[], base: Baselines, awsVersion: string | null): v
     'peak RSS ours/aws',
   ];
   console.log(`| ${head.join(' | ')} |`);
-  console.log(`|---:|:---|${head.slice(2).map(() => '---:').join('|')}|`);
+  console.log(
+    `|---:|:---|${head
+      .slice(2)
+      .map(() => '---:')
+      .join('|')}|`,
+  );
   for (const r of rows) {
     const p = r.peer && base.peer ? r.peer : null;
     const cells = [
@@ -316,7 +329,10 @@ function printReport(rows: Row[], base: Baselines, awsVersion: string | null): v
   console.log('');
   console.log('| size | operation | ours CPU s | aws cli CPU s |');
   console.log('|---:|:---|---:|---:|');
-  for (const r of rows) console.log(`| ${fmtSize(r.size)} | ${r.operation} | ${r.ours.cpuSeconds.toFixed(2)} | ${r.peer ? r.peer.cpuSeconds.toFixed(2) : 'n/a'} |`);
+  for (const r of rows)
+    console.log(
+      `| ${fmtSize(r.size)} | ${r.operation} | ${r.ours.cpuSeconds.toFixed(2)} | ${r.peer ? r.peer.cpuSeconds.toFixed(2) : 'n/a'} |`,
+    );
   console.log('');
   console.log(`Baseline, ours (Node: imports, S3 client, nothing sent): ${describe(base.ours)}`);
   if (base.peer) console.log(`Baseline, aws cli (\`aws s3 cp --dryrun\` of a 1-byte file, nothing sent): ${describe(base.peer)}`);

@@ -15,7 +15,9 @@ export interface DevServer {
  * Starts a local Temporal dev server (`temporal server start-dev`) and waits until it answers.
  * With `dbFile` its state survives restarts; without, it lives in memory (tests).
  */
-export async function startDevServer(opts: { port?: number; uiPort?: number | null; dbFile?: string; logFile?: string } = {}): Promise<DevServer> {
+export async function startDevServer(
+  opts: { port?: number; uiPort?: number | null; dbFile?: string; logFile?: string } = {},
+): Promise<DevServer> {
   const cli: string | null = findTemporalCli();
   if (!cli) return startDownloadedServer(opts);
   const port = opts.port ?? (await freePort());

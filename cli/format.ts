@@ -15,7 +15,10 @@ export function metricsTable(m: { challenger: Metrics; champion: Metrics | null 
   const names = Object.keys(m.challenger);
   const width = Math.max(...names.map((n) => n.length), 6);
   const head = `    ${'metric'.padEnd(width)}  ${'challenger'.padStart(12)}  ${(m.champion ? `champion ${championVersion ?? ''}` : 'champion').padStart(12)}`;
-  const rows = names.map((n) => `    ${n.padEnd(width)}  ${fmtMetric(m.challenger[n]).padStart(12)}  ${(m.champion ? fmtMetric(m.champion[n]) : '—').padStart(12)}`);
+  const rows = names.map(
+    (n) =>
+      `    ${n.padEnd(width)}  ${fmtMetric(m.challenger[n]).padStart(12)}  ${(m.champion ? fmtMetric(m.champion[n]) : '—').padStart(12)}`,
+  );
   return [head, ...rows].join('\n');
 }
 
@@ -34,14 +37,20 @@ const OUTCOME_LABEL: Record<RunStatus['outcome'], string> = {
 export function describeRun(s: RunStatus): string {
   const lines = [`${s.model}: ${OUTCOME_LABEL[s.outcome]}${s.outcome === 'running' ? ` (step: ${s.step})` : ''}`];
   if (s.message) lines.push(`  ${s.message}`);
-  if (s.version) lines.push(`  candidate version: ${s.version}${s.reusedVersion ? ' (reused: trained before from the same data and params)' : ''}`);
-  if (s.snapshot) lines.push(`  dataset snapshot:  ${s.snapshot.sha256.slice(0, 12)} (${s.snapshot.rows} rows${s.snapshot.created ? '' : ', already snapshotted'})`);
+  if (s.version)
+    lines.push(`  candidate version: ${s.version}${s.reusedVersion ? ' (reused: trained before from the same data and params)' : ''}`);
+  if (s.snapshot)
+    lines.push(
+      `  dataset snapshot:  ${s.snapshot.sha256.slice(0, 12)} (${s.snapshot.rows} rows${s.snapshot.created ? '' : ', already snapshotted'})`,
+    );
   lines.push(`  champion:          ${s.championBefore ?? 'none'} → ${s.championAfter ?? 'none'}`);
   if (s.metrics) lines.push('  holdout metrics:', metricsTable(s.metrics, s.gate?.championVersion ?? null));
   if (s.gate) lines.push(`  gate:              ${s.gate.passed ? 'passed' : 'failed'}: ${s.gate.reason}`);
   if (s.approval.required) {
     const a = s.approval;
-    lines.push(`  approval:          ${a.decision ?? 'not reached'}${a.by ? ` by ${a.by}` : ''}${a.reason ? ` (${a.reason})` : ''}; approvers: ${a.approvers.join(', ')}`);
+    lines.push(
+      `  approval:          ${a.decision ?? 'not reached'}${a.by ? ` by ${a.by}` : ''}${a.reason ? ` (${a.reason})` : ''}; approvers: ${a.approvers.join(', ')}`,
+    );
     for (const i of a.ignored) lines.push(`    ignored ${i.action} from ${i.by}: ${i.why}`);
   }
   return lines.join('\n');

@@ -41,7 +41,12 @@ export async function startLocalStack(config: RetrainConfig, say: (line: string)
   } else {
     const port = Number(address.split(':').pop());
     say(`Starting a Temporal dev server on ${address} (state in .retrain/temporal/dev.db)…`);
-    server = await startDevServer({ port, uiPort: port + 1000, dbFile: join(stateDir, 'temporal', 'dev.db'), logFile: join(stateDir, 'logs', 'temporal.log') });
+    server = await startDevServer({
+      port,
+      uiPort: port + 1000,
+      dbFile: join(stateDir, 'temporal', 'dev.db'),
+      logFile: join(stateDir, 'logs', 'temporal.log'),
+    });
     address = server.address;
     uiUrl = server.uiUrl;
     say(`Temporal UI: ${uiUrl}`);

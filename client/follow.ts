@@ -39,7 +39,8 @@ export async function followRun(
     const status = await handle.query(statusQuery).catch(() => null);
     if (status && status.steps.length > printed) {
       // Print every step entered since the last poll, so quick steps are not skipped.
-      for (const { step } of status.steps.slice(printed)) opts.print(`  → ${STEP_TEXT[step] ?? step}${status.version && !BEFORE_VERSION.has(step) ? ` [${status.version}]` : ''}`);
+      for (const { step } of status.steps.slice(printed))
+        opts.print(`  → ${STEP_TEXT[step] ?? step}${status.version && !BEFORE_VERSION.has(step) ? ` [${status.version}]` : ''}`);
       printed = status.steps.length;
       await opts.onStep?.(status);
     }

@@ -31,7 +31,10 @@ export function temporalConnectionOptions(config: TemporalConnectionConfig): Tem
 
 function tlsOptions(tls: TemporalTlsConfig): TLSConfig | true {
   if ((tls.certPath === undefined) !== (tls.keyPath === undefined)) {
-    throw new InvalidInputError('RETRAIN_TEMPORAL_TLS_CERT and RETRAIN_TEMPORAL_TLS_KEY must be set together (a client certificate needs its key)', { step: 'config' });
+    throw new InvalidInputError(
+      'RETRAIN_TEMPORAL_TLS_CERT and RETRAIN_TEMPORAL_TLS_KEY must be set together (a client certificate needs its key)',
+      { step: 'config' },
+    );
   }
   const out: TLSConfig = {};
   if (tls.serverName) out.serverNameOverride = tls.serverName;

@@ -51,7 +51,10 @@ export async function diagnoseTls(options: TemporalConnectionOptions, timeoutMs 
 /** TLS alerts a server sends about the client's certificate, in words a person can act on. */
 const CLIENT_CERT_ALERTS: [RegExp, string][] = [
   [/alert certificate required/, 'the server requires a client certificate: set RETRAIN_TEMPORAL_TLS_CERT and RETRAIN_TEMPORAL_TLS_KEY'],
-  [/alert (unknown ca|bad certificate|certificate unknown|decrypt error)/, 'the server does not trust the client certificate: is RETRAIN_TEMPORAL_TLS_CERT signed by the CA it expects?'],
+  [
+    /alert (unknown ca|bad certificate|certificate unknown|decrypt error)/,
+    'the server does not trust the client certificate: is RETRAIN_TEMPORAL_TLS_CERT signed by the CA it expects?',
+  ],
   [/alert certificate expired/, 'the server says the client certificate has expired'],
   [/alert certificate revoked/, 'the server says the client certificate was revoked'],
 ];
@@ -60,5 +63,8 @@ const CLIENT_CERT_ALERTS: [RegExp, string][] = [
 export function plainTlsError(message: string): string {
   for (const [pattern, words] of CLIENT_CERT_ALERTS) if (pattern.test(message)) return words;
   // Drop OpenSSL's "<hex>:error:<code>:SSL routines:<function>:" prefix and its source location.
-  return message.replace(/^[0-9A-F]+:error:[0-9A-F]+:[^:]+:[^:]+:/, '').replace(/:\.\.\/deps\/.*$/s, '').trim();
+  return message
+    .replace(/^[0-9A-F]+:error:[0-9A-F]+:[^:]+:[^:]+:/, '')
+    .replace(/:\.\.\/deps\/.*$/s, '')
+    .trim();
 }

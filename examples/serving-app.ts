@@ -123,7 +123,17 @@ export async function serveBatch(options: ServeBatchOptions): Promise<ServedBatc
     const latencyMsPerRow = batchMs / rows.length;
     // Three significant digits: an estimate, not an invoice line.
     const costPerPrediction = Number(((latencyMsPerRow / 1000) * PRICE_PER_COMPUTE_SECOND_USD).toPrecision(3));
-    const lines = await logPredictions({ store, pipeline, version: champion.version, rows, featureRows, outputs, latencyMs: round(latencyMsPerRow, 3), cost: costPerPrediction, at: options.at ?? new Date() });
+    const lines = await logPredictions({
+      store,
+      pipeline,
+      version: champion.version,
+      rows,
+      featureRows,
+      outputs,
+      latencyMs: round(latencyMsPerRow, 3),
+      cost: costPerPrediction,
+      at: options.at ?? new Date(),
+    });
     return { version: champion.version, lines, batchMs, latencyMsPerRow, costPerPrediction };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -134,7 +144,10 @@ export async function serveBatch(options: ServeBatchOptions): Promise<ServedBatc
 async function loadChampion(store: Store, model: string): Promise<ModelVersion> {
   const { pointer } = await readPointer(store, model);
   if (!pointer.champion) {
-    throw new NotFoundError(`${model} has no champion in ${store.location} yet: train one first (npx retrain demo ${model}, or npx retrain run ${model} --wait with a server running)`, { model });
+    throw new NotFoundError(
+      `${model} has no champion in ${store.location} yet: train one first (npx retrain demo ${model}, or npx retrain run ${model} --wait with a server running)`,
+      { model },
+    );
   }
   return readVersion(store, model, pointer.champion);
 }
@@ -147,7 +160,10 @@ function featureValues(row: object, features: readonly string[], index: number, 
   for (const name of features) {
     const value = (row as Record<string, unknown>)[name];
     if (value !== null && typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
-      throw new InvalidInputError(`row ${index + 1}: feature "${name}" must be a finite number, a string or null, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`, { model });
+      throw new InvalidInputError(
+        `row ${index + 1}: feature "${name}" must be a finite number, a string or null, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`,
+        { model },
+      );
     }
     values[name] = value;
   }
@@ -241,7 +257,10 @@ const numberFlag = (flag: string) =>
 
 const argsSchema = z.object({
   pipeline: z.enum(['churn', 'house-prices'], {
-    error: (issue) => (issue.input === undefined ? '--pipeline is required (churn or house-prices)' : `--pipeline must be churn or house-prices, got "${String(issue.input)}"`),
+    error: (issue) =>
+      issue.input === undefined
+        ? '--pipeline is required (churn or house-prices)'
+        : `--pipeline must be churn or house-prices, got "${String(issue.input)}"`,
   }),
   rows: numberFlag('rows')
     .pipe(z.number().int('--rows must be a whole number').min(1, '--rows must be at least 1').max(100_000, '--rows must be at most 100000'))
@@ -250,7 +269,13 @@ const argsSchema = z.object({
     .pipe(z.number().min(0, '--drift must be between 0 and 1').max(1, '--drift must be between 0 and 1'))
     .default(0),
   seed: numberFlag('seed')
-    .pipe(z.number().int('--seed must be a whole number').min(0, '--seed must be between 0 and 4294967295').max(0xffffffff, '--seed must be between 0 and 4294967295'))
+    .pipe(
+      z
+        .number()
+        .int('--seed must be a whole number')
+        .min(0, '--seed must be between 0 and 4294967295')
+        .max(0xffffffff, '--seed must be between 0 and 4294967295'),
+    )
     .default(21),
 });
 
@@ -263,7 +288,12 @@ export class UsageError extends Error {}
 export function parseServingAppArgs(argv: string[]): ServingAppArgs {
   let values: Record<string, unknown>;
   try {
-    values = parseArgs({ args: argv, options: { pipeline: { type: 'string' }, rows: { type: 'string' }, drift: { type: 'string' }, seed: { type: 'string' } }, strict: true, allowPositionals: false }).values;
+    values = parseArgs({
+      args: argv,
+      options: { pipeline: { type: 'string' }, rows: { type: 'string' }, drift: { type: 'string' }, seed: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ''));
   }
@@ -299,8 +329,12 @@ async function main(argv: string[]): Promise<number> {
   const where = shortPath(storeKeyLocation(config.store, keys.predictions(pipeline.name)));
   console.log(`Served ${rows.length} ${pipeline.name} rows (seed ${args.seed}, drift ${args.drift}) with champion ${served.version}.`);
   console.log(`Logged ${served.lines.length} predictions under ${where}`);
-  console.log(`  latency: ${served.latencyMsPerRow.toFixed(2)} ms per prediction (batch time ${(served.batchMs / 1000).toFixed(2)} s / ${rows.length} rows, Python start included)`);
-  console.log(`  cost:    $${served.costPerPrediction.toPrecision(2)} per prediction (example: compute-seconds × $${PRICE_PER_COMPUTE_SECOND_USD}/s)`);
+  console.log(
+    `  latency: ${served.latencyMsPerRow.toFixed(2)} ms per prediction (batch time ${(served.batchMs / 1000).toFixed(2)} s / ${rows.length} rows, Python start included)`,
+  );
+  console.log(
+    `  cost:    $${served.costPerPrediction.toPrecision(2)} per prediction (example: compute-seconds × $${PRICE_PER_COMPUTE_SECOND_USD}/s)`,
+  );
   console.log('Why did the model decide that? Try:');
   for (const line of sampleLines(served.lines)) console.log(`  ${explainCommand(line)}`);
   return 0;

@@ -33,7 +33,13 @@ export interface AuditEvent {
  * An event id that is the same for every attempt of the same step of the same run, so a
  * retried activity finds its event already written instead of writing a second one.
  */
-export function auditEventId(parts: { workflowId: string; runId: string; step: string; type: AuditEventType; version: string | null }): string {
+export function auditEventId(parts: {
+  workflowId: string;
+  runId: string;
+  step: string;
+  type: AuditEventType;
+  version: string | null;
+}): string {
   return hashOf(parts).slice(0, 32);
 }
 

@@ -96,7 +96,11 @@ const envSchema = z
     pair('RETRAIN_TEMPORAL_TLS_CERT', 'RETRAIN_TEMPORAL_TLS_KEY', 'a client certificate needs its key');
     pair('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'S3 credentials are a key id and its secret');
     if (e.RETRAIN_TEMPORAL_TLS === false && (e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY)) {
-      ctx.addIssue({ code: 'custom', path: ['RETRAIN_TEMPORAL_TLS'], message: 'is false, but a client certificate or API key is set, and those need TLS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RETRAIN_TEMPORAL_TLS'],
+        message: 'is false, but a client certificate or API key is set, and those need TLS',
+      });
     }
   });
 
@@ -138,7 +142,8 @@ export function configSchema(host: ConfigHost) {
     const venvPython = join(projectDir, '.retrain', 'venv', 'bin', 'python');
     const homeVenvPython = join(RETRAIN_HOME, '.retrain', 'venv', 'bin', 'python');
     const fromProject = (p: string | undefined) => (p === undefined ? undefined : resolve(projectDir, p));
-    const tlsWanted = e.RETRAIN_TEMPORAL_TLS ?? Boolean(e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY || e.RETRAIN_TEMPORAL_TLS_CA);
+    const tlsWanted =
+      e.RETRAIN_TEMPORAL_TLS ?? Boolean(e.RETRAIN_TEMPORAL_TLS_CERT || e.RETRAIN_TEMPORAL_API_KEY || e.RETRAIN_TEMPORAL_TLS_CA);
     const endpoint = e.RETRAIN_S3_ENDPOINT ?? e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
     const store = e.RETRAIN_STORE;
     const temporalTls: TemporalTlsConfig | false = tlsWanted
@@ -150,7 +155,9 @@ export function configSchema(host: ConfigHost) {
         })
       : false;
     const storeConfig: StoreConfig =
-      typeof store === 'object' ? { kind: 's3', bucket: store.bucket, prefix: store.key } : { kind: 'local', dir: resolve(projectDir, store ?? join('.retrain', 'store')) };
+      typeof store === 'object'
+        ? { kind: 's3', bucket: store.bucket, prefix: store.key }
+        : { kind: 'local', dir: resolve(projectDir, store ?? join('.retrain', 'store')) };
     const s3: S3Config = dropUndefined({
       endpoint,
       region: e.RETRAIN_S3_REGION ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',

@@ -66,7 +66,11 @@ export class RetrainError extends Error {
   readonly context: ErrorContext;
   readonly details: unknown;
 
-  constructor(type: ErrorType, message: string, opts: { retryable?: boolean; context?: ErrorContext; details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    type: ErrorType,
+    message: string,
+    opts: { retryable?: boolean; context?: ErrorContext; details?: unknown; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = type;
     this.type = type;

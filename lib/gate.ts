@@ -46,14 +46,23 @@ export function decideGate(input: {
   // The primary metric is what the model is judged by: a challenger without it never passes,
   // even as a first model with no gates.
   if ((challenger[primary] ?? null) === null) {
-    checks.push({ metric: primary, rule: 'required', threshold: null, challenger: null, champion: champion?.[primary] ?? null, passed: false, message: `primary metric ${primary} could not be computed` });
+    checks.push({
+      metric: primary,
+      rule: 'required',
+      threshold: null,
+      challenger: null,
+      champion: champion?.[primary] ?? null,
+      passed: false,
+      message: `primary metric ${primary} could not be computed`,
+    });
   }
   for (const gate of gates) {
     const value = challenger[gate.metric] ?? null;
     const champ = champion ? (champion[gate.metric] ?? null) : null;
     if (gate.min !== undefined) checks.push(absolute(gate.metric, 'min', gate.min, value, champ));
     if (gate.max !== undefined) checks.push(absolute(gate.metric, 'max', gate.max, value, champ));
-    if (gate.maxRegression !== undefined && champion) checks.push(regression(gate.metric, gate.maxRegression, value, champ, championVersion));
+    if (gate.maxRegression !== undefined && champion)
+      checks.push(regression(gate.metric, gate.maxRegression, value, champ, championVersion));
   }
   const failed = checks.filter((c) => !c.passed);
   const against = champion ? `champion ${championVersion}` : 'no champion yet';
@@ -64,13 +73,28 @@ export function decideGate(input: {
 }
 
 function absolute(metric: string, rule: 'min' | 'max', threshold: number, value: number | null, champion: number | null): GateCheck {
-  if (value === null) return { metric, rule, threshold, challenger: null, champion, passed: false, message: `${metric} could not be computed` };
+  if (value === null)
+    return { metric, rule, threshold, challenger: null, champion, passed: false, message: `${metric} could not be computed` };
   const passed = rule === 'min' ? value >= threshold - EPS : value <= threshold + EPS;
   const op = rule === 'min' ? (passed ? '>=' : '<') : passed ? '<=' : '>';
-  return { metric, rule, threshold, challenger: value, champion, passed, message: `${metric} ${fmt(value)} ${op} ${rule} ${fmt(threshold)}` };
+  return {
+    metric,
+    rule,
+    threshold,
+    challenger: value,
+    champion,
+    passed,
+    message: `${metric} ${fmt(value)} ${op} ${rule} ${fmt(threshold)}`,
+  };
 }
 
-function regression(metric: string, limit: number, value: number | null, champion: number | null, championVersion: string | null): GateCheck {
+function regression(
+  metric: string,
+  limit: number,
+  value: number | null,
+  champion: number | null,
+  championVersion: string | null,
+): GateCheck {
   const base = { metric, rule: 'maxRegression' as const, threshold: limit, challenger: value, champion };
   if (value === null) return { ...base, passed: false, message: `${metric} could not be computed` };
   if (champion === null) return { ...base, passed: true, message: `${metric}: champion has no value to compare with` };
@@ -78,7 +102,11 @@ function regression(metric: string, limit: number, value: number | null, champio
   const passed = worsening <= limit + EPS;
   const delta = worsening > 0 ? `worse by ${fmt(worsening)}` : `better by ${fmt(-worsening)}`;
   const verdict = passed ? `within` : `exceeds`;
-  return { ...base, passed, message: `${metric} ${fmt(value)} vs ${fmt(champion)} (${championVersion}): ${delta}, ${verdict} allowed regression ${fmt(limit)}` };
+  return {
+    ...base,
+    passed,
+    message: `${metric} ${fmt(value)} vs ${fmt(champion)} (${championVersion}): ${delta}, ${verdict} allowed regression ${fmt(limit)}`,
+  };
 }
 
 function fmt(n: number): string {

@@ -1,25 +1,31 @@
 /** Store keys, in one place so every reader and writer agrees on the layout. */
 export const keys = {
   snapshot: (model: string, sha: string, format: string) => `datasets/${model}/${sha}.${format}`,
-  split: (model: string, sha: string, splitId: string, part: 'train' | 'holdout') => `datasets/${model}/${sha}/split-${splitId}/${part}.csv`,
+  split: (model: string, sha: string, splitId: string, part: 'train' | 'holdout') =>
+    `datasets/${model}/${sha}/split-${splitId}/${part}.csv`,
   artifact: (model: string, version: string, file: string) => `models/${model}/${version}/${file}`,
   /** Reference profiles of a version: `features` (training split) and `prediction` (holdout predictions). */
-  referenceProfile: (model: string, version: string, name: 'features' | 'prediction') => `models/${model}/${version}/reference/${name}.json`,
-  referenceValues: (model: string, version: string, name: 'features' | 'prediction', file: string) => `models/${model}/${version}/reference/${name}-${file}`,
+  referenceProfile: (model: string, version: string, name: 'features' | 'prediction') =>
+    `models/${model}/${version}/reference/${name}.json`,
+  referenceValues: (model: string, version: string, name: 'features' | 'prediction', file: string) =>
+    `models/${model}/${version}/reference/${name}-${file}`,
   version: (model: string, version: string) => `registry/${model}/versions/${version}.json`,
   versions: (model: string) => `registry/${model}/versions/`,
   pointer: (model: string) => `registry/${model}/champion.json`,
   /** Every evaluation of `challenger`, whatever champion it was compared with. */
   evaluationsOf: (model: string, challenger: string) => `registry/${model}/evaluations/${challenger}-vs-`,
-  evaluation: (model: string, challenger: string, champion: string | null) => `registry/${model}/evaluations/${challenger}-vs-${champion ?? 'none'}.json`,
+  evaluation: (model: string, challenger: string, champion: string | null) =>
+    `registry/${model}/evaluations/${challenger}-vs-${champion ?? 'none'}.json`,
   auditEvent: (model: string, id: string) => `audit/${model}/${id}.json`,
   audit: (model: string) => `audit/${model}/`,
   driftReport: (model: string, checkId: string, ext: 'json' | 'html') => `reports/${model}/${checkId}.${ext}`,
   driftReports: (model: string) => `reports/${model}/`,
   alert: (model: string, id: string) => `alerts/${model}/${id}.json`,
   /** One batch of prediction-log lines; `isoHour` is the UTC hour of its lines, 'YYYY-MM-DDTHH'. */
-  predictionBatch: (model: string, isoHour: string, batchId: string) => `predictions/${model}/${isoHour.slice(0, 10)}/${isoHour.slice(11, 13)}/${batchId}.jsonl`,
+  predictionBatch: (model: string, isoHour: string, batchId: string) =>
+    `predictions/${model}/${isoHour.slice(0, 10)}/${isoHour.slice(11, 13)}/${batchId}.jsonl`,
   /** The batches of one UTC hour ('YYYY-MM-DDTHH') or, given 'YYYY-MM-DD', of one UTC day. */
-  predictionPartition: (model: string, isoHourOrDay: string) => `predictions/${model}/${isoHourOrDay.slice(0, 10)}/${isoHourOrDay.length > 10 ? `${isoHourOrDay.slice(11, 13)}/` : ''}`,
+  predictionPartition: (model: string, isoHourOrDay: string) =>
+    `predictions/${model}/${isoHourOrDay.slice(0, 10)}/${isoHourOrDay.length > 10 ? `${isoHourOrDay.slice(11, 13)}/` : ''}`,
   predictions: (model: string) => `predictions/${model}/`,
 };

@@ -9,9 +9,7 @@ import { isS3Url, parseS3Url } from './s3-url';
 
 const metricNameSchema = z.enum(METRIC_NAMES);
 
-const nameSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes, starting with a letter');
+const nameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes, starting with a letter');
 
 const sourceSchema = z.object({
   /**
@@ -180,14 +178,18 @@ export const pipelineSchema = z
       }
     }
     for (const name of Object.keys(p.drift?.features ?? {})) {
-      if (!p.features.some((f) => f.name === name)) ctx.addIssue({ code: 'custom', path: ['drift', 'features', name], message: `"${name}" is not a feature of this pipeline` });
+      if (!p.features.some((f) => f.name === name))
+        ctx.addIssue({ code: 'custom', path: ['drift', 'features', name], message: `"${name}" is not a feature of this pipeline` });
     }
-    if (p.schedule && !p.drift) ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'a schedule runs drift checks: add drift: { … } settings too' });
-    if (p.drift?.labels && !p.idColumn) ctx.addIssue({ code: 'custom', path: ['drift', 'labels'], message: 'concept drift joins labels to predictions by id: set idColumn' });
+    if (p.schedule && !p.drift)
+      ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'a schedule runs drift checks: add drift: { … } settings too' });
+    if (p.drift?.labels && !p.idColumn)
+      ctx.addIssue({ code: 'custom', path: ['drift', 'labels'], message: 'concept drift joins labels to predictions by id: set idColumn' });
     const names = new Set<string>();
     p.features.forEach((f, i) => {
       if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate feature "${f.name}"` });
-      if (f.name === p.label) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'the label cannot also be a feature' });
+      if (f.name === p.label)
+        ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'the label cannot also be a feature' });
       names.add(f.name);
     });
   });

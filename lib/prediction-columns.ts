@@ -135,7 +135,8 @@ export class PredictionColumnsBuilder {
   private readonly cost = new NumberColumn();
 
   constructor(reservoir?: Reservoir) {
-    if (reservoir && !(Number.isInteger(reservoir.maxRows) && reservoir.maxRows >= 1)) throw new RangeError(`maxRows must be a positive integer, got ${reservoir.maxRows}`);
+    if (reservoir && !(Number.isInteger(reservoir.maxRows) && reservoir.maxRows >= 1))
+      throw new RangeError(`maxRows must be a positive integer, got ${reservoir.maxRows}`);
     this.maxRows = reservoir?.maxRows ?? Infinity;
     // The PRNG is only drawn from once the reservoir is full, so below maxRows nothing changes.
     this.random = reservoir ? mulberry32(reservoir.seed) : null;

@@ -15,11 +15,32 @@ export interface PredictionExplanation {
   /** The version record (lineage, train metrics); null when the registry has no such version. */
   version: ModelVersion | null;
   /** Holdout metrics of the version's latest evaluation, and the champion it was compared with. */
-  evaluation: { at: string; metrics: Record<string, number | null>; champion: string | null; championMetrics: Record<string, number | null> | null } | null;
+  evaluation: {
+    at: string;
+    metrics: Record<string, number | null>;
+    champion: string | null;
+    championMetrics: Record<string, number | null> | null;
+  } | null;
   /** Gate decisions on this version, oldest first (a version reused by a later run is gated again). */
-  gate: { at: string; passed: boolean; reason: string; checks: GateCheck[]; championVersion: string | null; workflowId: string | null; runId: string | null }[];
+  gate: {
+    at: string;
+    passed: boolean;
+    reason: string;
+    checks: GateCheck[];
+    championVersion: string | null;
+    workflowId: string | null;
+    runId: string | null;
+  }[];
   /** Approval decisions on this version, oldest first. */
-  approval: { at: string; decision: string; by: string | null; reason: string | null; approvers: string[]; workflowId: string | null; runId: string | null }[];
+  approval: {
+    at: string;
+    decision: string;
+    by: string | null;
+    reason: string | null;
+    approvers: string[];
+    workflowId: string | null;
+    runId: string | null;
+  }[];
   champion: {
     /** The champion now. */
     current: string | null;

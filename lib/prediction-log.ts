@@ -177,7 +177,7 @@ const DAY_MS = 24 * HOUR_MS;
 export function partitionsOverlapping(from: Date, to: Date): string[] {
   const end = to.getTime();
   const out: string[] = [];
-  for (let t = Math.floor(from.getTime() / HOUR_MS) * HOUR_MS; t < end; ) {
+  for (let t = Math.floor(from.getTime() / HOUR_MS) * HOUR_MS; t < end;) {
     if (t % DAY_MS === 0 && t + DAY_MS <= end) {
       out.push(new Date(t).toISOString().slice(0, 10));
       t += DAY_MS;

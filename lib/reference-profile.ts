@@ -53,7 +53,13 @@ export function buildReferenceProfile(opts: {
   columns: { name: string; kind: FeatureKind }[];
   seed?: number;
 }): { profile: ReferenceProfile; values: Record<string, Float64Array> } {
-  const profile: ReferenceProfile = { kind: 'retrain.reference-profile/v1', model: opts.model, version: opts.version, rows: opts.table.rows.length, columns: {} };
+  const profile: ReferenceProfile = {
+    kind: 'retrain.reference-profile/v1',
+    model: opts.model,
+    version: opts.version,
+    rows: opts.table.rows.length,
+    columns: {},
+  };
   const values: Record<string, Float64Array> = {};
   for (const [n, col] of opts.columns.entries()) {
     const i = opts.table.columns.indexOf(col.name);

@@ -111,7 +111,8 @@ export function applyRollback(
   if (!to && !(change.allowNoChampion && pointer.champion)) {
     throw new RegistryConflictError(`${pointer.model} has no previous champion to roll back to`, ctx);
   }
-  if (to === pointer.champion) throw new RegistryConflictError(`${to} is already the champion of ${pointer.model}`, { ...ctx, version: to ?? undefined });
+  if (to === pointer.champion)
+    throw new RegistryConflictError(`${to} is already the champion of ${pointer.model}`, { ...ctx, version: to ?? undefined });
   const { expectedChampion: _expected, to: _to, allowNoChampion: _allow, ...rest } = change;
   // Rolling back walks down the champion stack: the new `previous` is whatever came before
   // `to` became champion, so a second rollback does not bring back the version just removed.

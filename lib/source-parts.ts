@@ -34,7 +34,10 @@ export function combineParts(parts: SourcePart[], format: 'csv' | 'jsonl', conte
       const line = normaliseHeader(body.subarray(0, end < 0 ? body.length : end).toString());
       if (!header) header = { line, from: part.name };
       else if (line !== header.line) {
-        throw new InvalidInputError(`CSV part ${part.name} has header "${line}", but ${header.from} has "${header.line}": every part of a source needs the same columns in the same order`, context);
+        throw new InvalidInputError(
+          `CSV part ${part.name} has header "${line}", but ${header.from} has "${header.line}": every part of a source needs the same columns in the same order`,
+          context,
+        );
       }
       // The first part keeps its header; later parts contribute rows only.
       if (chunks.length > 0) body = end < 0 ? Buffer.alloc(0) : body.subarray(end + 1);

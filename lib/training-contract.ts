@@ -10,7 +10,10 @@ export const trainingResultSchema = z.object({
   artifacts: z
     .record(
       z.string().regex(/^[A-Za-z0-9_.-]+$/, 'artifact names are letters, digits, dot, dash, underscore'),
-      z.string().min(1).refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside outputDir'),
+      z
+        .string()
+        .min(1)
+        .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'must be a path inside outputDir'),
     )
     .refine((a) => 'model' in a, 'must name a "model" artifact'),
   metrics: z.record(z.string(), z.number()).default({}),
@@ -69,7 +72,10 @@ export function parsePredictions(
     }
     if (task === 'classification') {
       if (classes && !classes.includes(String(p.prediction))) {
-        throw new TrainingContractError(`prediction line ${i + 1}: "${p.prediction}" is not one of the model's classes (${classes.join(', ')})`, context);
+        throw new TrainingContractError(
+          `prediction line ${i + 1}: "${p.prediction}" is not one of the model's classes (${classes.join(', ')})`,
+          context,
+        );
       }
       if (!p.scores) throw new TrainingContractError(`prediction line ${i + 1}: classification output needs "scores"`, context);
     }

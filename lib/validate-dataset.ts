@@ -3,7 +3,8 @@ import type { Pipeline } from './pipeline';
 import { isMissingMarker, numericValue, type Table } from './table';
 
 export interface ValidationProblem {
-  code: 'empty' | 'too_few_rows' | 'missing_column' | 'extra_column' | 'wrong_type' | 'too_many_nulls' | 'single_class' | 'too_many_duplicates';
+  code:
+    'empty' | 'too_few_rows' | 'missing_column' | 'extra_column' | 'wrong_type' | 'too_many_nulls' | 'single_class' | 'too_many_duplicates';
   column?: string;
   message: string;
 }
@@ -84,7 +85,10 @@ export function validateDataset(table: Table, pipeline: Pipeline): ValidationRep
 
   const duplicateRows = countDuplicates(table, duplicateKeyColumns(table, pipeline));
   if (rows > 0 && duplicateRows / rows > limits.maxDuplicateShare) {
-    const what = pipeline.idColumn && table.columns.includes(pipeline.idColumn) ? `rows repeating an earlier "${pipeline.idColumn}"` : 'duplicate rows';
+    const what =
+      pipeline.idColumn && table.columns.includes(pipeline.idColumn)
+        ? `rows repeating an earlier "${pipeline.idColumn}"`
+        : 'duplicate rows';
     problems.push({
       code: 'too_many_duplicates',
       message: `${duplicateRows} ${what} (${pct(duplicateRows / rows)}), above the limit of ${pct(limits.maxDuplicateShare)}`,

@@ -19,7 +19,10 @@ export function formatNumber(v: number | null | undefined): string {
   if (v === 0) return '0';
   const abs = Math.abs(v);
   if (abs < 1e-3) return v.toExponential(2);
-  if (abs >= 1e4) return Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  if (abs >= 1e4)
+    return Math.round(v)
+      .toString()
+      .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return String(Number(v.toPrecision(4)));
 }
 
@@ -74,7 +77,11 @@ function truncate(label: string, max: number): string {
  * A grouped bar chart of reference vs current shares per bin, as inline SVG that scales with
  * its container (viewBox). Each bar carries a `<title>` tooltip with the exact share.
  */
-export function distributionChart(name: string, dist: FeatureDistribution | undefined, labels: { reference: string; current: string }): string {
+export function distributionChart(
+  name: string,
+  dist: FeatureDistribution | undefined,
+  labels: { reference: string; current: string },
+): string {
   const bins = dist?.bins ?? [];
   const W = 560;
   const margin = { left: 48, right: 10, top: 34, bottom: 44 };
@@ -87,9 +94,7 @@ export function distributionChart(name: string, dist: FeatureDistribution | unde
   const H = 190 + margin.top + margin.bottom;
   const plotH = H - margin.top - margin.bottom;
   const aria = `Distribution of ${name}: reference and current share of rows per bin`;
-  const out: string[] = [
-    `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(aria)}">`,
-  ];
+  const out: string[] = [`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(aria)}">`];
   // Legend, top right: colour and words.
   const legendX = W - margin.right - 250;
   out.push(
@@ -153,7 +158,8 @@ export function distributionChart(name: string, dist: FeatureDistribution | unde
 
 function header(r: DriftCheckReport): string {
   const title = r.model ? `Drift report: ${r.model}${r.version ? ` ${r.version}` : ''}` : 'Drift report';
-  const window = r.current.from || r.current.to ? ` · window ${escapeHtml(r.current.from ?? '…')} → ${escapeHtml(r.current.to ?? '…')}` : '';
+  const window =
+    r.current.from || r.current.to ? ` · window ${escapeHtml(r.current.from ?? '…')} → ${escapeHtml(r.current.to ?? '…')}` : '';
   const d = r.dataDrift.datasetDrift;
   return `<header>
 <h1>${escapeHtml(title)}</h1>
@@ -233,7 +239,8 @@ ${driftDetails(p)}`
 
 function conceptCard(r: DriftCheckReport): string {
   const c = r.conceptDrift;
-  if (!c) return `<article class="card" id="concept-drift"><h3>Performance on labelled rows</h3><p class="muted">Not checked: no newly labelled rows in this window.</p></article>`;
+  if (!c)
+    return `<article class="card" id="concept-drift"><h3>Performance on labelled rows</h3><p class="muted">Not checked: no newly labelled rows in this window.</p></article>`;
   const change = c.baseline !== null && c.current !== null ? formatNumber(c.current - c.baseline) : '—';
   const others = Object.entries(c.metrics).filter(([name]) => name !== c.metric);
   return `<article class="card${c.drifted ? ' drifted' : ''}" id="concept-drift">

@@ -96,12 +96,18 @@ function rmMarker(name) {
 
 /** Finds the Temporal CLI or builds it with Go into .retrain/bin; null lets the SDK download one. */
 export function ensureTemporalCli() {
-  return findTemporalCli() ?? buildWithGo({
-    label: `the Temporal CLI ${TEMPORAL_CLI_VERSION}`,
-    module: TEMPORAL_CLI_MODULE,
-    binary: 'temporal',
-    withoutGo: ['no Temporal CLI and no Go toolchain: the SDK will download the dev server on first use (needs internet).', 'To use your own: set TEMPORAL_CLI_PATH=/path/to/temporal.'],
-  });
+  return (
+    findTemporalCli() ??
+    buildWithGo({
+      label: `the Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+      module: TEMPORAL_CLI_MODULE,
+      binary: 'temporal',
+      withoutGo: [
+        'no Temporal CLI and no Go toolchain: the SDK will download the dev server on first use (needs internet).',
+        'To use your own: set TEMPORAL_CLI_PATH=/path/to/temporal.',
+      ],
+    })
+  );
 }
 
 /**
@@ -109,12 +115,18 @@ export function ensureTemporalCli() {
  * set-up goes on without it (those tests then fail, saying what is missing).
  */
 export function ensureMinio() {
-  return findMinio() ?? buildWithGo({
-    label: 'MinIO',
-    module: MINIO_MODULE,
-    binary: 'minio',
-    withoutGo: ['no MinIO and no Go toolchain: the S3 store tests will fail.', 'To use your own: set MINIO_PATH=/path/to/minio, or put minio on PATH.'],
-  });
+  return (
+    findMinio() ??
+    buildWithGo({
+      label: 'MinIO',
+      module: MINIO_MODULE,
+      binary: 'minio',
+      withoutGo: [
+        'no MinIO and no Go toolchain: the S3 store tests will fail.',
+        'To use your own: set MINIO_PATH=/path/to/minio, or put minio on PATH.',
+      ],
+    })
+  );
 }
 
 /** `go install` of a pinned module into .retrain/bin, with progress; null (and a hint) without Go. */

@@ -25,9 +25,26 @@ export interface AuditOrigin {
  * Appends an audit event once: its id comes from the origin, so a retried step finds its event
  * already written and writes nothing. Returns the record and whether this call created it.
  */
-export async function appendAudit(store: Store, origin: AuditOrigin, event: NewAuditEvent): Promise<{ record: AuditEvent; created: boolean }> {
-  const id = auditEventId({ workflowId: origin.workflowId, runId: origin.runId, step: origin.step, type: event.type, version: event.version });
-  const record: AuditEvent = { id, at: new Date().toISOString(), workflowId: origin.workflowId, runId: origin.runId, details: {}, ...event };
+export async function appendAudit(
+  store: Store,
+  origin: AuditOrigin,
+  event: NewAuditEvent,
+): Promise<{ record: AuditEvent; created: boolean }> {
+  const id = auditEventId({
+    workflowId: origin.workflowId,
+    runId: origin.runId,
+    step: origin.step,
+    type: event.type,
+    version: event.version,
+  });
+  const record: AuditEvent = {
+    id,
+    at: new Date().toISOString(),
+    workflowId: origin.workflowId,
+    runId: origin.runId,
+    details: {},
+    ...event,
+  };
   const created = await store.putIfAbsent(keys.auditEvent(event.model, id), JSON.stringify(record, null, 2));
   return { record, created };
 }

@@ -22,7 +22,14 @@ export async function promote(
   change: ChampionChange & { version: string; expectedChampion: string | null },
 ): Promise<{ pointer: ChampionPointer; applied: boolean }> {
   return updatePointer(store, change.model, (p) =>
-    applyPromotion(p, { to: change.version, expectedChampion: change.expectedChampion, at: new Date().toISOString(), reason: change.reason, actor: change.actor, eventId: change.eventId }),
+    applyPromotion(p, {
+      to: change.version,
+      expectedChampion: change.expectedChampion,
+      at: new Date().toISOString(),
+      reason: change.reason,
+      actor: change.actor,
+      eventId: change.eventId,
+    }),
   );
 }
 

@@ -21,7 +21,10 @@ export interface DatasetDeps {
  * is stored once, and a retry or a rerun on it writes nothing new (`created: false`).
  */
 export async function snapshotSource({ store, config }: DatasetDeps, pipeline: Pipeline): Promise<DatasetSnapshot> {
-  const body = await sourceReader(config)(pipeline.source, `data source of pipeline "${pipeline.name}"`, { model: pipeline.name, step: 'pull' });
+  const body = await sourceReader(config)(pipeline.source, `data source of pipeline "${pipeline.name}"`, {
+    model: pipeline.name,
+    step: 'pull',
+  });
   const format = sourceFormat(pipeline.source);
   const hash = sha256(body);
   const key = keys.snapshot(pipeline.name, hash, format);
@@ -68,7 +71,10 @@ export async function splitSnapshot({ store, config }: DatasetDeps, pipeline: Pi
     holdoutId = pipeline.holdout;
   } else {
     const source = pipeline.holdout.source;
-    const body = await sourceReader(config)(source, `holdout source of pipeline "${pipeline.name}"`, { model: pipeline.name, step: 'split' });
+    const body = await sourceReader(config)(source, `holdout source of pipeline "${pipeline.name}"`, {
+      model: pipeline.name,
+      step: 'split',
+    });
     const holdoutTable = parseTable(body, sourceFormat(source), `holdout ${source.path}`);
     const report = validateDataset(holdoutTable, { ...pipeline, validation: { ...pipeline.validation, minRows: 1 } });
     assertValid(report, `holdout ${source.path} of ${pipeline.name}`, { model: pipeline.name, step: 'split' });

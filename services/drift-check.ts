@@ -48,11 +48,26 @@ export async function runDriftCheck(
   const { pipeline, version, checkId } = input;
   const drift = requireDrift(pipeline);
   const features = await loadReferenceColumns(store, pipeline.name, version, 'features');
-  if (!features) throw new NotFoundError(`${pipeline.name} ${version} has no reference profile (it was registered before drift monitoring); retrain it to create one`, { model: pipeline.name, version, step: 'drift-check' });
+  if (!features)
+    throw new NotFoundError(
+      `${pipeline.name} ${version} has no reference profile (it was registered before drift monitoring); retrain it to create one`,
+      { model: pipeline.name, version, step: 'drift-check' },
+    );
   const predictionRef = await loadReferenceColumns(store, pipeline.name, version, 'prediction');
   // Seeded by the check id, so a retried check samples the same rows and reaches the same verdict.
-  const window = await readPredictionWindow(store, pipeline.name, { from: new Date(input.from), to: new Date(input.to), maxRows: drift.maxWindowRows, seed: seedOf(checkId) });
-  if (window.invalidLines > 0) log.warn(`${window.invalidLines} invalid prediction-log lines left out`, { model: pipeline.name, version, step: 'drift-check', firstInvalid: window.firstInvalid });
+  const window = await readPredictionWindow(store, pipeline.name, {
+    from: new Date(input.from),
+    to: new Date(input.to),
+    maxRows: drift.maxWindowRows,
+    seed: seedOf(checkId),
+  });
+  if (window.invalidLines > 0)
+    log.warn(`${window.invalidLines} invalid prediction-log lines left out`, {
+      model: pipeline.name,
+      version,
+      step: 'drift-check',
+      firstInvalid: window.firstInvalid,
+    });
   const enoughData = window.rows >= drift.minPredictions;
   const specs: FeatureSpec[] = pipeline.features.map((f) => ({
     name: f.name,
@@ -67,20 +82,34 @@ export async function runDriftCheck(
     checkId,
     createdAt: new Date().toISOString(),
     reference: { label: `training data of ${version}`, columns: features.columns, rows: features.profile.rows },
-    current: { label: `predictions logged ${input.from} – ${input.to}`, columns: currentColumns(window, specs), rows: window.rows, from: input.from, to: input.to },
+    current: {
+      label: `predictions logged ${input.from} – ${input.to}`,
+      columns: currentColumns(window, specs),
+      rows: window.rows,
+      from: input.from,
+      to: input.to,
+    },
     features: enoughData ? specs : [],
     datasetDriftShare: drift.datasetDriftShare,
     prediction:
       enoughData && predictionRef
-        ? { kind: predictionKind, reference: predictionRef.columns.prediction, current: window.predictions, method: drift.prediction.method, threshold: drift.prediction.threshold }
+        ? {
+            kind: predictionKind,
+            reference: predictionRef.columns.prediction,
+            current: window.predictions,
+            method: drift.prediction.method,
+            threshold: drift.prediction.threshold,
+          }
         : null,
     conceptDrift: drift.labels ? await conceptDrift(pipeline, version, window) : null,
     // Over the kept rows: a uniform sample keeps latency percentiles and cost per prediction
     // unbiased, but counts and cost totals are then of the sample (the summary says sampled).
     serving: servingSummaryOfColumns(window),
   });
-  if (!enoughData) report.summary = `Not enough data: ${window.rows} predictions in the window, fewer than the ${drift.minPredictions} a verdict needs. ${report.summary}`;
-  if (window.sampled) report.summary = `Sampled ${window.rows} of ${window.seen} predictions in the window (uniform, seeded). ${report.summary}`;
+  if (!enoughData)
+    report.summary = `Not enough data: ${window.rows} predictions in the window, fewer than the ${drift.minPredictions} a verdict needs. ${report.summary}`;
+  if (window.sampled)
+    report.summary = `Sampled ${window.rows} of ${window.seen} predictions in the window (uniform, seeded). ${report.summary}`;
   const reportKey = keys.driftReport(pipeline.name, checkId, 'json');
   const htmlKey = keys.driftReport(pipeline.name, checkId, 'html');
   await store.put(reportKey, JSON.stringify(report, null, 2));
@@ -110,7 +139,11 @@ export async function runDriftCheck(
     const labels = parseTable(body, sourceFormat(source), `labels ${source.path}`);
     const idIndex = labels.columns.indexOf(pipeline.idColumn!);
     const labelIndex = labels.columns.indexOf(pipeline.label);
-    if (idIndex < 0 || labelIndex < 0) throw new InvalidInputError(`labels ${source.path} needs columns "${pipeline.idColumn}" and "${pipeline.label}"`, { model: pipeline.name, step: 'drift-check' });
+    if (idIndex < 0 || labelIndex < 0)
+      throw new InvalidInputError(`labels ${source.path} needs columns "${pipeline.idColumn}" and "${pipeline.label}"`, {
+        model: pipeline.name,
+        step: 'drift-check',
+      });
     const labelById = new Map<string, string>();
     for (const row of labels.rows) if (row[idIndex] !== null && row[labelIndex] !== null) labelById.set(row[idIndex]!, row[labelIndex]!);
 
@@ -119,14 +152,33 @@ export async function runDriftCheck(
     const metric = pipeline.metrics.primary;
     const baseline = await holdoutBaseline(store, pipeline.name, version, metric);
     const maxRegression = drift.maxMetricRegression;
-    if (rows.labels.length === 0) return { labelledRows: 0, metric, baseline, current: null, maxRegression, metrics: {}, note: 'no labelled rows match predictions of this version in the window' };
-    const metrics = scorePredictions({ task: pipeline.task, labels: rows.labels, predictions: rows.predictions, classes: model.classes, positiveClass: pipeline.positiveClass });
+    if (rows.labels.length === 0)
+      return {
+        labelledRows: 0,
+        metric,
+        baseline,
+        current: null,
+        maxRegression,
+        metrics: {},
+        note: 'no labelled rows match predictions of this version in the window',
+      };
+    const metrics = scorePredictions({
+      task: pipeline.task,
+      labels: rows.labels,
+      predictions: rows.predictions,
+      classes: model.classes,
+      positiveClass: pipeline.positiveClass,
+    });
     return { labelledRows: rows.labels.length, metric, baseline, current: metrics[metric] ?? null, maxRegression, metrics };
   }
 }
 
 /** The logged predictions of `version` that have a label, in the shape the metrics take. */
-function joinLabels(window: PredictionWindow, version: string, labelById: Map<string, string>): { labels: string[]; predictions: ModelOutput[] } {
+function joinLabels(
+  window: PredictionWindow,
+  version: string,
+  labelById: Map<string, string>,
+): { labels: string[]; predictions: ModelOutput[] } {
   const labels: string[] = [];
   const predictions: ModelOutput[] = [];
   for (let i = 0; i < window.rows; i++) {
@@ -150,11 +202,20 @@ function seedOf(text: string): number {
 }
 
 function requireDrift(pipeline: Pipeline): NonNullable<Pipeline['drift']> {
-  if (!pipeline.drift) throw new InvalidInputError(`pipeline ${pipeline.name} has no drift settings (add drift: { … } to its definition)`, { model: pipeline.name, step: 'drift-check' });
+  if (!pipeline.drift)
+    throw new InvalidInputError(`pipeline ${pipeline.name} has no drift settings (add drift: { … } to its definition)`, {
+      model: pipeline.name,
+      step: 'drift-check',
+    });
   return pipeline.drift;
 }
 
 function currentColumns(window: PredictionWindow, specs: FeatureSpec[]) {
-  return Object.fromEntries(specs.map((s) => [s.name, window.features[s.name] ?? (s.kind === 'numeric' ? new Float64Array(window.rows).fill(Number.NaN) : new Array(window.rows).fill(null))]));
+  return Object.fromEntries(
+    specs.map((s) => [
+      s.name,
+      window.features[s.name] ??
+        (s.kind === 'numeric' ? new Float64Array(window.rows).fill(Number.NaN) : new Array(window.rows).fill(null)),
+    ]),
+  );
 }
-

@@ -19,7 +19,12 @@ import { readPointer, readVersion } from './registry';
  * Runs a registered version's predict command on a local CSV and returns its validated outputs
  * in input order. The caller decides how it runs (an activity heartbeats and can cancel it).
  */
-export type Predictor = (opts: { model: ModelVersion; inputPath: string; rows: number; purpose: 'evaluate' | 'verify' }) => Promise<ModelOutput[]>;
+export type Predictor = (opts: {
+  model: ModelVersion;
+  inputPath: string;
+  rows: number;
+  purpose: 'evaluate' | 'verify';
+}) => Promise<ModelOutput[]>;
 
 /** One scoring job: the candidate, its split, a scratch directory and how to run predictions. */
 export interface ScoringRequest {
@@ -52,7 +57,11 @@ export async function evaluateCandidate(store: Store, request: ScoringRequest): 
       return scorePredictions({ task: pipeline.task, labels, predictions, classes: model.classes, positiveClass: pipeline.positiveClass });
     } catch (err) {
       if (err instanceof MetricInputError) {
-        throw new TrainingContractError(`cannot score ${v} on the holdout: ${err.message}`, { model: pipeline.name, version: v, step: 'evaluate' });
+        throw new TrainingContractError(`cannot score ${v} on the holdout: ${err.message}`, {
+          model: pipeline.name,
+          version: v,
+          step: 'evaluate',
+        });
       }
       throw err;
     }

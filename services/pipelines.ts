@@ -23,20 +23,25 @@ export async function loadPipeline(projectDir: string, name: string): Promise<Pi
   const file = ['ts', 'mts', 'js', 'mjs'].map((ext) => join(projectDir, 'pipelines', `${name}.${ext}`)).find((f) => existsSync(f));
   if (!file) {
     throw new InvalidInputError(
-      `unknown pipeline "${name}": no pipelines/${name}.ts in ${projectDir}` + (available.length ? `. Available: ${available.join(', ')}` : '. There are no pipelines yet.'),
+      `unknown pipeline "${name}": no pipelines/${name}.ts in ${projectDir}` +
+        (available.length ? `. Available: ${available.join(', ')}` : '. There are no pipelines yet.'),
       { step: 'load-pipeline' },
     );
   }
   const module = await import(pathToFileURL(file).href);
   const pipeline = parsePipeline(module.default, `pipelines/${name} (${file})`);
   if (pipeline.name !== name) {
-    throw new InvalidInputError(`pipelines/${name}: its name is "${pipeline.name}"; the file must be called pipelines/${pipeline.name}.ts`, { step: 'load-pipeline' });
+    throw new InvalidInputError(
+      `pipelines/${name}: its name is "${pipeline.name}"; the file must be called pipelines/${pipeline.name}.ts`,
+      { step: 'load-pipeline' },
+    );
   }
   return resolvePaths(pipeline, projectDir);
 }
 
 function resolvePaths(pipeline: Pipeline, projectDir: string): Pipeline {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(projectDir, p));
-  const holdout = 'source' in pipeline.holdout ? { source: { ...pipeline.holdout.source, path: abs(pipeline.holdout.source.path) } } : pipeline.holdout;
+  const holdout =
+    'source' in pipeline.holdout ? { source: { ...pipeline.holdout.source, path: abs(pipeline.holdout.source.path) } } : pipeline.holdout;
   return { ...pipeline, source: { ...pipeline.source, path: abs(pipeline.source.path) }, holdout };
 }

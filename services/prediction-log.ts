@@ -33,7 +33,11 @@ export interface PredictionWindow extends PredictionColumns {
  * With `maxRows`, a window of more lines keeps a uniform sample of `maxRows` of them, the same
  * one for the same `seed` (default 0), so memory stays bounded.
  */
-export async function readPredictionWindow(store: Store, model: string, window: { from: Date; to: Date; maxRows?: number; seed?: number }): Promise<PredictionWindow> {
+export async function readPredictionWindow(
+  store: Store,
+  model: string,
+  window: { from: Date; to: Date; maxRows?: number; seed?: number },
+): Promise<PredictionWindow> {
   const { from, to, maxRows, seed = 0 } = window;
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) {
     throw new InvalidInputError(`prediction window of ${model} must have from <= to, got ${String(from)} .. ${String(to)}`, { model });
@@ -52,20 +56,34 @@ export async function readPredictionWindow(store: Store, model: string, window: 
   const partitions = partitionsOverlapping(from, to);
   const listed = await inOrder(partitions, (p) => store.list(keys.predictionPartition(model, p)));
   const batchKeys = listed.flat();
-  await forEachInOrder(batchKeys, (key) => store.get(key), (key, body) => {
-    if (!body) return; // removed since it was listed
-    files++;
-    forEachLine(body, (text, lineNumber) => {
-      const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
-      if (!parsed.ok) return invalid(parsed.error);
-      if (parsed.line.model !== model) return invalid(`${key}:${lineNumber}: belongs to model ${parsed.line.model}, not ${model}`);
-      const at = Date.parse(parsed.line.timestamp);
-      if (at >= fromMs && at < toMs) builder.add(parsed.line, at);
-    });
-  });
+  await forEachInOrder(
+    batchKeys,
+    (key) => store.get(key),
+    (key, body) => {
+      if (!body) return; // removed since it was listed
+      files++;
+      forEachLine(body, (text, lineNumber) => {
+        const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+        if (!parsed.ok) return invalid(parsed.error);
+        if (parsed.line.model !== model) return invalid(`${key}:${lineNumber}: belongs to model ${parsed.line.model}, not ${model}`);
+        const at = Date.parse(parsed.line.timestamp);
+        if (at >= fromMs && at < toMs) builder.add(parsed.line, at);
+      });
+    },
+  );
 
   const seen = builder.seen;
-  return { model, from: from.toISOString(), to: to.toISOString(), files, ...builder.build(), seen, sampled: seen > builder.size, invalidLines, ...(firstInvalid ? { firstInvalid } : {}) };
+  return {
+    model,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    files,
+    ...builder.build(),
+    seen,
+    sampled: seen > builder.size,
+    invalidLines,
+    ...(firstInvalid ? { firstInvalid } : {}),
+  };
 }
 
 /** Where a prediction was found: the line, its batch file and line number. */
@@ -98,24 +116,29 @@ export async function findPrediction(
   let found: FoundPrediction | null = null;
   let invalid: string | undefined;
   let files = 0;
-  await forEachInOrder(batchKeys, (key) => store.get(key), (key, body) => {
-    if (!body || found) return;
-    files++;
-    if (!body.includes(needle)) return;
-    forEachLine(body, (text, lineNumber) => {
-      if (found || !text.includes(needle.toString())) return;
-      const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
-      if (parsed.ok && parsed.line.id === id) found = { line: parsed.line, key, lineNumber };
-      else if (!parsed.ok) invalid ??= parsed.error;
-    });
-  }, () => found !== null);
+  await forEachInOrder(
+    batchKeys,
+    (key) => store.get(key),
+    (key, body) => {
+      if (!body || found) return;
+      files++;
+      if (!body.includes(needle)) return;
+      forEachLine(body, (text, lineNumber) => {
+        if (found || !text.includes(needle.toString())) return;
+        const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+        if (parsed.ok && parsed.line.id === id) found = { line: parsed.line, key, lineNumber };
+        else if (!parsed.ok) invalid ??= parsed.error;
+      });
+    },
+    () => found !== null,
+  );
   return { found, ...(invalid && !found ? { invalid } : {}), files };
 }
 
 /** Calls `visit` with each non-blank line of a JSON-lines buffer and its 1-based number. */
 function forEachLine(body: Buffer, visit: (text: string, lineNumber: number) => void): void {
   let lineNumber = 0;
-  for (let start = 0; start < body.length; ) {
+  for (let start = 0; start < body.length;) {
     let end = body.indexOf(10, start);
     if (end === -1) end = body.length;
     lineNumber++;
@@ -136,7 +159,12 @@ async function inOrder<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>
  * Fetches ahead (at most READ_AHEAD at a time) and consumes the results in the items' order,
  * so reading overlaps parsing without holding more than a few files. `stop` ends early.
  */
-async function forEachInOrder<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>, consume: (item: T, result: R) => void, stop: () => boolean = () => false): Promise<void> {
+async function forEachInOrder<T, R>(
+  items: readonly T[],
+  fetch: (item: T) => Promise<R>,
+  consume: (item: T, result: R) => void,
+  stop: () => boolean = () => false,
+): Promise<void> {
   const inFlight: Promise<R>[] = [];
   let next = 0;
   for (let i = 0; i < items.length && !stop(); i++) {

@@ -50,7 +50,10 @@ export async function updatePointer(
 
 /** The version's `metric` on its holdout, as measured when it was evaluated; null if never evaluated. */
 export async function holdoutBaseline(store: Store, model: string, version: string, metric: string): Promise<number | null> {
-  const [evaluation] = await readListed<{ challenger?: Record<string, number> }>(store, await store.list(keys.evaluationsOf(model, version)));
+  const [evaluation] = await readListed<{ challenger?: Record<string, number> }>(
+    store,
+    await store.list(keys.evaluationsOf(model, version)),
+  );
   return evaluation?.challenger?.[metric] ?? null;
 }
 

@@ -39,12 +39,16 @@ export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
     const single = url.key ? await bucket.get(url.key) : null;
     if (single) return single;
     const keys = (await bucket.list(url.key ? `${url.key}/` : '')).filter(isDataPart);
-    if (keys.length === 0) throw new InvalidInputError(`${what} ${source.path}: no object with that key and no data objects under it`, context);
+    if (keys.length === 0)
+      throw new InvalidInputError(`${what} ${source.path}: no object with that key and no data objects under it`, context);
     const format = sourceFormat(source);
     // A prefix has no extension to infer the format from: JSON-lines parts read as CSV would
     // fail with a baffling parse error, so say what to write instead.
     if (!source.format && format === 'csv' && keys.some((k) => /\.(jsonl|ndjson)$/i.test(k))) {
-      throw new InvalidInputError(`${what} ${source.path}: the objects under it are JSON lines (${keys[0]}…): add format: 'jsonl' to the source`, context);
+      throw new InvalidInputError(
+        `${what} ${source.path}: the objects under it are JSON lines (${keys[0]}…): add format: 'jsonl' to the source`,
+        context,
+      );
     }
     const parts = [];
     for (const key of keys) {

@@ -17,6 +17,11 @@ export async function postJson(url: string, body: unknown, idempotencyKey: strin
   } catch (err) {
     throw new Error(`alert webhook ${url} unreachable: ${(err as Error).message} (will be retried)`, { cause: err });
   }
-  if (response.status >= 500 || response.status === 429) throw new Error(`alert webhook ${url} answered ${response.status} (will be retried)`);
-  if (!response.ok) throw new AlertRejectedError(`alert webhook ${url} refused the alert with ${response.status}: ${(await response.text()).slice(0, 300)}`, context);
+  if (response.status >= 500 || response.status === 429)
+    throw new Error(`alert webhook ${url} answered ${response.status} (will be retried)`);
+  if (!response.ok)
+    throw new AlertRejectedError(
+      `alert webhook ${url} refused the alert with ${response.status}: ${(await response.text()).slice(0, 300)}`,
+      context,
+    );
 }

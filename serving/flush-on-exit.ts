@@ -89,6 +89,7 @@ function reraise(signal: NodeJS.Signals): void {
 
 function reportUnwritten(when: string): void {
   for (const logger of loggers) {
-    if (logger.buffered > 0) process.stderr.write(`prediction logger (${logger.model}): ${logger.buffered} lines could not be written ${when}\n`);
+    if (logger.buffered > 0)
+      process.stderr.write(`prediction logger (${logger.model}): ${logger.buffered} lines could not be written ${when}\n`);
   }
 }

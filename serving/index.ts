@@ -2,7 +2,13 @@
  * What an application that serves a model needs to write the prediction log: the logger, the
  * shutdown hook, the line's schema and type, and a store to write to.
  */
-export { BUFFER_FULL, createPredictionLogger, type PredictionEntry, type PredictionLogger, type PredictionLoggerOptions } from './prediction-logger';
+export {
+  BUFFER_FULL,
+  createPredictionLogger,
+  type PredictionEntry,
+  type PredictionLogger,
+  type PredictionLoggerOptions,
+} from './prediction-logger';
 export { flushOnExit } from './flush-on-exit';
 export { parsePredictionLine, predictionLineSchema, type PredictionLine } from '../lib/prediction-log';
 export { LocalStore } from '../store/local-store';

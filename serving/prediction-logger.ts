@@ -4,7 +4,6 @@ import { keys } from '../lib/keys';
 import { isoHour, validatePredictionLine, type PredictionLine } from '../lib/prediction-log';
 import type { Store } from '../store/store';
 
-
 /** The error type `onError` gets when lines start being dropped (the buffer is full). */
 export const BUFFER_FULL = ErrorType.PREDICTION_LOG_BUFFER_FULL;
 
@@ -113,7 +112,8 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   }
   if (!(flushIntervalMs > 0)) throw new InvalidInputError(`flushIntervalMs must be positive, got ${flushIntervalMs}`);
   // The model name is a segment of every key: it must not add or climb folders.
-  if (!model || model.includes('/') || model === '.' || model === '..') throw new InvalidInputError(`model must be a pipeline name, got "${model}"`);
+  if (!model || model.includes('/') || model === '.' || model === '..')
+    throw new InvalidInputError(`model must be a pipeline name, got "${model}"`);
   const report =
     options.onError ??
     ((err, info) =>
@@ -160,7 +160,12 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     for (const [hour, lines] of byHour) {
       for (let i = 0; i < lines.length; i += maxBatch) {
         const chunk = lines.slice(i, i + maxBatch);
-        pending.push({ hour, key: batchKey(model, hour), body: chunk.map((l) => JSON.stringify(l)).join('\n') + '\n', lines: chunk.length });
+        pending.push({
+          hour,
+          key: batchKey(model, hour),
+          body: chunk.map((l) => JSON.stringify(l)).join('\n') + '\n',
+          lines: chunk.length,
+        });
         pendingLines += chunk.length;
       }
     }
@@ -248,10 +253,14 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
         dropped++;
         if (!dropReported) {
           dropReported = true;
-          const full = new RetrainError(BUFFER_FULL, `buffer full (${maxBufferedLines} lines waiting for the store): dropping new lines until writes succeed`, {
-            retryable: true,
-            context: { model, version, step: 'prediction-log' },
-          });
+          const full = new RetrainError(
+            BUFFER_FULL,
+            `buffer full (${maxBufferedLines} lines waiting for the store): dropping new lines until writes succeed`,
+            {
+              retryable: true,
+              context: { model, version, step: 'prediction-log' },
+            },
+          );
           onError(full, { model, buffered: buffered(), dropped });
         }
         return checked.line;

@@ -19,14 +19,7 @@ export type RunStep =
 
 /** How a retraining run ended, or `running`. */
 export type RunOutcome =
-  | 'running'
-  | 'promoted'
-  | 'unchanged'
-  | 'rejected-by-gate'
-  | 'rejected-by-approver'
-  | 'rolled-back'
-  | 'cancelled'
-  | 'failed';
+  'running' | 'promoted' | 'unchanged' | 'rejected-by-gate' | 'rejected-by-approver' | 'rolled-back' | 'cancelled' | 'failed';
 
 /** The approval part of a run's status: who may decide, what was decided, what was ignored. */
 export interface ApprovalState {

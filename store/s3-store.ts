@@ -4,13 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorType, RetrainError } from '../lib/errors';
 import { checkKey, checkPrefix, type Store } from './store';
@@ -198,7 +192,11 @@ export class S3Store implements Store {
    * first): false. 409 means another conditional write to the same key was in flight and
    * the server could not decide ours yet: AWS documents retrying it, so we do, briefly.
    */
-  private async conditionalPut(Key: string, body: Buffer | string, condition: { IfNoneMatch?: string; IfMatch?: string }): Promise<boolean> {
+  private async conditionalPut(
+    Key: string,
+    body: Buffer | string,
+    condition: { IfNoneMatch?: string; IfMatch?: string },
+  ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.putObject(Key, body, condition);
@@ -225,11 +223,11 @@ export class S3Store implements Store {
     const hint = MISCONFIGURED[name];
     if (!hint) return err;
     const endpoint = await this.endpoint();
-    return new RetrainError(
-      ErrorType.STORE_MISCONFIGURED,
-      `${this.label} at ${endpoint}: ${operation} failed with ${name}: ${hint}`,
-      { retryable: false, context: { bucket: this.bucket, endpoint, operation, key }, details: { code: name, message: (err as Error).message } },
-    );
+    return new RetrainError(ErrorType.STORE_MISCONFIGURED, `${this.label} at ${endpoint}: ${operation} failed with ${name}: ${hint}`, {
+      retryable: false,
+      context: { bucket: this.bucket, endpoint, operation, key },
+      details: { code: name, message: (err as Error).message },
+    });
   }
 
   /** The endpoint the client talks to, for error messages (its region when none was set). */

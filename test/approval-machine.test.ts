@@ -35,7 +35,15 @@ function refusalOf(fn: () => void): string {
 
 describe('initialApprovalState', () => {
   it('lists the approvers of a manual pipeline and has nothing decided', () => {
-    expect(initialApprovalState(MANUAL)).toEqual({ required: true, approvers: ['alice', 'bob'], decision: null, by: null, reason: null, at: null, ignored: [] });
+    expect(initialApprovalState(MANUAL)).toEqual({
+      required: true,
+      approvers: ['alice', 'bob'],
+      decision: null,
+      by: null,
+      reason: null,
+      at: null,
+      ignored: [],
+    });
   });
 
   it('needs no approver for an automatic pipeline', () => {
@@ -67,9 +75,14 @@ describe('ApprovalMachine decisions (signal handler body)', () => {
     const { approvals, state, warnings } = waiting();
     approvals.decide('approve', { by: 'mallory', reason: 'trust me' }, NOW);
     expect(state.decision).toBe('pending');
-    expect(state.ignored).toEqual([{ by: 'mallory', action: 'approve', why: 'mallory is not a listed approver (alice, bob)', at: NOW.toISOString() }]);
+    expect(state.ignored).toEqual([
+      { by: 'mallory', action: 'approve', why: 'mallory is not a listed approver (alice, bob)', at: NOW.toISOString() },
+    ]);
     expect(warnings).toEqual([
-      { message: 'ignored approve from mallory: mallory is not a listed approver (alice, bob)', meta: { model: 'churn', version: 'v1', step: 'approval' } },
+      {
+        message: 'ignored approve from mallory: mallory is not a listed approver (alice, bob)',
+        meta: { model: 'churn', version: 'v1', step: 'approval' },
+      },
     ]);
   });
 
@@ -156,7 +169,12 @@ describe('ApprovalMachine timeOut', () => {
   it('times the candidate out when the policy is reject', () => {
     const { approvals, state } = waiting({ ...MANUAL, timeout: '2s', onTimeout: 'reject' });
     approvals.timeOut(LATER);
-    expect(state).toMatchObject({ decision: 'timed-out', by: 'timeout', reason: 'no decision within 2s; policy: reject', at: LATER.toISOString() });
+    expect(state).toMatchObject({
+      decision: 'timed-out',
+      by: 'timeout',
+      reason: 'no decision within 2s; policy: reject',
+      at: LATER.toISOString(),
+    });
     expect(approvals.approved).toBe(false);
     expect(approvals.summary()).toBe('timed-out by timeout: no decision within 2s; policy: reject');
   });

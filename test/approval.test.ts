@@ -91,7 +91,9 @@ describe('manual approval', () => {
     });
     expect(afterMallory.step).toBe('approval');
     expect(afterMallory.approval.decision).toBe('pending');
-    expect(afterMallory.approval.ignored).toEqual([expect.objectContaining({ by: 'mallory', action: 'approve', why: expect.stringMatching(/not a listed approver/) })]);
+    expect(afterMallory.approval.ignored).toEqual([
+      expect.objectContaining({ by: 'mallory', action: 'approve', why: expect.stringMatching(/not a listed approver/) }),
+    ]);
     expect((await readPointer(h.store, name)).pointer.champion).toBeNull();
 
     await handle.signal(approveSignal, { by: 'alice', reason: 'now it counts' });
@@ -136,7 +138,9 @@ describe('manual approval', () => {
     const during = await handle.query(statusQuery);
     expect(during.approval).toMatchObject({ decision: 'pending', ignored: [] });
 
-    const wrongVersion = await decideCandidate(h.client, name, 'approve', { by: 'alice', version: 'v000000000000' }).catch((err: unknown) => err);
+    const wrongVersion = await decideCandidate(h.client, name, 'approve', { by: 'alice', version: 'v000000000000' }).catch(
+      (err: unknown) => err,
+    );
     expect(wrongVersion).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(((wrongVersion as WorkflowUpdateFailedError).cause as Error).message).toMatch(new RegExp(`candidate is ${status.version}`));
 
@@ -156,7 +160,11 @@ describe('manual approval', () => {
 
   it('rejects the candidate when nobody decides before the timeout (onTimeout reject)', async () => {
     const name = 'approval-timeout-reject';
-    const { handle } = await startRetrain(h.client, h.config, pipeline(name, { approval: { mode: 'manual', approvers: ['alice'], timeout: '2s', onTimeout: 'reject' } }));
+    const { handle } = await startRetrain(
+      h.client,
+      h.config,
+      pipeline(name, { approval: { mode: 'manual', approvers: ['alice'], timeout: '2s', onTimeout: 'reject' } }),
+    );
     const summary = await handle.result();
 
     expect(summary.outcome).toBe('rejected-by-approver');
@@ -169,7 +177,11 @@ describe('manual approval', () => {
 
   it('promotes the candidate when nobody decides before the timeout (onTimeout approve)', async () => {
     const name = 'approval-timeout-approve';
-    const { handle } = await startRetrain(h.client, h.config, pipeline(name, { approval: { mode: 'manual', approvers: ['alice'], timeout: '2s', onTimeout: 'approve' } }));
+    const { handle } = await startRetrain(
+      h.client,
+      h.config,
+      pipeline(name, { approval: { mode: 'manual', approvers: ['alice'], timeout: '2s', onTimeout: 'approve' } }),
+    );
     const summary = await handle.result();
 
     expect(summary.outcome).toBe('promoted');

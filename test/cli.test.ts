@@ -167,7 +167,10 @@ describe('retrain CLI', () => {
       ok: false,
       detail: 'none polling: start `retrain worker --queues retrain`',
     });
-    expect(report.checks.find((c) => c.what === 'training Python')).toMatchObject({ ok: false, detail: expect.stringMatching(/^\/nonexistent\/python: .*ENOENT.*\(set RETRAIN_PYTHON/) });
+    expect(report.checks.find((c) => c.what === 'training Python')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^\/nonexistent\/python: .*ENOENT.*\(set RETRAIN_PYTHON/),
+    });
 
     const noServer = await retrain(['check'], { RETRAIN_TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(noServer.code).toBe(1);
@@ -213,10 +216,14 @@ describe('retrain help', () => {
 
   it('answers --help and -h for every command with its full help and exit 0, without connecting anywhere', async () => {
     const commands = await loadAllCommands();
-    const runs = commands.flatMap((c) => [[c.name, '--help'], [c.name, '-h']]);
+    const runs = commands.flatMap((c) => [
+      [c.name, '--help'],
+      [c.name, '-h'],
+    ]);
     const results: Awaited<ReturnType<typeof retrain>>[] = [];
     // Four at a time: each is a process of its own, on a shared machine.
-    for (let i = 0; i < runs.length; i += 4) results.push(...(await Promise.all(runs.slice(i, i + 4).map((argv) => retrain(argv, NOWHERE)))));
+    for (let i = 0; i < runs.length; i += 4)
+      results.push(...(await Promise.all(runs.slice(i, i + 4).map((argv) => retrain(argv, NOWHERE)))));
     commands.forEach((command, i) => {
       const [long, short] = [results[2 * i], results[2 * i + 1]];
       expect({ command: command.name, code: long.code, stderr: long.stderr }).toEqual({ command: command.name, code: 0, stderr: '' });
@@ -235,7 +242,11 @@ describe('retrain help', () => {
   it('accepts every flag its help shows', async () => {
     for (const command of await loadAllCommands()) {
       const flags = documentedFlags(command.help());
-      expect(flags.map(([flag]) => flag).sort()).toEqual(Object.keys(command.flags).map((f) => `--${f}`).sort());
+      expect(flags.map(([flag]) => flag).sort()).toEqual(
+        Object.keys(command.flags)
+          .map((f) => `--${f}`)
+          .sort(),
+      );
       for (const [flag, takesValue] of flags) {
         expect(unknownOptionError(command, ['some-pipeline', flag, ...(takesValue ? ['x'] : [])])).toBeNull();
       }

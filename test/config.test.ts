@@ -91,7 +91,12 @@ describe('loadConfig', () => {
       projectDir: '/srv/project',
       temporalAddress: 'temporal.internal:7233',
       namespace: 'ml',
-      temporalTls: { certPath: '/srv/project/certs/client.pem', keyPath: '/etc/retrain/client.key', caPath: '/srv/project/certs/ca.pem', serverName: 'temporal.internal' },
+      temporalTls: {
+        certPath: '/srv/project/certs/client.pem',
+        keyPath: '/etc/retrain/client.key',
+        caPath: '/srv/project/certs/ca.pem',
+        serverName: 'temporal.internal',
+      },
       temporalApiKey: 'secret-key',
       store: { kind: 'local', dir: '/srv/project/data/store' },
       s3: { endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: false },
@@ -144,12 +149,18 @@ describe('loadConfig', () => {
   });
 
   it('selects an S3 store from an s3:// URL, with or without a prefix', () => {
-    expect(loadConfig({ RETRAIN_STORE: 's3://ml-artefacts/teams/churn/' }).store).toEqual({ kind: 's3', bucket: 'ml-artefacts', prefix: 'teams/churn' });
+    expect(loadConfig({ RETRAIN_STORE: 's3://ml-artefacts/teams/churn/' }).store).toEqual({
+      kind: 's3',
+      bucket: 'ml-artefacts',
+      prefix: 'teams/churn',
+    });
     expect(loadConfig({ RETRAIN_STORE: 's3://ml-artefacts' }).store).toEqual({ kind: 's3', bucket: 'ml-artefacts', prefix: '' });
   });
 
   it('rejects a bad s3:// store URL, naming the problem', () => {
-    expect(configError({ RETRAIN_STORE: 's3://Bad_Bucket/x' }).message).toMatch(/RETRAIN_STORE: "Bad_Bucket" in s3:\/\/Bad_Bucket\/x is not a valid bucket name/);
+    expect(configError({ RETRAIN_STORE: 's3://Bad_Bucket/x' }).message).toMatch(
+      /RETRAIN_STORE: "Bad_Bucket" in s3:\/\/Bad_Bucket\/x is not a valid bucket name/,
+    );
     expect(configError({ RETRAIN_STORE: 's3://bucket/a/../b' }).message).toContain('"." or ".."');
     expect(configError({ RETRAIN_STORE: 's3:/bucket' }).message).toContain('is not an s3:// URL');
   });
@@ -160,8 +171,17 @@ describe('loadConfig', () => {
       region: 'eu-central-1',
       forcePathStyle: true,
     });
-    expect(loadConfig({ AWS_DEFAULT_REGION: 'ap-south-1', AWS_ENDPOINT_URL_S3: 'http://a:1', AWS_ENDPOINT_URL: 'http://b:2' }).s3.endpoint).toBe('http://a:1');
-    expect(loadConfig({ RETRAIN_S3_REGION: 'us-west-2', AWS_REGION: 'eu-central-1', RETRAIN_S3_ENDPOINT: 'http://c:3', AWS_ENDPOINT_URL: 'http://b:2' }).s3).toEqual({
+    expect(
+      loadConfig({ AWS_DEFAULT_REGION: 'ap-south-1', AWS_ENDPOINT_URL_S3: 'http://a:1', AWS_ENDPOINT_URL: 'http://b:2' }).s3.endpoint,
+    ).toBe('http://a:1');
+    expect(
+      loadConfig({
+        RETRAIN_S3_REGION: 'us-west-2',
+        AWS_REGION: 'eu-central-1',
+        RETRAIN_S3_ENDPOINT: 'http://c:3',
+        AWS_ENDPOINT_URL: 'http://b:2',
+      }).s3,
+    ).toEqual({
       endpoint: 'http://c:3',
       region: 'us-west-2',
       forcePathStyle: true,
@@ -180,7 +200,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ RETRAIN_TEMPORAL_API_KEY: 'k' }).temporalTls).toEqual({});
     expect(loadConfig({ RETRAIN_TEMPORAL_TLS: 'true' }).temporalTls).toEqual({});
     expect(loadConfig({ RETRAIN_TEMPORAL_TLS: '0' }).temporalTls).toBe(false);
-    expect(configError({ RETRAIN_TEMPORAL_TLS: 'false', RETRAIN_TEMPORAL_API_KEY: 'k' }).message).toContain('RETRAIN_TEMPORAL_TLS: is false, but');
+    expect(configError({ RETRAIN_TEMPORAL_TLS: 'false', RETRAIN_TEMPORAL_API_KEY: 'k' }).message).toContain(
+      'RETRAIN_TEMPORAL_TLS: is false, but',
+    );
     expect(configError({ RETRAIN_TEMPORAL_TLS: 'maybe' }).message).toContain('RETRAIN_TEMPORAL_TLS: expected true or false');
   });
 
@@ -191,7 +213,12 @@ describe('loadConfig', () => {
       RETRAIN_METRICS_ADDRESS: 'http://0.0.0.0:9464',
       RETRAIN_S3_ENDPOINT: 'minio:9000',
     });
-    for (const name of ['RETRAIN_MAX_CONCURRENT_TRAININGS', 'RETRAIN_SHUTDOWN_GRACE_SECONDS', 'RETRAIN_METRICS_ADDRESS', 'RETRAIN_S3_ENDPOINT']) {
+    for (const name of [
+      'RETRAIN_MAX_CONCURRENT_TRAININGS',
+      'RETRAIN_SHUTDOWN_GRACE_SECONDS',
+      'RETRAIN_METRICS_ADDRESS',
+      'RETRAIN_S3_ENDPOINT',
+    ]) {
       expect(err.message).toContain(name);
     }
     expect(err.message).toContain('expected an http:// or https:// URL');

@@ -126,7 +126,10 @@ describe('generateChurn', () => {
     expect(tickets(half)).toBeGreaterThan(tickets(base) * 1.1);
     expect(tickets(full)).toBeGreaterThan(tickets(half));
     const shareOf = (rows: ChurnRow[], key: 'plan' | 'region' | 'churned', value: string) =>
-      share(rows.map((r) => r[key] as string), value);
+      share(
+        rows.map((r) => r[key] as string),
+        value,
+      );
     expect(shareOf(full, 'plan', 'basic')).toBeGreaterThan(shareOf(base, 'plan', 'basic') + 0.1);
     expect(shareOf(full, 'region', 'apac')).toBeGreaterThan(shareOf(base, 'region', 'apac') + 0.1);
     expect(shareOf(full, 'churned', 'yes')).toBeGreaterThan(shareOf(base, 'churned', 'yes'));

@@ -132,7 +132,9 @@ const dockerfile = (keyword: string) => instructions.filter((i) => i.keyword ===
 /** ENV KEY=VALUE (one or more) and ENV KEY VALUE. */
 const imageEnv: Record<string, string> = Object.fromEntries(
   dockerfile('ENV').flatMap((args) =>
-    args.includes('=') ? [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)].map((m) => [m[1], m[2].replace(/^"|"$/g, '')]) : [args.split(/\s+/, 2)],
+    args.includes('=')
+      ? [...args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)].map((m) => [m[1], m[2].replace(/^"|"$/g, '')])
+      : [args.split(/\s+/, 2)],
   ),
 );
 
@@ -145,7 +147,8 @@ const dockerignore = read('.dockerignore')
 function ignored(path: string): boolean {
   return dockerignore.some((pattern) => {
     const p = pattern.replace(/^\/|\/$/g, '');
-    if (p.startsWith('**/')) return path.split('/').some((part) => new RegExp(`^${p.slice(3).replace(/\./g, '\\.').replace(/\*/g, '.*')}$`).test(part));
+    if (p.startsWith('**/'))
+      return path.split('/').some((part) => new RegExp(`^${p.slice(3).replace(/\./g, '\\.').replace(/\*/g, '.*')}$`).test(part));
     return path === p || path.startsWith(`${p}/`);
   });
 }
@@ -189,7 +192,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes Temporal (7233), its UI (8080), MinIO (9000, 9001), worker metrics (9464) and Prometheus (9090)', () => {
-    const published = (name: string) => portsOf(services[name]).filter((p) => p.published).map((p) => `${p.published}:${p.target}`);
+    const published = (name: string) =>
+      portsOf(services[name])
+        .filter((p) => p.published)
+        .map((p) => `${p.published}:${p.target}`);
     expect(published('temporal')).toContain('7233:7233');
     expect(published('temporal-ui')).toContain('8080:8080');
     expect(published('minio')).toEqual(expect.arrayContaining(['9000:9000', '9001:9001']));
@@ -240,8 +246,18 @@ describe('docker-compose.yml', () => {
     const postgres = environment(services.postgresql);
     const temporal = environment(services.temporal);
     const schema = environment(services['temporal-schema']);
-    expect(temporal).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', POSTGRES_USER: postgres.POSTGRES_USER, POSTGRES_PWD: postgres.POSTGRES_PASSWORD });
-    expect(schema).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_HOST: 'postgresql', SQL_USER: postgres.POSTGRES_USER, SQL_PASSWORD: postgres.POSTGRES_PASSWORD });
+    expect(temporal).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgresql',
+      POSTGRES_USER: postgres.POSTGRES_USER,
+      POSTGRES_PWD: postgres.POSTGRES_PASSWORD,
+    });
+    expect(schema).toMatchObject({
+      SQL_PLUGIN: 'postgres12',
+      SQL_HOST: 'postgresql',
+      SQL_USER: postgres.POSTGRES_USER,
+      SQL_PASSWORD: postgres.POSTGRES_PASSWORD,
+    });
     expect(scriptOf(services['temporal-schema'])).toMatch(/--db temporal_visibility update-schema/);
     expect(dependsOn(services.temporal)).toEqual({ 'temporal-schema': 'service_completed_successfully' });
     // The server refuses to start without its dynamic config file.
@@ -278,11 +294,17 @@ describe('docker-compose.yml', () => {
       expect(portsOf(services.minio).map((p) => p.target)).toContain(Number(endpoint.port));
       expect(config.s3.forcePathStyle, name).toBe(true);
       const env = { ...imageEnv, ...environment(services[name]) };
-      expect([env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY], `${name}: MinIO's credentials`).toEqual([minio.MINIO_ROOT_USER, minio.MINIO_ROOT_PASSWORD]);
+      expect([env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY], `${name}: MinIO's credentials`).toEqual([
+        minio.MINIO_ROOT_USER,
+        minio.MINIO_ROOT_PASSWORD,
+      ]);
       expect(config.python, name).toBe(imageEnv.RETRAIN_PYTHON);
       expect(config.projectDir, name).toBe(dockerfile('WORKDIR').at(-1));
     }
-    expect(environment(services['minio-init'])).toMatchObject({ MINIO_ROOT_USER: minio.MINIO_ROOT_USER, MINIO_ROOT_PASSWORD: minio.MINIO_ROOT_PASSWORD });
+    expect(environment(services['minio-init'])).toMatchObject({
+      MINIO_ROOT_USER: minio.MINIO_ROOT_USER,
+      MINIO_ROOT_PASSWORD: minio.MINIO_ROOT_PASSWORD,
+    });
   });
 
   it('runs one worker per task queue, with metrics published and a scalable training worker', () => {
@@ -292,7 +314,10 @@ describe('docker-compose.yml', () => {
     for (const name of ['retrain-worker', 'retrain-training']) {
       const config = retrainConfig(name);
       expect(config.metricsAddress, name).toBe('0.0.0.0:9464');
-      expect(portsOf(services[name]).map((p) => p.target), name).toContain(9464);
+      expect(
+        portsOf(services[name]).map((p) => p.target),
+        name,
+      ).toContain(9464);
       expect(services[name].restart, name).toBe('unless-stopped');
     }
     // `--scale retrain-training=N`: no fixed name, no fixed host port.
@@ -308,14 +333,18 @@ describe('docker-compose.yml', () => {
       const grace = retrainConfig(name).shutdownGraceSeconds;
       const stop = services[name].stop_grace_period;
       expect(stop, `${name}: stop_grace_period`).toBeDefined();
-      expect(seconds(stop!), `${name}: stop_grace_period ${stop} vs RETRAIN_SHUTDOWN_GRACE_SECONDS=${grace}`).toBeGreaterThan(grace + HAND_BACK_SECONDS);
+      expect(seconds(stop!), `${name}: stop_grace_period ${stop} vs RETRAIN_SHUTDOWN_GRACE_SECONDS=${grace}`).toBeGreaterThan(
+        grace + HAND_BACK_SECONDS,
+      );
     }
   });
 
   it('gives the Retrain services arguments the CLI accepts', () => {
     // Arguments are parsed before the environment is read: with a bad RETRAIN_LOG_LEVEL, good
     // arguments fail on that variable, bad ones on the command line.
-    const commands = new Set(['retrain-worker', 'retrain-training', 'retrain-schedules'].map((name) => JSON.stringify(commandOf(services[name]))));
+    const commands = new Set(
+      ['retrain-worker', 'retrain-training', 'retrain-schedules'].map((name) => JSON.stringify(commandOf(services[name]))),
+    );
     for (const command of commands) {
       const args = JSON.parse(command) as string[];
       const run = spawnSync(process.execPath, [join(ROOT, 'bin', 'retrain.mjs'), ...args], {
@@ -419,7 +448,7 @@ describe('Prometheus in the stack', () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds on a pinned Node 22 image (the AWS SDK\'s coming minimum) and runs bin/retrain.mjs as an unprivileged user', () => {
+  it("builds on a pinned Node 22 image (the AWS SDK's coming minimum) and runs bin/retrain.mjs as an unprivileged user", () => {
     const from = dockerfile('FROM');
     expect(from).toHaveLength(1);
     expect(from[0]).toMatch(/^node:22\.\d+\.\d+-bookworm-slim$/);
@@ -456,14 +485,28 @@ describe('Dockerfile', () => {
   it('copies files that exist and that .dockerignore lets through', () => {
     for (const args of dockerfile('COPY')) {
       if (args.includes('--from')) continue;
-      const sources = args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+      const sources = args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1);
       for (const source of sources) {
         expect(existsSync(join(ROOT, source)), `COPY ${source}`).toBe(true);
         if (source !== '.') expect(ignored(source), `COPY ${source} is in .dockerignore`).toBe(false);
       }
     }
     // What the image runs must reach it through `COPY . .`.
-    for (const path of ['bin/retrain.mjs', 'lib', 'scripts', 'workers', 'workflows', 'activities', 'store', 'training/train.py', 'pipelines', 'examples/data']) {
+    for (const path of [
+      'bin/retrain.mjs',
+      'lib',
+      'scripts',
+      'workers',
+      'workflows',
+      'activities',
+      'store',
+      'training/train.py',
+      'pipelines',
+      'examples/data',
+    ]) {
       expect(ignored(path), `${path} is in .dockerignore`).toBe(false);
     }
   });

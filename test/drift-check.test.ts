@@ -52,7 +52,11 @@ function driftPipeline(name: string, drift: PipelineInput['drift'] = {}, extra: 
 }
 
 /** Logs predictions the way a serving application would: features, the model's answer, latency, cost. */
-async function serve(model: string, version: string, opts: { rows: number; seed: number; drift: number; prediction?: string; hoursAgo?: number }) {
+async function serve(
+  model: string,
+  version: string,
+  opts: { rows: number; seed: number; drift: number; prediction?: string; hoursAgo?: number },
+) {
   const logger = createPredictionLogger({ store: h.store, model, version });
   const at = new Date(Date.now() - (opts.hoursAgo ?? 0) * 3_600_000 - 60_000);
   const rows = generateChurn({ rows: opts.rows, seed: opts.seed, drift: opts.drift });
@@ -128,7 +132,12 @@ describe('driftCheck', () => {
     const alerts = received.filter((r) => r.body.model === pipeline.name);
     expect(alerts).toHaveLength(1);
     expect(alerts[0].headers['idempotency-key']).toBe(summary.result!.checkId);
-    expect(alerts[0].body).toMatchObject({ kind: 'retrain.drift-alert/v1', owner: 'mon@example.com', version, checkId: summary.result!.checkId });
+    expect(alerts[0].body).toMatchObject({
+      kind: 'retrain.drift-alert/v1',
+      owner: 'mon@example.com',
+      version,
+      checkId: summary.result!.checkId,
+    });
   });
 
   it('checks a past window when asked "as of" a time', async () => {
@@ -156,7 +165,11 @@ describe('driftCheck', () => {
   it('detects concept drift when newly labelled rows show the champion getting worse', async () => {
     const labelsDir = mkdtempSync(join(tmpdir(), 'retrain-labels-'));
     const labelsPath = join(labelsDir, 'labels.csv');
-    const pipeline = driftPipeline('drift-concept', { labels: { path: labelsPath }, maxMetricRegression: 0.05 }, { metrics: { primary: 'accuracy' } });
+    const pipeline = driftPipeline(
+      'drift-concept',
+      { labels: { path: labelsPath }, maxMetricRegression: 0.05 },
+      { metrics: { primary: 'accuracy' } },
+    );
     const version = await promote(pipeline);
     const rows = await serve(pipeline.name, version, { rows: 200, seed: 8, drift: 0 });
     // Every customer the model said "no" for turned out to churn.
@@ -216,7 +229,8 @@ describe('drift schedules', () => {
     expect(listed.find((s) => s.scheduleId === handle.scheduleId)).toMatchObject({ cron: ['0 3 * * *'], paused: false });
 
     await handle.trigger();
-    for (let i = 0; i < 120 && (await listAudit(h.store, pipeline.name)).every((e) => e.type !== 'drift-check'); i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 120 && (await listAudit(h.store, pipeline.name)).every((e) => e.type !== 'drift-check'); i++)
+      await new Promise((r) => setTimeout(r, 250));
     expect((await listAudit(h.store, pipeline.name)).some((e) => e.type === 'drift-check')).toBe(true);
 
     await handle.pause('maintenance');

@@ -22,13 +22,28 @@ function expectSameBits(got: Float64Array, want: Float64Array): void {
 /** Values of every awkward kind: signs, zeros of both signs, duplicates, subnormals, extremes. */
 function awkward(n: number, seed: number): Float64Array {
   const r = rng(seed);
-  const special = [0, -0, Number.MIN_VALUE, -Number.MIN_VALUE, 2.2250738585072014e-308, -1e-310, Number.MAX_VALUE, -Number.MAX_VALUE, Infinity, -Infinity, 1, -1];
+  const special = [
+    0,
+    -0,
+    Number.MIN_VALUE,
+    -Number.MIN_VALUE,
+    2.2250738585072014e-308,
+    -1e-310,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
+    Infinity,
+    -Infinity,
+    1,
+    -1,
+  ];
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const u = r();
     if (u < 0.05) out[i] = special[Math.floor(r() * special.length)];
-    else if (u < 0.3) out[i] = Math.round((r() - 0.5) * 20) / 4; // heavy ties around 0
-    else if (u < 0.4) out[i] = (r() - 0.5) * 1e-300; // tiny, some subnormal after scaling
+    else if (u < 0.3)
+      out[i] = Math.round((r() - 0.5) * 20) / 4; // heavy ties around 0
+    else if (u < 0.4)
+      out[i] = (r() - 0.5) * 1e-300; // tiny, some subnormal after scaling
     else out[i] = (r() - 0.5) * 10 ** Math.floor(r() * 40 - 20);
   }
   return out;

@@ -150,7 +150,15 @@ describe('retrain drift-report --help', () => {
     const r = await driftReport(['--reference', join(dir, 'nope.csv'), '--help']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    for (const flag of ['--reference FILE', '--current FILE', '--json', '--html FILE', '--method NAME', '--columns a,b,c', '--drift-share X']) {
+    for (const flag of [
+      '--reference FILE',
+      '--current FILE',
+      '--json',
+      '--html FILE',
+      '--method NAME',
+      '--columns a,b,c',
+      '--drift-share X',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^ {2}${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
     }
     expect(r.stdout).toMatch(/--drift-share X +.*\(default: 0\.5\)/);

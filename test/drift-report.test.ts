@@ -31,7 +31,12 @@ function churnReport(drift: number, extra: Partial<Parameters<typeof buildDriftR
     checkId: 'check-1',
     createdAt: '2026-01-01T00:00:00.000Z',
     reference: { label: 'training data', columns: churnColumns(generateChurn({ rows: 2000, seed: 1, drift: 0 })) },
-    current: { label: 'window', columns: churnColumns(generateChurn({ rows: 1500, seed: 2, drift })), from: '2026-01-01', to: '2026-01-02' },
+    current: {
+      label: 'window',
+      columns: churnColumns(generateChurn({ rows: 1500, seed: 2, drift })),
+      from: '2026-01-01',
+      to: '2026-01-02',
+    },
     features: FEATURES,
     ...extra,
   });
@@ -96,8 +101,14 @@ describe('buildDriftReport', () => {
     const report = buildDriftReport({
       checkId: 'edge',
       createdAt: '2026-01-01T00:00:00.000Z',
-      reference: { label: 'r', columns: { empty: new Float64Array([1, 2, 3]), constant: new Float64Array([5, 5, 5]), missing: [null, null], cat: ['a', 'a'] } },
-      current: { label: 'c', columns: { empty: new Float64Array([NaN, Infinity]), constant: new Float64Array([5, 5]), missing: [null], cat: ['b'] } },
+      reference: {
+        label: 'r',
+        columns: { empty: new Float64Array([1, 2, 3]), constant: new Float64Array([5, 5, 5]), missing: [null, null], cat: ['a', 'a'] },
+      },
+      current: {
+        label: 'c',
+        columns: { empty: new Float64Array([NaN, Infinity]), constant: new Float64Array([5, 5]), missing: [null], cat: ['b'] },
+      },
       features: [
         { name: 'empty', kind: 'numeric' },
         { name: 'constant', kind: 'numeric' },
@@ -106,7 +117,14 @@ describe('buildDriftReport', () => {
       ],
       prediction: { kind: 'numeric', reference: new Float64Array([0.1, 0.2]), current: new Float64Array(0) },
       conceptDrift: { labelledRows: 0, metric: 'roc_auc', baseline: 0.8, current: null, maxRegression: 0.01, metrics: { roc_auc: null } },
-      serving: [{ version: 'v1', predictions: 0, latencyMs: { mean: NaN, p50: NaN, p95: NaN, max: NaN }, cost: { total: 0, perPrediction: null, counted: 0 } }],
+      serving: [
+        {
+          version: 'v1',
+          predictions: 0,
+          latencyMs: { mean: NaN, p50: NaN, p95: NaN, max: NaN },
+          cost: { total: 0, perPrediction: null, counted: 0 },
+        },
+      ],
     });
     expectPlainJson(report);
     const empty = report.dataDrift.features[0];
@@ -133,11 +151,15 @@ describe('buildDriftReport', () => {
     expect(report.summary).toContain('the predictions drifted');
     expect(report.summary).toContain('rmse is 10.5 against a baseline of 10, within the allowed regression of 1');
 
-    const worse = churnReport(0, { conceptDrift: { labelledRows: 300, metric: 'roc_auc', baseline: 0.84, current: 0.79, maxRegression: 0.02, metrics: {} } });
+    const worse = churnReport(0, {
+      conceptDrift: { labelledRows: 300, metric: 'roc_auc', baseline: 0.84, current: 0.79, maxRegression: 0.02, metrics: {} },
+    });
     expect(worse.conceptDrift?.drifted).toBe(true);
     expect(worse.dataDrift.datasetDrift.drifted).toBe(false);
     expect(worse.drifted).toBe(true);
-    expect(worse.summary).toMatch(/^Drift detected: .*roc_auc is 0\.79 against a baseline of 0\.84, more than the allowed regression of 0\.02\.$/);
+    expect(worse.summary).toMatch(
+      /^Drift detected: .*roc_auc is 0\.79 against a baseline of 0\.84, more than the allowed regression of 0\.02\.$/,
+    );
   });
 });
 

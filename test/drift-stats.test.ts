@@ -464,13 +464,20 @@ describe('detectDrift', () => {
 
   it('rejects configuration errors', () => {
     const cols = { x: Float64Array.of(1), c: ['a'] };
-    const run = (features: Parameters<typeof detectDrift>[0]['features'], extra = {}) => () =>
-      detectDrift({ reference: cols, current: cols, features, ...extra });
+    const run =
+      (features: Parameters<typeof detectDrift>[0]['features'], extra = {}) =>
+      () =>
+        detectDrift({ reference: cols, current: cols, features, ...extra });
     expect(run([{ name: 'missing', kind: 'numeric' }])).toThrow(/missing from the reference/);
     expect(run([{ name: 'c', kind: 'numeric' }])).toThrow(/must be a Float64Array/);
     expect(run([{ name: 'x', kind: 'categorical' }])).toThrow(/string \| null/);
     expect(run([{ name: 'c', kind: 'categorical', method: 'ks' }])).toThrow(/does not apply/);
-    expect(run([{ name: 'x', kind: 'numeric' }, { name: 'x', kind: 'numeric' }])).toThrow(/listed twice/);
+    expect(
+      run([
+        { name: 'x', kind: 'numeric' },
+        { name: 'x', kind: 'numeric' },
+      ]),
+    ).toThrow(/listed twice/);
     expect(run([{ name: 'x', kind: 'numeric' }], { datasetDriftShare: 1.5 })).toThrow(InvalidInputError);
   });
 

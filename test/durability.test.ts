@@ -27,7 +27,12 @@ afterAll(async () => {
   // histories that test/replay.test.ts replays (do it when a workflow change is intended).
   if (process.env.RETRAIN_RECORD_HISTORIES === '1') {
     mkdirSync(HISTORY_DIR, { recursive: true });
-    finished.forEach(({ workflowId, history }, i) => writeFileSync(join(HISTORY_DIR, `${String(i + 1).padStart(2, '0')}-${workflowId}.binpb`), temporal.api.history.v1.History.encode(history).finish()));
+    finished.forEach(({ workflowId, history }, i) =>
+      writeFileSync(
+        join(HISTORY_DIR, `${String(i + 1).padStart(2, '0')}-${workflowId}.binpb`),
+        temporal.api.history.v1.History.encode(history).finish(),
+      ),
+    );
   }
 });
 
@@ -147,7 +152,11 @@ describe('durability', () => {
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    expect(await handle.query(statusQuery)).toMatchObject({ outcome: 'cancelled', message: 'cancelled during approval', championAfter: null });
+    expect(await handle.query(statusQuery)).toMatchObject({
+      outcome: 'cancelled',
+      message: 'cancelled during approval',
+      championAfter: null,
+    });
     expect((await readPointer(h.store, name)).pointer.champion).toBeNull();
     await record(handle);
   });
@@ -156,7 +165,10 @@ describe('durability', () => {
     const name = 'durable-cancel-verify';
     const params = (extra: Record<string, string | number> = {}) =>
       // A short heartbeat timeout makes the worker pass the cancellation on within a couple of seconds.
-      testPipeline({ name, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT, params: extra, heartbeatTimeout: '2s' } });
+      testPipeline({
+        name,
+        training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT, params: extra, heartbeatTimeout: '2s' },
+      });
     const v1 = (await (await startRetrain(h.client, h.config, params())).handle.result()).version;
     const pidFile = join(tempDir('cancel-verify'), 'predict.pid');
     const { handle } = await startRetrain(h.client, h.config, params({ verify_sleep_seconds: 60, verify_pid_file: pidFile }));
@@ -195,7 +207,8 @@ describe('durability', () => {
     expect(finished.length).toBeGreaterThanOrEqual(6);
 
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, finished)) results.push(result);
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, finished))
+      results.push(result);
 
     expect(results).toHaveLength(finished.length);
     for (const result of results) expect(result.error, `replay of ${result.workflowId}`).toBeUndefined();

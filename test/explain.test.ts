@@ -19,7 +19,10 @@ let root: string;
 /** Runs the real `retrain` binary against the test store. */
 async function retrain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(REPO, 'bin/retrain.mjs'), ...args], { cwd: root, env: { ...process.env, RETRAIN_PROJECT_DIR: root, RETRAIN_STORE: join(root, 'store') } });
+    const { stdout, stderr } = await exec(process.execPath, [join(REPO, 'bin/retrain.mjs'), ...args], {
+      cwd: root,
+      env: { ...process.env, RETRAIN_PROJECT_DIR: root, RETRAIN_STORE: join(root, 'store') },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -42,7 +45,10 @@ function version(v: string, createdAt: string): ModelVersion {
       trainKey: 'datasets/churn/x/split-1/train.csv',
       holdoutKey: 'datasets/churn/x/split-1/holdout.csv',
       rows: { train: 1500, holdout: 500 },
-      features: [{ name: 'tenure_months', type: 'numeric' }, { name: 'plan', type: 'categorical' }],
+      features: [
+        { name: 'tenure_months', type: 'numeric' },
+        { name: 'plan', type: 'categorical' },
+      ],
       label: 'churned',
       params: { algorithm: 'logistic_regression', C: 1 },
       seed: 7,
@@ -73,26 +79,97 @@ beforeAll(async () => {
     previous: 'v0old',
     updatedAt: '2024-05-01T09:30:00.000Z',
     history: [
-      { action: 'promote', from: null, to: 'v0old', at: '2024-04-01T01:00:00.000Z', reason: 'passed the gate', actor: 'retrain-churn', eventId: 'e1' },
-      { action: 'promote', from: 'v0old', to: 'v1new', at: '2024-05-01T09:30:00.000Z', reason: 'approved by alice@example.com', actor: 'retrain-churn', eventId: 'e2' },
+      {
+        action: 'promote',
+        from: null,
+        to: 'v0old',
+        at: '2024-04-01T01:00:00.000Z',
+        reason: 'passed the gate',
+        actor: 'retrain-churn',
+        eventId: 'e1',
+      },
+      {
+        action: 'promote',
+        from: 'v0old',
+        to: 'v1new',
+        at: '2024-05-01T09:30:00.000Z',
+        reason: 'approved by alice@example.com',
+        actor: 'retrain-churn',
+        eventId: 'e2',
+      },
     ],
   };
   await store.put(keys.pointer('churn'), JSON.stringify(pointer));
   const events = [
-    event({ type: 'evaluation', version: 'v1new', at: '2024-05-01T09:10:00.000Z', summary: 'roc_auc…', details: { challenger: { roc_auc: 0.88, accuracy: 0.84 }, champion: { roc_auc: 0.85, accuracy: 0.83 }, championVersion: 'v0old' } }),
-    event({ type: 'gate', version: 'v1new', at: '2024-05-01T09:11:00.000Z', summary: 'passed 2 checks', details: { passed: true, reason: 'passed 2 checks (champion v0old): roc_auc 0.8800 >= min 0.7000', checks: [], championVersion: 'v0old' } }),
-    event({ type: 'approval', version: 'v1new', at: '2024-05-01T09:29:00.000Z', summary: 'approved by alice@example.com', details: { required: true, approvers: ['alice@example.com'], decision: 'approved', by: 'alice@example.com', reason: 'checked the residuals', at: '2024-05-01T09:29:00.000Z', ignored: [] } }),
-    event({ type: 'gate', version: 'v0old', at: '2024-04-01T00:30:00.000Z', summary: 'passed', details: { passed: true, reason: 'passed 1 check (no champion yet)', checks: [], championVersion: null } }),
+    event({
+      type: 'evaluation',
+      version: 'v1new',
+      at: '2024-05-01T09:10:00.000Z',
+      summary: 'roc_auc…',
+      details: { challenger: { roc_auc: 0.88, accuracy: 0.84 }, champion: { roc_auc: 0.85, accuracy: 0.83 }, championVersion: 'v0old' },
+    }),
+    event({
+      type: 'gate',
+      version: 'v1new',
+      at: '2024-05-01T09:11:00.000Z',
+      summary: 'passed 2 checks',
+      details: {
+        passed: true,
+        reason: 'passed 2 checks (champion v0old): roc_auc 0.8800 >= min 0.7000',
+        checks: [],
+        championVersion: 'v0old',
+      },
+    }),
+    event({
+      type: 'approval',
+      version: 'v1new',
+      at: '2024-05-01T09:29:00.000Z',
+      summary: 'approved by alice@example.com',
+      details: {
+        required: true,
+        approvers: ['alice@example.com'],
+        decision: 'approved',
+        by: 'alice@example.com',
+        reason: 'checked the residuals',
+        at: '2024-05-01T09:29:00.000Z',
+        ignored: [],
+      },
+    }),
+    event({
+      type: 'gate',
+      version: 'v0old',
+      at: '2024-04-01T00:30:00.000Z',
+      summary: 'passed',
+      details: { passed: true, reason: 'passed 1 check (no champion yet)', checks: [], championVersion: null },
+    }),
   ];
   for (const e of events) await store.put(keys.auditEvent('churn', e.id), JSON.stringify(e));
 
   const logger = createPredictionLogger({ store, model: 'churn', version: 'v1new' });
-  logger.logPrediction({ features: { tenure_months: 2, plan: 'basic' }, prediction: 'no', latencyMs: 1, timestamp: '2024-05-01T10:00:00Z' });
-  current = logger.logPrediction({ timestamp: '2024-05-01T10:05:00Z', features: { tenure_months: 3, plan: 'basic' }, prediction: 'yes', score: 0.81, scores: { no: 0.19, yes: 0.81 }, latencyMs: 12.5, cost: 0.0002 }).id;
+  logger.logPrediction({
+    features: { tenure_months: 2, plan: 'basic' },
+    prediction: 'no',
+    latencyMs: 1,
+    timestamp: '2024-05-01T10:00:00Z',
+  });
+  current = logger.logPrediction({
+    timestamp: '2024-05-01T10:05:00Z',
+    features: { tenure_months: 3, plan: 'basic' },
+    prediction: 'yes',
+    score: 0.81,
+    scores: { no: 0.19, yes: 0.81 },
+    latencyMs: 12.5,
+    cost: 0.0002,
+  }).id;
   await logger.close();
   // A stale replica still serving the old version after the promotion.
   const stale = createPredictionLogger({ store, model: 'churn', version: 'v0old' });
-  retired = stale.logPrediction({ timestamp: '2024-05-01T11:00:00Z', features: { tenure_months: 40, plan: 'pro' }, prediction: 'no', latencyMs: 4 }).id;
+  retired = stale.logPrediction({
+    timestamp: '2024-05-01T11:00:00Z',
+    features: { tenure_months: 40, plan: 'pro' },
+    prediction: 'no',
+    latencyMs: 4,
+  }).id;
   await stale.close();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -103,13 +180,32 @@ describe('retrain explain', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const e = JSON.parse(result.stdout) as PredictionExplanation;
-    expect(e.prediction).toMatchObject({ id: current, model: 'churn', version: 'v1new', prediction: 'yes', score: 0.81, latencyMs: 12.5, cost: 0.0002 });
+    expect(e.prediction).toMatchObject({
+      id: current,
+      model: 'churn',
+      version: 'v1new',
+      prediction: 'yes',
+      score: 0.81,
+      latencyMs: 12.5,
+      cost: 0.0002,
+    });
     expect(e.loggedIn.key).toMatch(/^predictions\/churn\/2024-05-01\/10\/.*\.jsonl$/);
     expect(e.loggedIn.line).toBe(2);
-    expect(e.version?.lineage).toMatchObject({ datasetSha256: DATASET, params: { algorithm: 'logistic_regression', C: 1 }, trainingCodeVersion: 'sha256:0123456789abcdef', libraryVersions: { 'scikit-learn': '1.5.2' }, workflowId: 'retrain-churn', runId: 'run-v1new' });
+    expect(e.version?.lineage).toMatchObject({
+      datasetSha256: DATASET,
+      params: { algorithm: 'logistic_regression', C: 1 },
+      trainingCodeVersion: 'sha256:0123456789abcdef',
+      libraryVersions: { 'scikit-learn': '1.5.2' },
+      workflowId: 'retrain-churn',
+      runId: 'run-v1new',
+    });
     expect(e.evaluation).toMatchObject({ metrics: { roc_auc: 0.88 }, champion: 'v0old' });
-    expect(e.gate).toEqual([expect.objectContaining({ passed: true, reason: expect.stringMatching(/^passed 2 checks/), championVersion: 'v0old' })]);
-    expect(e.approval).toEqual([expect.objectContaining({ decision: 'approved', by: 'alice@example.com', reason: 'checked the residuals' })]);
+    expect(e.gate).toEqual([
+      expect.objectContaining({ passed: true, reason: expect.stringMatching(/^passed 2 checks/), championVersion: 'v0old' }),
+    ]);
+    expect(e.approval).toEqual([
+      expect.objectContaining({ decision: 'approved', by: 'alice@example.com', reason: 'checked the residuals' }),
+    ]);
     expect(e.champion).toMatchObject({ current: 'v1new', isChampion: true, atPrediction: 'v1new' });
     expect(e.champion.changes.map((c) => c.eventId)).toEqual(['e2']);
   });

@@ -4,7 +4,13 @@ import type { Pipeline } from '../lib/pipeline';
 
 type Gate = Pipeline['gates'][number];
 
-function decide(opts: { primary: Pipeline['metrics']['primary']; gates?: Gate[]; challenger: Metrics; champion?: Metrics | null; championVersion?: string | null }): GateDecision {
+function decide(opts: {
+  primary: Pipeline['metrics']['primary'];
+  gates?: Gate[];
+  challenger: Metrics;
+  champion?: Metrics | null;
+  championVersion?: string | null;
+}): GateDecision {
   return decideGate({
     pipeline: { metrics: { primary: opts.primary, others: [] }, gates: opts.gates ?? [] },
     challenger: opts.challenger,
@@ -56,7 +62,14 @@ describe('gate: regression against the champion', () => {
     const worse = decide({ primary: 'roc_auc', gates, challenger: { roc_auc: 0.88 }, champion });
     expect(worse.passed).toBe(false);
     expect(worse.checks).toHaveLength(1);
-    expect(worse.checks[0]).toMatchObject({ metric: 'roc_auc', rule: 'maxRegression', threshold: 0.01, challenger: 0.88, champion: 0.9, passed: false });
+    expect(worse.checks[0]).toMatchObject({
+      metric: 'roc_auc',
+      rule: 'maxRegression',
+      threshold: 0.01,
+      challenger: 0.88,
+      champion: 0.9,
+      passed: false,
+    });
     expect(worse.checks[0].message).toContain('worse by 0.0200');
   });
 
@@ -74,10 +87,12 @@ describe('gate: regression against the champion', () => {
 
   it('treats log_loss as lower-is-better too', () => {
     const gates: Gate[] = [{ metric: 'log_loss', maxRegression: 0 }];
-    expect(decide({ primary: 'accuracy', gates, challenger: { accuracy: 1, log_loss: 0.3 }, champion: { accuracy: 1, log_loss: 0.4 } }).passed).toBe(true);
-    expect(failed(decide({ primary: 'accuracy', gates, challenger: { accuracy: 1, log_loss: 0.5 }, champion: { accuracy: 1, log_loss: 0.4 } }))).toEqual([
-      'log_loss:maxRegression',
-    ]);
+    expect(
+      decide({ primary: 'accuracy', gates, challenger: { accuracy: 1, log_loss: 0.3 }, champion: { accuracy: 1, log_loss: 0.4 } }).passed,
+    ).toBe(true);
+    expect(
+      failed(decide({ primary: 'accuracy', gates, challenger: { accuracy: 1, log_loss: 0.5 }, champion: { accuracy: 1, log_loss: 0.4 } })),
+    ).toEqual(['log_loss:maxRegression']);
   });
 
   it('gives the primary metric an implicit maxRegression of 0', () => {
@@ -94,13 +109,23 @@ describe('gate: regression against the champion', () => {
   });
 
   it('keeps the implicit primary rule when the primary has only absolute gates', () => {
-    const d = decide({ primary: 'accuracy', gates: [{ metric: 'accuracy', min: 0.5 }], challenger: { accuracy: 0.7 }, champion: { accuracy: 0.75 } });
+    const d = decide({
+      primary: 'accuracy',
+      gates: [{ metric: 'accuracy', min: 0.5 }],
+      challenger: { accuracy: 0.7 },
+      champion: { accuracy: 0.75 },
+    });
     expect(d.checks.map((c) => c.rule)).toEqual(['min', 'maxRegression']);
     expect(failed(d)).toEqual(['accuracy:maxRegression']);
   });
 
   it('replaces the implicit primary rule with the pipeline own maxRegression', () => {
-    const d = decide({ primary: 'accuracy', gates: [{ metric: 'accuracy', maxRegression: 0.1 }], challenger: { accuracy: 0.7 }, champion: { accuracy: 0.75 } });
+    const d = decide({
+      primary: 'accuracy',
+      gates: [{ metric: 'accuracy', maxRegression: 0.1 }],
+      challenger: { accuracy: 0.7 },
+      champion: { accuracy: 0.75 },
+    });
     expect(d.passed).toBe(true);
     expect(d.checks).toHaveLength(1);
     expect(d.checks[0].threshold).toBe(0.1);
@@ -176,7 +201,12 @@ describe('gate: the written reason', () => {
 
 describe('the primary metric', () => {
   it('fails a first model whose primary metric could not be computed, even with no gates', () => {
-    const d = decideGate({ pipeline: { gates: [], metrics: { primary: 'roc_auc', others: [] } }, challenger: { roc_auc: null, accuracy: 0.9 }, champion: null, championVersion: null });
+    const d = decideGate({
+      pipeline: { gates: [], metrics: { primary: 'roc_auc', others: [] } },
+      challenger: { roc_auc: null, accuracy: 0.9 },
+      champion: null,
+      championVersion: null,
+    });
     expect(d.passed).toBe(false);
     expect(d.checks[0]).toMatchObject({ metric: 'roc_auc', rule: 'required', passed: false });
     expect(d.reason).toMatch(/primary metric roc_auc could not be computed/);

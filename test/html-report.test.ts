@@ -30,8 +30,22 @@ function report(drift: number, withExtras = false): DriftCheckReport {
     ...(withExtras
       ? {
           prediction: { kind: 'categorical' as const, reference: ref.map((r) => r.churned), current: cur.map((r) => r.churned) },
-          conceptDrift: { labelledRows: 200, metric: 'roc_auc', baseline: 0.84, current: 0.8, maxRegression: 0.02, metrics: { roc_auc: 0.8, f1: 0.5 } },
-          serving: [{ version: 'v1', predictions: 900, latencyMs: { mean: 12, p50: 10, p95: 30, max: 80 }, cost: { total: 0.27, perPrediction: 0.0003, counted: 900 } }],
+          conceptDrift: {
+            labelledRows: 200,
+            metric: 'roc_auc',
+            baseline: 0.84,
+            current: 0.8,
+            maxRegression: 0.02,
+            metrics: { roc_auc: 0.8, f1: 0.5 },
+          },
+          serving: [
+            {
+              version: 'v1',
+              predictions: 900,
+              latencyMs: { mean: 12, p50: 10, p95: 30, max: 80 },
+              cost: { total: 0.27, perPrediction: 0.0003, counted: 900 },
+            },
+          ],
         }
       : {}),
   });

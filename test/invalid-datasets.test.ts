@@ -70,14 +70,21 @@ async function failValidation(name: string, path: string) {
 
 describe('an invalid dataset', () => {
   it('fails the run when a column is missing', async () => {
-    const path = writeCsv('missing-column.csv', rows(60), HEADER.filter((c) => c !== 'support_tickets'));
+    const path = writeCsv(
+      'missing-column.csv',
+      rows(60),
+      HEADER.filter((c) => c !== 'support_tickets'),
+    );
     const { message, report } = await failValidation('data-missing-column', path);
     expect(report.problems).toEqual([expect.objectContaining({ code: 'missing_column', column: 'support_tickets' })]);
     expect(message).toMatch(/feature column "support_tickets" is missing/);
   });
 
   it('fails the run when a numeric feature holds text', async () => {
-    const path = writeCsv('wrong-type.csv', rows(60, (r, i) => i === 10 && (r.monthly_spend = 'lots')));
+    const path = writeCsv(
+      'wrong-type.csv',
+      rows(60, (r, i) => i === 10 && (r.monthly_spend = 'lots')),
+    );
     const { message, report } = await failValidation('data-wrong-type', path);
     expect(report.problems).toEqual([expect.objectContaining({ code: 'wrong_type', column: 'monthly_spend' })]);
     expect(message).toMatch(/"monthly_spend" should be numeric but 1 values are not \(e\.g\. "lots"\)/);
@@ -92,14 +99,20 @@ describe('an invalid dataset', () => {
   });
 
   it('fails the run when a column has too many missing values', async () => {
-    const path = writeCsv('nulls.csv', rows(60, (r, i) => i % 5 === 0 && (r.tenure_months = i % 10 === 0 ? '' : 'NaN')));
+    const path = writeCsv(
+      'nulls.csv',
+      rows(60, (r, i) => i % 5 === 0 && (r.tenure_months = i % 10 === 0 ? '' : 'NaN')),
+    );
     const { message, report } = await failValidation('data-nulls', path);
     expect(report.problems).toEqual([expect.objectContaining({ code: 'too_many_nulls', column: 'tenure_months' })]);
     expect(message).toMatch(/"tenure_months" has 12 missing values \(20\.0%\), above the limit of 5\.0%/);
   });
 
   it('fails the run when the label has a single class', async () => {
-    const path = writeCsv('single-class.csv', rows(60, (r) => (r.churned = 'no')));
+    const path = writeCsv(
+      'single-class.csv',
+      rows(60, (r) => (r.churned = 'no')),
+    );
     const { message, report } = await failValidation('data-single-class', path);
     expect(report.problems).toEqual([expect.objectContaining({ code: 'single_class', column: 'churned' })]);
     expect(report.labelClasses).toEqual({ no: 60 });
@@ -121,7 +134,11 @@ describe('an invalid dataset', () => {
       if (i % 4 === 0) r.plan = '';
     });
     const data = [...distinct, ...distinct.slice(0, 5)];
-    const path = writeCsv('many-problems.csv', data, HEADER.filter((c) => c !== 'tenure_months'));
+    const path = writeCsv(
+      'many-problems.csv',
+      data,
+      HEADER.filter((c) => c !== 'tenure_months'),
+    );
     const { message, report, handle } = await failValidation('data-many-problems', path);
 
     const codes = report.problems.map((p) => p.code).sort();

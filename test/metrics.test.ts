@@ -86,14 +86,7 @@ describe('metric registry', () => {
   });
 
   it('groups metrics by task', () => {
-    expect(metricsForTask('classification').map((m) => m.name)).toEqual([
-      'accuracy',
-      'precision',
-      'recall',
-      'f1',
-      'roc_auc',
-      'log_loss',
-    ]);
+    expect(metricsForTask('classification').map((m) => m.name)).toEqual(['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss']);
     expect(metricsForTask('regression').map((m) => m.name)).toEqual(['rmse', 'mae', 'r2']);
   });
 
@@ -178,25 +171,15 @@ describe('classificationMetrics edge cases', () => {
   });
 
   it('throws on a label or prediction outside classes (sklearn rejects them)', () => {
-    expect(() => classificationMetrics(binary({ labels: ['no', 'yes', 'maybe', 'no'] }))).toThrow(
-      /labels\[2\] is "maybe"/,
-    );
-    expect(() => classificationMetrics(binary({ predictions: ['no', 'yes', 'maybe', 'no'] }))).toThrow(
-      MetricInputError,
-    );
+    expect(() => classificationMetrics(binary({ labels: ['no', 'yes', 'maybe', 'no'] }))).toThrow(/labels\[2\] is "maybe"/);
+    expect(() => classificationMetrics(binary({ predictions: ['no', 'yes', 'maybe', 'no'] }))).toThrow(MetricInputError);
   });
 
   it('throws on missing or out-of-range scores', () => {
     const missing = binary().scores as Record<string, number>[];
-    expect(() => classificationMetrics(binary({ scores: [...missing.slice(0, 3), { no: 1 }] }))).toThrow(
-      /scores\[3\]\["yes"\]/,
-    );
-    expect(() => classificationMetrics(binary({ scores: [...missing.slice(0, 3), { no: 1.2, yes: -0.2 }] }))).toThrow(
-      MetricInputError,
-    );
-    expect(() => classificationMetrics(binary({ scores: [...missing.slice(0, 3), { no: NaN, yes: 0.5 }] }))).toThrow(
-      MetricInputError,
-    );
+    expect(() => classificationMetrics(binary({ scores: [...missing.slice(0, 3), { no: 1 }] }))).toThrow(/scores\[3\]\["yes"\]/);
+    expect(() => classificationMetrics(binary({ scores: [...missing.slice(0, 3), { no: 1.2, yes: -0.2 }] }))).toThrow(MetricInputError);
+    expect(() => classificationMetrics(binary({ scores: [...missing.slice(0, 3), { no: NaN, yes: 0.5 }] }))).toThrow(MetricInputError);
   });
 
   it('throws on multiclass score rows not summing to 1 (sklearn roc_auc rejects them)', () => {
@@ -261,7 +244,7 @@ describe('scale', () => {
     const predictions: string[] = new Array(n);
     const scores: Record<string, number>[] = new Array(n);
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     for (let i = 0; i < n; i++) {
       const yes = random() < 0.3;
       const p = Math.round(Math.min(1, Math.max(0, (yes ? 0.6 : 0.4) + (random() - 0.5) * 0.6)) * 100) / 100;

@@ -78,7 +78,16 @@ describe('pipeline schema: defaults', () => {
     expect(p.training.params).toEqual({ C: 1 });
     expect(p.validation).toEqual({ minRows: 10, maxNullShare: 0.05, maxDuplicateShare: 0.05, extraColumns: 'ignore' });
     expect(p.approval).toEqual({ mode: 'manual', approvers: ['alice'], timeout: '24h', onTimeout: 'reject' });
-    expect(p.drift).toEqual({ window: '24h', minPredictions: 30, maxWindowRows: 1_000_000, datasetDriftShare: 0.5, features: {}, prediction: {}, maxMetricRegression: 0.05, onDrift: 'alert' });
+    expect(p.drift).toEqual({
+      window: '24h',
+      minPredictions: 30,
+      maxWindowRows: 1_000_000,
+      datasetDriftShare: 0.5,
+      features: {},
+      prediction: {},
+      maxMetricRegression: 0.05,
+      onDrift: 'alert',
+    });
   });
 
   it('accepts a holdout given as a separate source', () => {
@@ -87,7 +96,9 @@ describe('pipeline schema: defaults', () => {
   });
 
   it('accepts s3:// sources (one object or a prefix) and rejects malformed ones with the reason', () => {
-    expect(definePipeline(classification({ source: { path: 's3://ml-data/churn/2026-11/' } })).source.path).toBe('s3://ml-data/churn/2026-11/');
+    expect(definePipeline(classification({ source: { path: 's3://ml-data/churn/2026-11/' } })).source.path).toBe(
+      's3://ml-data/churn/2026-11/',
+    );
     expect(definePipeline(classification({ source: { path: 's3://ml-data/churn.csv' } })).source.path).toBe('s3://ml-data/churn.csv');
     expect(() => parsePipeline(classification({ source: { path: 's3://ML_Data/churn.csv' } }), 'pipelines/churn.ts')).toThrow(
       /source\.path: "ML_Data" in s3:\/\/ML_Data\/churn\.csv is not a valid bucket name/,
@@ -133,7 +144,9 @@ describe('pipeline schema: errors name the field', () => {
   });
 
   it('rejects a wrong-task metric in metrics.others and in gates, naming each position', () => {
-    const message = errorFor(classification({ metrics: { primary: 'roc_auc', others: ['accuracy', 'mae'] }, gates: [{ metric: 'r2', min: 0.5 }] }));
+    const message = errorFor(
+      classification({ metrics: { primary: 'roc_auc', others: ['accuracy', 'mae'] }, gates: [{ metric: 'r2', min: 0.5 }] }),
+    );
     expect(message).toContain('metrics.others.1');
     expect(message).toContain('gates.0.metric');
     expect(message).toContain('accuracy, precision, recall, f1, roc_auc, log_loss');
@@ -177,7 +190,9 @@ describe('pipeline schema: errors name the field', () => {
   });
 
   it('rejects manual approval without approvers', () => {
-    expect(errorFor(classification({ approval: { mode: 'manual', approvers: [] } }))).toMatch(/approval\.approvers: list at least one approver/);
+    expect(errorFor(classification({ approval: { mode: 'manual', approvers: [] } }))).toMatch(
+      /approval\.approvers: list at least one approver/,
+    );
     expect(errorFor(classification({ approval: { mode: 'manual' } }))).toContain('approval.approvers');
   });
 

@@ -63,7 +63,17 @@ describe('PredictionColumnsBuilder', () => {
     const { columns, seen } = build(200, { maxRows: 10, seed: 42 });
     expect(seen).toBe(200);
     expect(columns.rows).toBe(10);
-    for (const column of [columns.ids, columns.versions, columns.timestamps, columns.predictions, columns.latencyMs, columns.cost, columns.score!, ...Object.values(columns.features), ...Object.values(columns.scores!)]) {
+    for (const column of [
+      columns.ids,
+      columns.versions,
+      columns.timestamps,
+      columns.predictions,
+      columns.latencyMs,
+      columns.cost,
+      columns.score!,
+      ...Object.values(columns.features),
+      ...Object.values(columns.scores!),
+    ]) {
       expect(column).toHaveLength(10);
     }
     const kept = keptIndices(columns);

@@ -24,7 +24,9 @@ describe('prediction line schema', () => {
   it('accepts a full line and one with only the required fields', () => {
     expect(parsePredictionLine(JSON.stringify(valid), 'x')).toEqual(valid);
     const { score: _s, scores: _ss, cost: _c, ...required } = valid;
-    expect(parsePredictionLine(JSON.stringify({ ...required, timestamp: '2024-05-01T12:15:02+02:00', prediction: 3.5 }), 'x').prediction).toBe(3.5);
+    expect(
+      parsePredictionLine(JSON.stringify({ ...required, timestamp: '2024-05-01T12:15:02+02:00', prediction: 3.5 }), 'x').prediction,
+    ).toBe(3.5);
   });
 
   it('names the file, the line and the field that is wrong', () => {
@@ -45,7 +47,10 @@ describe('prediction line schema', () => {
   });
 
   it('says when a line is not JSON, and parsePredictionLine throws the same message', () => {
-    expect(safeParsePredictionLine('{"id": ', 'f.jsonl:3')).toMatchObject({ ok: false, error: expect.stringMatching(/^f\.jsonl:3: not valid JSON/) });
+    expect(safeParsePredictionLine('{"id": ', 'f.jsonl:3')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^f\.jsonl:3: not valid JSON/),
+    });
     expect(() => parsePredictionLine('{"id": 1}', 'f.jsonl:4')).toThrow(/f\.jsonl:4: invalid prediction line: .*id: /);
   });
 });
@@ -56,8 +61,18 @@ describe('servingSummary', () => {
     const summary = servingSummary([line('vA', 30, 2), line('vB', 5), line('vA', 10, 1), line('vA', 40, 3), line('vA', 20)]);
     expect(summary).toEqual([
       // sorted 10 20 30 40: p50 = rank ceil(2) = 20, p95 = rank ceil(3.8) = 40; cost over the 3 lines that had one
-      { version: 'vA', predictions: 4, latencyMs: { mean: 25, p50: 20, p95: 40, max: 40 }, cost: { total: 6, perPrediction: 2, counted: 3 } },
-      { version: 'vB', predictions: 1, latencyMs: { mean: 5, p50: 5, p95: 5, max: 5 }, cost: { total: 0, perPrediction: null, counted: 0 } },
+      {
+        version: 'vA',
+        predictions: 4,
+        latencyMs: { mean: 25, p50: 20, p95: 40, max: 40 },
+        cost: { total: 6, perPrediction: 2, counted: 3 },
+      },
+      {
+        version: 'vB',
+        predictions: 1,
+        latencyMs: { mean: 5, p50: 5, p95: 5, max: 5 },
+        cost: { total: 0, perPrediction: null, counted: 0 },
+      },
     ]);
   });
 
@@ -73,7 +88,12 @@ describe('servingSummary', () => {
 
 describe('partitionsOverlapping', () => {
   it('lists the hours at the ragged ends and whole UTC days once', () => {
-    expect(partitionsOverlapping(new Date('2024-05-01T22:30:00Z'), new Date('2024-05-03T01:00:00Z'))).toEqual(['2024-05-01T22', '2024-05-01T23', '2024-05-02', '2024-05-03T00']);
+    expect(partitionsOverlapping(new Date('2024-05-01T22:30:00Z'), new Date('2024-05-03T01:00:00Z'))).toEqual([
+      '2024-05-01T22',
+      '2024-05-01T23',
+      '2024-05-02',
+      '2024-05-03T00',
+    ]);
     expect(partitionsOverlapping(new Date('2024-05-01T10:00:00Z'), new Date('2024-05-01T10:00:00.001Z'))).toEqual(['2024-05-01T10']);
     expect(partitionsOverlapping(new Date('2024-05-01T10:00:00Z'), new Date('2024-05-01T10:00:00Z'))).toEqual([]);
   });

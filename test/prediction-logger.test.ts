@@ -24,7 +24,13 @@ async function batches(store: Store): Promise<{ key: string; lines: PredictionLi
   for (const key of await store.list('predictions/')) {
     const text = (await store.get(key))!.toString();
     expect(text.endsWith('\n')).toBe(true);
-    out.push({ key, lines: text.trimEnd().split('\n').map((l) => JSON.parse(l) as PredictionLine) });
+    out.push({
+      key,
+      lines: text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as PredictionLine),
+    });
   }
   return out;
 }
@@ -33,7 +39,14 @@ async function allLines(store: Store): Promise<PredictionLine[]> {
   return (await batches(store)).flatMap((b) => b.lines);
 }
 
-const entry = (i: number, extra: Partial<PredictionEntry> = {}): PredictionEntry => ({ id: `p-${i}`, features: { x: i, plan: 'basic' }, prediction: 'yes', score: 0.7, latencyMs: 3, ...extra });
+const entry = (i: number, extra: Partial<PredictionEntry> = {}): PredictionEntry => ({
+  id: `p-${i}`,
+  features: { x: i, plan: 'basic' },
+  prediction: 'yes',
+  score: 0.7,
+  latencyMs: 3,
+  ...extra,
+});
 
 /** A store whose putIfAbsent fails when `fail()` says so; `landFirst` writes before failing (a lost acknowledgement). */
 function flaky(inner: Store, fail: () => boolean, landFirst = false): Store {
@@ -55,7 +68,9 @@ describe('createPredictionLogger', () => {
     expect(Date.parse(line.timestamp)).not.toBeNaN();
     expect(line).toMatchObject({ model: 'churn', version: 'v1' });
     expect(logger.logPrediction(entry(1, { timestamp: new Date('2024-05-01T10:00:00Z') })).timestamp).toBe('2024-05-01T10:00:00.000Z');
-    expect(() => logger.logPrediction({ features: { x: [1] as never }, prediction: 'no', latencyMs: 2 })).toThrow(/features\.x: expected a number, a string or null/);
+    expect(() => logger.logPrediction({ features: { x: [1] as never }, prediction: 'no', latencyMs: 2 })).toThrow(
+      /features\.x: expected a number, a string or null/,
+    );
     expect(() => logger.logPrediction({ ...entry(2), latencyMs: -1 })).toThrow(/latencyMs/);
     expect(logger.buffered).toBe(2);
     await logger.close();
@@ -122,7 +137,13 @@ describe('createPredictionLogger', () => {
     const inner = freshStore();
     let down = true;
     const errors: { message: string; buffered: number }[] = [];
-    const logger = createPredictionLogger({ store: flaky(inner, () => down), model: 'churn', version: 'v1', flushIntervalMs: 60_000, onError: (err, info) => errors.push({ message: err.message, buffered: info.buffered }) });
+    const logger = createPredictionLogger({
+      store: flaky(inner, () => down),
+      model: 'churn',
+      version: 'v1',
+      flushIntervalMs: 60_000,
+      onError: (err, info) => errors.push({ message: err.message, buffered: info.buffered }),
+    });
     for (let i = 0; i < 3; i++) logger.logPrediction(entry(i));
     await expect(logger.flush()).rejects.toThrow(/store unavailable/);
     expect(errors).toEqual([{ message: 'store unavailable', buffered: 3 }]);
@@ -147,7 +168,8 @@ describe('createPredictionLogger', () => {
       maxBatch: 5,
       maxBufferedLines: 10,
       flushIntervalMs: 60_000,
-      onError: (err, info) => errors.push({ type: (err as RetrainError).type, message: err.message, buffered: info.buffered, dropped: info.dropped }),
+      onError: (err, info) =>
+        errors.push({ type: (err as RetrainError).type, message: err.message, buffered: info.buffered, dropped: info.dropped }),
     });
     const ids = Array.from({ length: 15 }, (_, i) => logger.logPrediction(entry(i)).id);
     // Every id is still handed back: serving goes on, only the log line is lost.
@@ -156,7 +178,14 @@ describe('createPredictionLogger', () => {
     expect(logger.buffered).toBe(10);
     expect(logger.dropped).toBe(5);
     const full = errors.filter((e) => e.type === BUFFER_FULL);
-    expect(full).toEqual([{ type: BUFFER_FULL, message: 'buffer full (10 lines waiting for the store): dropping new lines until writes succeed', buffered: 10, dropped: 1 }]);
+    expect(full).toEqual([
+      {
+        type: BUFFER_FULL,
+        message: 'buffer full (10 lines waiting for the store): dropping new lines until writes succeed',
+        buffered: 10,
+        dropped: 1,
+      },
+    ]);
 
     down = false;
     await logger.flush();
@@ -164,13 +193,23 @@ describe('createPredictionLogger', () => {
     await logger.close();
     expect((await allLines(inner)).map((l) => l.id).sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `p-${i}`), 'p-15'].sort());
     expect(logger.dropped).toBe(5);
-    expect(() => createPredictionLogger({ store: inner, model: 'churn', version: 'v1', maxBatch: 50, maxBufferedLines: 10 })).toThrow(/maxBufferedLines must be an integer of at least maxBatch \(50\), got 10/);
+    expect(() => createPredictionLogger({ store: inner, model: 'churn', version: 'v1', maxBatch: 50, maxBufferedLines: 10 })).toThrow(
+      /maxBufferedLines must be an integer of at least maxBatch \(50\), got 10/,
+    );
   });
 
   it('keeps flushing after an onError handler that throws', async () => {
     const inner = freshStore();
     let down = true;
-    const logger = createPredictionLogger({ store: flaky(inner, () => down), model: 'churn', version: 'v1', flushIntervalMs: 60_000, onError: () => { throw new Error('handler bug'); } });
+    const logger = createPredictionLogger({
+      store: flaky(inner, () => down),
+      model: 'churn',
+      version: 'v1',
+      flushIntervalMs: 60_000,
+      onError: () => {
+        throw new Error('handler bug');
+      },
+    });
     logger.logPrediction(entry(1));
     await expect(logger.flush()).rejects.toThrow(/store unavailable/);
     down = false;
@@ -181,7 +220,13 @@ describe('createPredictionLogger', () => {
   it('does not write a batch twice when a write landed but reported failure', async () => {
     const inner = freshStore();
     let failures = 1;
-    const logger = createPredictionLogger({ store: flaky(inner, () => failures-- > 0, true), model: 'churn', version: 'v1', flushIntervalMs: 60_000, onError: () => undefined });
+    const logger = createPredictionLogger({
+      store: flaky(inner, () => failures-- > 0, true),
+      model: 'churn',
+      version: 'v1',
+      flushIntervalMs: 60_000,
+      onError: () => undefined,
+    });
     for (let i = 0; i < 4; i++) logger.logPrediction(entry(i));
     await expect(logger.flush()).rejects.toThrow();
     await logger.flush();
@@ -193,7 +238,14 @@ describe('createPredictionLogger', () => {
   it('loses no line across 10 concurrent bursts, with automatic flushes and a flaky store', async () => {
     const inner = freshStore();
     let calls = 0;
-    const logger = createPredictionLogger({ store: flaky(inner, () => ++calls % 3 === 0), model: 'churn', version: 'v1', maxBatch: 37, flushIntervalMs: 5, onError: () => undefined });
+    const logger = createPredictionLogger({
+      store: flaky(inner, () => ++calls % 3 === 0),
+      model: 'churn',
+      version: 'v1',
+      maxBatch: 37,
+      flushIntervalMs: 5,
+      onError: () => undefined,
+    });
     await Promise.all(
       Array.from({ length: 10 }, async (_, burst) => {
         for (let i = 0; i < 100; i++) {
@@ -217,9 +269,16 @@ describe('createPredictionLogger', () => {
 describe('flushOnExit', () => {
   const child = join(import.meta.dirname, 'helpers', 'prediction-logger-child.ts');
 
-  function runChild(storeDir: string, count: number, mode: 'wait' | 'end', signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  function runChild(
+    storeDir: string,
+    count: number,
+    mode: 'wait' | 'end',
+    signal?: NodeJS.Signals,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', child, storeDir, String(count), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, storeDir, String(count), mode], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       proc.stderr.on('data', (d) => (stderr += d));
       proc.stdout.on('data', (d) => {

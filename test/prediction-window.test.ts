@@ -28,10 +28,24 @@ function freshStore(): { store: Store; listed: string[] } {
 
 let n = 0;
 function line(timestamp: string, extra: Partial<PredictionLine> = {}): PredictionLine {
-  return { id: `p-${++n}`, timestamp, model: 'churn', version: 'v1', features: { tenure: 12, plan: 'basic' }, prediction: 'no', latencyMs: 5, ...extra };
+  return {
+    id: `p-${++n}`,
+    timestamp,
+    model: 'churn',
+    version: 'v1',
+    features: { tenure: 12, plan: 'basic' },
+    prediction: 'no',
+    latencyMs: 5,
+    ...extra,
+  };
 }
 
-async function writeBatch(store: Store, lines: (PredictionLine | string)[], model = 'churn', hour = (lines.find((l) => typeof l !== 'string') as PredictionLine).timestamp.slice(0, 13)): Promise<string> {
+async function writeBatch(
+  store: Store,
+  lines: (PredictionLine | string)[],
+  model = 'churn',
+  hour = (lines.find((l) => typeof l !== 'string') as PredictionLine).timestamp.slice(0, 13),
+): Promise<string> {
   const key = keys.predictionBatch(model, hour, `batch-${++n}`);
   await store.put(key, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
   return key;
@@ -55,7 +69,11 @@ describe('readPredictionWindow', () => {
     expect(w.invalidLines).toBe(0);
     expect(w.firstInvalid).toBeUndefined();
     expect(listed).toEqual(['predictions/churn/2024-05-01/10/', 'predictions/churn/2024-05-01/11/']);
-    expect([...w.timestamps]).toEqual([Date.parse('2024-05-01T10:00:00Z'), Date.parse('2024-05-01T10:30:00Z'), Date.parse('2024-05-01T11:59:59.999Z')]);
+    expect([...w.timestamps]).toEqual([
+      Date.parse('2024-05-01T10:00:00Z'),
+      Date.parse('2024-05-01T10:30:00Z'),
+      Date.parse('2024-05-01T11:59:59.999Z'),
+    ]);
   });
 
   it('lists a UTC day the window covers whole once, and hours at the ends', async () => {
@@ -70,7 +88,14 @@ describe('readPredictionWindow', () => {
 
   it('counts invalid lines and says where the first one is and what is wrong', async () => {
     const { store } = freshStore();
-    const key = await writeBatch(store, [line('2024-05-01T10:00:00Z'), '{"id": "broken', '', line('2024-05-01T10:01:00Z', { latencyMs: -3 }), line('2024-05-01T10:02:00Z', { model: 'prices' }), line('2024-05-01T10:03:00Z')]);
+    const key = await writeBatch(store, [
+      line('2024-05-01T10:00:00Z'),
+      '{"id": "broken',
+      '',
+      line('2024-05-01T10:01:00Z', { latencyMs: -3 }),
+      line('2024-05-01T10:02:00Z', { model: 'prices' }),
+      line('2024-05-01T10:03:00Z'),
+    ]);
     const w = await readPredictionWindow(store, 'churn', window('2024-05-01T10:00:00Z', '2024-05-01T11:00:00Z'));
     expect(w.rows).toBe(2);
     expect(w.invalidLines).toBe(3);
@@ -80,7 +105,13 @@ describe('readPredictionWindow', () => {
   it('makes numeric columns typed arrays (NaN when missing) and categorical ones arrays of strings (null when missing)', async () => {
     const { store } = freshStore();
     await writeBatch(store, [
-      line('2024-05-01T10:00:00Z', { features: { tenure: 3, plan: 'basic', zip: 1234 }, prediction: 'yes', score: 0.9, scores: { no: 0.1, yes: 0.9 }, cost: 0.5 }),
+      line('2024-05-01T10:00:00Z', {
+        features: { tenure: 3, plan: 'basic', zip: 1234 },
+        prediction: 'yes',
+        score: 0.9,
+        scores: { no: 0.1, yes: 0.9 },
+        cost: 0.5,
+      }),
       line('2024-05-01T10:01:00Z', { features: { tenure: null, plan: null, zip: 'A-99' }, prediction: 'no', latencyMs: 7 }),
       line('2024-05-01T10:02:00Z', { features: { tenure: 8.5, plan: 'pro', late: 1 }, prediction: 'no', score: 0.2 }),
     ]);
@@ -93,7 +124,10 @@ describe('readPredictionWindow', () => {
     expect([...(w.features.late as Float64Array)]).toEqual([NaN, NaN, 1]); // first seen in the last line
     expect(w.predictions).toEqual(['yes', 'no', 'no']);
     expect([...w.score!]).toEqual([0.9, NaN, 0.2]);
-    expect(Object.fromEntries(Object.entries(w.scores!).map(([k, v]) => [k, [...v]]))).toEqual({ no: [0.1, NaN, NaN], yes: [0.9, NaN, NaN] });
+    expect(Object.fromEntries(Object.entries(w.scores!).map(([k, v]) => [k, [...v]]))).toEqual({
+      no: [0.1, NaN, NaN],
+      yes: [0.9, NaN, NaN],
+    });
     expect([...w.latencyMs]).toEqual([5, 7, 5]);
     expect([...w.cost]).toEqual([0.5, NaN, NaN]);
     expect(w.versions).toEqual(['v1', 'v1', 'v1']);
@@ -101,7 +135,10 @@ describe('readPredictionWindow', () => {
 
   it('gives numeric predictions as a typed array (regression)', async () => {
     const { store } = freshStore();
-    await writeBatch(store, [line('2024-05-01T10:00:00Z', { prediction: 250_000 }), line('2024-05-01T10:01:00Z', { prediction: 199_999.5 })]);
+    await writeBatch(store, [
+      line('2024-05-01T10:00:00Z', { prediction: 250_000 }),
+      line('2024-05-01T10:01:00Z', { prediction: 199_999.5 }),
+    ]);
     const w = await readPredictionWindow(store, 'churn', window('2024-05-01T10:00:00Z', '2024-05-01T11:00:00Z'));
     expect(w.predictions).toBeInstanceOf(Float64Array);
     expect([...(w.predictions as Float64Array)]).toEqual([250_000, 199_999.5]);
@@ -129,6 +166,8 @@ describe('readPredictionWindow', () => {
     const w = await readPredictionWindow(store, 'churn', window('2024-05-01T10:00:00Z', '2024-05-01T11:00:00Z'));
     expect(w).toMatchObject({ rows: 0, ids: [], features: {}, invalidLines: 0, files: 0 });
     expect(w.latencyMs).toHaveLength(0);
-    await expect(readPredictionWindow(store, 'churn', window('2024-05-01T11:00:00Z', '2024-05-01T10:00:00Z'))).rejects.toThrow(/from <= to/);
+    await expect(readPredictionWindow(store, 'churn', window('2024-05-01T11:00:00Z', '2024-05-01T10:00:00Z'))).rejects.toThrow(
+      /from <= to/,
+    );
   });
 });

@@ -5,14 +5,28 @@ import { applyPromotion, applyRollback, changeByEventId, emptyPointer, versionId
 let clock = 0;
 const at = () => new Date(Date.UTC(2024, 0, 1, 0, 0, clock++)).toISOString();
 
-function promote(pointer: ChampionPointer, to: string, expectedChampion: string | null = pointer.champion, eventId = `promote-${to}-${clock}`): ChampionPointer {
+function promote(
+  pointer: ChampionPointer,
+  to: string,
+  expectedChampion: string | null = pointer.champion,
+  eventId = `promote-${to}-${clock}`,
+): ChampionPointer {
   const next = applyPromotion(pointer, { to, expectedChampion, eventId, at: at(), reason: 'gate passed', actor: 'wf-1' });
   if (!next) throw new Error('promotion unexpectedly skipped');
   return next;
 }
 
-function rollback(pointer: ChampionPointer, opts: { to?: string; expectedChampion?: string | null; allowNoChampion?: boolean; eventId?: string } = {}): ChampionPointer {
-  const next = applyRollback(pointer, { eventId: opts.eventId ?? `rollback-${clock}`, at: at(), reason: 'bad model', actor: 'alice', ...opts });
+function rollback(
+  pointer: ChampionPointer,
+  opts: { to?: string; expectedChampion?: string | null; allowNoChampion?: boolean; eventId?: string } = {},
+): ChampionPointer {
+  const next = applyRollback(pointer, {
+    eventId: opts.eventId ?? `rollback-${clock}`,
+    at: at(),
+    reason: 'bad model',
+    actor: 'alice',
+    ...opts,
+  });
   if (!next) throw new Error('rollback unexpectedly skipped');
   return next;
 }
@@ -36,7 +50,9 @@ describe('applyPromotion', () => {
     expect(p.champion).toBe('vA');
     expect(p.previous).toBeNull();
     expect(p.updatedAt).toBe(p.history[0].at);
-    expect(p.history).toEqual([{ action: 'promote', from: null, to: 'vA', eventId: 'e1', at: p.updatedAt, reason: 'gate passed', actor: 'wf-1' }]);
+    expect(p.history).toEqual([
+      { action: 'promote', from: null, to: 'vA', eventId: 'e1', at: p.updatedAt, reason: 'gate passed', actor: 'wf-1' },
+    ]);
   });
 
   it('keeps the replaced champion as previous', () => {
@@ -57,14 +73,16 @@ describe('applyPromotion', () => {
 
   it('refuses with RegistryConflictError when the champion is not the one evaluated against (CAS)', () => {
     const p = promote(emptyPointer('churn'), 'vA');
-    const err = conflict(() => applyPromotion(p, { to: 'vB', expectedChampion: null, eventId: 'e2', at: at(), reason: 'r', actor: 'wf-2' }));
+    const err = conflict(() =>
+      applyPromotion(p, { to: 'vB', expectedChampion: null, eventId: 'e2', at: at(), reason: 'r', actor: 'wf-2' }),
+    );
     expect(err.type).toBe('RegistryConflict');
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('champion of churn is vA, not none as evaluated');
     expect(err.context).toMatchObject({ model: 'churn', version: 'vB', step: 'promote' });
-    expect(conflict(() => applyPromotion(p, { to: 'vB', expectedChampion: 'vZ', eventId: 'e3', at: at(), reason: 'r', actor: 'wf-2' })).message).toContain(
-      'not vZ',
-    );
+    expect(
+      conflict(() => applyPromotion(p, { to: 'vB', expectedChampion: 'vZ', eventId: 'e3', at: at(), reason: 'r', actor: 'wf-2' })).message,
+    ).toContain('not vZ');
   });
 
   it('returns null for an event already applied, even though the champion has moved on', () => {
@@ -79,7 +97,14 @@ describe('applyRollback', () => {
   it('rolls back to the previous champion by default', () => {
     const p = rollback(abc(), { eventId: 'rb-1' });
     expect(p).toMatchObject({ champion: 'vB', previous: 'vA' });
-    expect(p.history.at(-1)).toMatchObject({ action: 'rollback', from: 'vC', to: 'vB', eventId: 'rb-1', actor: 'alice', reason: 'bad model' });
+    expect(p.history.at(-1)).toMatchObject({
+      action: 'rollback',
+      from: 'vC',
+      to: 'vB',
+      eventId: 'rb-1',
+      actor: 'alice',
+      reason: 'bad model',
+    });
   });
 
   it('rolls back to a named version, with previous set to what came before it', () => {
@@ -160,7 +185,14 @@ describe('changeByEventId', () => {
   it("finds this run's own change even when the last entry is another actor's", () => {
     // A manual rollback of vC by alice, then (before her notification goes out) a promotion by another run.
     const rolledBack = rollback(abc(), { eventId: 'rollback-churn/run-1/rollback' });
-    const pointer = applyPromotion(rolledBack, { to: 'vD', expectedChampion: 'vB', eventId: 'retrain-churn/run-2/promote', at: at(), reason: 'gate passed', actor: 'retrain-churn' });
+    const pointer = applyPromotion(rolledBack, {
+      to: 'vD',
+      expectedChampion: 'vB',
+      eventId: 'retrain-churn/run-2/promote',
+      at: at(),
+      reason: 'gate passed',
+      actor: 'retrain-churn',
+    });
     if (!pointer) throw new Error('promotion unexpectedly skipped');
     expect(pointer.history.at(-1)).toMatchObject({ actor: 'retrain-churn', from: 'vB', to: 'vD' });
 

@@ -20,9 +20,13 @@ describe('recorded workflow histories', () => {
     // Binary protobuf, as the server sends them: exact, and independent of JSON conventions.
     const files = readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.binpb'));
     expect(files.length).toBeGreaterThan(0);
-    const histories = files.map((f) => ({ workflowId: f.replace(/\.binpb$/, ''), history: temporal.api.history.v1.History.decode(readFileSync(join(HISTORY_DIR, f))) }));
+    const histories = files.map((f) => ({
+      workflowId: f.replace(/\.binpb$/, ''),
+      history: temporal.api.history.v1.History.decode(readFileSync(join(HISTORY_DIR, f))),
+    }));
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) results.push(result);
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories))
+      results.push(result);
     expect(results).toHaveLength(files.length);
     for (const result of results) expect(result.error, `replay of ${result.workflowId}`).toBeUndefined();
   });

@@ -25,7 +25,18 @@ describe('retrainPipeline', () => {
     expect(summary.championAfter).toBe(summary.version);
     expect(summary.metrics.challenger.roc_auc).toBeGreaterThan(0.6);
     expect(summary.gate.passed).toBe(true);
-    expect(summary.steps.map((s: { step: string }) => s.step)).toEqual(['pull', 'validate', 'split', 'plan', 'train', 'register', 'evaluate', 'gate', 'promote', 'verify']);
+    expect(summary.steps.map((s: { step: string }) => s.step)).toEqual([
+      'pull',
+      'validate',
+      'split',
+      'plan',
+      'train',
+      'register',
+      'evaluate',
+      'gate',
+      'promote',
+      'verify',
+    ]);
 
     const { pointer } = await readPointer(h.store, 'happy-path');
     expect(pointer.champion).toBe(summary.version);
@@ -35,7 +46,16 @@ describe('retrainPipeline', () => {
     expect(versions[0].lineage.libraryVersions['scikit-learn']).toBeTruthy();
     expect(await h.store.exists(versions[0].artifacts.model)).toBe(true);
     const audit = await listAudit(h.store, 'happy-path');
-    expect(audit.map((e) => e.type)).toEqual(['snapshot', 'validation', 'training', 'registration', 'evaluation', 'gate', 'promotion', 'verification']);
+    expect(audit.map((e) => e.type)).toEqual([
+      'snapshot',
+      'validation',
+      'training',
+      'registration',
+      'evaluation',
+      'gate',
+      'promotion',
+      'verification',
+    ]);
     expect(await h.store.exists(keys.evaluation('happy-path', summary.version, null))).toBe(true);
 
     // Same data, same params: no new version, nothing promoted twice, and the run says so.

@@ -75,7 +75,12 @@ describe('automatic rollback after promotion', () => {
     const { runId } = await handle.describe();
     const run = (await listAudit(h.store, name)).filter((e) => e.runId === runId);
     const types = run.map((e) => e.type);
-    expect(types.filter((t) => ['promotion', 'verification', 'rollback', 'alert'].includes(t))).toEqual(['promotion', 'verification', 'rollback', 'alert']);
+    expect(types.filter((t) => ['promotion', 'verification', 'rollback', 'alert'].includes(t))).toEqual([
+      'promotion',
+      'verification',
+      'rollback',
+      'alert',
+    ]);
     expect(run.find((e) => e.type === 'verification')).toMatchObject({ version: v2, outcome: 'failed' });
     expect(run.find((e) => e.type === 'rollback')).toMatchObject({ version: v1, outcome: 'ok' });
 
@@ -109,11 +114,23 @@ describe('manual rollback', () => {
     const v2 = await promote(name, { note: 'second' });
     expect((await readPointer(h.store, name)).pointer).toMatchObject({ champion: v2, previous: v1 });
 
-    const pointer = await rollbackModel(h.client, h.config, { model: name, to: v1, reason: 'v2 misbehaves in production', requestedBy: 'carol', notify: 'ml@example.com' });
+    const pointer = await rollbackModel(h.client, h.config, {
+      model: name,
+      to: v1,
+      reason: 'v2 misbehaves in production',
+      requestedBy: 'carol',
+      notify: 'ml@example.com',
+    });
 
     expect(pointer.champion).toBe(v1);
     expect(pointer.previous).toBeNull(); // nothing came before v1: a second rollback has nowhere to go
-    expect(pointer.history.at(-1)).toMatchObject({ action: 'rollback', from: v2, to: v1, actor: 'carol', reason: 'v2 misbehaves in production' });
+    expect(pointer.history.at(-1)).toMatchObject({
+      action: 'rollback',
+      from: v2,
+      to: v1,
+      actor: 'carol',
+      reason: 'v2 misbehaves in production',
+    });
     expect((await readPointer(h.store, name)).pointer.champion).toBe(v1);
     const rollbacks = (await listAudit(h.store, name)).filter((e) => e.type === 'rollback');
     expect(rollbacks).toHaveLength(1);
@@ -167,7 +184,10 @@ describe('manual rollback', () => {
     const failure = await failedRollback({ model: name, reason: 'nothing to go back to', requestedBy: 'carol' });
     expect(failure.type).toBe('RegistryConflict');
     expect(failure.message).toMatch(/has no previous champion/);
-    expect((await readPointer(h.store, name)).pointer).toMatchObject({ champion: v1, history: [expect.objectContaining({ action: 'promote' })] });
+    expect((await readPointer(h.store, name)).pointer).toMatchObject({
+      champion: v1,
+      history: [expect.objectContaining({ action: 'promote' })],
+    });
 
     const never = await failedRollback({ model: 'rollback-never-trained', reason: 'nothing at all', requestedBy: 'carol' });
     expect(never.type).toBe('RegistryConflict');

@@ -67,7 +67,9 @@ describe('RunTracker', () => {
     advance(20);
     status.version = 'v1';
     run.enter('train');
-    expect(lines).toEqual([{ level: 'info', message: 'step plan: ok', meta: { model: 'churn', version: 'v1', step: 'plan', outcome: 'ok', durationMs: 20 } }]);
+    expect(lines).toEqual([
+      { level: 'info', message: 'step plan: ok', meta: { model: 'churn', version: 'v1', step: 'plan', outcome: 'ok', durationMs: 20 } },
+    ]);
   });
 
   it('finishes: done is shown as the step but not listed, and the outcome is logged', () => {
@@ -91,7 +93,13 @@ describe('RunTracker', () => {
     advance(10);
     run.enter('rollback');
     expect(status.steps[0]).toMatchObject({ step: 'verify', durationMs: 40 });
-    expect(lines).toEqual([{ level: 'warn', message: 'step verify: failed', meta: expect.objectContaining({ step: 'verify', outcome: 'failed', durationMs: 40 }) }]);
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        message: 'step verify: failed',
+        meta: expect.objectContaining({ step: 'verify', outcome: 'failed', durationMs: 40 }),
+      },
+    ]);
   });
 
   it('does nothing when no step has started', () => {

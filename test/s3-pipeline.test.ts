@@ -93,11 +93,29 @@ describe('the retraining pipeline on S3', () => {
     expect(await h.store.exists(version!.artifacts.model)).toBe(true);
 
     const stored = await bucketKeys(`${PREFIX}/`);
-    for (const area of ['datasets/s3-churn/', `models/s3-churn/${summary.version}/`, 'registry/s3-churn/champion.json', 'registry/s3-churn/versions/', 'audit/s3-churn/']) {
-      expect(stored.some((k) => k.startsWith(`${PREFIX}/${area}`)), `${area} in the bucket`).toBe(true);
+    for (const area of [
+      'datasets/s3-churn/',
+      `models/s3-churn/${summary.version}/`,
+      'registry/s3-churn/champion.json',
+      'registry/s3-churn/versions/',
+      'audit/s3-churn/',
+    ]) {
+      expect(
+        stored.some((k) => k.startsWith(`${PREFIX}/${area}`)),
+        `${area} in the bucket`,
+      ).toBe(true);
     }
     expect(stored).toContain(`${PREFIX}/datasets/s3-churn/${summary.snapshot.sha256}.csv`);
-    expect((await listAudit(h.store, 's3-churn')).map((e) => e.type)).toEqual(['snapshot', 'validation', 'training', 'registration', 'evaluation', 'gate', 'promotion', 'verification']);
+    expect((await listAudit(h.store, 's3-churn')).map((e) => e.type)).toEqual([
+      'snapshot',
+      'validation',
+      'training',
+      'registration',
+      'evaluation',
+      'gate',
+      'promotion',
+      'verification',
+    ]);
 
     // A rerun on the same objects: no second version, no second promotion, no new objects but audit.
     const again = await (await startRetrain(h.client, h.config, pipeline)).handle.result();
@@ -111,7 +129,9 @@ describe('the retraining pipeline on S3', () => {
     const err = await (await startRetrain(h.client, h.config, pipeline)).handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause?.cause as { message: string; type?: string; nonRetryable?: boolean };
-    expect(cause.message).toBe(`data source of pipeline "s3-empty" s3://${minio.bucket}/exports/nothing-here/: no object with that key and no data objects under it`);
+    expect(cause.message).toBe(
+      `data source of pipeline "s3-empty" s3://${minio.bucket}/exports/nothing-here/: no object with that key and no data objects under it`,
+    );
     expect(cause.nonRetryable).toBe(true);
     expect(await listVersions(h.store, 's3-empty')).toHaveLength(0);
   });
@@ -195,8 +215,13 @@ describe('the retraining pipeline on S3', () => {
 describe('s3:// data sources', () => {
   const read = (path: string, format?: 'csv' | 'jsonl') =>
     sourceReader(h.config)({ path, ...(format ? { format } : {}) }, 'data source', { model: 'm', step: 'pull' });
-  const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: minio.bucket, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
-  const failure = (p: Promise<unknown>) => p.then(() => expect.unreachable('expected an error'), (e: RetrainError) => e);
+  const put = (key: string, body: string) =>
+    s3.send(new PutObjectCommand({ Bucket: minio.bucket, Key: key, Body: body, ContentLength: Buffer.byteLength(body) }));
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => expect.unreachable('expected an error'),
+      (e: RetrainError) => e,
+    );
 
   it('reads one object, or the data objects under a prefix in key order', async () => {
     await put('src/one.csv', 'a,b\n1,2\n');
@@ -214,7 +239,9 @@ describe('s3:// data sources', () => {
     expect((await read(`s3://${minio.bucket}/src/events/`, 'jsonl')).toString()).toBe('{"a":1}\n{"a":2}\n');
     const err = await failure(read(`s3://${minio.bucket}/src/events/`));
     expect(err).toBeInstanceOf(InvalidInputError);
-    expect(err.message).toBe(`data source s3://${minio.bucket}/src/events/: the objects under it are JSON lines (src/events/part-1.jsonl…): add format: 'jsonl' to the source`);
+    expect(err.message).toBe(
+      `data source s3://${minio.bucket}/src/events/: the objects under it are JSON lines (src/events/part-1.jsonl…): add format: 'jsonl' to the source`,
+    );
   });
 
   it('rejects CSV parts with different headers, naming both (not retried)', async () => {
@@ -222,7 +249,9 @@ describe('s3:// data sources', () => {
     await put('src/mixed/2.csv', 'a,c\n1,2\n');
     const err = await failure(read(`s3://${minio.bucket}/src/mixed`));
     expect(err.retryable).toBe(false);
-    expect(err.message).toBe(`CSV part s3://${minio.bucket}/src/mixed/2.csv has header "a,c", but s3://${minio.bucket}/src/mixed/1.csv has "a,b": every part of a source needs the same columns in the same order`);
+    expect(err.message).toBe(
+      `CSV part s3://${minio.bucket}/src/mixed/2.csv has header "a,c", but s3://${minio.bucket}/src/mixed/1.csv has "a,b": every part of a source needs the same columns in the same order`,
+    );
   });
 });
 
@@ -245,7 +274,9 @@ describe('retrain worker with an S3 store', () => {
     child.stderr!.on('data', (d) => (stderr += d));
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
-    expect(stderr).toContain(`retrain: S3 store s3://retrain-missing-bucket/store at ${minio.endpoint}: ListObjectsV2 failed with NoSuchBucket: the bucket does not exist: create it, or fix the bucket name`);
+    expect(stderr).toContain(
+      `retrain: S3 store s3://retrain-missing-bucket/store at ${minio.endpoint}: ListObjectsV2 failed with NoSuchBucket: the bucket does not exist: create it, or fix the bucket name`,
+    );
   });
 });
 
@@ -253,7 +284,14 @@ describe('racing promotions on S3', () => {
   it('lets exactly one of several concurrent promotions win; the others see a conflict and nothing is lost', async () => {
     const activities = registryActivities({ store: h.store, config: h.config });
     const promote = (version: string, expectedChampion: string | null, eventId: string) =>
-      new MockActivityEnvironment(undefined, { logger: quiet }).run(activities.promoteChampion, { model: 's3-race', version, expectedChampion, reason: 'race', actor: 'test', eventId });
+      new MockActivityEnvironment(undefined, { logger: quiet }).run(activities.promoteChampion, {
+        model: 's3-race',
+        version,
+        expectedChampion,
+        reason: 'race',
+        actor: 'test',
+        eventId,
+      });
 
     for (let round = 0; round < 5; round++) {
       const before = (await readPointer(h.store, 's3-race')).pointer;
@@ -278,7 +316,14 @@ describe('racing promotions on S3', () => {
   it('applies a retried promotion once (same event id)', async () => {
     const activities = registryActivities({ store: h.store, config: h.config });
     const run = () =>
-      new MockActivityEnvironment(undefined, { logger: quiet }).run(activities.promoteChampion, { model: 's3-retry', version: 'v1', expectedChampion: null, reason: 'retry', actor: 'test', eventId: 'promote-v1' });
+      new MockActivityEnvironment(undefined, { logger: quiet }).run(activities.promoteChampion, {
+        model: 's3-retry',
+        version: 'v1',
+        expectedChampion: null,
+        reason: 'retry',
+        actor: 'test',
+        eventId: 'promote-v1',
+      });
     await Promise.all([run(), run(), run()]);
     const { pointer } = await readPointer(h.store, 's3-retry');
     expect(pointer.champion).toBe('v1');

@@ -53,7 +53,10 @@ async function misconfigured(promise: Promise<unknown>): Promise<RetrainError> {
 function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
-    createReadStream(path).on('data', (d) => hash.update(d)).on('end', () => resolve(hash.digest('hex'))).on('error', reject);
+    createReadStream(path)
+      .on('data', (d) => hash.update(d))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
   });
 }
 
@@ -91,7 +94,10 @@ describe('S3Store on MinIO', () => {
     });
 
     it('fails with StoreMisconfigured naming the problem when the access key is wrong', async () => {
-      const store = new S3Store({ client: client({ accessKeyId: 'not-a-user', secretAccessKey: minio.secretAccessKey }), bucket: minio.bucket });
+      const store = new S3Store({
+        client: client({ accessKeyId: 'not-a-user', secretAccessKey: minio.secretAccessKey }),
+        bucket: minio.bucket,
+      });
       const err = await misconfigured(store.get('a.json'));
       expect(err.message).toContain('InvalidAccessKeyId');
       expect(err.message).toContain(minio.bucket);
@@ -102,7 +108,10 @@ describe('S3Store on MinIO', () => {
     });
 
     it('fails with StoreMisconfigured when the secret key is wrong', async () => {
-      const store = new S3Store({ client: client({ accessKeyId: minio.accessKeyId, secretAccessKey: 'wrong-secret-0000' }), bucket: minio.bucket });
+      const store = new S3Store({
+        client: client({ accessKeyId: minio.accessKeyId, secretAccessKey: 'wrong-secret-0000' }),
+        bucket: minio.bucket,
+      });
       const err = await misconfigured(store.list(''));
       expect(err.message).toContain('SignatureDoesNotMatch');
       expect(err.message).toMatch(/secret access key/);

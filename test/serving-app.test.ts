@@ -27,7 +27,10 @@ describe('examples/serving-app serveBatch', () => {
 
     expect(served.version).toBe(trained.version);
     expect(served.lines.map((l) => l.id)).toEqual(rows.map((r) => r.customer_id));
-    const window = await readPredictionWindow(h.store, pipeline.name, { from: new Date(before.getTime() - 1_000), to: new Date(Date.now() + 1_000) });
+    const window = await readPredictionWindow(h.store, pipeline.name, {
+      from: new Date(before.getTime() - 1_000),
+      to: new Date(Date.now() + 1_000),
+    });
     expect(window.invalidLines).toBe(0);
     expect(window.rows).toBe(50);
     expect(new Set(window.versions)).toEqual(new Set([trained.version]));
@@ -46,6 +49,8 @@ describe('examples/serving-app serveBatch', () => {
 
   it('says there is no champion to serve, before running anything', async () => {
     const pipeline = testPipeline({ name: 'serving-app-untrained' });
-    await expect(serveBatch({ store: h.store, config: h.config, model: pipeline, rows: generateChurn({ rows: 5, seed: 1 }) })).rejects.toThrow(/serving-app-untrained has no champion/);
+    await expect(
+      serveBatch({ store: h.store, config: h.config, model: pipeline, rows: generateChurn({ rows: 5, seed: 1 }) }),
+    ).rejects.toThrow(/serving-app-untrained has no champion/);
   });
 });

@@ -23,7 +23,9 @@ describe('combineParts', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(InvalidInputError);
-    expect((err as InvalidInputError).message).toBe('CSV part s3://b/p2.csv has header "b,a", but s3://b/p1.csv has "a,b": every part of a source needs the same columns in the same order');
+    expect((err as InvalidInputError).message).toBe(
+      'CSV part s3://b/p2.csv has header "b,a", but s3://b/p1.csv has "a,b": every part of a source needs the same columns in the same order',
+    );
     expect((err as InvalidInputError).context).toEqual({ model: 'churn', step: 'pull' });
   });
 

@@ -54,7 +54,10 @@ interface Captured {
   controller: AbortController;
 }
 
-function run(code: string, opts: { timeoutMs?: number; onTick?: (c: Captured) => void; command?: string[]; signal?: AbortSignal } = {}): Captured {
+function run(
+  code: string,
+  opts: { timeoutMs?: number; onTick?: (c: Captured) => void; command?: string[]; signal?: AbortSignal } = {},
+): Captured {
   const controller = new AbortController();
   const captured = { progress: [], output: [], controller } as unknown as Captured;
   captured.run = runContractCommand({
@@ -114,7 +117,9 @@ describe('runContractCommand: output', () => {
   });
 
   it('passes the request path as the last argument and runs in cwd', async () => {
-    const c = run(`console.log(JSON.stringify({ request: process.argv[1], cwd: process.cwd(), unbuffered: process.env.PYTHONUNBUFFERED }))`);
+    const c = run(
+      `console.log(JSON.stringify({ request: process.argv[1], cwd: process.cwd(), unbuffered: process.env.PYTHONUNBUFFERED }))`,
+    );
     await c.run;
     expect(c.progress).toEqual([{ request: join(work, 'request.json'), cwd: work, unbuffered: '1' }]);
   });
@@ -234,13 +239,12 @@ describe('runContractCommand: ending the process group', () => {
 
 describe('expandCommand', () => {
   it('replaces $PYTHON as a whole argument and $RETRAIN_HOME anywhere', () => {
-    expect(expandCommand(['$PYTHON', '$RETRAIN_HOME/training/train.py', '--home=$RETRAIN_HOME', '--py=$PYTHON', '$PYTHONPATH'], '/venv/bin/python')).toEqual([
-      '/venv/bin/python',
-      `${RETRAIN_HOME}/training/train.py`,
-      `--home=${RETRAIN_HOME}`,
-      '--py=$PYTHON',
-      '$PYTHONPATH',
-    ]);
+    expect(
+      expandCommand(
+        ['$PYTHON', '$RETRAIN_HOME/training/train.py', '--home=$RETRAIN_HOME', '--py=$PYTHON', '$PYTHONPATH'],
+        '/venv/bin/python',
+      ),
+    ).toEqual(['/venv/bin/python', `${RETRAIN_HOME}/training/train.py`, `--home=${RETRAIN_HOME}`, '--py=$PYTHON', '$PYTHONPATH']);
   });
 
   it('leaves a command without placeholders unchanged', () => {

@@ -140,7 +140,15 @@ describe('toCsv', () => {
   });
 
   it('quotes only where needed', () => {
-    expect(toCsv({ columns: ['a', 'b'], rows: [['x', 'y,z'], [null, 'say "hi"']] })).toBe('a,b\nx,"y,z"\n,"say ""hi"""\n');
+    expect(
+      toCsv({
+        columns: ['a', 'b'],
+        rows: [
+          ['x', 'y,z'],
+          [null, 'say "hi"'],
+        ],
+      }),
+    ).toBe('a,b\nx,"y,z"\n,"say ""hi"""\n');
   });
 
   it('writes chosen columns in the given order, for chosen rows', () => {

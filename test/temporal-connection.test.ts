@@ -37,11 +37,15 @@ function optionsError(env: Record<string, string>): InvalidInputError {
 
 describe('temporalConnectionOptions', () => {
   it('is the bare address for a plaintext server', () => {
-    expect(temporalConnectionOptions(config({ RETRAIN_TEMPORAL_ADDRESS: 'temporal.internal:7233' }))).toEqual({ address: 'temporal.internal:7233' });
+    expect(temporalConnectionOptions(config({ RETRAIN_TEMPORAL_ADDRESS: 'temporal.internal:7233' }))).toEqual({
+      address: 'temporal.internal:7233',
+    });
   });
 
   it('turns on TLS with the system CAs for an API key', () => {
-    const options = temporalConnectionOptions(config({ RETRAIN_TEMPORAL_ADDRESS: 'eu-west-1.aws.api.example:7233', RETRAIN_TEMPORAL_API_KEY: 'secret-key' }));
+    const options = temporalConnectionOptions(
+      config({ RETRAIN_TEMPORAL_ADDRESS: 'eu-west-1.aws.api.example:7233', RETRAIN_TEMPORAL_API_KEY: 'secret-key' }),
+    );
     expect(options).toEqual({ address: 'eu-west-1.aws.api.example:7233', tls: true, apiKey: 'secret-key' });
   });
 
@@ -67,7 +71,11 @@ describe('temporalConnectionOptions', () => {
     const err = optionsError({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/missing.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key' });
     expect(err.message).toBe(`RETRAIN_TEMPORAL_TLS_CERT: cannot read ${join(project, 'certs', 'missing.pem')} (no such file)`);
     expect(err.retryable).toBe(false);
-    expect(err.context).toMatchObject({ step: 'config', variable: 'RETRAIN_TEMPORAL_TLS_CERT', path: join(project, 'certs', 'missing.pem') });
+    expect(err.context).toMatchObject({
+      step: 'config',
+      variable: 'RETRAIN_TEMPORAL_TLS_CERT',
+      path: join(project, 'certs', 'missing.pem'),
+    });
   });
 
   it('names the variable of a key or CA that cannot be read as a file', () => {
@@ -92,17 +100,27 @@ describe('connection failures', () => {
   });
 
   it('point at the TLS settings and the API key when those are configured', () => {
-    const mtls = config({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/client.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key', RETRAIN_NAMESPACE: 'prod' });
+    const mtls = config({
+      RETRAIN_TEMPORAL_TLS_CERT: 'certs/client.pem',
+      RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key',
+      RETRAIN_NAMESPACE: 'prod',
+    });
     expect(describeTemporal(mtls)).toBe(`localhost:7233 (mTLS with ${join(project, 'certs', 'client.pem')}), namespace prod`);
     const err = serverUnreachableError(mtls, new Error('handshake failed'));
-    expect(err.message).toMatch(/^cannot connect to Temporal at localhost:7233 \(mTLS with .*client\.pem\), namespace prod \(handshake failed\)/);
+    expect(err.message).toMatch(
+      /^cannot connect to Temporal at localhost:7233 \(mTLS with .*client\.pem\), namespace prod \(handshake failed\)/,
+    );
     expect(err.message).toMatch(/RETRAIN_TEMPORAL_TLS_CERT/);
     expect(err.message).not.toMatch(/npx retrain dev/);
-    expect(serverUnreachableError(config({ RETRAIN_TEMPORAL_API_KEY: 'k' }), new Error('x')).message).toMatch(/\(TLS, API key\).*\n.*RETRAIN_TEMPORAL_API_KEY/);
+    expect(serverUnreachableError(config({ RETRAIN_TEMPORAL_API_KEY: 'k' }), new Error('x')).message).toMatch(
+      /\(TLS, API key\).*\n.*RETRAIN_TEMPORAL_API_KEY/,
+    );
   });
 
   it('a client speaking TLS to the plaintext dev server fails with the TLS advice', async () => {
-    const err = await connectClient(config({ RETRAIN_TEMPORAL_ADDRESS: inject('temporalAddress'), RETRAIN_TEMPORAL_TLS: 'true' })).catch((e: unknown) => e);
+    const err = await connectClient(config({ RETRAIN_TEMPORAL_ADDRESS: inject('temporalAddress'), RETRAIN_TEMPORAL_TLS: 'true' })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RetrainError);
     expect((err as RetrainError).type).toBe('ServerUnreachable');
     expect((err as RetrainError).message).toMatch(/^cannot connect to Temporal at 127\.0\.0\.1:\d+ \(TLS\), namespace default/);
@@ -110,17 +128,22 @@ describe('connection failures', () => {
   });
 
   it('a client with an unreadable certificate fails as bad configuration, before connecting', async () => {
-    const err = await connectClient(config({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/missing.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key' })).catch((e: unknown) => e);
+    const err = await connectClient(
+      config({ RETRAIN_TEMPORAL_TLS_CERT: 'certs/missing.pem', RETRAIN_TEMPORAL_TLS_KEY: 'certs/client.key' }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidInputError);
     expect((err as Error).message).toMatch(/RETRAIN_TEMPORAL_TLS_CERT: cannot read .*missing\.pem/);
   });
 });
 
 describe('plainTlsError', () => {
-  const openssl = (what: string) => `801C846B9A7F0000:error:0A00045C:SSL routines:ssl3_read_bytes:${what}:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n`;
+  const openssl = (what: string) =>
+    `801C846B9A7F0000:error:0A00045C:SSL routines:ssl3_read_bytes:${what}:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 116\n`;
 
   it('turns the alerts about the client certificate into what to check', () => {
-    expect(plainTlsError(openssl('tlsv13 alert certificate required'))).toBe('the server requires a client certificate: set RETRAIN_TEMPORAL_TLS_CERT and RETRAIN_TEMPORAL_TLS_KEY');
+    expect(plainTlsError(openssl('tlsv13 alert certificate required'))).toBe(
+      'the server requires a client certificate: set RETRAIN_TEMPORAL_TLS_CERT and RETRAIN_TEMPORAL_TLS_KEY',
+    );
     expect(plainTlsError(openssl('sslv3 alert bad certificate'))).toMatch(/^the server does not trust the client certificate/);
     expect(plainTlsError(openssl('tlsv1 alert unknown ca'))).toMatch(/^the server does not trust the client certificate/);
     expect(plainTlsError(openssl('sslv3 alert certificate expired'))).toBe('the server says the client certificate has expired');
@@ -128,6 +151,8 @@ describe('plainTlsError', () => {
 
   it('strips OpenSSL noise from other errors and leaves plain messages alone', () => {
     expect(plainTlsError(openssl('wrong version number'))).toBe('wrong version number');
-    expect(plainTlsError("Hostname/IP does not match certificate's altnames: Host: a.test. is not in the cert's altnames: DNS:b.test")).toMatch(/^Hostname\/IP does not match/);
+    expect(
+      plainTlsError("Hostname/IP does not match certificate's altnames: Host: a.test. is not in the cert's altnames: DNS:b.test"),
+    ).toMatch(/^Hostname\/IP does not match/);
   });
 });

@@ -29,12 +29,19 @@ const fixture = (name: string) => join(REPO, 'test/fixtures/tls', name);
 // core check the name: without the override the core expects an IP SAN for 127.0.0.1.
 const TRUST = { RETRAIN_TEMPORAL_TLS_CA: fixture('ca.pem'), RETRAIN_TEMPORAL_TLS_SERVER_NAME: 'temporal.test' };
 const CLIENT_CERT = { RETRAIN_TEMPORAL_TLS_CERT: fixture('client.pem'), RETRAIN_TEMPORAL_TLS_KEY: fixture('client-key.pem') };
-const UNTRUSTED_CERT = { RETRAIN_TEMPORAL_TLS_CERT: fixture('other-client.pem'), RETRAIN_TEMPORAL_TLS_KEY: fixture('other-client-key.pem') };
+const UNTRUSTED_CERT = {
+  RETRAIN_TEMPORAL_TLS_CERT: fixture('other-client.pem'),
+  RETRAIN_TEMPORAL_TLS_KEY: fixture('other-client-key.pem'),
+};
 
 let tls: Http2TlsProxy;
 let mtls: TlsProxy;
 beforeAll(async () => {
-  const server = { target: inject('temporalAddress'), cert: readFileSync(fixture('server.pem')), key: readFileSync(fixture('server-key.pem')) };
+  const server = {
+    target: inject('temporalAddress'),
+    cert: readFileSync(fixture('server.pem')),
+    key: readFileSync(fixture('server-key.pem')),
+  };
   tls = await startHttp2TlsProxy(server);
   mtls = await startTlsProxy({ ...server, clientCa: readFileSync(fixture('ca.pem')) });
 });
@@ -50,7 +57,8 @@ afterEach(async () => {
   for (const client of clients.splice(0)) await client.connection.close();
 });
 
-const config = (address: string, env: Record<string, string>) => loadConfig({ RETRAIN_PROJECT_DIR: REPO, RETRAIN_TEMPORAL_ADDRESS: address, ...env });
+const config = (address: string, env: Record<string, string>) =>
+  loadConfig({ RETRAIN_PROJECT_DIR: REPO, RETRAIN_TEMPORAL_ADDRESS: address, ...env });
 
 /** connectClient through a proxy, then a real call on the connection. */
 async function connectAndCall(address: string, env: Record<string, string>): Promise<void> {
@@ -80,14 +88,23 @@ async function expectRefusal(proxy: TlsProxy, reason: string, fn: () => Promise<
   const before = proxy.handshakeErrors.length; // its record spans the whole file
   await fn();
   // The proxy records a refusal when the socket closes, which may come after the peer gave up.
-  await waitFor(`the proxy to refuse a handshake with ${reason}`, () => proxy.handshakeErrors.slice(before).some((r) => r.includes(reason)));
+  await waitFor(`the proxy to refuse a handshake with ${reason}`, () =>
+    proxy.handshakeErrors.slice(before).some((r) => r.includes(reason)),
+  );
 }
 
 /** `retrain worker --queues retrain` as a child process, connecting through `address`. */
 function spawnWorker(address: string, env: Record<string, string>) {
   const child = spawn(process.execPath, [join(REPO, 'bin/retrain.mjs'), 'worker', '--queues', 'retrain'], {
     cwd: REPO,
-    env: { ...process.env, RETRAIN_PROJECT_DIR: REPO, RETRAIN_TEMPORAL_ADDRESS: address, RETRAIN_STORE: tempDir('tls-store'), RETRAIN_WORK_DIR: tempDir('tls-work'), ...env },
+    env: {
+      ...process.env,
+      RETRAIN_PROJECT_DIR: REPO,
+      RETRAIN_TEMPORAL_ADDRESS: address,
+      RETRAIN_STORE: tempDir('tls-store'),
+      RETRAIN_WORK_DIR: tempDir('tls-work'),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);
@@ -104,7 +121,9 @@ describe('TLS to Temporal (client)', () => {
 
   it('fails with the TLS advice without the CA (system roots only)', async () => {
     const err = await connectError(tls.address, { RETRAIN_TEMPORAL_TLS: 'true', RETRAIN_TEMPORAL_TLS_SERVER_NAME: 'temporal.test' });
-    expect(err.message).toMatch(/^cannot connect to Temporal at 127\.0\.0\.1:\d+ \(TLS, server name temporal\.test\), namespace default \(/);
+    expect(err.message).toMatch(
+      /^cannot connect to Temporal at 127\.0\.0\.1:\d+ \(TLS, server name temporal\.test\), namespace default \(/,
+    );
     // The cause, from a plain handshake with the same settings, not the client's "deadline".
     expect(err.message).toMatch(/\(TLS handshake: unable to (get local issuer certificate|verify the first certificate)\)/);
   });
@@ -144,7 +163,9 @@ describe('mTLS to Temporal (client)', () => {
   it('is refused without a client certificate', async () => {
     await expectRefusal(mtls, 'peer did not return a certificate', async () => {
       const err = await connectError(mtls.address, TRUST);
-      expect(err.message).toMatch(/\(TLS handshake: the server requires a client certificate: set RETRAIN_TEMPORAL_TLS_CERT and RETRAIN_TEMPORAL_TLS_KEY\)/);
+      expect(err.message).toMatch(
+        /\(TLS handshake: the server requires a client certificate: set RETRAIN_TEMPORAL_TLS_CERT and RETRAIN_TEMPORAL_TLS_KEY\)/,
+      );
     });
   });
 
@@ -154,7 +175,9 @@ describe('mTLS to Temporal (client)', () => {
       expect(err.message).toMatch(/\(mTLS with .*other-client\.pem, CA .*ca\.pem, server name temporal\.test\)/);
       // This proxy (Node) hangs up after the handshake; a server that sends a TLS alert gets
       // "the server does not trust the client certificate" instead. Either way: not "deadline".
-      expect(err.message).toMatch(/\((TLS: the server closed the connection right after the handshake; is the client certificate one it trusts\?|TLS handshake: the server does not trust the client certificate.*)\)/);
+      expect(err.message).toMatch(
+        /\((TLS: the server closed the connection right after the handshake; is the client certificate one it trusts\?|TLS handshake: the server does not trust the client certificate.*)\)/,
+      );
     });
   });
 });
@@ -174,7 +197,9 @@ describe('mTLS to Temporal (CLI worker)', () => {
       waitFor('the worker to start', () => worker.stderr().includes('retrain worker: task queues'), 90_000),
       worker.exit.then((code) => Promise.reject(new Error(`retrain worker exited (${code}) before it started:\n${worker.stderr()}`))),
     ]);
-    expect(worker.stderr()).toContain(`on ${mtls.address} (mTLS with ${fixture('client.pem')}, CA ${fixture('ca.pem')}, server name temporal.test)`);
+    expect(worker.stderr()).toContain(
+      `on ${mtls.address} (mTLS with ${fixture('client.pem')}, CA ${fixture('ca.pem')}, server name temporal.test)`,
+    );
 
     // The test's own client goes straight to the dev server: only the worker talks TLS.
     const client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });

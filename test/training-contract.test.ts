@@ -36,7 +36,11 @@ describe('parseTrainingResult', () => {
   });
 
   it('fills defaults for a minimal result', () => {
-    expect(parseTrainingResult('{"artifacts":{"model":"m.pkl"}}', ctx)).toEqual({ artifacts: { model: 'm.pkl' }, metrics: {}, libraryVersions: {} });
+    expect(parseTrainingResult('{"artifacts":{"model":"m.pkl"}}', ctx)).toEqual({
+      artifacts: { model: 'm.pkl' },
+      metrics: {},
+      libraryVersions: {},
+    });
   });
 
   it('rejects invalid JSON as a non-retryable contract violation with the context', () => {
@@ -48,7 +52,9 @@ describe('parseTrainingResult', () => {
   });
 
   it('rejects a result without a model artifact', () => {
-    expect(contractError(() => parseTrainingResult(result({ artifacts: { weights: 'w.bin' } }), ctx)).message).toContain('must name a "model" artifact');
+    expect(contractError(() => parseTrainingResult(result({ artifacts: { weights: 'w.bin' } }), ctx)).message).toContain(
+      'must name a "model" artifact',
+    );
     expect(contractError(() => parseTrainingResult('{}', ctx)).message).toContain('artifacts');
   });
 
@@ -64,7 +70,9 @@ describe('parseTrainingResult', () => {
   });
 
   it('rejects artifact names with path characters, naming the key', () => {
-    expect(contractError(() => parseTrainingResult(result({ artifacts: { model: 'm.pkl', 'a/b': 'x' } }), ctx)).message).toContain('artifacts.a/b');
+    expect(contractError(() => parseTrainingResult(result({ artifacts: { model: 'm.pkl', 'a/b': 'x' } }), ctx)).message).toContain(
+      'artifacts.a/b',
+    );
   });
 
   it('rejects a wrong contract version, non-numeric metrics and a single class', () => {
@@ -91,16 +99,19 @@ describe('parsePredictions', () => {
   });
 
   it('accepts finite regression values without scores', () => {
-    expect(parsePredictions('{"prediction":1.5}\n{"prediction":-2e3}\n', 2, 'regression', null, ctx)).toEqual([{ prediction: 1.5 }, { prediction: -2000 }]);
+    expect(parsePredictions('{"prediction":1.5}\n{"prediction":-2e3}\n', 2, 'regression', null, ctx)).toEqual([
+      { prediction: 1.5 },
+      { prediction: -2000 },
+    ]);
   });
 
   it('rejects a count that does not match the input rows', () => {
     expect(contractError(() => parsePredictions(cls('yes'), 2, 'classification', ['no', 'yes'], ctx)).message).toBe(
       'predict wrote 1 predictions for 2 input rows',
     );
-    expect(contractError(() => parsePredictions([cls('yes'), cls('no'), cls('no')].join('\n'), 2, 'classification', null, ctx)).message).toContain(
-      'wrote 3 predictions for 2',
-    );
+    expect(
+      contractError(() => parsePredictions([cls('yes'), cls('no'), cls('no')].join('\n'), 2, 'classification', null, ctx)).message,
+    ).toContain('wrote 3 predictions for 2');
   });
 
   it('rejects a class the model does not have, naming the line', () => {
@@ -118,15 +129,21 @@ describe('parsePredictions', () => {
 
   it('rejects a non-finite or non-numeric regression value', () => {
     // 1e999 parses to Infinity.
-    expect(contractError(() => parsePredictions('{"prediction":1e999}', 1, 'regression', null, ctx)).message).toContain('prediction line 1');
+    expect(contractError(() => parsePredictions('{"prediction":1e999}', 1, 'regression', null, ctx)).message).toContain(
+      'prediction line 1',
+    );
     expect(contractError(() => parsePredictions('{"prediction":"NaN"}', 1, 'regression', null, ctx)).message).toBe(
       'prediction line 1: regression prediction must be a finite number',
     );
-    expect(contractError(() => parsePredictions('{"prediction":NaN}', 1, 'regression', null, ctx)).message).toBe('prediction line 1 is not valid JSON');
+    expect(contractError(() => parsePredictions('{"prediction":NaN}', 1, 'regression', null, ctx)).message).toBe(
+      'prediction line 1 is not valid JSON',
+    );
   });
 
   it('rejects a line that is not JSON or lacks a prediction', () => {
-    expect(contractError(() => parsePredictions('{"prediction":1}\nnot json', 2, 'regression', null, ctx)).message).toBe('prediction line 2 is not valid JSON');
+    expect(contractError(() => parsePredictions('{"prediction":1}\nnot json', 2, 'regression', null, ctx)).message).toBe(
+      'prediction line 2 is not valid JSON',
+    );
     expect(contractError(() => parsePredictions('{"value":1}', 1, 'regression', null, ctx)).message).toContain('prediction line 1');
   });
 });

@@ -19,7 +19,13 @@ afterAll(async () => {
 function misbehaving(name: string, behaviour: string, extra: { params?: Record<string, string | number>; timeout?: string } = {}) {
   return testPipeline({
     name,
-    training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT, params: { behaviour, ...extra.params }, maxAttempts: 2, timeout: extra.timeout },
+    training: {
+      command: TRIVIAL_TRAINER,
+      predictCommand: TRIVIAL_PREDICT,
+      params: { behaviour, ...extra.params },
+      maxAttempts: 2,
+      timeout: extra.timeout,
+    },
   });
 }
 
@@ -59,7 +65,11 @@ describe('a training command that fails', () => {
   it('stops a training command that runs past its timeout, and retries it', async () => {
     const name = 'train-timeout';
     const pidFile = join(tempDir('timeout'), 'trainer.pid');
-    const { handle } = await startRetrain(h.client, h.config, misbehaving(name, 'slow', { params: { sleep_seconds: 60, pid_file: pidFile }, timeout: '1s' }));
+    const { handle } = await startRetrain(
+      h.client,
+      h.config,
+      misbehaving(name, 'slow', { params: { sleep_seconds: 60, pid_file: pidFile }, timeout: '1s' }),
+    );
     const firstPid = await waitForPid(pidFile);
     const { application, activity } = await expectRunFailure(handle);
 

@@ -169,9 +169,7 @@ describe('training/train.py and predict.py', () => {
     const request = trainRequest({ params: { algorithm: 'random_forest', n_estimators: 20, max_depth: 4 } });
     const trained = await run(trainScript, request);
     expect(trained.code, trained.stderr).toBe(0);
-    expect(progressLines(trained.stdout).map((line) => line.stage)).toEqual(
-      expect.arrayContaining(['load', 'fit', 'score', 'save']),
-    );
+    expect(progressLines(trained.stdout).map((line) => line.stage)).toEqual(expect.arrayContaining(['load', 'fit', 'score', 'save']));
 
     const result = JSON.parse(readFileSync(path.join(request.outputDir, 'result.json'), 'utf8'));
     expect(result).toMatchObject({

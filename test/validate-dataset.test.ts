@@ -31,7 +31,11 @@ const goodRows = [
   ['3', 'basic', 'no'],
   ['4', 'pro', 'yes'],
 ];
-const good = () => table(['tenure', 'plan', 'churned'], goodRows.map((r) => [...r]));
+const good = () =>
+  table(
+    ['tenure', 'plan', 'churned'],
+    goodRows.map((r) => [...r]),
+  );
 
 const codes = (report: ValidationReport) => report.problems.map((p) => p.code);
 
@@ -75,7 +79,10 @@ describe('validateDataset', () => {
   });
 
   it('fails on an extra column when extraColumns is "fail"', () => {
-    const t = table(['tenure', 'plan', 'churned', 'email'], goodRows.map((r, i) => [...r, `u${i}@x`]));
+    const t = table(
+      ['tenure', 'plan', 'churned', 'email'],
+      goodRows.map((r, i) => [...r, `u${i}@x`]),
+    );
     const report = validateDataset(t, pipeline({}, { extraColumns: 'fail' }));
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([{ code: 'extra_column', column: 'email', message: 'column "email" is not named in the pipeline' }]);
@@ -83,7 +90,10 @@ describe('validateDataset', () => {
   });
 
   it('only notes an extra column when extraColumns is "ignore"', () => {
-    const t = table(['tenure', 'plan', 'churned', 'email', 'phone'], goodRows.map((r, i) => [...r, `u${i}@x`, null]));
+    const t = table(
+      ['tenure', 'plan', 'churned', 'email', 'phone'],
+      goodRows.map((r, i) => [...r, `u${i}@x`, null]),
+    );
     const report = validateDataset(t, pipeline({}, { extraColumns: 'ignore' }));
     expect(report.ok).toBe(true);
     expect(report.notes).toEqual(['ignored columns not named in the pipeline: email, phone']);
@@ -107,12 +117,15 @@ describe('validateDataset', () => {
 
   it('checks a regression label as numeric', () => {
     const p = pipeline({ task: 'regression', label: 'price', metrics: { primary: 'rmse' } });
-    const t = table(['tenure', 'plan', 'price'], [
-      ['1', 'a', '10.5'],
-      ['2', 'b', 'cheap'],
-      ['3', 'a', '-3e2'],
-      ['4', 'b', ' 7 '],
-    ]);
+    const t = table(
+      ['tenure', 'plan', 'price'],
+      [
+        ['1', 'a', '10.5'],
+        ['2', 'b', 'cheap'],
+        ['3', 'a', '-3e2'],
+        ['4', 'b', ' 7 '],
+      ],
+    );
     const report = validateDataset(t, p);
     expect(report.problems).toEqual([
       { code: 'wrong_type', column: 'price', message: '"price" should be numeric but 1 values are not (e.g. "cheap")' },
@@ -152,7 +165,10 @@ describe('validateDataset', () => {
   });
 
   it('reports a classification label with a single class', () => {
-    const t = table(['tenure', 'plan', 'churned'], goodRows.map((r) => [r[0], r[1], 'no']));
+    const t = table(
+      ['tenure', 'plan', 'churned'],
+      goodRows.map((r) => [r[0], r[1], 'no']),
+    );
     const report = validateDataset(t, pipeline());
     expect(report.problems).toEqual([
       { code: 'single_class', column: 'churned', message: 'label "churned" has a single class ("no"): a classifier needs at least two' },
@@ -161,7 +177,10 @@ describe('validateDataset', () => {
   });
 
   it('reports a classification label with no values at all', () => {
-    const t = table(['tenure', 'plan', 'churned'], goodRows.map((r) => [r[0], r[1], null]));
+    const t = table(
+      ['tenure', 'plan', 'churned'],
+      goodRows.map((r) => [r[0], r[1], null]),
+    );
     const report = validateDataset(t, pipeline());
     const single = report.problems.find((p) => p.code === 'single_class');
     expect(single?.message).toContain('has no values');
@@ -169,17 +188,18 @@ describe('validateDataset', () => {
   });
 
   it('reports duplicate rows above maxDuplicateShare', () => {
-    const t = table(['tenure', 'plan', 'churned'], [
-      ['1', 'basic', 'no'],
-      ['1', 'basic', 'no'],
-      ['1', 'basic', 'no'],
-      ['2', 'pro', 'yes'],
-    ]);
+    const t = table(
+      ['tenure', 'plan', 'churned'],
+      [
+        ['1', 'basic', 'no'],
+        ['1', 'basic', 'no'],
+        ['1', 'basic', 'no'],
+        ['2', 'pro', 'yes'],
+      ],
+    );
     const report = validateDataset(t, pipeline({}, { maxDuplicateShare: 0.25 }));
     expect(report.duplicateRows).toBe(2);
-    expect(report.problems).toEqual([
-      { code: 'too_many_duplicates', message: '2 duplicate rows (50.0%), above the limit of 25.0%' },
-    ]);
+    expect(report.problems).toEqual([{ code: 'too_many_duplicates', message: '2 duplicate rows (50.0%), above the limit of 25.0%' }]);
   });
 
   it('allows duplicates up to maxDuplicateShare', () => {
@@ -191,11 +211,14 @@ describe('validateDataset', () => {
   });
 
   it('reports several problems at once, and describes each on its own line', () => {
-    const t = table(['tenure', 'churned', 'extra'], [
-      ['x', 'no', '1'],
-      ['x', 'no', '1'],
-      [null, 'no', '1'],
-    ]);
+    const t = table(
+      ['tenure', 'churned', 'extra'],
+      [
+        ['x', 'no', '1'],
+        ['x', 'no', '1'],
+        [null, 'no', '1'],
+      ],
+    );
     const report = validateDataset(t, pipeline({}, { minRows: 5, extraColumns: 'fail', maxNullShare: 0.1, maxDuplicateShare: 0.1 }));
     expect(report.ok).toBe(false);
     expect(codes(report).sort()).toEqual(
@@ -212,34 +235,46 @@ describe('duplicates with an id column', () => {
   const withId = () => pipeline({ idColumn: 'id' });
 
   it('counts a repeated id as a duplicate even when other values differ', () => {
-    const t = table(['id', 'tenure', 'plan', 'churned'], [
-      ['a', '1', 'basic', 'no'],
-      ['a', '2', 'pro', 'yes'],
-      ['b', '3', 'basic', 'no'],
-      ['b', '4', 'pro', 'yes'],
-    ]);
+    const t = table(
+      ['id', 'tenure', 'plan', 'churned'],
+      [
+        ['a', '1', 'basic', 'no'],
+        ['a', '2', 'pro', 'yes'],
+        ['b', '3', 'basic', 'no'],
+        ['b', '4', 'pro', 'yes'],
+      ],
+    );
     const report = validateDataset(t, withId());
     expect(report.duplicateRows).toBe(2);
-    expect(report.problems).toContainEqual({ code: 'too_many_duplicates', message: '2 rows repeating an earlier "id" (50.0%), above the limit of 25.0%' });
+    expect(report.problems).toContainEqual({
+      code: 'too_many_duplicates',
+      message: '2 rows repeating an earlier "id" (50.0%), above the limit of 25.0%',
+    });
   });
 
   it('does not count different customers with the same values as duplicates', () => {
-    const t = table(['id', 'tenure', 'plan', 'churned'], [
-      ['a', '1', 'basic', 'no'],
-      ['b', '1', 'basic', 'no'],
-      ['c', '2', 'pro', 'yes'],
-      ['d', '2', 'pro', 'yes'],
-    ]);
+    const t = table(
+      ['id', 'tenure', 'plan', 'churned'],
+      [
+        ['a', '1', 'basic', 'no'],
+        ['b', '1', 'basic', 'no'],
+        ['c', '2', 'pro', 'yes'],
+        ['d', '2', 'pro', 'yes'],
+      ],
+    );
     expect(validateDataset(t, withId()).duplicateRows).toBe(0);
   });
 
   it('without an id, compares whole rows', () => {
-    const t = table(['tenure', 'plan', 'churned', 'loaded_at'], [
-      ['1', 'basic', 'no', 't1'],
-      ['1', 'basic', 'no', 't2'],
-      ['2', 'pro', 'yes', 't3'],
-      ['2', 'pro', 'yes', 't3'],
-    ]);
+    const t = table(
+      ['tenure', 'plan', 'churned', 'loaded_at'],
+      [
+        ['1', 'basic', 'no', 't1'],
+        ['1', 'basic', 'no', 't2'],
+        ['2', 'pro', 'yes', 't3'],
+        ['2', 'pro', 'yes', 't3'],
+      ],
+    );
     expect(validateDataset(t, pipeline()).duplicateRows).toBe(1);
   });
 });

@@ -76,7 +76,13 @@ async function stopWith(worker: CliWorker, signal: NodeJS.Signals = 'SIGTERM'): 
 async function trainingOnlyHarness(): Promise<Harness> {
   const h = await startHarness({ runWorkers: false });
   harnesses.push(h);
-  h.workers = await createWorkers({ config: h.config, store: h.store, connection: h.connection, roles: ['retrain'], workflowBundle: { codePath: inject('workflowBundlePath') } });
+  h.workers = await createWorkers({
+    config: h.config,
+    store: h.store,
+    connection: h.connection,
+    roles: ['retrain'],
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
   for (const w of h.workers) void w.run();
   return h;
 }
@@ -84,7 +90,12 @@ async function trainingOnlyHarness(): Promise<Harness> {
 function slowOncePipeline(name: string, runsFile: string, sleepSeconds: number) {
   return testPipeline({
     name,
-    training: { command: SLOW_ONCE_TRAINER, predictCommand: TRIVIAL_PREDICT, params: { runs_file: runsFile, sleep_seconds: sleepSeconds }, maxAttempts: 3 },
+    training: {
+      command: SLOW_ONCE_TRAINER,
+      predictCommand: TRIVIAL_PREDICT,
+      params: { runs_file: runsFile, sleep_seconds: sleepSeconds },
+      maxAttempts: 3,
+    },
   });
 }
 
@@ -134,68 +145,90 @@ async function freeLoopbackPort(): Promise<number> {
 }
 
 describe('retrain worker (CLI process)', () => {
-  it("serves the SDK's and Retrain's metrics (steps, drift verdict, serving cost) for Prometheus and exits 0 on SIGTERM", { timeout: 180_000 }, async () => {
-    const h = await startHarness({ runWorkers: false });
-    harnesses.push(h);
-    const address = `127.0.0.1:${await freeLoopbackPort()}`;
-    const worker = await startCliWorker(h, [], { RETRAIN_METRICS_ADDRESS: address, RETRAIN_MAX_CONCURRENT_TRAININGS: '3' });
-    expect(worker.stderr()).toContain(`"${h.config.trainingTaskQueue}" (training, 3 at once)`);
-    expect(worker.stderr()).toContain(`retrain worker: Prometheus metrics at http://${address}/metrics`);
+  it(
+    "serves the SDK's and Retrain's metrics (steps, drift verdict, serving cost) for Prometheus and exits 0 on SIGTERM",
+    { timeout: 180_000 },
+    async () => {
+      const h = await startHarness({ runWorkers: false });
+      harnesses.push(h);
+      const address = `127.0.0.1:${await freeLoopbackPort()}`;
+      const worker = await startCliWorker(h, [], { RETRAIN_METRICS_ADDRESS: address, RETRAIN_MAX_CONCURRENT_TRAININGS: '3' });
+      expect(worker.stderr()).toContain(`"${h.config.trainingTaskQueue}" (training, 3 at once)`);
+      expect(worker.stderr()).toContain(`retrain worker: Prometheus metrics at http://${address}/metrics`);
 
-    // Poller metrics appear once the workers poll their task queues.
-    const body = await waitFor(
-      'poller metrics on /metrics',
-      async () => {
-        const response = await fetch(`http://${address}/metrics`);
-        expect(response.status).toBe(200);
-        const text = await response.text();
-        return /^temporal_num_pollers\{/m.test(text) ? text : null;
-      },
-      60_000,
-    );
-    const names = new Set(body.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]));
-    expect([...names].every((n) => n.startsWith('temporal_'))).toBe(true);
-    expect(names).toContain('temporal_num_pollers');
-    expect(names).toContain('temporal_worker_task_slots_available');
-    // Both task queues report, each with its own label.
-    expect(body).toContain(`task_queue="${h.config.taskQueue}"`);
-    // RETRAIN_MAX_CONCURRENT_TRAININGS is what the training worker takes at once.
-    expect(body).toMatch(new RegExp(`^temporal_worker_task_slots_available\\{[^}]*task_queue="${h.config.trainingTaskQueue}",worker_type="ActivityWorker"\\} 3$`, 'm'));
+      // Poller metrics appear once the workers poll their task queues.
+      const body = await waitFor(
+        'poller metrics on /metrics',
+        async () => {
+          const response = await fetch(`http://${address}/metrics`);
+          expect(response.status).toBe(200);
+          const text = await response.text();
+          return /^temporal_num_pollers\{/m.test(text) ? text : null;
+        },
+        60_000,
+      );
+      const names = new Set(
+        body
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => l.split(/[{ ]/)[0]),
+      );
+      expect([...names].every((n) => n.startsWith('temporal_'))).toBe(true);
+      expect(names).toContain('temporal_num_pollers');
+      expect(names).toContain('temporal_worker_task_slots_available');
+      // Both task queues report, each with its own label.
+      expect(body).toContain(`task_queue="${h.config.taskQueue}"`);
+      // RETRAIN_MAX_CONCURRENT_TRAININGS is what the training worker takes at once.
+      expect(body).toMatch(
+        new RegExp(
+          `^temporal_worker_task_slots_available\\{[^}]*task_queue="${h.config.trainingTaskQueue}",worker_type="ActivityWorker"\\} 3$`,
+          'm',
+        ),
+      );
 
-    // Retrain's own metrics: steps, and the drift verdict as gauges to alert on.
-    const model = 'worker-metrics';
-    const pipeline = testPipeline({ name: model, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT }, drift: { window: '1h', minPredictions: 30 } });
-    const trained = await (await startRetrain(h.client, h.config, pipeline)).handle.result();
-    const logger = createPredictionLogger({ store: h.store, model, version: trained.version });
-    for (const r of generateChurn({ rows: 300, seed: 5, drift: 1 })) {
-      logger.logPrediction({
-        id: `${model}-${r.customer_id}`,
-        timestamp: new Date(Date.now() - 60_000),
-        features: { tenure_months: r.tenure_months, monthly_spend: r.monthly_spend, support_tickets: r.support_tickets, plan: r.plan },
-        prediction: 'no',
-        latencyMs: 7,
-        cost: 0.0004,
+      // Retrain's own metrics: steps, and the drift verdict as gauges to alert on.
+      const model = 'worker-metrics';
+      const pipeline = testPipeline({
+        name: model,
+        training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT },
+        drift: { window: '1h', minPredictions: 30 },
       });
-    }
-    await logger.close();
-    const check = await h.client.workflow.execute('driftCheck', { taskQueue: h.config.taskQueue, workflowId: `drift-${model}-${Date.now()}`, args: [{ pipeline, trigger: 'test' }] });
-    expect(check.outcome).toBe('drift-alerted');
-    const text = await (await fetch(`http://${address}/metrics`)).text();
-    const series = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(`model="${model}"`));
-    expect(series('retrain_drift_detected')).toEqual([expect.stringMatching(/ 1$/)]);
-    expect(series('retrain_prediction_drift')).toHaveLength(1);
-    expect(series('retrain_drift_window_predictions')).toEqual([expect.stringMatching(/ 300$/)]);
-    const [cost] = series('retrain_cost_per_prediction');
-    expect(cost).toContain(`version="${trained.version}"`);
-    expect(Number(cost!.split(' ').at(-1))).toBeCloseTo(0.0004, 12);
-    expect(series('retrain_steps').some((l) => l.includes('step="train"') && l.includes('outcome="ok"'))).toBe(true);
-    // Trainings of hours still land in a bucket of their own.
-    expect(series('retrain_step_duration_bucket').some((l) => l.includes('le="7200000"'))).toBe(true);
+      const trained = await (await startRetrain(h.client, h.config, pipeline)).handle.result();
+      const logger = createPredictionLogger({ store: h.store, model, version: trained.version });
+      for (const r of generateChurn({ rows: 300, seed: 5, drift: 1 })) {
+        logger.logPrediction({
+          id: `${model}-${r.customer_id}`,
+          timestamp: new Date(Date.now() - 60_000),
+          features: { tenure_months: r.tenure_months, monthly_spend: r.monthly_spend, support_tickets: r.support_tickets, plan: r.plan },
+          prediction: 'no',
+          latencyMs: 7,
+          cost: 0.0004,
+        });
+      }
+      await logger.close();
+      const check = await h.client.workflow.execute('driftCheck', {
+        taskQueue: h.config.taskQueue,
+        workflowId: `drift-${model}-${Date.now()}`,
+        args: [{ pipeline, trigger: 'test' }],
+      });
+      expect(check.outcome).toBe('drift-alerted');
+      const text = await (await fetch(`http://${address}/metrics`)).text();
+      const series = (name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(`model="${model}"`));
+      expect(series('retrain_drift_detected')).toEqual([expect.stringMatching(/ 1$/)]);
+      expect(series('retrain_prediction_drift')).toHaveLength(1);
+      expect(series('retrain_drift_window_predictions')).toEqual([expect.stringMatching(/ 300$/)]);
+      const [cost] = series('retrain_cost_per_prediction');
+      expect(cost).toContain(`version="${trained.version}"`);
+      expect(Number(cost!.split(' ').at(-1))).toBeCloseTo(0.0004, 12);
+      expect(series('retrain_steps').some((l) => l.includes('step="train"') && l.includes('outcome="ok"'))).toBe(true);
+      // Trainings of hours still land in a bucket of their own.
+      expect(series('retrain_step_duration_bucket').some((l) => l.includes('le="7200000"'))).toBe(true);
 
-    expect(await stopWith(worker)).toBe(0);
-    expect(worker.stderr()).toMatch(/retrain worker: SIGTERM received, shutting down/);
-    expect(worker.stderr()).toMatch(/retrain worker: stopped/);
-  });
+      expect(await stopWith(worker)).toBe(0);
+      expect(worker.stderr()).toMatch(/retrain worker: SIGTERM received, shutting down/);
+      expect(worker.stderr()).toMatch(/retrain worker: stopped/);
+    },
+  );
 
   it('lets a running training finish within the grace, then exits 0; another worker completes the run', { timeout: 240_000 }, async () => {
     const h = await trainingOnlyHarness();
@@ -224,36 +257,42 @@ describe('retrain worker (CLI process)', () => {
     expect(await stopWith(second)).toBe(0);
   });
 
-  it('hands a training back when the grace is over: the attempt fails, another worker retrains, one version', { timeout: 240_000 }, async () => {
-    const h = await trainingOnlyHarness();
-    const name = 'worker-grace-handback';
-    const runsFile = join(tempDir('grace-handback'), 'runs');
-    const first = await startCliWorker(h, ['--queues', 'training'], { RETRAIN_SHUTDOWN_GRACE_SECONDS: '0' });
-    // Ten minutes: the worker can only exit in time by cancelling it.
-    const { handle } = await startRetrain(h.client, h.config, slowOncePipeline(name, runsFile, 600));
-    const [trainerPid] = await waitFor('the first training to start', () => trainerRuns(runsFile).length > 0 && trainerRuns(runsFile));
+  it(
+    'hands a training back when the grace is over: the attempt fails, another worker retrains, one version',
+    { timeout: 240_000 },
+    async () => {
+      const h = await trainingOnlyHarness();
+      const name = 'worker-grace-handback';
+      const runsFile = join(tempDir('grace-handback'), 'runs');
+      const first = await startCliWorker(h, ['--queues', 'training'], { RETRAIN_SHUTDOWN_GRACE_SECONDS: '0' });
+      // Ten minutes: the worker can only exit in time by cancelling it.
+      const { handle } = await startRetrain(h.client, h.config, slowOncePipeline(name, runsFile, 600));
+      const [trainerPid] = await waitFor('the first training to start', () => trainerRuns(runsFile).length > 0 && trainerRuns(runsFile));
 
-    expect(await stopWith(first)).toBe(0);
+      expect(await stopWith(first)).toBe(0);
 
-    expect(first.stderr()).toMatch(/retrain worker: stopped/);
-    expect(isAlive(trainerPid)).toBe(false); // the cancelled attempt killed its training process
-    expect(await completedTrainings(handle)).toBe(0);
-    // The server already holds the failed attempt and waits to retry it elsewhere.
-    const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    expect(pending.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.applicationFailureInfo?.type])).toEqual([['trainModel', 2, 'WorkerShutdown']]);
+      expect(first.stderr()).toMatch(/retrain worker: stopped/);
+      expect(isAlive(trainerPid)).toBe(false); // the cancelled attempt killed its training process
+      expect(await completedTrainings(handle)).toBe(0);
+      // The server already holds the failed attempt and waits to retry it elsewhere.
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      expect(pending.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.applicationFailureInfo?.type])).toEqual([
+        ['trainModel', 2, 'WorkerShutdown'],
+      ]);
 
-    const second = await startCliWorker(h, ['--queues', 'training']);
-    const summary = await handle.result();
-    expect(summary.outcome).toBe('promoted');
-    expect((await activityAttempts(handle)).trainModel).toEqual([2]);
-    expect(await trainingLastFailure(handle)).toMatchObject({ type: 'WorkerShutdown' });
-    expect(trainerRuns(runsFile)).toHaveLength(2);
-    expect((await listVersions(h.store, name)).map((v) => v.version)).toEqual([summary.version]);
-    const audit = await listAudit(h.store, name);
-    expect(audit.filter((e) => e.type === 'training')).toHaveLength(1);
-    expect(audit.filter((e) => e.type === 'registration')).toHaveLength(1);
-    expect(await stopWith(second)).toBe(0);
-  });
+      const second = await startCliWorker(h, ['--queues', 'training']);
+      const summary = await handle.result();
+      expect(summary.outcome).toBe('promoted');
+      expect((await activityAttempts(handle)).trainModel).toEqual([2]);
+      expect(await trainingLastFailure(handle)).toMatchObject({ type: 'WorkerShutdown' });
+      expect(trainerRuns(runsFile)).toHaveLength(2);
+      expect((await listVersions(h.store, name)).map((v) => v.version)).toEqual([summary.version]);
+      const audit = await listAudit(h.store, name);
+      expect(audit.filter((e) => e.type === 'training')).toHaveLength(1);
+      expect(audit.filter((e) => e.type === 'registration')).toHaveLength(1);
+      expect(await stopWith(second)).toBe(0);
+    },
+  );
 
   it('exits at once on a second SIGTERM during the grace, and the orphaned training stops', { timeout: 180_000 }, async () => {
     const h = await trainingOnlyHarness();

@@ -41,10 +41,14 @@ export async function installRuntime(setup: RuntimeSetup): Promise<{ metricsUrl?
   } catch (err) {
     if (!setup.metricsAddress) throw err;
     // Typically the port is taken, e.g. by a worker of the same machine that is still stopping.
-    throw new RetrainError(ErrorType.METRICS_UNAVAILABLE, `cannot serve metrics on RETRAIN_METRICS_ADDRESS=${setup.metricsAddress}: ${(err as Error).message}`, {
-      retryable: true,
-      context: { step: 'config', variable: 'RETRAIN_METRICS_ADDRESS' },
-    });
+    throw new RetrainError(
+      ErrorType.METRICS_UNAVAILABLE,
+      `cannot serve metrics on RETRAIN_METRICS_ADDRESS=${setup.metricsAddress}: ${(err as Error).message}`,
+      {
+        retryable: true,
+        context: { step: 'config', variable: 'RETRAIN_METRICS_ADDRESS' },
+      },
+    );
   }
   return setup.metricsAddress ? { metricsUrl: `http://${setup.metricsAddress}/metrics` } : {};
 }
@@ -58,9 +62,12 @@ async function socketAddress(hostPort: string): Promise<string> {
     const { address, family } = await lookup(host);
     return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
   } catch (err) {
-    throw new InvalidInputError(`RETRAIN_METRICS_ADDRESS: cannot resolve "${host}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); use an IP address such as 0.0.0.0:${port}`, {
-      step: 'config',
-      variable: 'RETRAIN_METRICS_ADDRESS',
-    });
+    throw new InvalidInputError(
+      `RETRAIN_METRICS_ADDRESS: cannot resolve "${host}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); use an IP address such as 0.0.0.0:${port}`,
+      {
+        step: 'config',
+        variable: 'RETRAIN_METRICS_ADDRESS',
+      },
+    );
   }
 }

@@ -12,7 +12,9 @@ export function announceShutdown(opts: { graceSeconds: number; say: (line: strin
   let received: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
-      opts.say(`retrain worker: ${signal} again: exiting now; unfinished activities are retried by other workers after their heartbeat timeout.`);
+      opts.say(
+        `retrain worker: ${signal} again: exiting now; unfinished activities are retried by other workers after their heartbeat timeout.`,
+      );
       process.exit(1);
     }
     received = signal;

@@ -70,7 +70,11 @@ export class ApprovalMachine {
     const why = parsed.success ? this.refusal(parsed.data) : `invalid payload: ${parsed.error.issues.map((i) => i.message).join('; ')}`;
     if (why) {
       this.state.ignored.push({ by, action, why, at: now.toISOString() });
-      this.context.log.warn(`ignored ${action} from ${by}: ${why}`, { model: this.context.model, version: this.context.candidate(), step: 'approval' });
+      this.context.log.warn(`ignored ${action} from ${by}: ${why}`, {
+        model: this.context.model,
+        version: this.context.candidate(),
+        step: 'approval',
+      });
       return;
     }
     this.state.decision = action === 'approve' ? 'approved' : 'rejected';

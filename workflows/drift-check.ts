@@ -2,7 +2,7 @@ import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@tempora
 import type { LightActivities } from '../activities';
 import { durationToMs } from '../lib/duration';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
-import { pipelineSchema, type Pipeline } from '../lib/pipeline';
+import { pipelineSchema } from '../lib/pipeline';
 import type { DriftCheckInput, DriftCheckSummary } from '../shared/inputs';
 import { checkedInput } from './checked-input';
 
@@ -30,15 +30,27 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
   const { champion } = await drift.getChampion({ model: pipeline.name });
   if (!champion) {
     log.info('no champion yet: nothing to check', meta);
-    return { model: pipeline.name, outcome: 'no-champion', version: null, result: null, alert: null, retrain: null, message: `${pipeline.name} has no champion yet: nothing to check` };
+    return {
+      model: pipeline.name,
+      outcome: 'no-champion',
+      version: null,
+      result: null,
+      alert: null,
+      retrain: null,
+      message: `${pipeline.name} has no champion yet: nothing to check`,
+    };
   }
 
-  if (input.asOf !== undefined && Number.isNaN(Date.parse(input.asOf))) throw ApplicationFailure.nonRetryable(`asOf must be an ISO time, got "${input.asOf}"`, ErrorType.INVALID_INPUT);
+  if (input.asOf !== undefined && Number.isNaN(Date.parse(input.asOf)))
+    throw ApplicationFailure.nonRetryable(`asOf must be an ISO time, got "${input.asOf}"`, ErrorType.INVALID_INPUT);
   const to = input.asOf ? new Date(input.asOf) : new Date();
   const from = new Date(to.getTime() - durationToMs(pipeline.drift.window));
   // Readable and unique per run; also the alert's idempotency key. Run ids are time-ordered
   // (UUIDv7), so their random tail, not their head, tells two checks of the same second apart.
-  const checkId = `${to.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${info.runId.replace(/-/g, '').slice(-12)}`;
+  const checkId = `${to
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${info.runId.replace(/-/g, '').slice(-12)}`;
   const result = await drift.runDriftCheck({ pipeline, version: champion, checkId, from: from.toISOString(), to: to.toISOString() });
   log.info(`drift check ${checkId}: ${result.summary}`, { ...meta, version: champion, drifted: result.drifted });
 
@@ -47,9 +59,19 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
   const alert = await alerts.sendDriftAlert({ pipeline, result });
   if (pipeline.drift.onDrift !== 'retrain') return summary('drift-alerted', result.summary, alert);
   const retrain = await drift.startRetrainForDrift({ pipeline, checkId });
-  return summary('drift-retraining', `${result.summary} ${retrain.joined ? 'Joined the retraining run in progress' : 'Started retraining'}: ${retrain.workflowId}.`, alert, retrain);
+  return summary(
+    'drift-retraining',
+    `${result.summary} ${retrain.joined ? 'Joined the retraining run in progress' : 'Started retraining'}: ${retrain.workflowId}.`,
+    alert,
+    retrain,
+  );
 
-  function summary(outcome: DriftCheckSummary['outcome'], message: string, alert: DriftCheckSummary['alert'] = null, retrain: DriftCheckSummary['retrain'] = null): DriftCheckSummary {
+  function summary(
+    outcome: DriftCheckSummary['outcome'],
+    message: string,
+    alert: DriftCheckSummary['alert'] = null,
+    retrain: DriftCheckSummary['retrain'] = null,
+  ): DriftCheckSummary {
     return { model: pipeline.name, outcome, version: champion, result, alert, retrain, message };
   }
 }

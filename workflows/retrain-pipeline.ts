@@ -71,7 +71,11 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
       status.reusedVersion = true;
       const unchanged = unchangedReason(plan, pipeline.name);
       if (unchanged) return run.finish('unchanged', unchanged);
-      log.info(`reusing ${plan.version}: same data and params were trained before`, { model: pipeline.name, version: plan.version, step: 'plan' });
+      log.info(`reusing ${plan.version}: same data and params were trained before`, {
+        model: pipeline.name,
+        version: plan.version,
+        step: 'plan',
+      });
     } else {
       run.enter('train');
       const trained = await training.trainModel({ pipeline, split, version: plan.version });
@@ -84,11 +88,26 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
     status.metrics = { challenger: evaluation.challenger, champion: evaluation.champion };
 
     run.enter('gate');
-    const gate = decideGate({ pipeline, challenger: evaluation.challenger, champion: evaluation.champion, championVersion: evaluation.championVersion });
+    const gate = decideGate({
+      pipeline,
+      challenger: evaluation.challenger,
+      champion: evaluation.champion,
+      championVersion: evaluation.championVersion,
+    });
     status.gate = gate;
-    await light.recordAudit({ type: 'gate', model: pipeline.name, version: plan.version, outcome: gate.passed ? 'ok' : 'rejected', summary: gate.reason, details: { ...gate } });
+    await light.recordAudit({
+      type: 'gate',
+      model: pipeline.name,
+      version: plan.version,
+      outcome: gate.passed ? 'ok' : 'rejected',
+      summary: gate.reason,
+      details: { ...gate },
+    });
     if (!gate.passed) {
-      return run.finish('rejected-by-gate', plan.existing ? `${plan.version} was trained before from the same data and params; ${gate.reason}` : gate.reason);
+      return run.finish(
+        'rejected-by-gate',
+        plan.existing ? `${plan.version} was trained before from the same data and params; ${gate.reason}` : gate.reason,
+      );
     }
 
     if (pipeline.approval.mode === 'manual') {
@@ -147,7 +166,12 @@ function trainingActivities(pipeline: Pipeline, taskQueue: string | undefined) {
     taskQueue: taskQueue ?? TaskQueue.TRAINING,
     startToCloseTimeout: durationToMs(pipeline.training.timeout) + 60_000,
     heartbeatTimeout: pipeline.training.heartbeatTimeout,
-    retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: pipeline.training.maxAttempts, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: {
+      initialInterval: '2s',
+      maximumInterval: '1m',
+      maximumAttempts: pipeline.training.maxAttempts,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
   });
 }
 
@@ -208,7 +232,10 @@ async function rollBackPromotion(
     run.finish('cancelled', `cancelled during verify; ${version} was rolled back to ${back.champion ?? 'no champion'}`);
     throw err;
   }
-  const summary = run.finish('rolled-back', `${version} failed verification and was rolled back to ${back.champion ?? 'no champion'}: ${cause}`);
+  const summary = run.finish(
+    'rolled-back',
+    `${version} failed verification and was rolled back to ${back.champion ?? 'no champion'}: ${cause}`,
+  );
   throw ApplicationFailure.nonRetryable(summary.message!, ErrorType.PROMOTION_ROLLED_BACK, summary);
 }
 

@@ -11,14 +11,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { isEntryPoint } from '../entry-point';
-import {
-  CHURN_COLUMNS,
-  HOUSE_PRICE_COLUMNS,
-  generateChurn,
-  generateHousePrices,
-  toCsv,
-  toJsonLines,
-} from './generators.js';
+import { CHURN_COLUMNS, HOUSE_PRICE_COLUMNS, generateChurn, generateHousePrices, toCsv, toJsonLines } from './generators.js';
 
 /** Usage text printed with `--help` and after an argument error. */
 export const USAGE = `Usage: node --import tsx examples/data/generate.ts --dataset churn|house-prices --out PATH
@@ -48,8 +41,7 @@ const numeric = (flag: string) =>
 
 const ArgsSchema = z.object({
   dataset: z.enum(['churn', 'house-prices'], {
-    error: (issue) =>
-      issue.input === undefined ? '--dataset is required' : '--dataset must be churn or house-prices',
+    error: (issue) => (issue.input === undefined ? '--dataset is required' : '--dataset must be churn or house-prices'),
   }),
   rows: numeric('rows')
     .pipe(
@@ -69,9 +61,7 @@ const ArgsSchema = z.object({
         .max(0xffffffff, '--seed must be between 0 and 4294967295'),
     )
     .default(7),
-  drift: numeric('drift')
-    .pipe(z.number().min(0, '--drift must be between 0 and 1').max(1, '--drift must be between 0 and 1'))
-    .default(0),
+  drift: numeric('drift').pipe(z.number().min(0, '--drift must be between 0 and 1').max(1, '--drift must be between 0 and 1')).default(0),
   format: z.enum(['csv', 'jsonl'], { error: '--format must be csv or jsonl' }).optional(),
   out: z.string({ error: '--out is required' }).min(1, '--out is required'),
 });
@@ -160,9 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`error: could not write ${args.out}: ${(error as Error).message}`);
     return 1;
   }
-  console.log(
-    `wrote ${args.rows} ${args.dataset} rows (seed ${args.seed}, drift ${args.drift}, ${args.format}) to ${args.out}`,
-  );
+  console.log(`wrote ${args.rows} ${args.dataset} rows (seed ${args.seed}, drift ${args.drift}, ${args.format}) to ${args.out}`);
   return 0;
 }
 

@@ -96,8 +96,7 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** One of `items`, drawn with `weights` (same length); the fallback only satisfies the type checker. */
-const pick = <T>(rng: Rng, items: readonly [T, ...T[]], weights: readonly number[]): T =>
-  items[rng.choice(weights)] ?? items[0];
+const pick = <T>(rng: Rng, items: readonly [T, ...T[]], weights: readonly number[]): T => items[rng.choice(weights)] ?? items[0];
 
 /** Poisson draw by inverting the CDF with one uniform (a fixed draw count, unlike Knuth's). */
 function poisson(rng: Rng, lambda: number): number {
@@ -269,9 +268,7 @@ export function generateHousePrices(options: GenerateOptions): HousePriceRow[] {
     const age = Math.round(clamp(t.age * Math.exp(rng.normal(0, 0.5)), 0, 150));
     const distance = round(clamp(t.km * Math.exp(rng.normal(0.15 * drift, 0.35)), 0.2, 60), 2);
     const level = 1 + 0.3 * drift;
-    const value =
-      area * t.perSqm * (1 - 0.012 * Math.min(distance, 40)) * (1 - 0.002 * Math.min(age, 120)) +
-      6000 * bedrooms;
+    const value = area * t.perSqm * (1 - 0.012 * Math.min(distance, 40)) * (1 - 0.002 * Math.min(age, 120)) + 6000 * bedrooms;
     const price = Math.round(value * level * Math.exp(rng.normal(0, 0.16)));
     rows.push({
       listing_id: `h${pad(i + 1, 6)}`,

@@ -219,12 +219,7 @@ function edgesIncrease(edges: Float64Array): boolean {
  * @param options.fillZeroes replace zero shares as Evidently's `feel_zeroes` (default true; PSI
  *   uses it, Jensen–Shannon passes false).
  */
-export function binnedShares(
-  reference: Sample,
-  current: Sample,
-  kind: FeatureKind,
-  options: { fillZeroes?: boolean } = {},
-): BinnedShares {
+export function binnedShares(reference: Sample, current: Sample, kind: FeatureKind, options: { fillZeroes?: boolean } = {}): BinnedShares {
   const fillZeroes = options.fillZeroes ?? true;
   const finish = (b: BinnedShares): BinnedShares =>
     fillZeroes ? { ...b, reference: fillZeroShares(b.reference), current: fillZeroShares(b.current) } : b;
@@ -257,11 +252,7 @@ export function binnedShares(
  * {@link binnedShares} in 'values' mode from counts: one bin per value of the union, shares
  * count / size, zeros filled as asked. Both samples non-empty.
  */
-export function valueShares(
-  reference: CountedSample,
-  current: CountedSample,
-  options: { fillZeroes?: boolean } = {},
-): BinnedShares {
+export function valueShares(reference: CountedSample, current: CountedSample, options: { fillZeroes?: boolean } = {}): BinnedShares {
   const keys = unionKeys(reference.counts, current.counts);
   let ref: Float64Array = new Float64Array(keys.length);
   let cur: Float64Array = new Float64Array(keys.length);

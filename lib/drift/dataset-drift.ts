@@ -209,8 +209,7 @@ export function detectDrift(input: DetectDriftInput): DriftReport {
     // Evidently chooses on the cleaned data: reference rows and distinct values of both windows.
     // Only "<= 2" and "<= 5" matter, so counting stops early on wide columns.
     const method =
-      spec.method ??
-      chooseStattest({ kind: spec.kind, referenceSize: ref.counts.used, uniqueCount: distinctUnion(ref, cur, 5) });
+      spec.method ?? chooseStattest({ kind: spec.kind, referenceSize: ref.counts.used, uniqueCount: distinctUnion(ref, cur, 5) });
     const result = runOn(method, ref, cur, spec);
     return {
       name: spec.name,

@@ -174,11 +174,7 @@ function attemptExact(n1: number, n2: number, g: number, d: number) {
  *   {@link wassersteinDistance}): skips the sorted copies. Unsorted input then gives wrong results.
  * @throws RangeError when either sample is empty (scipy raises ValueError).
  */
-export function ks2samp(
-  a: Float64Array,
-  b: Float64Array,
-  options: { method?: KsMethod; presorted?: boolean } = {},
-): KsResult {
+export function ks2samp(a: Float64Array, b: Float64Array, options: { method?: KsMethod; presorted?: boolean } = {}): KsResult {
   let mode: KsMethod = options.method ?? 'auto';
   const n1 = a.length;
   const n2 = b.length;

@@ -335,7 +335,9 @@ export function summarize(r: Omit<DriftCheckReport, 'summary'>): string {
       clauses.push(`${c.metric} could not be compared on ${c.labelledRows} labelled rows`);
     } else {
       const how = c.drifted ? 'more than' : 'within';
-      clauses.push(`${c.metric} is ${num(c.current)} against a baseline of ${num(c.baseline)}, ${how} the allowed regression of ${num(c.maxRegression)}`);
+      clauses.push(
+        `${c.metric} is ${num(c.current)} against a baseline of ${num(c.baseline)}, ${how} the allowed regression of ${num(c.maxRegression)}`,
+      );
     }
   }
   return `${r.drifted ? 'Drift detected' : 'No drift'}: ${clauses.join('; ')}.`;
@@ -347,9 +349,7 @@ function finiteOrNullDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(finiteOrNullDeep);
   if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, (v) => finiteOrNullDeep(v));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : [[k, finiteOrNullDeep(v)]])),
-    );
+    return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : [[k, finiteOrNullDeep(v)]])));
   }
   return value;
 }

@@ -22,15 +22,7 @@
 
 import type { FeatureKind } from '../feature-kind';
 import { InvalidInputError } from '../errors';
-import {
-  binnedShares,
-  valueCounts,
-  valueShares,
-  unionKeys,
-  type CountedSample,
-  type Sample,
-  type CategoryKey,
-} from './binning';
+import { binnedShares, valueCounts, valueShares, unionKeys, type CountedSample, type Sample, type CategoryKey } from './binning';
 import { ks2samp } from './ks';
 import { sortedCopy } from './sort';
 import { chi2Sf, normSf } from './special';
@@ -109,12 +101,7 @@ function thresholdOf(method: StattestName, options: StattestOptions): number {
 }
 
 /** The defined result for an empty window, or null when both windows have data. */
-function emptyWindow(
-  method: StattestName,
-  referenceSize: number,
-  currentSize: number,
-  threshold: number,
-): StattestResult | null {
+function emptyWindow(method: StattestName, referenceSize: number, currentSize: number, threshold: number): StattestResult | null {
   if (referenceSize > 0 && currentSize > 0) return null;
   const which =
     referenceSize === 0 && currentSize === 0
@@ -479,9 +466,7 @@ export function runCountedStattest(
     case 'jensenshannon':
       return jensenShannonCounted(reference, current, opts);
     case 'chisquare':
-      return chiSquareCounted(reference, current, opts, () =>
-        jensenShannonCounted(reference, current, { kind: 'categorical' }),
-      );
+      return chiSquareCounted(reference, current, opts, () => jensenShannonCounted(reference, current, { kind: 'categorical' }));
     default:
       return zCounted(reference, current, opts);
   }

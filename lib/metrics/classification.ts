@@ -244,7 +244,7 @@ function oneVsRestAuc(y: Int32Array, score: Float64Array, positive: number): num
 
   let pairs = 0;
   let below = 0; // negatives strictly below the current positive score
-  for (let i = 0; i < nPos; ) {
+  for (let i = 0; i < nPos;) {
     const s = pos[i]!;
     let groupEnd = i;
     while (groupEnd < nPos && pos[groupEnd] === s) groupEnd++;

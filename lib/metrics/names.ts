@@ -7,17 +7,7 @@
 export type Task = 'classification' | 'regression';
 
 /** Every metric name, in registry order (a tuple, so it can feed `z.enum`). */
-export const METRIC_NAMES = [
-  'accuracy',
-  'precision',
-  'recall',
-  'f1',
-  'roc_auc',
-  'log_loss',
-  'rmse',
-  'mae',
-  'r2',
-] as const;
+export const METRIC_NAMES = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss', 'rmse', 'mae', 'r2'] as const;
 
 export type MetricName = (typeof METRIC_NAMES)[number];
 

@@ -30,11 +30,26 @@ export async function materialiseArtifacts(store: Store, model: ModelVersion, mo
 }
 
 /** Writes the request file into `dir` and runs the command on it. */
-export async function runContract(opts: { command: string[]; dir: string; request: object; timeoutMs: number; python: string; cwd: string; hooks: CommandHooks }): Promise<ContractRun> {
+export async function runContract(opts: {
+  command: string[];
+  dir: string;
+  request: object;
+  timeoutMs: number;
+  python: string;
+  cwd: string;
+  hooks: CommandHooks;
+}): Promise<ContractRun> {
   await mkdir(opts.dir, { recursive: true });
   const requestPath = join(opts.dir, 'request.json');
   await writeFile(requestPath, JSON.stringify(opts.request, null, 2));
-  return runContractCommand({ command: opts.command, requestPath, cwd: opts.cwd, python: opts.python, timeoutMs: opts.timeoutMs, ...opts.hooks });
+  return runContractCommand({
+    command: opts.command,
+    requestPath,
+    cwd: opts.cwd,
+    python: opts.python,
+    timeoutMs: opts.timeoutMs,
+    ...opts.hooks,
+  });
 }
 
 /**
@@ -68,7 +83,15 @@ export async function runPredict(opts: {
     features: opts.model.lineage.features,
     purpose: opts.purpose,
   };
-  const run = await runContract({ command: opts.command, dir: join(opts.dir, `${opts.model.version}-${opts.purpose}`), request, timeoutMs: opts.timeoutMs, python: opts.python, cwd: opts.cwd, hooks: opts.hooks });
+  const run = await runContract({
+    command: opts.command,
+    dir: join(opts.dir, `${opts.model.version}-${opts.purpose}`),
+    request,
+    timeoutMs: opts.timeoutMs,
+    python: opts.python,
+    cwd: opts.cwd,
+    hooks: opts.hooks,
+  });
   failOnExit(run, 'predict', ctx);
   const text = await readFile(outputPath, 'utf8').catch(() => {
     throw new TrainingContractError('predict exited 0 but wrote no output file', ctx);

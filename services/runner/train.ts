@@ -42,7 +42,15 @@ export async function trainVersion(
     seed: pipeline.training.seed,
   };
   const timeoutMs = durationToMs(pipeline.training.timeout);
-  const run = await runContract({ command: pipeline.training.command, dir, request, timeoutMs, python: config.python, cwd: config.projectDir, hooks: input.hooks });
+  const run = await runContract({
+    command: pipeline.training.command,
+    dir,
+    request,
+    timeoutMs,
+    python: config.python,
+    cwd: config.projectDir,
+    hooks: input.hooks,
+  });
   if (run.killedFor === 'cancelled') return null;
   failOnExit(run, 'training', ctx);
 

@@ -54,7 +54,13 @@ export async function startMinio(): Promise<Minio> {
   let exited: Promise<void>;
   const spawnServer = () => {
     child = spawn(bin, ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'], {
-      env: { ...process.env, MINIO_ROOT_USER: accessKeyId, MINIO_ROOT_PASSWORD: secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+      env: {
+        ...process.env,
+        MINIO_ROOT_USER: accessKeyId,
+        MINIO_ROOT_PASSWORD: secretAccessKey,
+        MINIO_BROWSER: 'off',
+        MINIO_UPDATE: 'off',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d) => (output += d));
@@ -78,14 +84,22 @@ export async function startMinio(): Promise<Minio> {
   const pause = kill;
   const resume = async () => {
     spawnServer();
-    await waitUntilLive(endpoint, () => child.exitCode !== null, () => output);
+    await waitUntilLive(
+      endpoint,
+      () => child.exitCode !== null,
+      () => output,
+    );
   };
 
   const client = (credentials = { accessKeyId, secretAccessKey }) =>
     new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
 
   try {
-    await waitUntilLive(endpoint, () => child.exitCode !== null, () => output);
+    await waitUntilLive(
+      endpoint,
+      () => child.exitCode !== null,
+      () => output,
+    );
     const bucket = `retrain-${randomBytes(6).toString('hex')}`;
     const admin = client();
     await admin.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -3,7 +3,13 @@
 import { createPredictionLogger, flushOnExit, LocalStore } from '../../serving/index';
 
 const [storeDir, count, mode] = process.argv.slice(2);
-const logger = createPredictionLogger({ store: new LocalStore(storeDir), model: 'child', version: 'v1', maxBatch: 500, flushIntervalMs: 600_000 });
+const logger = createPredictionLogger({
+  store: new LocalStore(storeDir),
+  model: 'child',
+  version: 'v1',
+  maxBatch: 500,
+  flushIntervalMs: 600_000,
+});
 flushOnExit(logger);
 for (let i = 0; i < Number(count); i++) {
   logger.logPrediction({ id: `line-${i}`, features: { x: i }, prediction: i % 2, latencyMs: 1 });

@@ -27,7 +27,8 @@ export async function expectRunFailure(handle: WorkflowHandle): Promise<FailedRu
   if (!(error instanceof WorkflowFailedError)) throw error;
   const chain = causes(error);
   const application = chain.filter((e): e is ApplicationFailure => e instanceof ApplicationFailure).at(-1);
-  if (!application) throw new Error(`no ApplicationFailure under the workflow failure: ${chain.map((e) => e.constructor.name).join(' → ')}`);
+  if (!application)
+    throw new Error(`no ApplicationFailure under the workflow failure: ${chain.map((e) => e.constructor.name).join(' → ')}`);
   const activity = chain.find((e): e is ActivityFailure => e instanceof ActivityFailure) ?? null;
   return { error, chain, application, activity };
 }
@@ -39,7 +40,11 @@ export function causes(err: Error): Error[] {
 }
 
 /** Polls `probe` until it returns something truthy; fails with `what` after `limitMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, limitMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  limitMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + limitMs;
   let lastError: unknown;
   for (;;) {
@@ -49,7 +54,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
     } catch (err) {
       lastError = err; // e.g. a query before the first workflow task ran
     }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`gave up waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

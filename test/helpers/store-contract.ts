@@ -108,7 +108,14 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     });
 
     it('lists keys under a prefix, sorted', async () => {
-      for (const key of ['reg/m/versions/v3.json', 'reg/m/versions/v1.json', 'reg/m/champion.json', 'reg/m2/champion.json', 'regional/x', 'other/y']) {
+      for (const key of [
+        'reg/m/versions/v3.json',
+        'reg/m/versions/v1.json',
+        'reg/m/champion.json',
+        'reg/m2/champion.json',
+        'regional/x',
+        'other/y',
+      ]) {
         await store.put(key, key);
       }
       expect(await store.list('reg/m/versions/')).toEqual(['reg/m/versions/v1.json', 'reg/m/versions/v3.json']);

@@ -36,7 +36,12 @@ async function main(): Promise<void> {
     workDir: required('TEST_WORKER_WORK_DIR'),
   };
   const connection = await NativeConnection.connect({ address });
-  const workers = await createWorkers({ config, store: createStore(config), connection, workflowBundle: { codePath: required('TEST_WORKER_BUNDLE') } });
+  const workers = await createWorkers({
+    config,
+    store: createStore(config),
+    connection,
+    workflowBundle: { codePath: required('TEST_WORKER_BUNDLE') },
+  });
   const running = runWorkers(workers);
   process.stdout.write('ready\n');
   await running;
