@@ -26,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { detectDrift, type Columns, type FeatureSpec } from '../lib/drift/dataset-drift';
-import type { StattestName } from '../lib/drift/stattests';
+import type { StattestName } from '../lib/drift/stattest-names';
 import { findPython } from '../scripts/provision.mjs';
 
 const REPO = resolve(import.meta.dirname, '..');

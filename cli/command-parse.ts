@@ -81,6 +81,11 @@ function positionalsProblem(positionals: readonly Positional[], given: string[])
     const wrong = p.choices ? values.find((v) => !Object.hasOwn(p.choices!, v)) : undefined;
     if (wrong !== undefined) return `<${p.name}> must be one of ${Object.keys(p.choices!).join(', ')}; got ${JSON.stringify(wrong)}`;
   }
+  // One required value and none given: say what it is in words.
+  const [only] = positionals;
+  if (given.length === 0 && positionals.length === 1 && !only.optional && !only.variadic) {
+    return `expected exactly one ${only.noun ?? positionalLabel(only)}`;
+  }
   const missing = positionals.slice(given.length).filter((p) => !p.optional);
   if (missing.length) return `missing ${missing.map(positionalLabel).join(' ')}`;
   if (!positionals.at(-1)?.variadic && given.length > positionals.length) {

@@ -38,6 +38,8 @@ export interface Positional {
   /** The key in the parsed arguments, and the name the usage shows: `<pipeline>`. */
   name: string;
   description: string;
+  /** What one value is, in words, for errors: "expected exactly one pipeline name". @default `<name>` */
+  noun?: string;
   /** May be left out (only the last positionals can be). */
   optional?: boolean;
   /** Takes every remaining argument (the last positional only); with `optional`, zero or more. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 /** `<pipeline>`: the model a command is about. */
 export const pipelineArgument = {
   name: 'pipeline',
+  noun: 'pipeline name',
   description: 'a pipeline: its file name in pipelines/, without .ts',
 } as const;
 

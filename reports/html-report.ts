@@ -6,7 +6,7 @@
 
 import type { FeatureDrift } from '../lib/drift/dataset-drift';
 import type { DriftCheckReport, FeatureDistribution } from '../lib/drift/report';
-import type { StattestName } from '../lib/drift/stattests';
+import type { StattestName } from '../lib/drift/stattest-names';
 
 /** Escapes text for HTML element content and quoted attribute values (SVG included). */
 export function escapeHtml(value: unknown): string {

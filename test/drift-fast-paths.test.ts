@@ -4,7 +4,8 @@ import { detectDrift } from '../lib/drift/dataset-drift.js';
 import { ks2samp } from '../lib/drift/ks.js';
 import { RADIX_SORT_MIN, sortedCopy } from '../lib/drift/sort.js';
 import { mulberry32 } from '../lib/split';
-import { runStattest, wassersteinDistance, type StattestName } from '../lib/drift/stattests.js';
+import type { StattestName } from '../lib/drift/stattest-names.js';
+import { runStattest, wassersteinDistance } from '../lib/drift/stattests.js';
 
 /** Deterministic uniform [0, 1), so a failure reproduces. */
 const rng = mulberry32;

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHURN_COLUMNS, generateChurn, toCsv, toJsonLines } from '../examples/data/generators.js';
-import { STATTEST_NAMES } from '../lib/drift/stattests.js';
+import { STATTEST_NAMES } from '../lib/drift/stattest-names.js';
 const REPO = resolve(import.meta.dirname, '..');
 
 const exec = promisify(execFile);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { columnCells, driftColumn, inferKind, looksLikeId } from '../../lib/drift/column-kinds';
 import type { CategoricalColumn, Columns, FeatureSpec } from '../../lib/drift/dataset-drift';
 import { buildDriftReport, type DriftCheckReport } from '../../lib/drift/report';
-import { STATTEST_KINDS, STATTEST_NAMES, type StattestName } from '../../lib/drift/stattests';
+import { STATTEST_KINDS, STATTEST_NAMES, type StattestName } from '../../lib/drift/stattest-names';
 import { InvalidInputError } from '../../lib/errors';
 import { sourceFormat } from '../../lib/pipeline';
 import { parseTable, type Table } from '../../lib/table';

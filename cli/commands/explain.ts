@@ -16,7 +16,7 @@ export const explainCommand = defineCommand({
   summary: 'why a prediction was made: version, lineage, gate, approval (scans the prediction log)',
   details:
     'Finds the prediction in the prediction log (newest batches first) and shows the version that\nmade it, its lineage, the gate and approval that let it serve, and whether it is still the champion.',
-  positionals: [{ name: 'predictionId', description: 'the id the serving app logged with the prediction' }],
+  positionals: [{ name: 'predictionId', noun: 'prediction id', description: 'the id the serving app logged with the prediction' }],
   flags: {
     model: {
       type: 'string',

@@ -29,7 +29,6 @@ import { chi2Sf, normSf } from './special';
 import { STATTEST_KINDS, type StattestName } from './stattest-names';
 
 // The names live apart so the pipeline schema can use them without this engine.
-export { isStattestName, STATTEST_KINDS, STATTEST_NAMES, type StattestName } from './stattest-names';
 
 /** Evidently's default thresholds (StatTest.default_threshold: 0.05 unless the test sets one). */
 export const DEFAULT_THRESHOLDS: Readonly<Record<StattestName, number>> = Object.freeze({
