@@ -16,19 +16,27 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { readPointer, readVersion } from '../services/registry';
-import { materialiseArtifacts, QUIET_HOOKS, runPredict } from '../services/runner/contract';
+import {
+  createPredictionLogger,
+  createStore,
+  flushOnExit,
+  loadConfig,
+  loadPipeline,
+  materialiseArtifacts,
+  QUIET_HOOKS,
+  readPointer,
+  readVersion,
+  runPredict,
+  type ModelOutput,
+  type ModelVersion,
+  type Pipeline,
+  type PredictionLine,
+  type Store,
+} from 'retrain/serving';
 import { storeKeyLocation, type RetrainConfig } from '../lib/config';
-import { loadConfig } from '../services/config';
 import { InvalidInputError, NotFoundError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { isoHour } from '../lib/prediction-log';
-import type { Pipeline } from '../lib/pipeline';
-import type { ModelVersion } from '../lib/registry';
-import type { ModelOutput } from '../lib/training-contract';
-import { loadPipeline } from '../services/pipelines';
-import { createPredictionLogger, flushOnExit, type PredictionLine } from '../serving';
-import { createStore, type Store } from '../store';
 import { generateChurn, generateHousePrices, toCsv } from './data/generators';
 import { isEntryPoint } from './entry-point';
 

@@ -87,7 +87,7 @@ interface Batch {
  *
  * @example
  * ```ts
- * import { createPredictionLogger, flushOnExit, LocalStore } from './retrain/serving/index.ts'; // where Retrain is
+ * import { createPredictionLogger, flushOnExit, LocalStore } from 'retrain/serving';
  *
  * const logger = createPredictionLogger({ store: new LocalStore('/var/retrain/store'), model: 'churn', version: 'v1dba9190025c' });
  * flushOnExit(logger); // SIGTERM, SIGINT, or the end of the event loop: nothing buffered is lost
