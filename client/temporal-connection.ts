@@ -96,5 +96,5 @@ export function serverUnreachableError(config: TemporalConnectionConfig, err: un
     : `no Temporal server answers at ${config.temporalAddress} (${reason}).\n` +
       'Start one with `npx retrain dev` (dev server + worker), or point RETRAIN_TEMPORAL_ADDRESS at your cluster ' +
       '(one that requires TLS also needs RETRAIN_TEMPORAL_TLS=true, a client certificate or RETRAIN_TEMPORAL_API_KEY).';
-  return new RetrainError(ErrorType.SERVER_UNREACHABLE, message, { retryable: true, context: { step: 'connect' } });
+  return new RetrainError(ErrorType.SERVER_UNREACHABLE, message, { retryable: true, context: { step: 'connect' }, cause: err });
 }

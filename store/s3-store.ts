@@ -227,6 +227,7 @@ export class S3Store implements Store {
       retryable: false,
       context: { bucket: this.bucket, endpoint, operation, key },
       details: { code: name, message: (err as Error).message },
+      cause: err,
     });
   }
 

@@ -47,6 +47,7 @@ export async function installRuntime(setup: RuntimeSetup): Promise<{ metricsUrl?
       {
         retryable: true,
         context: { step: 'config', variable: 'RETRAIN_METRICS_ADDRESS' },
+        cause: err,
       },
     );
   }
