@@ -30,7 +30,9 @@ export interface ValueFlag<S extends z.ZodType = z.ZodType> {
   shownDefault?: string;
 }
 
+/** Any flag a command declares: a switch or a flag with a value. */
 export type Flag = BooleanFlag | ValueFlag;
+/** A command's flags, keyed by name without the dashes (`limit` is `--limit`). */
 export type Flags = Readonly<Record<string, Flag>>;
 
 /** A positional argument, in the order given. */

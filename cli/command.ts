@@ -40,6 +40,7 @@ type CheckedFlags<F> = {
 };
 type CheckedPositionals<P> = { [I in keyof P]: P[I] & NoExtraKeys<P[I], Positional> };
 
+/** What {@link defineCommand} takes: a subcommand's arguments, flags, help text and `run`. */
 export interface CommandDeclaration<P extends readonly Positional[], F extends Flags> {
   /** What follows `retrain` on the command line. */
   name: string;

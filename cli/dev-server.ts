@@ -5,9 +5,13 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { findTemporalCli } from '../scripts/provision.mjs';
 
+/** A running Temporal dev server, as {@link startDevServer} returns it. */
 export interface DevServer {
+  /** Frontend address, `host:port`. */
   address: string;
+  /** Web UI, or null when there is none (headless or SDK-downloaded server). */
   uiUrl: string | null;
+  /** Stops the server and waits until it has exited. */
   stop(): Promise<void>;
 }
 

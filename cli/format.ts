@@ -6,6 +6,7 @@ export function output(json: boolean, data: unknown, human: () => string): void 
   process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
 }
 
+/** A metric value for tables: 4 decimals (1 when |v| >= 1000), `—` when missing. */
 export function fmtMetric(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : Math.abs(v) >= 1000 ? v.toFixed(1) : v.toFixed(4);
 }

@@ -8,13 +8,18 @@ import { isServing, startDevServer, type DevServer } from './dev-server';
 import { ensurePythonEnv, ensureTemporalCli } from '../scripts/provision.mjs';
 import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../client/temporal-connection';
 
+/** The Temporal server and in-process workers that {@link startLocalStack} started or reused. */
 export interface LocalStack {
+  /** Temporal frontend address, `host:port`. */
   address: string;
+  /** Web UI of the dev server started here; null when none was started. */
   uiUrl: string | null;
   /** False when a server was already running at the configured address and we reused it. */
   startedServer: boolean;
+  /** Path of the workers' JSON-lines log. */
   workerLog: string;
   workers: Worker[];
+  /** Shuts the workers down, closes their connection and stops the dev server if one was started. */
   stop(): Promise<void>;
 }
 

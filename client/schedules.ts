@@ -9,6 +9,7 @@ import type { driftCheck } from '../workflows/drift-check';
 /** A schedule that starts the drift check, its `args` checked against the workflow's parameters. */
 type DriftScheduleOptions = ScheduleOptions<ScheduleOptionsStartWorkflowAction<typeof driftCheck>>;
 
+/** What {@link applySchedules} did with one pipeline's drift schedule, and why when it did nothing. */
 export interface AppliedSchedule {
   model: string;
   scheduleId: string;
@@ -95,12 +96,17 @@ export async function applySchedules(
   return results;
 }
 
+/** One drift schedule on the server, as `retrain schedules list` shows it. */
 export interface ScheduleRow {
   scheduleId: string;
+  /** The cron expression the pipeline asked for; empty when the action does not say. */
   cron: string[];
   paused: boolean;
+  /** The note kept on the schedule (set by pause or unpause), if any. */
   note: string | null;
+  /** The next 3 start times, ISO-8601 UTC. */
   nextRuns: string[];
+  /** The last 3 runs started; `scheduledAt` is ISO-8601 UTC. */
   recentRuns: { scheduledAt: string; workflowId: string }[];
 }
 

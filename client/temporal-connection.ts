@@ -6,6 +6,7 @@ import { ErrorType, InvalidInputError, RetrainError } from '../lib/errors';
 // Type-only SDK imports: the client commands use this module without loading the worker's
 // native bridge, and the worker without the client's gRPC stack.
 
+/** The part of RetrainConfig that says which Temporal server and namespace to use, and how to reach it. */
 export type TemporalConnectionConfig = Pick<RetrainConfig, 'temporalAddress' | 'namespace' | 'temporalTls' | 'temporalApiKey'>;
 
 /** What both `Connection.connect` (client) and `NativeConnection.connect` (worker) accept. */

@@ -23,6 +23,7 @@ export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Hex sha256 of a value's canonical JSON: equal values get equal fingerprints, whatever their key order. */
 export function hashOf(value: unknown): string {
   return sha256(canonicalJson(value));
 }

@@ -1,8 +1,10 @@
 import { higherIsBetter } from './metrics/names';
 import type { Pipeline } from './pipeline';
 
+/** A model's metric values by name; null where a metric could not be computed. */
 export type Metrics = Record<string, number | null>;
 
+/** One rule of the gate applied to one metric: the values compared, the verdict and a readable message. */
 export interface GateCheck {
   metric: string;
   /** `required`: the primary metric must have a value at all. */

@@ -13,7 +13,9 @@ import { mulberry32 } from './split';
  */
 export type PredictionColumn = Float64Array | (string | null)[];
 
+/** Prediction-log lines as columns: entry i of every column belongs to the same line. */
 export interface PredictionColumns {
+  /** Lines kept: the length of every column. */
   rows: number;
   ids: string[];
   versions: string[];

@@ -32,8 +32,10 @@ export const predictionLineSchema = z.strictObject({
   cost: z.number().nonnegative().optional(),
 });
 
+/** One validated line of the prediction log. */
 export type PredictionLine = z.infer<typeof predictionLineSchema>;
 
+/** A line that validated, or the error that says where and why it did not. */
 export type ParsedLine = { ok: true; line: PredictionLine } | { ok: false; error: string };
 
 /**

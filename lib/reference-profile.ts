@@ -15,6 +15,7 @@ export interface ReferenceProfile {
   columns: Record<string, ReferenceColumn>;
 }
 
+/** One column of a reference profile: numeric values in a file beside it, categories as counts. */
 export type ReferenceColumn =
   | {
       kind: 'numeric';
@@ -109,6 +110,7 @@ export function encodeFloat64(values: Float64Array): Buffer {
   return buffer;
 }
 
+/** The inverse of {@link encodeFloat64}: a column from its Float64 little-endian bytes. */
 export function decodeFloat64(buffer: Buffer): Float64Array {
   const values = new Float64Array(buffer.length / 8);
   for (let i = 0; i < values.length; i++) values[i] = buffer.readDoubleLE(i * 8);

@@ -14,6 +14,7 @@ export function isS3Url(path: string): boolean {
   return path.startsWith('s3:');
 }
 
+/** Splits an `s3://bucket/key` URL into bucket and key, or says why it is not a valid one. */
 export function parseS3Url(url: string): S3UrlResult {
   const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
   if (!match) return { ok: false, error: `"${url}" is not an s3:// URL (expected s3://bucket or s3://bucket/prefix)` };

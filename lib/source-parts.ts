@@ -6,6 +6,7 @@
  */
 import { InvalidInputError, type ErrorContext } from './errors';
 
+/** One object of a multi-object source, with its bytes. */
 export interface SourcePart {
   /** Where the part came from, for errors (e.g. s3://bucket/exports/part-0001.csv). */
   name: string;
@@ -22,6 +23,11 @@ export function isDataPart(key: string): boolean {
   return name !== '' && !name.startsWith('_') && !name.startsWith('.');
 }
 
+/**
+ * Joins a source's parts, in the order given, into one dataset: CSV parts must share one header,
+ * which is kept once; JSON lines are concatenated.
+ * @throws InvalidInputError, with `context`, when two CSV parts have different headers.
+ */
 export function combineParts(parts: SourcePart[], format: 'csv' | 'jsonl', context: ErrorContext): Buffer {
   if (parts.length === 1) return parts[0]!.body;
   const chunks: Buffer[] = [];

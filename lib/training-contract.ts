@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { formatIssues, TrainingContractError, type ErrorContext } from './errors';
 
+/** The contract id a training request and its `result.json` carry (training/CONTRACT.md). */
 export const TRAIN_CONTRACT = 'retrain.train/v1';
+/** The contract id a predict request carries (training/CONTRACT.md). */
 export const PREDICT_CONTRACT = 'retrain.predict/v1';
 
 /** `result.json` written by a training command (training/CONTRACT.md). */
@@ -20,6 +22,7 @@ export const trainingResultSchema = z.object({
   classes: z.array(z.string()).min(2).optional(),
   libraryVersions: z.record(z.string(), z.string()).default({}),
 });
+/** A validated `result.json`: artifact paths (relative to outputDir) by name, metrics, classes, library versions. */
 export type TrainingResult = z.infer<typeof trainingResultSchema>;
 
 /**
@@ -30,6 +33,7 @@ export const modelOutputSchema = z.object({
   prediction: z.union([z.string(), z.number()]),
   scores: z.record(z.string(), z.number()).optional(),
 });
+/** One validated line of a predict command's output: the model's output for one input row. */
 export type ModelOutput = z.infer<typeof modelOutputSchema>;
 
 /** Validates `result.json` text; a broken result is the training code's bug, so it is not retried. */

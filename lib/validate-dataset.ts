@@ -2,6 +2,7 @@ import { outputKind } from './feature-kind';
 import type { Pipeline } from './pipeline';
 import { isMissingMarker, numericValue, type Table } from './table';
 
+/** One reason a dataset cannot be trained on; `column` names the column when there is one. */
 export interface ValidationProblem {
   code:
     'empty' | 'too_few_rows' | 'missing_column' | 'extra_column' | 'wrong_type' | 'too_many_nulls' | 'single_class' | 'too_many_duplicates';
@@ -9,11 +10,14 @@ export interface ValidationProblem {
   message: string;
 }
 
+/** One column the pipeline uses, as found in the dataset. */
 export interface ColumnSummary {
   name: string;
   role: 'feature' | 'label' | 'id';
   type: 'numeric' | 'categorical';
+  /** Missing values. */
   nulls: number;
+  /** Missing values / rows, 0..1 (0 for an empty dataset). */
   nullShare: number;
   /** Distinct values (categorical) or null. */
   distinct: number | null;

@@ -18,8 +18,10 @@
 export type NumericSample = Float64Array;
 /** Categorical sample: category labels, missing values removed by the caller. */
 export type CategoricalSample = readonly string[];
+/** A cleaned sample of either kind. */
 export type Sample = NumericSample | CategoricalSample;
 import type { FeatureKind } from '../feature-kind';
+/** A value counted as its own bin: a number or a category label. */
 export type CategoryKey = number | string;
 
 /** A sample reduced to its value counts: all the categorical tests need. */
@@ -35,6 +37,7 @@ export const MAX_DISTINCT_FOR_VALUE_BINS = 20;
 /** Evidently's replacement for a zero share (PSI only). */
 export const ZERO_SHARE = 0.0001;
 
+/** The reference and current samples as shares per bin, what PSI and Jensen–Shannon compare. */
 export interface BinnedShares {
   /** 'histogram': Sturges bins over the combined range; 'values': one bin per distinct value. */
   mode: 'histogram' | 'values';

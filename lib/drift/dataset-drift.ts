@@ -20,22 +20,34 @@ import { chooseStattest, runCountedStattest, runStattest, type StattestResult } 
 export type NumericColumn = Float64Array;
 /** A categorical column: null marks a missing value. */
 export type CategoricalColumn = readonly (string | null)[];
+/** A window's columns by name, numeric or categorical, one entry per row. */
 export type Columns = Readonly<Record<string, NumericColumn | CategoricalColumn>>;
 
+/** A feature to test for drift, and optionally how. */
 export interface FeatureSpec {
   name: string;
   kind: FeatureKind;
-  /** Test to run; default chosen by {@link chooseStattest} from the cleaned data. */
+  /**
+   * Test to run.
+   * @default the test {@link chooseStattest} picks for the cleaned data
+   */
   method?: StattestName;
-  /** Overrides the test's default threshold. */
+  /**
+   * Drift threshold for the test.
+   * @default the test's entry in `DEFAULT_THRESHOLDS` (stattests.ts)
+   */
   threshold?: number;
 }
 
+/** What {@link detectDrift} compares: the reference and current columns, and the features to test. */
 export interface DetectDriftInput {
   reference: Columns;
   current: Columns;
   features: readonly FeatureSpec[];
-  /** Dataset drift when the share of drifted features is >= this (default 0.5, as Evidently). */
+  /**
+   * Dataset drift when the share of drifted features is >= this, as in Evidently.
+   * @default 0.5
+   */
   datasetDriftShare?: number;
 }
 
@@ -51,6 +63,7 @@ export interface WindowCounts {
   used: number;
 }
 
+/** One feature's drift test result, with the test's origin and each window's row counts. */
 export interface FeatureDrift extends StattestResult {
   name: string;
   kind: FeatureKind;
@@ -60,6 +73,7 @@ export interface FeatureDrift extends StattestResult {
   current: WindowCounts;
 }
 
+/** Per-feature drift results and the dataset drift verdict drawn from them. */
 export interface DriftReport {
   features: FeatureDrift[];
   datasetDrift: {
@@ -73,6 +87,7 @@ export interface DriftReport {
   };
 }
 
+/** Share of drifted features (0..1) from which the dataset counts as drifted, as in Evidently. */
 export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 
 /** A cleaned numeric column: the finite values. */

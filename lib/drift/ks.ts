@@ -20,6 +20,7 @@ import { sortedCopy } from './sort';
 /** How to compute the p-value, as scipy's `method`: 'auto' is exact when both sizes are <= 10000. */
 export type KsMethod = 'auto' | 'exact' | 'asymp';
 
+/** What {@link ks2samp} returns: the fields of scipy's ks_2samp result. */
 export interface KsResult {
   /** D = sup |F_a - F_b|, in [0, 1]; on the exact path rounded to the lattice h/lcm(n, m), as scipy. */
   statistic: number;

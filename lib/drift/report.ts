@@ -53,6 +53,7 @@ export interface ConceptDrift {
 /** What one model version did while serving in the window (computed by lib/prediction-log.ts). */
 export type ServingSummary = VersionServing;
 
+/** A drift check's full report: plain JSON, every number finite or null. */
 export interface DriftCheckReport {
   kind: 'retrain.drift-report/v1';
   model: string | null;
@@ -75,10 +76,14 @@ export interface DriftCheckReport {
 export interface DriftWindowInput {
   label: string;
   columns: Columns;
-  /** Rows in the window; default: the length of its first column. */
+  /**
+   * Rows in the window.
+   * @default the length of its first column
+   */
   rows?: number;
 }
 
+/** What {@link buildDriftReport} needs: both windows, the features to test and the optional extra sections. */
 export interface BuildDriftReportInput {
   model?: string | null;
   version?: string | null;
@@ -88,7 +93,10 @@ export interface BuildDriftReportInput {
   reference: DriftWindowInput;
   current: DriftWindowInput & { from?: string; to?: string };
   features: readonly FeatureSpec[];
-  /** Dataset drift when the share of drifted features is >= this (default 0.5). */
+  /**
+   * Dataset drift when the share of drifted features is >= this.
+   * @default 0.5
+   */
   datasetDriftShare?: number;
   /** Model outputs in both windows (numeric scores or categorical labels). */
   prediction?: {

@@ -40,6 +40,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<StattestName, number>> = Object
   z: 0.05,
 });
 
+/** What one drift test found for one feature. */
 export interface StattestResult {
   /** The test that produced the numbers (after any fallback). */
   method: StattestName;
@@ -54,10 +55,14 @@ export interface StattestResult {
   note?: string;
 }
 
+/** How to run a drift test on one feature. */
 export interface StattestOptions {
   /** Feature kind; decides binning for psi and jensenshannon. */
   kind: FeatureKind;
-  /** Overrides {@link DEFAULT_THRESHOLDS}. */
+  /**
+   * Drift threshold.
+   * @default the test's entry in {@link DEFAULT_THRESHOLDS}
+   */
   threshold?: number;
   /**
    * Numeric samples are already ascending: ks and wasserstein then skip their sorted copies

@@ -6,6 +6,7 @@
 import { CompensatedSum } from './compensated-sum';
 import { checkRowCounts, MetricInputError } from './input';
 
+/** A classifier's predictions and class scores per row, with the true labels. */
 export interface ClassificationInput {
   /** True label of each row. Every value must be in `classes`. */
   labels: ArrayLike<string>;
@@ -16,12 +17,14 @@ export interface ClassificationInput {
   /** The task's classes (at least 2, distinct). Their order picks the default positive class. */
   classes: readonly string[];
   /**
-   * Binary only: the class precision/recall/f1/roc_auc are about. Default `classes[1]`.
+   * Binary only: the class precision/recall/f1/roc_auc are about.
    * Ignored for multiclass, but must still be one of `classes`.
+   * @default `classes[1]`
    */
   positiveClass?: string;
 }
 
+/** Classification metrics as scikit-learn computes them (log_loss with the natural log). */
 export interface ClassificationMetrics {
   accuracy: number;
   precision: number;

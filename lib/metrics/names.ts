@@ -9,8 +9,10 @@ export type Task = 'classification' | 'regression';
 /** Every metric name, in registry order (a tuple, so it can feed `z.enum`). */
 export const METRIC_NAMES = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss', 'rmse', 'mae', 'r2'] as const;
 
+/** The name of a metric Retrain computes. */
 export type MetricName = (typeof METRIC_NAMES)[number];
 
+/** A metric's name, its task and which way is better. */
 export interface MetricInfo {
   readonly name: MetricName;
   readonly task: Task;

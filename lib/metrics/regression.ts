@@ -3,11 +3,13 @@
 import { CompensatedSum } from './compensated-sum';
 import { checkRowCounts, MetricInputError } from './input';
 
+/** A regression model's predictions and the actual values, row by row. */
 export interface RegressionInput {
   actual: ArrayLike<number>;
   predicted: ArrayLike<number>;
 }
 
+/** Regression metrics as scikit-learn computes them; rmse and mae are in the label's units. */
 export interface RegressionMetrics {
   rmse: number;
   mae: number;
