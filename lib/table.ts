@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse/sync';
 import { InvalidInputError } from './errors';
 
@@ -7,22 +8,54 @@ export interface Table {
   rows: (string | null)[][];
 }
 
-/** Parses CSV (header row required) or JSON lines into a Table. */
-export function parseTable(body: Buffer | string, format: 'csv' | 'jsonl', source: string): Table {
+/**
+ * How the bytes of a source are read: UTF-8 (the default, strict: a byte that is not UTF-8 is
+ * an error, never a silent U+FFFD), or latin1, read as windows-1252 (its superset, as browsers do).
+ */
+export type TextEncoding = 'utf-8' | 'latin1';
+
+/**
+ * Parses CSV (header row required) or JSON lines into a Table. Bytes are decoded as `encoding`;
+ * with UTF-8, a byte that is not UTF-8 fails with the line, row and column it is in. A column
+ * named twice in a CSV header, or a key given twice in a JSON-lines object, fails too (a reader
+ * would otherwise keep one of them silently).
+ */
+export function parseTable(body: Buffer | string, format: 'csv' | 'jsonl', source: string, encoding: TextEncoding = 'utf-8'): Table {
+  let input: Buffer | string = body;
+  if (typeof body !== 'string') {
+    if (encoding === 'latin1') input = decodeWindows1252(body);
+    // Checked on the bytes (no copy): a large CSV is parsed from the bytes, never held as one string.
+    else if (!isUtf8(body)) throw notUtf8(body, format, source);
+  }
   // A byte order mark would make line 1 invalid JSON; the CSV parser strips its own.
-  return format === 'csv' ? parseCsv(body, source) : parseJsonLines(body.toString().replace(/^\uFEFF/, ''), source);
+  return format === 'csv' ? parseCsv(input, source) : parseJsonLines(input.toString().replace(/^\uFEFF/, ''), source);
 }
 
 function parseCsv(body: Buffer | string, source: string): Table {
-  let records: string[][];
+  const records = csvRecords(body, source);
+  if (records.length === 0) return { columns: [], rows: [] };
+  const [header, ...rest] = records;
+  const columns = header.map((c) => c.trim());
+  const first = new Map<string, number>();
+  columns.forEach((name, i) => {
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, i);
+    else {
+      throw new InvalidInputError(
+        `${source}: column "${name}" appears twice in the header (columns ${earlier + 1} and ${i + 1}): rename or remove one`,
+        { step: 'validate' },
+      );
+    }
+  });
+  return { columns, rows: rest.map((r) => r.map((cell) => (cell === '' ? null : cell))) };
+}
+
+function csvRecords(body: Buffer | string, source: string): string[][] {
   try {
-    records = parse(body, { bom: true, skip_empty_lines: true, relax_column_count: false });
+    return parse(body, { bom: true, skip_empty_lines: true, relax_column_count: false });
   } catch (err) {
     throw new InvalidInputError(`${source}: not valid CSV: ${(err as Error).message}`, { step: 'validate' });
   }
-  if (records.length === 0) return { columns: [], rows: [] };
-  const [columns, ...rest] = records;
-  return { columns: columns.map((c) => c.trim()), rows: rest.map((r) => r.map((cell) => (cell === '' ? null : cell))) };
 }
 
 function parseJsonLines(text: string, source: string): Table {
@@ -38,10 +71,149 @@ function parseJsonLines(text: string, source: string): Table {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new InvalidInputError(`${source}: line ${i + 1} is not a JSON object`, { step: 'validate' });
     }
+    const twice = repeatedKey(line);
+    if (twice !== null) {
+      throw new InvalidInputError(`${source}: line ${i + 1} gives the key "${twice}" twice: remove one`, { step: 'validate' });
+    }
     objects.push(value as Record<string, unknown>);
   });
   const columns = [...new Set(objects.flatMap((o) => Object.keys(o)))];
   return { columns, rows: objects.map((o) => columns.map((c) => cellOf(o[c]))) };
+}
+
+/**
+ * The first key that a JSON object (one valid JSON-lines line) gives twice at its top level, or
+ * null. JSON.parse keeps the last one silently; nested objects are cells and are left alone.
+ */
+function repeatedKey(line: string): string | null {
+  // No key can repeat without at least two colons.
+  if (line.indexOf(':') === line.lastIndexOf(':')) return null;
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === '"') {
+      const start = i;
+      for (i++; line[i] !== '"'; i++) if (line[i] === '\\') i++;
+      if (depth !== 1) continue;
+      let next = i + 1;
+      while (/\s/.test(line[next] ?? '')) next++;
+      if (line[next] !== ':') continue;
+      const key = JSON.parse(line.slice(start, i + 1)) as string;
+      if (seen.has(key)) return key;
+      seen.add(key);
+    } else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return null;
+}
+
+/** Characters of the bytes 0x80–0x9F in windows-1252 (the five it leaves undefined stay C1 controls, as in latin1). */
+const CP1252_80_9F = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019,
+  0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+].map((c) => String.fromCharCode(c));
+
+/**
+ * latin1 bytes as text, read as windows-1252 (what "latin1" files from spreadsheets are, and
+ * what browsers read for the label): the same as ISO-8859-1 except € and typographic quotes.
+ */
+function decodeWindows1252(body: Buffer): string {
+  return body.toString('latin1').replace(/[\x80-\x9f]/g, (c) => CP1252_80_9F[c.charCodeAt(0) - 0x80]);
+}
+
+/**
+ * The error for bytes that are not UTF-8 (say, "café" saved as latin1): the line and, when the
+ * rest of the file parses, the data row (1 = the first row after the header) and the column.
+ */
+function notUtf8(body: Uint8Array, format: 'csv' | 'jsonl', source: string): InvalidInputError {
+  // The scan follows the decoder's rules, so it finds the byte the decoder refused.
+  const at = Math.max(0, firstInvalidUtf8(body));
+  const before = new TextDecoder('utf-8').decode(body.subarray(0, at));
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const line = before.split('\n').length;
+  const byte = `0x${body[at].toString(16).toUpperCase().padStart(2, '0')}`;
+  const after = before.slice(Math.max(lineStart, before.length - 20));
+  const where = cellOfInvalidByte(body, format, before);
+  const context = after ? ` after ${JSON.stringify(after)}` : ' at the start of the line';
+  return new InvalidInputError(
+    `${source}: not valid UTF-8 at line ${line}${where ? ` (${where})` : ''}: byte ${byte}${context}; ` +
+      `save the file as UTF-8 (or, in a pipeline's source, declare encoding: 'latin1')`,
+    { step: 'validate' },
+  );
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence; -1 if none. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/**
+ * "row R, column "c"" for the first invalid byte, found by parsing the text with replacement
+ * characters: the bad byte is the first U+FFFD after the ones the valid text before it holds.
+ * Undefined when the file does not parse that way either.
+ */
+function cellOfInvalidByte(body: Uint8Array, format: 'csv' | 'jsonl', before: string): string | undefined {
+  const lossy = new TextDecoder('utf-8').decode(body);
+  let skip = before.split('\uFFFD').length - 1;
+  const count = (text: string) => text.split('\uFFFD').length - 1;
+  try {
+    if (format === 'csv') {
+      const [header, ...rows] = parse(lossy, { bom: true, skip_empty_lines: true, relax_column_count: true }) as string[][];
+      const records = [header, ...rows];
+      for (let r = 0; r < records.length; r++) {
+        for (let c = 0; c < records[r].length; c++) {
+          const n = count(records[r][c]);
+          if (n <= skip) {
+            skip -= n;
+            continue;
+          }
+          return r === 0 ? `the header, column ${c + 1}` : `row ${r}, column ${JSON.stringify(header[c]?.trim() ?? `#${c + 1}`)}`;
+        }
+      }
+      return undefined;
+    }
+    const lines = lossy.split('\n');
+    const lineIndex = before.split('\n').length - 1;
+    const row = lines.slice(0, lineIndex + 1).filter((l) => l.trim()).length;
+    const prefix = before.slice(before.lastIndexOf('\n') + 1);
+    skip = count(prefix);
+    const object = JSON.parse(lines[lineIndex]) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(object)) {
+      const n = count(key) + count(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
+      if (n > skip) return `row ${row}, key ${JSON.stringify(key)}`;
+      skip -= n;
+    }
+    return `row ${row}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function cellOf(value: unknown): string | null {

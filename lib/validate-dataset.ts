@@ -5,7 +5,17 @@ import { isMissingMarker, numericValue, type Table } from './table';
 /** One reason a dataset cannot be trained on; `column` names the column when there is one. */
 export interface ValidationProblem {
   code:
-    'empty' | 'too_few_rows' | 'missing_column' | 'extra_column' | 'wrong_type' | 'too_many_nulls' | 'single_class' | 'too_many_duplicates';
+    | 'unreadable'
+    | 'empty'
+    | 'too_few_rows'
+    | 'missing_column'
+    | 'extra_column'
+    | 'wrong_type'
+    | 'too_many_nulls'
+    | 'missing_label'
+    | 'single_class'
+    | 'new_label_class'
+    | 'too_many_duplicates';
   column?: string;
   message: string;
 }
@@ -37,8 +47,20 @@ export interface ValidationReport {
 
 const EXAMPLES = 3;
 
-/** Checks a table against the pipeline's columns, types and validation limits. */
-export function validateDataset(table: Table, pipeline: Pipeline): ValidationReport {
+/** The model in production, as far as validation needs it: a class it does not know cannot be scored. */
+export interface ChampionClasses {
+  version: string;
+  /** The champion's label classes; null for regression. */
+  classes: string[] | null;
+}
+
+/**
+ * Checks a table against the pipeline's columns, types and validation limits, and, for
+ * classification with a champion, that every label class is one the champion knows: the
+ * challenger is compared with the champion on the same holdout, which needs the champion to
+ * score every row.
+ */
+export function validateDataset(table: Table, pipeline: Pipeline, champion: ChampionClasses | null = null): ValidationReport {
   const problems: ValidationProblem[] = [];
   const notes: string[] = [];
   const rows = table.rows.length;
@@ -74,6 +96,7 @@ export function validateDataset(table: Table, pipeline: Pipeline): ValidationRep
         message: `"${col.name}" has ${summary.nulls} missing values (${pct(summary.nullShare)}), above the limit of ${pct(limits.maxNullShare)}`,
       });
     }
+    if (col.role === 'label') checkLabelsPresent(table, i, pipeline, problems);
     if (col.role === 'label' && pipeline.task === 'classification') {
       labelClasses = countValues(table, i);
       const classes = Object.keys(labelClasses);
@@ -84,6 +107,8 @@ export function validateDataset(table: Table, pipeline: Pipeline): ValidationRep
           message: `label "${col.name}" has ${classes.length === 0 ? 'no values' : `a single class ("${classes[0]}")`}: a classifier needs at least two`,
         });
       }
+      if (champion?.classes)
+        checkClassesKnown(table, i, pipeline, labelClasses, { version: champion.version, classes: champion.classes }, problems);
     }
   }
 
@@ -99,6 +124,22 @@ export function validateDataset(table: Table, pipeline: Pipeline): ValidationRep
     });
   }
   return { ok: problems.length === 0, rows, problems, notes, columns, labelClasses, duplicateRows };
+}
+
+/**
+ * The report of a dataset that could not be read at all (not UTF-8, not valid CSV or JSON lines,
+ * a column named twice): one `unreadable` problem with the reader's message.
+ */
+export function unreadableReport(message: string): ValidationReport {
+  return {
+    ok: false,
+    rows: 0,
+    problems: [{ code: 'unreadable', message }],
+    notes: [],
+    columns: [],
+    labelClasses: null,
+    duplicateRows: 0,
+  };
 }
 
 /** One line per problem, for error messages and the CLI. */
@@ -152,6 +193,72 @@ function summarise(table: Table, i: number, col: UsedColumn, problems: Validatio
     nullShare: rows ? nulls / rows : 0,
     distinct: col.type === 'categorical' ? distinct.size : null,
   };
+}
+
+/**
+ * Every row needs a label, whatever maxNullShare allows for features: the trainer cannot learn
+ * from a row without one. Empty (or blank) cells; for regression also NaN, NA and the like.
+ */
+function checkLabelsPresent(table: Table, i: number, pipeline: Pipeline, problems: ValidationProblem[]): void {
+  const missing = (cell: string | null) => (pipeline.task === 'regression' ? isMissingMarker(cell) : cell === null || cell.trim() === '');
+  let count = 0;
+  let first = -1;
+  table.rows.forEach((row, r) => {
+    if (!missing(row[i])) return;
+    count++;
+    if (first < 0) first = r;
+  });
+  if (count === 0) return;
+  problems.push({
+    code: 'missing_label',
+    column: pipeline.label,
+    message: `label "${pipeline.label}" is missing in ${count} of ${table.rows.length} rows (first: ${rowName(table, first, pipeline)}): every row needs a label`,
+  });
+}
+
+/**
+ * Label classes the champion does not know: it cannot score rows of them, so the challenger could
+ * not be compared with it at evaluation, after training and registering. Caught here instead.
+ */
+function checkClassesKnown(
+  table: Table,
+  i: number,
+  pipeline: Pipeline,
+  counts: Record<string, number>,
+  champion: { version: string; classes: string[] },
+  problems: ValidationProblem[],
+): void {
+  const known = new Set(champion.classes);
+  // A blank label is reported as missing, not as a class.
+  const unknown = Object.keys(counts).filter((c) => !known.has(c) && c.trim() !== '');
+  if (unknown.length === 0) return;
+  const rows = table.rows.length;
+  // The first row of each class named (one pass, however many new classes there are).
+  const named = unknown.slice(0, EXAMPLES);
+  const first = new Map<string, number>();
+  for (let r = 0; r < rows && first.size < named.length; r++) {
+    const cell = table.rows[r][i];
+    if (cell !== null && named.includes(cell) && !first.has(cell)) first.set(cell, r);
+  }
+  const described = named.map(
+    (c) => `"${c}" (${counts[c]} rows, ${pct(counts[c] / rows)}; first: ${rowName(table, first.get(c)!, pipeline)})`,
+  );
+  if (unknown.length > named.length) described.push(`and ${unknown.length - named.length} more`);
+  problems.push({
+    code: 'new_label_class',
+    column: pipeline.label,
+    message:
+      `label "${pipeline.label}" has ${unknown.length === 1 ? 'a class' : `${unknown.length} classes`} the champion ${champion.version} does not know: ${described.join(', ')}; ` +
+      `the champion knows ${champion.classes.map((c) => `"${c}"`).join(', ')}. New label classes are not accepted: the champion cannot ` +
+      `score rows of a new class, so a new model could not be compared with it. Fix the labels if the class is a mistake`,
+  });
+}
+
+/** "row 12" (1 = the first row after the header), with its id when the pipeline has an id column. */
+function rowName(table: Table, r: number, pipeline: Pipeline): string {
+  const id = pipeline.idColumn ? table.columns.indexOf(pipeline.idColumn) : -1;
+  const value = id >= 0 ? table.rows[r][id] : null;
+  return `row ${r + 1}${value !== null ? `, ${pipeline.idColumn} "${value}"` : ''}`;
 }
 
 function countValues(table: Table, i: number): Record<string, number> {

@@ -164,8 +164,8 @@ function header(r: DriftCheckReport): string {
   return `<header>
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">Reference <b>${escapeHtml(r.reference.label)}</b> (${formatNumber(r.reference.rows)} rows) · current <b>${escapeHtml(r.current.label)}</b> (${formatNumber(r.current.rows)} rows)${window}</p>
-<div class="verdict ${r.drifted ? 'bad' : 'good'}" role="status">
-<div class="verdict-title">${r.drifted ? '▲ Drift detected' : '✓ No drift'}</div>
+<div class="verdict ${r.enoughData === false ? 'unknown' : r.drifted ? 'bad' : 'good'}" role="status">
+<div class="verdict-title">${r.enoughData === false ? '? Not enough data: no verdict' : r.drifted ? '▲ Drift detected' : '✓ No drift'}</div>
 <p class="summary">${escapeHtml(r.summary)}</p>
 <ul class="facts">
 <li>Data: ${d.driftedCount} of ${d.featureCount} features drifted (${pct(d.share)}; dataset drift at ≥ ${pct(d.threshold)}): <b>${d.drifted ? 'dataset drift' : 'no dataset drift'}</b></li>
@@ -278,7 +278,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 12px}h3{font-si
 .name{overflow-wrap:anywhere}
 .meta,.muted{color:var(--muted)}.meta{margin:4px 0}
 .verdict{border:2px solid;border-radius:10px;padding:14px 18px;margin:14px 0}
-.verdict.bad{border-color:var(--bad);background:var(--bad-bg)}.verdict.good{border-color:var(--good);background:var(--good-bg)}
+.verdict.bad{border-color:var(--bad);background:var(--bad-bg)}.verdict.good{border-color:var(--good);background:var(--good-bg)}.verdict.unknown{border-color:var(--muted)}
 .verdict-title{font-size:22px;font-weight:700}.verdict.bad .verdict-title{color:var(--bad)}.verdict.good .verdict-title{color:var(--good)}
 .summary{font-size:16px;margin:6px 0}.facts{margin:6px 0 0;padding-left:20px}
 .badge{display:inline-block;border-radius:999px;padding:1px 9px;font-size:12px;font-weight:600;white-space:nowrap;border:1px solid}

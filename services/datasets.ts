@@ -1,13 +1,14 @@
 import { hashOf, sha256 } from '../lib/canonical-json';
 import type { RetrainConfig } from '../lib/config';
-import { InvalidDatasetError } from '../lib/errors';
+import { InvalidDatasetError, InvalidInputError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { sourceFormat, type Pipeline } from '../lib/pipeline';
 import { splitIndexes } from '../lib/split';
 import { parseTable, toCsv, type Table } from '../lib/table';
-import { describeProblems, validateDataset, type ValidationReport } from '../lib/validate-dataset';
+import { describeProblems, unreadableReport, validateDataset, type ChampionClasses, type ValidationReport } from '../lib/validate-dataset';
 import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
 import type { Store } from '../store/store';
+import { readPointer, readVersion } from './registry';
 import { sourceReader } from './sources';
 
 /** What the dataset steps read and write: the store, and how to reach local and S3 sources. */
@@ -36,12 +37,32 @@ export async function snapshotSource({ store, config }: DatasetDeps, pipeline: P
 export async function loadSnapshot(store: Store, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<Table> {
   const body = await store.get(snapshot.key);
   if (!body) throw new Error(`snapshot ${snapshot.key} is missing from the store (${store.location})`);
-  return parseTable(body, snapshot.format, `snapshot ${snapshot.sha256.slice(0, 12)} of ${pipeline.name}`);
+  return parseTable(body, snapshot.format, `snapshot ${snapshot.sha256.slice(0, 12)} of ${pipeline.name}`, pipeline.source.encoding);
 }
 
-/** Checks a snapshot against the pipeline: the report lists every problem found. */
+/**
+ * Checks a snapshot against the pipeline: the report lists every problem found. Data that cannot
+ * be read (bytes that are not UTF-8, a column named twice, broken CSV) is a report with one
+ * `unreadable` problem; label classes are checked against the current champion's.
+ */
 export async function validateSnapshot(store: Store, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<ValidationReport> {
-  return validateDataset(await loadSnapshot(store, pipeline, snapshot), pipeline);
+  let table: Table;
+  try {
+    table = await loadSnapshot(store, pipeline, snapshot);
+  } catch (err) {
+    if (err instanceof InvalidInputError) return unreadableReport(err.message);
+    throw err;
+  }
+  return validateDataset(table, pipeline, await championClasses(store, pipeline));
+}
+
+/** The label classes of the model's current champion (classification only), or null without one. */
+export async function championClasses(store: Store, pipeline: Pipeline): Promise<ChampionClasses | null> {
+  if (pipeline.task !== 'classification') return null;
+  const { pointer } = await readPointer(store, pipeline.name);
+  if (!pointer.champion) return null;
+  const version = await readVersion(store, pipeline.name, pointer.champion);
+  return { version: version.version, classes: version.classes };
 }
 
 /** Fails with `InvalidDataset` (never retried), listing every problem, when the report is not ok. */
@@ -75,15 +96,26 @@ export async function splitSnapshot({ store, config }: DatasetDeps, pipeline: Pi
       model: pipeline.name,
       step: 'split',
     });
-    const holdoutTable = parseTable(body, sourceFormat(source), `holdout ${source.path}`);
-    const report = validateDataset(holdoutTable, { ...pipeline, validation: { ...pipeline.validation, minRows: 1 } });
-    assertValid(report, `holdout ${source.path} of ${pipeline.name}`, { model: pipeline.name, step: 'split' });
+    const what = `holdout ${source.path} of ${pipeline.name}`;
+    const context = { model: pipeline.name, step: 'split' };
+    let holdoutTable: Table;
+    try {
+      holdoutTable = parseTable(body, sourceFormat(source), `holdout ${source.path}`, source.encoding);
+    } catch (err) {
+      if (err instanceof InvalidInputError) assertValid(unreadableReport(err.message), what, context);
+      throw err;
+    }
+    const holdoutPipeline = { ...pipeline, validation: { ...pipeline.validation, minRows: 1 } };
+    const report = validateDataset(holdoutTable, holdoutPipeline, await championClasses(store, pipeline));
+    assertValid(report, what, context);
     train = toCsv(table, columns);
     holdout = toCsv(holdoutTable, columns);
     counts = [table.rows.length, holdoutTable.rows.length];
     holdoutId = { holdoutSha256: sha256(body) };
   }
-  const splitId = hashOf({ holdoutId, columns, task: pipeline.task }).slice(0, 12);
+  // A declared latin1 reads the same bytes as other text: a different split. UTF-8 (the default) adds nothing, so ids stay put.
+  const latin1 = [pipeline.source, 'source' in pipeline.holdout ? pipeline.holdout.source : null].map((s) => s?.encoding === 'latin1');
+  const splitId = hashOf({ holdoutId, columns, task: pipeline.task, ...(latin1.some(Boolean) ? { latin1 } : {}) }).slice(0, 12);
   const trainKey = keys.split(pipeline.name, snapshot.sha256, splitId, 'train');
   const holdoutKey = keys.split(pipeline.name, snapshot.sha256, splitId, 'holdout');
   await store.put(trainKey, train);

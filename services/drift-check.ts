@@ -106,8 +106,12 @@ export async function runDriftCheck(
     // unbiased, but counts and cost totals are then of the sample (the summary says sampled).
     serving: servingSummaryOfColumns(window),
   });
-  if (!enoughData)
-    report.summary = `Not enough data: ${window.rows} predictions in the window, fewer than the ${drift.minPredictions} a verdict needs. ${report.summary}`;
+  if (!enoughData) {
+    // Nothing was tested: say so, and never "drift" or "no drift".
+    report.enoughData = false;
+    report.drifted = false;
+    report.summary = `Not enough data: ${window.rows} predictions in the window, fewer than the ${drift.minPredictions} a verdict needs; no feature was tested, so there is no verdict.`;
+  }
   if (window.sampled)
     report.summary = `Sampled ${window.rows} of ${window.seen} predictions in the window (uniform, seeded). ${report.summary}`;
   const reportKey = keys.driftReport(pipeline.name, checkId, 'json');
@@ -136,7 +140,7 @@ export async function runDriftCheck(
     const drift = requireDrift(pipeline);
     const source = drift.labels!;
     const body = await readSource(source, `labels source of ${pipeline.name}`, { model: pipeline.name, step: 'drift-check' });
-    const labels = parseTable(body, sourceFormat(source), `labels ${source.path}`);
+    const labels = parseTable(body, sourceFormat(source), `labels ${source.path}`, source.encoding);
     const idIndex = labels.columns.indexOf(pipeline.idColumn!);
     const labelIndex = labels.columns.indexOf(pipeline.label);
     if (idIndex < 0 || labelIndex < 0)

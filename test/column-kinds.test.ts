@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columnCells, driftColumn, ID_MIN_ROWS, inferKind, looksLikeId, numericColumn } from '../lib/drift/column-kinds';
+import { columnCells, driftColumn, FLAG_MIN_VALUES, ID_MIN_ROWS, inferKind, looksLikeId, numericColumn } from '../lib/drift/column-kinds';
 import type { Table } from '../lib/table';
 
 describe('inferKind', () => {
@@ -21,6 +21,17 @@ describe('inferKind', () => {
     expect(inferKind(['1', '2', '3', 'basic'])).toBe('categorical');
     expect(inferKind(['1', '2', '3', 'Infinity'])).toBe('categorical');
     expect(inferKind(['basic', 'pro', 'team'])).toBe('categorical');
+  });
+
+  it(`keeps numbers numeric on fewer than ${FLAG_MIN_VALUES} present values: a small sample cannot show a flag`, () => {
+    // A one-row or two-row reference: its numeric columns stay numeric.
+    expect(inferKind(['12'])).toBe('numeric');
+    expect(inferKind(['45.30', 'NaN', null])).toBe('numeric');
+    expect(inferKind(['3', '7'])).toBe('numeric');
+    expect(inferKind(['5', '5'])).toBe('numeric');
+    expect(inferKind(['0', '1', '1'])).toBe('categorical');
+    // Text stays text however small the sample.
+    expect(inferKind(['basic'])).toBe('categorical');
   });
 
   it('calls an empty or all-missing column categorical', () => {

@@ -160,6 +160,10 @@ describe('driftCheck', () => {
     const summary = await check(pipeline);
     expect(summary.outcome).toBe('not-enough-data');
     expect(summary.message).toMatch(/Not enough data: 20 predictions/);
+    expect(summary.message).not.toMatch(/no drift|drift detected/i);
+    const html = (await h.store.get(summary.result!.htmlKey))!.toString();
+    expect(html).toContain('Not enough data: no verdict');
+    expect(html).not.toContain('No drift');
   });
 
   it('detects concept drift when newly labelled rows show the champion getting worse', async () => {

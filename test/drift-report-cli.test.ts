@@ -173,3 +173,73 @@ describe('retrain drift-report --help', () => {
     expect(r.stderr).toMatch(/--drift-share: a share between 0 and 1/);
   });
 });
+
+describe('retrain drift-report on too few rows', () => {
+  /** A file of the first `rows` generated churn rows. */
+  function small(name: string, rows: number, seed: number): string {
+    const path = join(dir, name);
+    writeFileSync(path, toCsv(generateChurn({ rows, seed, drift: 1 }), CHURN_COLUMNS));
+    return path;
+  }
+
+  it('says "not enough data" for a one-row current file, never drift or no drift, and exits 0', async () => {
+    const one = small('one-row.csv', 1, 4);
+    const r = await driftReport(['--reference', ref, '--current', one]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'Not enough data: the current file has 1 row, fewer than the 30 per file a verdict needs (--min-rows); no column was tested, so there is no verdict.',
+    );
+    expect(r.stdout).not.toMatch(/Dataset drift|DRIFTED|No drift|Drift detected/);
+
+    const json = await driftReport(['--reference', ref, '--current', one, '--json']);
+    expect(json.code).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out).toMatchObject({ verdict: 'not enough data', minRows: 30, drifted: null, datasetDrift: null, features: [] });
+    expect(out.dataDrift.datasetDrift).toBeNull();
+    expect(out.summary).toMatch(/^Not enough data: /);
+  });
+
+  it('keeps the numeric columns of a one-row reference numeric, and writes no HTML page without a verdict', async () => {
+    const one = small('one-row-reference.csv', 1, 5);
+    const html = join(dir, 'no-verdict.html');
+    const r = await driftReport(['--reference', one, '--current', cur, '--json', '--html', html]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.verdict).toBe('not enough data');
+    expect(out.summary).toContain('the reference file has 1 row');
+    expect(out.columns.untested.map((c: { name: string; kind: string }) => [c.name, c.kind])).toEqual([
+      ['customer_id', 'categorical'],
+      ['tenure_months', 'numeric'],
+      ['monthly_spend', 'numeric'],
+      ['support_tickets', 'numeric'],
+      ['seats', 'numeric'],
+      ['plan', 'categorical'],
+      ['region', 'categorical'],
+      ['churned', 'categorical'],
+    ]);
+    expect(r.stderr).toContain('HTML report not written');
+    expect(existsSync(html)).toBe(false);
+  });
+
+  it('gives a verdict from --min-rows rows on, and says which in the JSON', async () => {
+    const few = small('few-rows.csv', 40, 6);
+    const refused = await driftReport(['--reference', ref, '--current', few, '--json', '--min-rows', '50']);
+    expect(JSON.parse(refused.stdout).verdict).toBe('not enough data');
+    const r = await driftReport(['--reference', ref, '--current', few, '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(['drift', 'no drift']).toContain(out.verdict);
+    expect(out.verdict).toBe(out.drifted ? 'drift' : 'no drift');
+    expect(out.features).toHaveLength(7);
+
+    const bad = await driftReport(['--reference', ref, '--current', few, '--min-rows', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--min-rows/);
+  });
+
+  it('documents --min-rows and its default in --help', async () => {
+    const r = await driftReport(['--help']);
+    expect(r.stdout).toMatch(/^ {2}--min-rows N +.*\(default: 30\)/m);
+    expect(r.stdout).toContain('not enough data');
+  });
+});

@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../services/audit-log';
-import { listVersions } from '../services/registry';
+import { readPointer, listVersions } from '../services/registry';
+import { loadSnapshot, snapshotSource, splitSnapshot, validateSnapshot } from '../services/datasets';
+import { InvalidDatasetError } from '../lib/errors';
 import type { ValidationReport } from '../lib/validate-dataset';
 import { startRetrain } from '../client/client';
 import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
@@ -40,6 +42,10 @@ function writeCsv(file: string, data: Record<string, string>[], columns = HEADER
   const path = join(dir, file);
   writeFileSync(path, [columns.join(','), ...data.map((r) => columns.map((c) => r[c] ?? '').join(','))].join('\n') + '\n');
   return path;
+}
+
+function writeCsvText(data: Record<string, string>[], columns = HEADER): string {
+  return [columns.join(','), ...data.map((r) => columns.map((c) => r[c] ?? '').join(','))].join('\n') + '\n';
 }
 
 function pipelineOn(name: string, path: string) {
@@ -151,6 +157,90 @@ describe('an invalid dataset', () => {
     expect(audit[0]).toMatchObject({ outcome: 'failed', workflowId: handle.workflowId });
     expect(audit[0].summary).toMatch(/^6 problem\(s\):/);
     expect((audit[0].details.report as ValidationReport).problems.map((p) => p.code).sort()).toEqual(codes);
+  });
+});
+
+describe('data that cannot be read as it is', () => {
+  it('fails the run when bytes are not UTF-8 (latin1 "café"), naming the line, row and column', async () => {
+    const path = join(dir, 'latin1.csv');
+    // Row 5's plan is "café" saved as latin1: é is the single byte 0xE9.
+    writeFileSync(path, Buffer.from(writeCsvText(rows(60, (r, i) => i === 4 && (r.plan = 'café'))), 'latin1'));
+    const { message, report, handle } = await failValidation('data-latin1', path);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'unreadable' })]);
+    expect(message).toMatch(/not valid UTF-8 at line 6 \(row 5, column "plan"\): byte 0xE9 after "c0004,5,26\.00,4,caf"/);
+    expect(message).toContain("declare encoding: 'latin1'");
+    const audit = (await listAudit(h.store, 'data-latin1')).filter((e) => e.type === 'validation');
+    expect(audit).toMatchObject([{ outcome: 'failed', workflowId: handle.workflowId }]);
+  });
+
+  it('fails the run when the header names a column twice, naming it', async () => {
+    const path = writeCsv('twice.csv', rows(60), [...HEADER, 'plan']);
+    const { message, report } = await failValidation('data-column-twice', path);
+    expect(report.problems.map((p) => p.code)).toEqual(['unreadable']);
+    expect(message).toMatch(/column "plan" appears twice in the header \(columns 5 and 7\)/);
+  });
+
+  it('reads a source that declares latin1', async () => {
+    const path = join(dir, 'declared-latin1.csv');
+    const data = rows(60, (r, i) => i === 4 && (r.plan = 'café'));
+    writeFileSync(path, Buffer.from(writeCsvText(data), 'latin1'));
+    const pipeline = testPipeline({ name: 'data-declared-latin1', source: { path, encoding: 'latin1' } });
+    const snapshot = await snapshotSource({ store: h.store, config: h.config }, pipeline);
+    expect((await validateSnapshot(h.store, pipeline, snapshot)).ok).toBe(true);
+    const table = await loadSnapshot(h.store, pipeline, snapshot);
+    expect(table.rows[4][table.columns.indexOf('plan')]).toBe('café');
+  });
+
+  it('fails the split, not retried, when a holdout source is not UTF-8', async () => {
+    const data = writeCsv('holdout-data.csv', rows(60));
+    const holdout = join(dir, 'holdout-latin1.csv');
+    writeFileSync(holdout, Buffer.from(writeCsvText(rows(10, (r, i) => i === 2 && (r.plan = 'café'))), 'latin1'));
+    const pipeline = testPipeline({ name: 'data-holdout-latin1', source: { path: data }, holdout: { source: { path: holdout } } });
+    const snapshot = await snapshotSource({ store: h.store, config: h.config }, pipeline);
+    const err = await splitSnapshot({ store: h.store, config: h.config }, pipeline, snapshot).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidDatasetError);
+    expect((err as InvalidDatasetError).retryable).toBe(false);
+    expect((err as InvalidDatasetError).context).toEqual({ model: 'data-holdout-latin1', step: 'split' });
+    expect((err as Error).message).toMatch(/not valid UTF-8 at line 4 \(row 3, column "plan"\)/);
+  });
+});
+
+describe('labels', () => {
+  it('fails the run when some labels are empty, though fewer than maxNullShare allows', async () => {
+    const path = writeCsv(
+      'empty-labels.csv',
+      rows(60, (r, i) => (i === 7 || i === 30) && (r.churned = '')),
+    );
+    const { message, report } = await failValidation('data-empty-labels', path);
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'missing_label', column: 'churned' })]);
+    expect(message).toContain('label "churned" is missing in 2 of 60 rows (first: row 8, customer_id "c0007"): every row needs a label');
+  });
+
+  it('fails at validation, registering nothing, when a label class is one the champion does not know', async () => {
+    const name = 'data-new-class';
+    const first = await startRetrain(h.client, h.config, pipelineOn(name, writeCsv('classes-before.csv', rows(60))));
+    expect((await first.handle.result()).outcome).toBe('promoted');
+    const champion = (await readPointer(h.store, name)).pointer.champion;
+    expect(champion).toMatch(/^v/);
+
+    // A quarter of the rows now carry a class the champion never saw.
+    const path = writeCsv(
+      'classes-after.csv',
+      rows(80, (r, i) => i % 4 === 1 && (r.churned = 'maybe')),
+    );
+    const { handle } = await startRetrain(h.client, h.config, pipelineOn(name, path));
+    const { application, activity } = await expectRunFailure(handle);
+    expect(activity?.activityType).toBe('validateSnapshot');
+    expect(application.type).toBe('InvalidDataset');
+    expect(application.nonRetryable).toBe(true);
+    const report = (application.details?.[0] as DatasetFailureDetails).report;
+    expect(report.problems).toEqual([expect.objectContaining({ code: 'new_label_class', column: 'churned' })]);
+    expect(application.message).toContain(`label "churned" has a class the champion ${champion} does not know: "maybe" (20 rows, 25.0%`);
+    expect(application.message).toContain('New label classes are not accepted');
+    // Nothing was trained or registered, and the champion is untouched.
+    expect(Object.keys(await activityAttempts(handle))).not.toContain('trainModel');
+    expect((await listVersions(h.store, name)).map((v) => v.version)).toEqual([champion]);
+    expect((await readPointer(h.store, name)).pointer.champion).toBe(champion);
   });
 });
 

@@ -192,3 +192,86 @@ describe('cell helpers', () => {
     for (const cell of ['0', 'nano', 'x', 'Infinity']) expect(isMissingMarker(cell), cell).toBe(false);
   });
 });
+
+describe('parseTable: text encoding', () => {
+  /** Bytes from text pieces and raw byte values (a number is one byte). */
+  const bytes = (...parts: (string | number)[]) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from([p]))));
+  // "café" saved as latin1: é is the single byte 0xE9, which is not UTF-8.
+  const latin1Csv = bytes('id,plan,city\n1,basic,Paris\n2,pro,caf', 0xe9, '\n3,team,Lyon\n');
+
+  /** The InvalidInputError message of a parse that must fail. */
+  function failure(parse: () => unknown): string {
+    let caught: unknown;
+    try {
+      parse();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InvalidInputError);
+    return (caught as Error).message;
+  }
+
+  it('rejects CSV bytes that are not UTF-8, naming the line, row, column and byte, instead of reading U+FFFD', () => {
+    expect(failure(() => parseTable(latin1Csv, 'csv', 'data.csv'))).toBe(
+      `data.csv: not valid UTF-8 at line 3 (row 2, column "city"): byte 0xE9 after "2,pro,caf"; ` +
+        `save the file as UTF-8 (or, in a pipeline's source, declare encoding: 'latin1')`,
+    );
+  });
+
+  it('finds the bad byte in a header, and after a quoted cell that spans lines', () => {
+    expect(failure(() => parseTable(bytes('id,pl', 0xe9, 'n\n1,2\n'), 'csv', 'h.csv'))).toMatch(
+      /^h\.csv: not valid UTF-8 at line 1 \(the header, column 2\): byte 0xE9 after "id,pl"/,
+    );
+    // Row 1 spans lines 2 and 3; a literal U+FFFD before the bad byte is not mistaken for it.
+    const body = bytes('id,note,plan\n1,"a\nb \uFFFD",caf', 0xc3, 0x28, '\n');
+    expect(failure(() => parseTable(body, 'csv', 'q.csv'))).toMatch(
+      /^q\.csv: not valid UTF-8 at line 3 \(row 1, column "plan"\): byte 0xC3/,
+    );
+  });
+
+  it('rejects JSON lines that are not UTF-8, naming the line, row and key', () => {
+    const body = bytes('{"id":1,"city":"Paris"}\n\n{"id":2,"city":"caf', 0xe9, '"}\n');
+    expect(failure(() => parseTable(body, 'jsonl', 'data.jsonl'))).toMatch(
+      /^data\.jsonl: not valid UTF-8 at line 3 \(row 2, key "city"\): byte 0xE9 after /,
+    );
+  });
+
+  it('reads UTF-8 text (with or without a byte order mark) as it is', () => {
+    const utf8 = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('id,city\n1,café\n2,München\n3,東京\n')]);
+    expect(parseTable(utf8, 'csv', 'data.csv').rows).toEqual([
+      ['1', 'café'],
+      ['2', 'München'],
+      ['3', '東京'],
+    ]);
+    expect(parseTable(Buffer.from('{"city":"café"}\n'), 'jsonl', 'data.jsonl').rows).toEqual([['café']]);
+  });
+
+  it('reads a declared latin1 source as windows-1252', () => {
+    expect(parseTable(latin1Csv, 'csv', 'data.csv', 'latin1').rows[1]).toEqual(['2', 'pro', 'café']);
+    expect(parseTable(bytes('{"price":"5 ', 0x80, '"}\n'), 'jsonl', 'data.jsonl', 'latin1').rows).toEqual([['5 €']]);
+  });
+});
+
+describe('parseTable: columns named twice', () => {
+  it('rejects a CSV header that names a column twice, naming it and both positions', () => {
+    const csv = 'customer_id,plan,tenure,plan\nc1,basic,3,pro\n';
+    expect(() => parseTable(csv, 'csv', 'data.csv')).toThrow(InvalidInputError);
+    expect(() => parseTable(csv, 'csv', 'data.csv')).toThrow(
+      'data.csv: column "plan" appears twice in the header (columns 2 and 4): rename or remove one',
+    );
+    // Names are compared after trimming, as they are read.
+    expect(() => parseTable('plan, plan \n1,2\n', 'csv', 'data.csv')).toThrow(/column "plan" appears twice/);
+  });
+
+  it('rejects a JSON-lines object that gives a key twice, naming the line and the key', () => {
+    const text = '{"plan":"basic","tenure":3}\n{"plan":"basic","tenure":4, "plan" :"pro"}\n';
+    expect(() => parseTable(text, 'jsonl', 'data.jsonl')).toThrow(InvalidInputError);
+    expect(() => parseTable(text, 'jsonl', 'data.jsonl')).toThrow('data.jsonl: line 2 gives the key "plan" twice: remove one');
+  });
+
+  it('does not mistake nested objects, arrays or colons and quotes inside strings for repeated keys', () => {
+    const text = '{"a":{"a":1,"b":[{"a":2}]},"b":"a\\":b","c":"x:y"}\n';
+    expect(parseTable(text, 'jsonl', 'data.jsonl')).toEqual({ columns: ['a', 'b', 'c'], rows: [['{"a":1,"b":[{"a":2}]}', 'a":b', 'x:y']] });
+  });
+});

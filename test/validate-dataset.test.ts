@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { definePipeline, type Pipeline, type PipelineInput } from '../lib/pipeline';
 import type { Table } from '../lib/table';
-import { describeProblems, validateDataset, type ValidationReport } from '../lib/validate-dataset';
+import { describeProblems, unreadableReport, validateDataset, type ValidationReport } from '../lib/validate-dataset';
 
 function pipeline(over: Record<string, unknown> = {}, validation: Record<string, unknown> = {}): Pipeline {
   return definePipeline({
@@ -276,5 +276,135 @@ describe('duplicates with an id column', () => {
       ],
     );
     expect(validateDataset(t, pipeline()).duplicateRows).toBe(1);
+  });
+});
+
+describe('labels every row needs', () => {
+  it('reports an empty label even when maxNullShare would allow it, with the count and the first row', () => {
+    const t = good();
+    t.rows[2][2] = null;
+    const report = validateDataset(t, pipeline({}, { maxNullShare: 0.25 }));
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      {
+        code: 'missing_label',
+        column: 'churned',
+        message: 'label "churned" is missing in 1 of 4 rows (first: row 3): every row needs a label',
+      },
+    ]);
+  });
+
+  it('counts blank labels, and names the first row by its id when there is an id column', () => {
+    const t = table(
+      ['id', 'tenure', 'plan', 'churned'],
+      goodRows.map((r, i) => [`c${i}`, ...r]),
+    );
+    t.rows[1][3] = '  ';
+    t.rows[3][3] = null;
+    const report = validateDataset(t, pipeline({ idColumn: 'id' }, { maxNullShare: 0.5 }));
+    expect(report.problems.filter((p) => p.code === 'missing_label')).toEqual([
+      {
+        code: 'missing_label',
+        column: 'churned',
+        message: 'label "churned" is missing in 2 of 4 rows (first: row 2, id "c1"): every row needs a label',
+      },
+    ]);
+  });
+
+  it('counts NaN and other missing markers as a missing regression label', () => {
+    const p = pipeline({ task: 'regression', label: 'price', metrics: { primary: 'rmse' } }, { maxNullShare: 0.5 });
+    const t = table(
+      ['tenure', 'plan', 'price'],
+      [
+        ['1', 'a', '10.5'],
+        ['2', 'b', 'NaN'],
+        ['3', 'a', '-3e2'],
+        ['4', 'b', null],
+      ],
+    );
+    expect(validateDataset(t, p).problems).toEqual([
+      {
+        code: 'missing_label',
+        column: 'price',
+        message: 'label "price" is missing in 2 of 4 rows (first: row 2): every row needs a label',
+      },
+    ]);
+  });
+
+  it('keeps "NA" as a class name in classification', () => {
+    const t = good();
+    t.rows[0][2] = 'NA';
+    t.rows[1][2] = 'NA';
+    expect(validateDataset(t, pipeline()).ok).toBe(true);
+  });
+});
+
+describe('label classes the champion does not know', () => {
+  const champion = { version: 'v0123456789ab', classes: ['no', 'yes'] };
+
+  it('reports a class the champion does not know, naming it, its rows and the champion', () => {
+    const t = good();
+    t.rows[1][2] = 'maybe';
+    t.rows[3][2] = 'maybe';
+    const report = validateDataset(t, pipeline(), champion);
+    expect(report.ok).toBe(false);
+    expect(report.labelClasses).toEqual({ no: 2, maybe: 2 });
+    expect(report.problems).toEqual([
+      {
+        code: 'new_label_class',
+        column: 'churned',
+        message:
+          'label "churned" has a class the champion v0123456789ab does not know: "maybe" (2 rows, 50.0%; first: row 2); ' +
+          'the champion knows "no", "yes". New label classes are not accepted: the champion cannot score rows of a new class, ' +
+          'so a new model could not be compared with it. Fix the labels if the class is a mistake',
+      },
+    ]);
+  });
+
+  it('accepts classes the champion knows, also when some of them are absent', () => {
+    expect(validateDataset(good(), pipeline(), champion).ok).toBe(true);
+    expect(validateDataset(good(), pipeline(), { version: 'v1', classes: ['no', 'yes', 'maybe'] }).ok).toBe(true);
+  });
+
+  it('checks nothing without a champion or for a champion without classes (regression)', () => {
+    const t = good();
+    t.rows[1][2] = 'maybe';
+    expect(validateDataset(t, pipeline()).ok).toBe(true);
+    expect(validateDataset(t, pipeline(), { version: 'v1', classes: null }).ok).toBe(true);
+  });
+
+  it('reports a blank label as missing, not as a new class', () => {
+    const t = good();
+    t.rows[1][2] = ' ';
+    expect(codes(validateDataset(t, pipeline({}, { maxNullShare: 0.5 }), champion))).toEqual(['missing_label']);
+  });
+});
+
+describe('unreadableReport', () => {
+  it("is a failed report with one unreadable problem carrying the reader's message", () => {
+    expect(unreadableReport('data.csv: not valid UTF-8 at line 3')).toEqual({
+      ok: false,
+      rows: 0,
+      problems: [{ code: 'unreadable', message: 'data.csv: not valid UTF-8 at line 3' }],
+      notes: [],
+      columns: [],
+      labelClasses: null,
+      duplicateRows: 0,
+    });
+  });
+});
+
+describe('many label classes the champion does not know', () => {
+  it('names the first three with their first rows, and counts the rest', () => {
+    const t = table(
+      ['tenure', 'plan', 'churned'],
+      ['no', 'yes', 'a', 'b', 'b', 'c', 'd', 'e'].map((label, i) => [String(i), 'basic', label]),
+    );
+    const report = validateDataset(t, pipeline(), { version: 'v1', classes: ['no', 'yes'] });
+    expect(report.problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(
+        /^label "churned" has 5 classes the champion v1 does not know: "a" \(1 rows, 12\.5%; first: row 3\), "b" \(2 rows, 25\.0%; first: row 4\), "c" \(1 rows, 12\.5%; first: row 6\), and 2 more; the champion knows "no", "yes"\./,
+      ),
+    ]);
   });
 });

@@ -64,6 +64,13 @@ const flags = {
     default: 0.5,
     description: 'dataset drift when at least this share of columns drifted',
   },
+  'min-rows': {
+    type: 'string',
+    schema: z.coerce.number().int('a whole number of rows').min(1, 'at least 1 row'),
+    placeholder: 'N',
+    default: 30,
+    description: 'fewest rows each file needs for a verdict; with fewer, the report says "not enough data" and tests nothing',
+  },
 } satisfies Flags;
 
 /** Drift between two data files: a JSON or text report, and optionally a self-contained HTML page. */
@@ -73,9 +80,14 @@ export const driftReportCommand = defineCommand({
   details: `Compares two data files (.csv, or .jsonl/.ndjson JSON lines) column by column; no Temporal server needed.
 
 Column kinds: a column is numeric when every non-empty reference cell is a finite number
-(NaN, NA, null and empty cells count as missing) and the reference has more than 2 distinct
-values; otherwise it is categorical. A text column whose reference values are all distinct
-(an id) is skipped unless --columns names it.`,
+(NaN, NA, null and empty cells count as missing) and it is not a flag or a constant (at most 2
+distinct values on 3 or more cells); otherwise it is categorical. One or two values never make
+numbers categorical. A text column whose reference values are all distinct (an id) is skipped
+unless --columns names it.
+
+Not enough data: when either file has fewer rows than --min-rows (30 by default), no test
+runs and the verdict is "not enough data" (JSON: "verdict": "not enough data", "drifted":
+null), never drift or no drift; the exit code is 0.`,
   flags,
   examples: [
     'retrain drift-report --reference train.csv --current last-week.jsonl',
@@ -209,6 +221,20 @@ async function writeAtomically(path: string, text: string): Promise<void> {
   }
 }
 
+/** The verdict of a drift report on two files: no verdict either way on too few rows. */
+type Verdict = 'drift' | 'no drift' | 'not enough data';
+
+/** The sentence that replaces a verdict when a file has fewer rows than `minRows`; null when both have enough. */
+function notEnoughData(ref: LoadedFile, cur: LoadedFile, minRows: number): string | null {
+  const short = [
+    { name: 'reference', rows: ref.table.rows.length },
+    { name: 'current', rows: cur.table.rows.length },
+  ].filter((f) => f.rows < minRows);
+  if (short.length === 0) return null;
+  const files = short.map((f) => `the ${f.name} file has ${f.rows} row${f.rows === 1 ? '' : 's'}`).join(' and ');
+  return `Not enough data: ${files}, fewer than the ${minRows} per file a verdict needs (--min-rows); no column was tested, so there is no verdict.`;
+}
+
 function humanReport(r: DriftCheckReport, plan: Plan, files: { reference: string; current: string }, htmlPath: string | null): string {
   const rows = r.dataDrift.features.map((f) => [
     f.name,
@@ -238,10 +264,7 @@ function humanReport(r: DriftCheckReport, plan: Plan, files: { reference: string
     r.summary,
   ];
   for (const f of r.dataDrift.features) if (f.note) out.push(`  note: ${f.name}: ${f.note}`);
-  for (const w of plan.warnings) out.push(`  warning: ${w}`);
-  for (const s of plan.skipped) out.push(`  skipped ${s.name}: ${s.reason}`);
-  if (plan.onlyInReference.length) out.push(`  only in the reference (not tested): ${plan.onlyInReference.join(', ')}`);
-  if (plan.onlyInCurrent.length) out.push(`  only in the current file (not tested): ${plan.onlyInCurrent.join(', ')}`);
+  out.push(...planNotes(plan));
   out.push('');
   if (htmlPath) out.push(`HTML report: ${htmlPath} (open it in a browser; it works offline)`);
   else
@@ -251,9 +274,33 @@ function humanReport(r: DriftCheckReport, plan: Plan, files: { reference: string
   return out.join('\n');
 }
 
+/** The text report when a file has too few rows: what would be tested, and no verdict. */
+function humanNotEnoughData(r: DriftCheckReport, plan: Plan, htmlSkipped: boolean): string {
+  const out = [
+    `Drift: reference ${r.reference.label} (${r.reference.rows} rows) vs current ${r.current.label} (${r.current.rows} rows)`,
+    '',
+    r.summary,
+    `  columns to test with more rows: ${plan.features.map((f) => `${f.name} (${f.kind})`).join(', ')}`,
+    ...planNotes(plan),
+  ];
+  if (htmlSkipped) out.push('', 'HTML report not written: there is no verdict to show.');
+  return out.join('\n');
+}
+
+function planNotes(plan: Plan): string[] {
+  const out: string[] = [];
+  for (const w of plan.warnings) out.push(`  warning: ${w}`);
+  for (const s of plan.skipped) out.push(`  skipped ${s.name}: ${s.reason}`);
+  if (plan.onlyInReference.length) out.push(`  only in the reference (not tested): ${plan.onlyInReference.join(', ')}`);
+  if (plan.onlyInCurrent.length) out.push(`  only in the current file (not tested): ${plan.onlyInCurrent.join(', ')}`);
+  return out;
+}
+
 async function driftReport(args: Args<[], typeof flags>): Promise<number> {
   const [ref, cur] = await Promise.all([loadFile('reference', args.reference), loadFile('current', args.current)]);
   const plan = planColumns(ref, cur, args);
+  // Too few rows in either file: test nothing and give no verdict (a one-row file "drifts" on every column).
+  const tooFew = notEnoughData(ref, cur, args['min-rows']);
   const report = buildDriftReport({
     model: null,
     version: null,
@@ -262,17 +309,26 @@ async function driftReport(args: Args<[], typeof flags>): Promise<number> {
     createdAt: new Date().toISOString(),
     reference: { label: ref.path, columns: plan.reference as Columns, rows: ref.table.rows.length },
     current: { label: cur.path, columns: plan.current as Columns, rows: cur.table.rows.length },
-    features: plan.features,
+    features: tooFew ? [] : plan.features,
     datasetDriftShare: args['drift-share'],
   });
+  if (tooFew) {
+    report.summary = tooFew;
+    if (args.html && args.json) process.stderr.write('HTML report not written: there is no verdict to show.\n');
+    output(args.json, notEnoughDataJson(report, plan, args['min-rows']), () => humanNotEnoughData(report, plan, Boolean(args.html)));
+    return 0;
+  }
   const htmlPath = args.html ? resolve(args.html) : null;
   if (htmlPath) {
     await writeAtomically(htmlPath, renderDriftReportHtml(report));
     // stdout stays pure JSON under --json; the location goes to stderr.
     if (args.json) process.stderr.write(`HTML report: ${htmlPath}\n`);
   }
+  const verdict: Verdict = report.drifted ? 'drift' : 'no drift';
   const data = {
     ...report,
+    verdict,
+    minRows: args['min-rows'],
     // Aliases of dataDrift.features / dataDrift.datasetDrift, so `jq .features` works.
     features: report.dataDrift.features,
     datasetDrift: report.dataDrift.datasetDrift,
@@ -287,4 +343,27 @@ async function driftReport(args: Args<[], typeof flags>): Promise<number> {
   };
   output(args.json, data, () => humanReport(report, plan, args, htmlPath));
   return 0;
+}
+
+/** The JSON report without a verdict: every drift claim is null, and `verdict` says why. */
+function notEnoughDataJson(report: DriftCheckReport, plan: Plan, minRows: number) {
+  const verdict: Verdict = 'not enough data';
+  return {
+    ...report,
+    verdict,
+    minRows,
+    drifted: null,
+    dataDrift: { ...report.dataDrift, datasetDrift: null },
+    features: [],
+    datasetDrift: null,
+    columns: {
+      tested: [],
+      untested: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+      skipped: plan.skipped,
+      onlyInReference: plan.onlyInReference,
+      onlyInCurrent: plan.onlyInCurrent,
+    },
+    warnings: plan.warnings,
+    html: null,
+  };
 }

@@ -21,20 +21,30 @@ export function columnCells(table: Table, column: string): (string | null)[] {
 }
 
 /**
+ * Fewest present values on which at most 2 distinct numbers make a flag (categorical): one or
+ * two values cannot show how a column varies, so a small sample never turns numbers into
+ * categories.
+ */
+export const FLAG_MIN_VALUES = 3;
+
+/**
  * The kind of a column, from its reference cells: numeric when every non-missing cell is a
- * finite number and there are more than 2 distinct values (two values are a flag, better
- * compared as categories); otherwise categorical. Missing markers (NaN, NA, null, empty) are
- * ignored.
+ * finite number, unless there are at most 2 distinct values on at least {@link FLAG_MIN_VALUES}
+ * present cells (a 0/1 flag or a constant, better compared as categories); otherwise
+ * categorical. Missing markers (NaN, NA, null, empty) are ignored.
  */
 export function inferKind(reference: readonly (string | null)[]): FeatureKind {
   const distinct = new Set<number>();
+  let present = 0;
   for (const cell of reference) {
     if (isMissingMarker(cell)) continue;
     const n = numericValue(cell);
     if (n === null) return 'categorical';
     distinct.add(n);
+    present++;
   }
-  return distinct.size > 2 ? 'numeric' : 'categorical';
+  if (present === 0) return 'categorical';
+  return distinct.size > 2 || present < FLAG_MIN_VALUES ? 'numeric' : 'categorical';
 }
 
 /** True when every present reference value is distinct, on at least {@link ID_MIN_ROWS} of them: an id column. */

@@ -68,6 +68,12 @@ export interface DriftCheckReport {
   serving: ServingSummary[] | null;
   /** Dataset drift, prediction drift or concept drift. */
   drifted: boolean;
+  /**
+   * False when a window was too small for a verdict: nothing was tested, and the report says
+   * "not enough data", never "drift" or "no drift".
+   * @default true
+   */
+  enoughData?: boolean;
   /** One sentence a person reads first. */
   summary: string;
 }
