@@ -80,6 +80,10 @@ function positionalsProblem(positionals: readonly Positional[], given: string[])
     const values = p.variadic ? given.slice(i) : given.slice(i, i + 1);
     const wrong = p.choices ? values.find((v) => !Object.hasOwn(p.choices!, v)) : undefined;
     if (wrong !== undefined) return `<${p.name}> must be one of ${Object.keys(p.choices!).join(', ')}; got ${JSON.stringify(wrong)}`;
+    for (const value of p.schema ? values : []) {
+      const checked = p.schema!.safeParse(value);
+      if (!checked.success) return `<${p.name}> ${JSON.stringify(value)} ${checked.error.issues[0]!.message}`;
+    }
   }
   // One required value and none given: say what it is in words.
   const [only] = positionals;

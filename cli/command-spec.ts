@@ -48,6 +48,11 @@ export interface Positional {
   variadic?: boolean;
   /** The accepted values, each with what it does. */
   choices?: Readonly<Record<string, string>>;
+  /**
+   * Checks each value given; its message completes `<name> "value" …`, e.g. "is not a
+   * pipeline name (…)".
+   */
+  schema?: z.ZodType<string>;
 }
 
 /** A declaration without its `run`, as the parser and the help read it. */

@@ -1,5 +1,6 @@
 import type { TLSConfig } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { RetrainConfig, TemporalTlsConfig } from '../lib/config';
 import { ErrorType, InvalidInputError, RetrainError } from '../lib/errors';
 
@@ -98,4 +99,54 @@ export function serverUnreachableError(config: TemporalConnectionConfig, err: un
       'Start one with `npx retrain dev` (dev server + worker), or point RETRAIN_TEMPORAL_ADDRESS at your cluster ' +
       '(one that requires TLS also needs RETRAIN_TEMPORAL_TLS=true, a client certificate or RETRAIN_TEMPORAL_API_KEY).';
   return new RetrainError(ErrorType.SERVER_UNREACHABLE, message, { retryable: true, context: { step: 'connect' }, cause: err });
+}
+
+/**
+ * The error for an address where something other than a Temporal frontend answers (a web
+ * server, another service): `what` says what answers, e.g. "it answers HTTP/1.1 404 Not Found".
+ */
+export function notTemporalError(config: TemporalConnectionConfig, what: string, err: unknown): RetrainError {
+  const message =
+    `something answers at ${config.temporalAddress} but it is not a Temporal frontend (${what}): check RETRAIN_TEMPORAL_ADDRESS` +
+    (/expects TLS/.test(what)
+      ? '.\nIf it is a Temporal server that requires TLS, set RETRAIN_TEMPORAL_TLS=true, a client certificate or RETRAIN_TEMPORAL_API_KEY.'
+      : '.');
+  return new RetrainError(ErrorType.SERVER_UNREACHABLE, message, { retryable: false, context: { step: 'connect' }, cause: err });
+}
+
+/**
+ * What answers at a plaintext `host:port` where the gRPC client found no Temporal frontend, when
+ * that can be told: an HTTP/1 server's status line, or the first line a service greets with
+ * ("SSH-2.0-…"). Null when nothing accepts a connection there (no server at all), or when what
+ * answers says nothing readable (it may be a gRPC server that is only slow).
+ */
+export async function whatAnswers(address: string, timeoutMs = 1_500): Promise<string | null> {
+  const at = address.lastIndexOf(':');
+  const socket = connect({ host: address.slice(0, at), port: Number(address.slice(at + 1)) });
+  let received = '';
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(describeGreeting(received));
+    };
+    const timer = setTimeout(done, timeoutMs);
+    socket.once('error', done);
+    socket.once('close', done);
+    socket.once('connect', () => socket.write(`GET / HTTP/1.1\r\nHost: ${address}\r\nConnection: close\r\n\r\n`));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.includes('\n') || received.length > 512) done();
+    });
+  });
+}
+
+function describeGreeting(received: string): string | null {
+  const line = received.split(/\r?\n/)[0]!.trim().slice(0, 120);
+  if (/^HTTP\/\d(\.\d)? \d{3}/.test(line)) {
+    // Go's TLS servers answer plaintext with this; a Temporal frontend that requires TLS is one.
+    if (/HTTP request to an HTTPS server/i.test(received)) return `it expects TLS (${line})`;
+    return `it answers ${line}`;
+  }
+  return /^[\x20-\x7e]{4,}$/.test(line) ? `it answers "${line}"` : null;
 }

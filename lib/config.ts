@@ -8,7 +8,16 @@ import { TaskQueue } from './task-queues';
 /** Where Retrain itself is installed (holds training/ with the default scikit-learn scripts). */
 export const RETRAIN_HOME = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
-const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port');
+const hostPort = z
+  .string()
+  .regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port')
+  .refine(
+    (v) => {
+      const port = Number(/:(\d+)$/.exec(v)?.[1] ?? 1);
+      return port >= 1 && port <= 65_535;
+    },
+    { message: 'expected host:port with a port from 1 to 65535' },
+  );
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -46,6 +55,15 @@ const envSchema = z
       .string()
       .min(1)
       .transform((value, ctx) => {
+        // Anything else with a scheme is a mistake, not a local directory named "ftp:".
+        const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
+        if (scheme !== undefined && scheme !== 's3') {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${value}" is a ${scheme}:// URL, but a store is a local directory or s3://bucket/prefix`,
+          });
+          return z.NEVER;
+        }
         if (!isS3Url(value)) return value;
         const url = parseS3Url(value);
         if (url.ok) return url;
@@ -128,6 +146,8 @@ export interface ConfigHost {
   cwd: string;
   /** Whether a file or directory exists (to find pipelines/ and the project venv). */
   exists: (path: string) => boolean;
+  /** What is at a path: a directory, something else, or nothing (to check a local store). */
+  kind: (path: string) => 'file' | 'dir' | 'missing';
   /** The system's temporary directory (default parent of the work dir). */
   tmpdir: string;
 }
@@ -137,7 +157,7 @@ export interface ConfigHost {
  * `RetrainConfig` is its output type, so the two cannot drift apart.
  */
 export function configSchema(host: ConfigHost) {
-  return envSchema.transform((e) => {
+  return envSchema.transform((e, ctx) => {
     const projectDir = resolve(host.cwd, e.RETRAIN_PROJECT_DIR ?? findProjectDir(host.cwd, host.exists));
     const venvPython = join(projectDir, '.retrain', 'venv', 'bin', 'python');
     const homeVenvPython = join(RETRAIN_HOME, '.retrain', 'venv', 'bin', 'python');
@@ -154,10 +174,13 @@ export function configSchema(host: ConfigHost) {
           serverName: e.RETRAIN_TEMPORAL_TLS_SERVER_NAME,
         })
       : false;
+    const defaultStoreDir = join(projectDir, '.retrain', 'store');
     const storeConfig: StoreConfig =
       typeof store === 'object'
         ? { kind: 's3', bucket: store.bucket, prefix: store.key }
-        : { kind: 'local', dir: resolve(projectDir, store ?? join('.retrain', 'store')) };
+        : { kind: 'local', dir: resolve(projectDir, store ?? defaultStoreDir) };
+    const storeProblem = storeConfig.kind === 'local' ? localStoreProblem(storeConfig.dir, defaultStoreDir, host) : undefined;
+    if (storeProblem) ctx.addIssue({ code: 'custom', path: ['RETRAIN_STORE'], message: storeProblem });
     const s3: S3Config = dropUndefined({
       endpoint,
       region: e.RETRAIN_S3_REGION ?? e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
@@ -211,6 +234,19 @@ export function storeLocation(store: StoreConfig): string {
 /** Where one key of the store is, for people (a file path or an s3:// URL). */
 export function storeKeyLocation(store: StoreConfig, key: string): string {
   return store.kind === 'local' ? join(store.dir, key) : `${storeLocation(store)}/${key}`;
+}
+
+/**
+ * Why a local store directory cannot be used, if it cannot: it is a file, or it does not exist.
+ * The default directory may not exist yet (the local store creates it); one that was named must,
+ * so that a typo does not quietly start an empty store.
+ */
+function localStoreProblem(dir: string, defaultDir: string, host: ConfigHost): string | undefined {
+  const kind = host.kind(dir);
+  if (kind === 'file') return `${dir} is a file, not a directory`;
+  if (kind === 'missing' && dir !== defaultDir)
+    return `${dir} does not exist (create it, or leave RETRAIN_STORE unset for the default ${defaultDir})`;
+  return undefined;
 }
 
 /** The nearest directory at or above `start` that holds pipelines/, so commands work from subfolders. */

@@ -31,6 +31,11 @@ export const ErrorType = {
   METRICS_UNAVAILABLE: 'MetricsUnavailable',
   /** The prediction logger's buffer is full while the store fails: new lines are dropped. */
   PREDICTION_LOG_BUFFER_FULL: 'PredictionLogBufferFull',
+  /**
+   * A JavaScript programming error (RangeError, TypeError, …) not caused by I/O: a bug in
+   * Retrain, which fails the step once instead of being retried.
+   */
+  INTERNAL_ERROR: 'InternalError',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -47,6 +52,7 @@ export const NON_RETRYABLE: ErrorType[] = [
   ErrorType.NOT_FOUND,
   ErrorType.ALERT_REJECTED,
   ErrorType.STORE_MISCONFIGURED,
+  ErrorType.INTERNAL_ERROR,
 ];
 
 /** Where an error happened, for the person who reads it: model, version, step and more. */
@@ -129,8 +135,69 @@ export class AlertRejectedError extends RetrainError {
   }
 }
 
-/** Formats zod issues as "field: problem" lines, naming where the input came from. */
-export function formatIssues(source: string, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
-  const lines = issues.map((i) => `  - ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
+/**
+ * A failure that a later attempt may not meet (a network hiccup, a 5xx answer, an object
+ * rewritten while it was read, a command that crashed or ran out of time): thrown on purpose so
+ * the step is retried. Not a `RetrainError`: there is nothing to branch on but "try again".
+ */
+export class TransientError extends Error {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'TransientError';
+  }
+}
+
+/** A zod issue as formatIssues reads it; a union's issue (`invalid_union`) has each alternative's issues in `errors`. */
+export interface FormattableIssue {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+  /** What an `invalid_type` issue expected: "number", "object"… */
+  expected?: unknown;
+  errors?: ReadonlyArray<ReadonlyArray<FormattableIssue>>;
+}
+
+/**
+ * Formats zod issues as "field: problem" lines, naming where the input came from. A value that
+ * fits none of a union's alternatives is reported through the alternative it came closest to
+ * (`holdout.fraction: expected number`), or, when none is closer than the others, with what
+ * each alternative expected.
+ */
+export function formatIssues(source: string, issues: ReadonlyArray<FormattableIssue>): string {
+  const lines = issues.flatMap(expandUnion).map((i) => `  - ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
   return `${source} is invalid:\n${lines.join('\n')}`;
+}
+
+/** zod's own message for a union none of whose alternatives fits; a union with its own message keeps that. */
+const UNION_DEFAULT_MESSAGE = 'Invalid input';
+
+function expandUnion(issue: FormattableIssue): { path: PropertyKey[]; message: string }[] {
+  const branches = issue.errors;
+  if (issue.code !== 'invalid_union' || !branches?.length || issue.message !== UNION_DEFAULT_MESSAGE) return [issue];
+  const within = (i: FormattableIssue) => expandUnion(i).map((x) => ({ path: [...issue.path, ...x.path], message: x.message }));
+  // How far a value is from an alternative's shape: a wrong type of the value itself, a missing
+  // field or a field the alternative does not have. An alternative with fewer of these is the
+  // one that was meant, and its problems are the ones to report.
+  const misfits = branches.map(
+    (b) => b.filter((i) => i.path.length === 0 || i.code === 'unrecognized_keys' || /received undefined$/.test(i.message)).length,
+  );
+  const best = Math.min(...misfits);
+  const closest = branches.filter((_, n) => misfits[n] === best);
+  if (closest.length === 1) return closest[0]!.flatMap(within);
+  // The value is of none of the types: say them all (`expected string or number, received null`).
+  const types = branches.map((b) =>
+    b.length === 1 && b[0]!.path.length === 0 && b[0]!.code === 'invalid_type' ? b[0]!.expected : undefined,
+  );
+  if (types.every((t) => typeof t === 'string')) {
+    const received = /, (received .*)$/.exec(branches[0]![0]!.message)?.[1];
+    return [{ path: issue.path, message: `Invalid input: expected ${[...new Set(types)].join(' or ')}${received ? `, ${received}` : ''}` }];
+  }
+  const described = branches.map((b) =>
+    b
+      .flatMap(within)
+      .map((x) => `${x.path.slice(issue.path.length).map(String).join('.') || '(value)'}: ${x.message}`)
+      .join(', '),
+  );
+  if (new Set(described).size === 1) return branches[0]!.flatMap(within);
+  return [{ path: issue.path, message: `fits none of its forms: ${described.map((d, n) => `(${n + 1}) ${d}`).join('; ')}` }];
 }

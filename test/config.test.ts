@@ -64,8 +64,10 @@ describe('loadConfig', () => {
   });
 
   it('reads every variable', () => {
+    const project = tempProject();
+    mkdirSync(join(project, 'data', 'store'), { recursive: true });
     const config = loadConfig({
-      RETRAIN_PROJECT_DIR: '/srv/project',
+      RETRAIN_PROJECT_DIR: project,
       RETRAIN_TEMPORAL_ADDRESS: 'temporal.internal:7233',
       RETRAIN_NAMESPACE: 'ml',
       RETRAIN_TEMPORAL_TLS_CERT: 'certs/client.pem',
@@ -88,17 +90,17 @@ describe('loadConfig', () => {
       RETRAIN_LOG_LEVEL: 'debug',
     });
     expect(config).toEqual({
-      projectDir: '/srv/project',
+      projectDir: project,
       temporalAddress: 'temporal.internal:7233',
       namespace: 'ml',
       temporalTls: {
-        certPath: '/srv/project/certs/client.pem',
+        certPath: join(project, 'certs', 'client.pem'),
         keyPath: '/etc/retrain/client.key',
-        caPath: '/srv/project/certs/ca.pem',
+        caPath: join(project, 'certs', 'ca.pem'),
         serverName: 'temporal.internal',
       },
       temporalApiKey: 'secret-key',
-      store: { kind: 'local', dir: '/srv/project/data/store' },
+      store: { kind: 'local', dir: join(project, 'data', 'store') },
       s3: { endpoint: 'http://minio:9000', region: 'eu-west-1', forcePathStyle: false },
       python: '/usr/bin/python3.12',
       taskQueue: 'q1',
@@ -113,7 +115,8 @@ describe('loadConfig', () => {
   });
 
   it('keeps an absolute store directory as given', () => {
-    expect(loadConfig({ RETRAIN_PROJECT_DIR: '/srv/p', RETRAIN_STORE: '/var/store' }).store).toEqual({ kind: 'local', dir: '/var/store' });
+    const store = tempProject();
+    expect(loadConfig({ RETRAIN_PROJECT_DIR: '/srv/p', RETRAIN_STORE: store }).store).toEqual({ kind: 'local', dir: store });
     expect(loadConfig({ RETRAIN_PROJECT_DIR: 'rel/p' }).projectDir).toBe(resolve('rel/p'));
   });
 
@@ -132,6 +135,16 @@ describe('loadConfig', () => {
     expect(err.context.step).toBe('config');
     expect(err.retryable).toBe(false);
     expect(configError({ RETRAIN_TEMPORAL_ADDRESS: 'http://localhost:7233' }).message).toContain('RETRAIN_TEMPORAL_ADDRESS');
+  });
+
+  it('rejects a Temporal or metrics port outside 1–65535', () => {
+    expect(configError({ RETRAIN_TEMPORAL_ADDRESS: '127.0.0.1:99999' }).message).toContain(
+      'RETRAIN_TEMPORAL_ADDRESS: expected host:port with a port from 1 to 65535',
+    );
+    expect(configError({ RETRAIN_TEMPORAL_ADDRESS: 'localhost:0' }).message).toContain('RETRAIN_TEMPORAL_ADDRESS');
+    expect(configError({ RETRAIN_METRICS_ADDRESS: '0.0.0.0:65536' }).message).toContain('RETRAIN_METRICS_ADDRESS');
+    expect(loadConfig({ RETRAIN_TEMPORAL_ADDRESS: 'temporal:65535' }).temporalAddress).toBe('temporal:65535');
+    expect(loadConfig({ RETRAIN_TEMPORAL_ADDRESS: 'temporal:1' }).temporalAddress).toBe('temporal:1');
   });
 
   it('rejects an unknown log level, naming the variable and the allowed levels', () => {
@@ -163,6 +176,42 @@ describe('loadConfig', () => {
     );
     expect(configError({ RETRAIN_STORE: 's3://bucket/a/../b' }).message).toContain('"." or ".."');
     expect(configError({ RETRAIN_STORE: 's3:/bucket' }).message).toContain('is not an s3:// URL');
+  });
+
+  it('rejects a store URL of another scheme instead of taking it for a directory', () => {
+    const project = tempProject();
+    const err = configError({ RETRAIN_PROJECT_DIR: project, RETRAIN_STORE: 'ftp://x/y' });
+    expect(err.message).toContain('RETRAIN_STORE: "ftp://x/y" is a ftp:// URL, but a store is a local directory or s3://bucket/prefix');
+    expect(configError({ RETRAIN_PROJECT_DIR: project, RETRAIN_STORE: 'file:///var/store' }).message).toContain('RETRAIN_STORE');
+    expect(configError({ RETRAIN_PROJECT_DIR: project, RETRAIN_STORE: 'S3://bucket/x' }).message).toContain('RETRAIN_STORE');
+  });
+
+  it('rejects a store that is a file, or a named store directory that does not exist', () => {
+    const project = tempProject();
+    writeFileSync(join(project, 'store.txt'), 'not a directory');
+    expect(configError({ RETRAIN_PROJECT_DIR: project, RETRAIN_STORE: 'store.txt' }).message).toContain(
+      `RETRAIN_STORE: ${join(project, 'store.txt')} is a file, not a directory`,
+    );
+    expect(configError({ RETRAIN_PROJECT_DIR: project, RETRAIN_STORE: '/etc/passwd' }).message).toContain(
+      'RETRAIN_STORE: /etc/passwd is a file, not a directory',
+    );
+    const missing = configError({ RETRAIN_PROJECT_DIR: project, RETRAIN_STORE: '/nonexistent/dir' });
+    expect(missing.message).toContain(
+      `RETRAIN_STORE: /nonexistent/dir does not exist (create it, or leave RETRAIN_STORE unset for the default ${join(project, '.retrain', 'store')})`,
+    );
+    expect(missing.context.step).toBe('config');
+    // The default store may not exist yet (the local store creates it), also when it is named.
+    expect(existsSync(join(project, '.retrain', 'store'))).toBe(false);
+    expect(loadConfig({ RETRAIN_PROJECT_DIR: project }).store).toEqual({ kind: 'local', dir: join(project, '.retrain', 'store') });
+    expect(loadConfig({ RETRAIN_PROJECT_DIR: project, RETRAIN_STORE: '.retrain/store' }).store).toEqual({
+      kind: 'local',
+      dir: join(project, '.retrain', 'store'),
+    });
+    mkdirSync(join(project, 'store'));
+    expect(loadConfig({ RETRAIN_PROJECT_DIR: project, RETRAIN_STORE: 'store' }).store).toEqual({
+      kind: 'local',
+      dir: join(project, 'store'),
+    });
   });
 
   it('honours the usual AWS variables, with the Retrain ones first', () => {

@@ -232,6 +232,22 @@ describe('pipeline schema: errors name the field', () => {
     expect(errorFor(classification({ holdout: { fraction: 0 } }))).toContain('holdout');
   });
 
+  it('names the field inside a holdout of the wrong type, and what was expected', () => {
+    expect(errorFor(classification({ holdout: { fraction: 'a quarter' } }))).toContain(
+      'holdout.fraction: Invalid input: expected number, received string',
+    );
+    expect(errorFor(classification({ holdout: { source: { path: 5 } } }))).toContain(
+      'holdout.source.path: Invalid input: expected string, received number',
+    );
+    expect(errorFor(classification({ holdout: { seed: 3 } }))).toContain(
+      'holdout.fraction: Invalid input: expected number, received undefined',
+    );
+    // Neither form is closer: each says what it expected.
+    expect(errorFor(classification({ holdout: {} }))).toMatch(/holdout: fits none of its forms: \(1\) fraction: .*; \(2\) source: /);
+    expect(errorFor(classification({ holdout: 'a quarter' }))).toContain('holdout: Invalid input: expected object, received string');
+    expect(errorFor(classification({ holdout: { fraction: 'a quarter' } }))).not.toContain('holdout: Invalid input');
+  });
+
   it('rejects a training command given as a string', () => {
     expect(errorFor(classification({ training: { command: 'python train.py' } }))).toContain('training.command');
   });

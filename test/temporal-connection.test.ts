@@ -1,4 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -6,7 +9,13 @@ import { type RetrainConfig } from '../lib/config';
 import { loadConfig } from '../services/config';
 import { InvalidInputError, RetrainError } from '../lib/errors';
 import { connectClient } from '../client/client';
-import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../client/temporal-connection';
+import {
+  describeTemporal,
+  notTemporalError,
+  serverUnreachableError,
+  temporalConnectionOptions,
+  whatAnswers,
+} from '../client/temporal-connection';
 import { plainTlsError } from '../client/tls-diagnosis';
 
 // The options builder only reads files: PEM-shaped text is enough, no real certificate needed.
@@ -154,5 +163,71 @@ describe('plainTlsError', () => {
     expect(
       plainTlsError("Hostname/IP does not match certificate's altnames: Host: a.test. is not in the cert's altnames: DNS:b.test"),
     ).toMatch(/^Hostname\/IP does not match/);
+  });
+});
+
+describe('an address where something other than Temporal answers', () => {
+  async function listening<S extends Server>(server: S): Promise<{ server: S; address: string }> {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+  const close = (server: Server) => new Promise((resolve) => server.close(resolve));
+
+  it('an HTTP/2 server answering 404 is not taken for a Temporal frontend', async () => {
+    const { server, address } = await listening(createHttp2Server((_req, res) => res.writeHead(404).end()));
+    try {
+      const err = await connectClient(config({ RETRAIN_TEMPORAL_ADDRESS: address })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RetrainError);
+      expect((err as RetrainError).type).toBe('ServerUnreachable');
+      expect((err as RetrainError).message).toBe(
+        `something answers at ${address} but it is not a Temporal frontend (it answers gRPC calls with HTTP status 404): check RETRAIN_TEMPORAL_ADDRESS.`,
+      );
+      expect((err as RetrainError).retryable).toBe(false);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('an HTTP/1 server is named by its status line', async () => {
+    const { server, address } = await listening(createHttpServer((_req, res) => res.writeHead(404).end()));
+    try {
+      expect(await whatAnswers(address)).toBe('it answers HTTP/1.1 404 Not Found');
+      const err = await connectClient(config({ RETRAIN_TEMPORAL_ADDRESS: address })).catch((e: unknown) => e);
+      expect((err as RetrainError).type).toBe('ServerUnreachable');
+      expect((err as RetrainError).message).toMatch(/^something answers at .* \(it answers HTTP\/1\.1 404 Not Found\)/);
+    } finally {
+      server.closeAllConnections();
+      await close(server);
+    }
+  });
+
+  it('a TLS server that refuses plaintext is told apart, with the TLS settings to set', async () => {
+    const { server, address } = await listening(
+      createTcpServer((socket) =>
+        socket.once('data', () => socket.end('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n')),
+      ),
+    );
+    try {
+      const answer = await whatAnswers(address);
+      expect(answer).toBe('it expects TLS (HTTP/1.0 400 Bad Request)');
+      expect(notTemporalError(config({ RETRAIN_TEMPORAL_ADDRESS: address }), answer!, null).message).toMatch(
+        /\nIf it is a Temporal server that requires TLS, set RETRAIN_TEMPORAL_TLS=true/,
+      );
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('nothing listening is still "no Temporal server answers"', async () => {
+    const { server, address } = await listening(createTcpServer());
+    await close(server);
+    expect(await whatAnswers(address)).toBeNull();
+    const err = await connectClient(config({ RETRAIN_TEMPORAL_ADDRESS: address })).catch((e: unknown) => e);
+    expect((err as RetrainError).message).toMatch(/^no Temporal server answers at /);
+  });
+
+  it('the real dev server is a Temporal frontend', async () => {
+    const client = await connectClient(config({ RETRAIN_TEMPORAL_ADDRESS: inject('temporalAddress') }));
+    await client.connection.close();
   });
 });

@@ -6,6 +6,7 @@ import { createStore } from '../../store/index';
 import { defineCommand } from '../command';
 import { jsonFlag, pipelineArgument } from '../common-args';
 import { output } from '../format';
+import { loadPipeline } from '../../services/pipelines';
 
 /** The append-only audit log of a model: every lifecycle event with version and outcome. */
 export const auditCommand = defineCommand({
@@ -27,6 +28,7 @@ export const auditCommand = defineCommand({
   examples: ['retrain audit churn', 'retrain audit churn --limit 200 --json'],
   async run(args) {
     const config = loadConfig();
+    await loadPipeline(config.projectDir, args.pipeline); // unknown: "unknown pipeline … Available: …"
     const events = (await listAudit(createStore(config), args.pipeline)).slice(-args.limit);
     output(args.json, events, () =>
       events.length === 0

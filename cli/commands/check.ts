@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { storeLocation, type RetrainConfig } from '../../lib/config';
+import { InvalidInputError } from '../../lib/errors';
 import { loadConfig } from '../../services/config';
 import { checkStore, createStore } from '../../store/index';
 import { defineCommand } from '../command';
@@ -16,18 +17,33 @@ interface Check {
 
 /**
  * Checks what a deployment needs, one line each, so a new machine or a changed setting can be
- * tried before a run depends on it: the configuration parses (or the command fails naming the
- * variable), Temporal answers in the namespace, workers poll both task queues, the store can be
- * read, and the training Python has scikit-learn. Exits 1 when any check fails.
+ * tried before a run depends on it: the configuration parses (else that is the one failure
+ * reported, naming the variable: a store that is a file or a missing directory, a bad port…),
+ * Temporal answers in the namespace, workers poll both task queues, the store can be read, and
+ * the training Python has scikit-learn. Exits 1 when any check fails.
  */
 export const checkCommand = defineCommand({
   name: 'check',
   summary: 'check configuration, Temporal, workers on both queues, store and Python',
-  details: 'One line per check; exits 1 when any check fails, saying what to do about it.',
+  details:
+    'One line per check; exits 1 when any check fails, saying what to do about it. A configuration\nthat does not parse is the one failure reported, naming the variable.',
   flags: { json: jsonFlag },
   examples: ['retrain check', 'RETRAIN_TEMPORAL_ADDRESS=temporal.internal:7233 retrain check --json'],
   async run(args) {
-    const config = loadConfig();
+    let config: RetrainConfig;
+    try {
+      config = loadConfig();
+    } catch (err) {
+      if (!(err instanceof InvalidInputError)) throw err;
+      // Nothing else can be checked without a configuration: this is the one failure to fix first.
+      const check: Check = { what: 'configuration', ok: false, detail: oneLine(err.message) };
+      output(
+        args.json,
+        { ok: false, checks: [check] },
+        () => `FAIL  ${check.what.padEnd(22)} ${check.detail}\n\nSome checks failed (FAIL above).`,
+      );
+      return 1;
+    }
     const checks: Check[] = [...(await temporalChecks(config)), await storeCheck(config), pythonCheck(config)];
     output(args.json, { ok: checks.every((c) => c.ok), checks }, () =>
       [
@@ -38,6 +54,12 @@ export const checkCommand = defineCommand({
     return checks.every((c) => c.ok) ? 0 : 1;
   },
 });
+
+/** "environment is invalid:\n  - A: x\n  - B: y" as one line: "environment is invalid: A: x; B: y". */
+function oneLine(message: string): string {
+  const [head, ...rest] = message.split('\n');
+  return rest.length ? `${head} ${rest.map((l) => l.replace(/^\s*-\s*/, '')).join('; ')}` : head!;
+}
 
 async function temporalChecks(config: RetrainConfig): Promise<Check[]> {
   let client;
