@@ -34,8 +34,24 @@ const OUTCOME_LABEL: Record<RunStatus['outcome'], string> = {
   failed: 'FAILED',
 };
 
-/** The readable summary of a run (used by `status`, `run --wait` and the demo). */
-export function describeRun(s: RunStatus): string {
+/**
+ * The readable summary of a run (used by `status`, `run --wait` and the demo). A run that has not
+ * read the registry yet (it stops or stands before its plan step) knows no champion: the line
+ * says so, with `currentChampion` (read from the registry by the caller) when given.
+ */
+export function describeRun(s: RunStatus, opts: { currentChampion?: string | null } = {}): string {
+  // "v1 → v2" once the run has read the registry (its plan step); before, what is known instead.
+  const championLine = () => {
+    if (s.version !== null || s.championBefore !== null) return `${s.championBefore ?? 'none'} → ${s.championAfter ?? 'none'}`;
+    const current = opts.currentChampion;
+    if (s.outcome === 'running')
+      return current !== undefined
+        ? `${current ?? 'none'} (current; the run has not read the registry yet)`
+        : 'not read yet (the run has not reached its plan step)';
+    return current !== undefined
+      ? `${current ?? 'none'} (unchanged: the run stopped before reading the registry)`
+      : 'unknown (the run stopped before reading the registry)';
+  };
   const lines = [`${s.model}: ${OUTCOME_LABEL[s.outcome]}${s.outcome === 'running' ? ` (step: ${s.step})` : ''}`];
   if (s.message) lines.push(`  ${s.message}`);
   if (s.version)
@@ -44,7 +60,7 @@ export function describeRun(s: RunStatus): string {
     lines.push(
       `  dataset snapshot:  ${s.snapshot.sha256.slice(0, 12)} (${s.snapshot.rows} rows${s.snapshot.created ? '' : ', already snapshotted'})`,
     );
-  lines.push(`  champion:          ${s.championBefore ?? 'none'} → ${s.championAfter ?? 'none'}`);
+  lines.push(`  champion:          ${championLine()}`);
   if (s.metrics) lines.push('  holdout metrics:', metricsTable(s.metrics, s.gate?.championVersion ?? null));
   if (s.gate) lines.push(`  gate:              ${s.gate.passed ? 'passed' : 'failed'}: ${s.gate.reason}`);
   if (s.approval.required) {

@@ -4,7 +4,7 @@ import type { RetrainConfig } from '../lib/config';
 import { checkStore, createStore } from '../store/index';
 import { installRuntime } from '../workers/runtime';
 import { createWorkers } from '../workers/worker';
-import { isServing, startDevServer, type DevServer } from './dev-server';
+import { adoptDevServer, devServerStateFile, isServing, recordedDevServer, startDevServer, type DevServer } from './dev-server';
 import { ensurePythonEnv, ensureTemporalCli } from '../scripts/provision.mjs';
 import { describeTemporal, serverUnreachableError, temporalConnectionOptions } from '../client/temporal-connection';
 
@@ -14,7 +14,10 @@ export interface LocalStack {
   address: string;
   /** Web UI of the dev server started here; null when none was started. */
   uiUrl: string | null;
-  /** False when a server was already running at the configured address and we reused it. */
+  /**
+   * True when `stop()` stops the server: started here, or taken over from a `retrain dev` that
+   * crashed and left it running. False for a server that was already running and stays.
+   */
   startedServer: boolean;
   /** Path of the workers' JSON-lines log. */
   workerLog: string;
@@ -33,6 +36,7 @@ export async function startLocalStack(config: RetrainConfig, say: (line: string)
   ensureTemporalCli();
   config.python = process.env.RETRAIN_PYTHON ?? ensurePythonEnv();
   const stateDir = join(config.projectDir, '.retrain');
+  const stateFile = devServerStateFile(config.projectDir);
   // Before starting anything: an unreadable certificate is a configuration error.
   const connectOptions = temporalConnectionOptions(config);
   let server: DevServer | null = null;
@@ -42,7 +46,10 @@ export async function startLocalStack(config: RetrainConfig, say: (line: string)
   if (remote) {
     say(`Using the Temporal server at ${describeTemporal(config)}.`);
   } else if (await isServing(address)) {
-    say(`Using the Temporal server already running at ${address}.`);
+    const reused = reuseServer(stateFile, address);
+    say(reused.message);
+    server = reused.adopted;
+    uiUrl = reused.adopted?.uiUrl ?? null;
   } else {
     const port = Number(address.split(':').pop());
     say(`Starting a Temporal dev server on ${address} (state in .retrain/temporal/dev.db)…`);
@@ -51,6 +58,7 @@ export async function startLocalStack(config: RetrainConfig, say: (line: string)
       uiPort: port + 1000,
       dbFile: join(stateDir, 'temporal', 'dev.db'),
       logFile: join(stateDir, 'logs', 'temporal.log'),
+      stateFile,
     });
     address = server.address;
     uiUrl = server.uiUrl;
@@ -89,5 +97,35 @@ export async function startLocalStack(config: RetrainConfig, say: (line: string)
       await connection.close();
       await server?.stop();
     },
+  };
+}
+
+/**
+ * A server already answers at `address`: says whose it is and what stopping will do. One left
+ * running by a `retrain dev` that crashed is taken over (`adopted`: its `stop()` stops it) and
+ * stopped with this one; one that another running `retrain dev` owns, or that no `retrain dev`
+ * started, is left running (`adopted` is null).
+ */
+export function reuseServer(stateFile: string, address: string): { message: string; adopted: DevServer | null } {
+  const found = recordedDevServer(stateFile, address);
+  if (found.kind === 'orphaned') {
+    const { pid, ownerPid, startedAt } = found.state;
+    return {
+      message:
+        `Reusing the Temporal dev server at ${address} that an earlier \`retrain dev\` (pid ${ownerPid}, gone) left running ` +
+        `(server pid ${pid}, since ${startedAt}); it is stopped when this stops.`,
+      adopted: adoptDevServer(stateFile, found.state),
+    };
+  }
+  if (found.kind === 'in-use')
+    return {
+      message:
+        `Using the Temporal dev server at ${address} of the \`retrain dev\` running as pid ${found.state.ownerPid} ` +
+        `(server pid ${found.state.pid}); it keeps running when this stops.`,
+      adopted: null,
+    };
+  return {
+    message: `Using the Temporal server already running at ${address} (not started by \`retrain dev\`; it keeps running when this stops).`,
+    adopted: null,
   };
 }

@@ -1,3 +1,4 @@
+import { NoWorkerPollingError } from '../client/pollers';
 import { ErrorType, RetrainError } from '../lib/errors';
 import type { Command } from './command';
 import { COMMANDS, loadAllCommands } from './registry';
@@ -54,14 +55,66 @@ async function main(argv: string[]): Promise<number> {
   return command ? command.main(rest) : 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof RetrainError) {
-      process.stderr.write(`retrain: ${err.message}\n`);
-      process.exit(err.type === ErrorType.INVALID_INPUT ? 2 : 1);
+/** `--json` before any `--`: a failure is then also a JSON object on stdout, for the script reading it. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** Calls `seen` with each chunk written to the stream, which still writes it. */
+function tap(stream: NodeJS.WriteStream, seen: (text: string) => void): void {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((...args: unknown[]) => {
+    const chunk = args[0];
+    seen(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
+    return write(...args);
+  }) as typeof stream.write;
+}
+
+const argv = process.argv.slice(2);
+const json = wantsJson(argv);
+let wroteStdout = false;
+let stderrText = '';
+if (json) {
+  tap(process.stdout, () => (wroteStdout = true));
+  tap(process.stderr, (text) => (stderrText += text));
+}
+
+/** With --json, `{ "error": { "type", "message" } }` on stdout, unless the command already printed its JSON. */
+function jsonError(type: string, message: string): void {
+  if (json && !wroteStdout) process.stdout.write(JSON.stringify({ error: { type, message } }, null, 2) + '\n');
+}
+
+/** With a `retrain dev` running for this project, what to check instead of starting one. */
+async function runningDevHint(): Promise<string | null> {
+  try {
+    const [{ loadConfig }, devServer] = await Promise.all([import('../services/config'), import('./dev-server')]);
+    return devServer.runningDevHint(loadConfig().projectDir);
+  } catch {
+    return null;
+  }
+}
+
+main(argv).then(
+  (code) => {
+    // A command that failed on its own terms said why on stderr: that is the message.
+    if (code !== 0) {
+      const message = stderrText.replace(/^retrain: /gm, '').trim() || `exit code ${code}`;
+      jsonError(code === 2 ? ErrorType.INVALID_INPUT : 'CommandFailed', message);
+    }
+    process.exit(code);
+  },
+  async (err: unknown) => {
+    if (err instanceof RetrainError || err instanceof NoWorkerPollingError) {
+      const hint = err instanceof NoWorkerPollingError ? await runningDevHint() : null;
+      const message = hint ? `${err.message}. ${hint}` : err.message;
+      process.stderr.write(`retrain: ${message}\n`);
+      const type = err instanceof RetrainError ? err.type : err.name;
+      jsonError(type, message);
+      process.exit(type === ErrorType.INVALID_INPUT ? 2 : 1);
     }
     process.stderr.write(`retrain: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    jsonError(err instanceof Error ? err.name : 'Error', err instanceof Error ? err.message : String(err));
     process.exit(1);
   },
 );

@@ -15,6 +15,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   status: async () => (await import('./commands/status')).statusCommand,
   approve: async () => (await import('./commands/decide')).approveCommand,
   reject: async () => (await import('./commands/decide')).rejectCommand,
+  cancel: async () => (await import('./commands/cancel')).cancelCommand,
   rollback: async () => (await import('./commands/rollback')).rollbackCommand,
   versions: async () => (await import('./commands/versions')).versionsCommand,
   audit: async () => (await import('./commands/audit')).auditCommand,

@@ -1,7 +1,8 @@
 /**
  * What a script or service needs to drive Retrain from outside the CLI: connect to Temporal,
- * start (or join) a pipeline's retraining run and follow it, decide on a candidate, roll back,
- * and keep the drift-check schedules in step with pipelines/.
+ * start (or join) a pipeline's retraining run and follow it, decide on a candidate, cancel a run,
+ * roll back, check that workers poll the task queues, and keep the drift-check schedules in step
+ * with pipelines/.
  *
  * @example
  * ```ts
@@ -16,8 +17,29 @@
  * await client.connection.close();
  * ```
  */
-export { connectClient, decideCandidate, retrainWorkflowId, rollbackModel, runStatus, startRetrain } from './client';
-export { followRun, rootCause } from './follow';
+export {
+  cancelRun,
+  connectClient,
+  decideCandidate,
+  inspectRun,
+  retrainWorkflowId,
+  rollbackModel,
+  runStatus,
+  startRetrain,
+  type PendingActivity,
+  type RunDescription,
+} from './client';
+export { followRun, rootCause, type FollowOptions } from './follow';
+export {
+  noWorkerMessage,
+  NoWorkerPollingError,
+  pollersOf,
+  queuesWithoutPollers,
+  requirePollers,
+  retrainQueues,
+  type Poller,
+  type QueueNeed,
+} from './pollers';
 export { applySchedules, listSchedules, type AppliedSchedule, type ScheduleRow } from './schedules';
 
 /** The configuration from the environment, and the pipelines of a project, as the CLI loads them. */

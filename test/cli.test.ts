@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -278,5 +280,101 @@ describe('retrain help', () => {
     const action = await retrain(['schedules', 'pause']);
     expect(action.code).toBe(2);
     expect(action.stderr).toMatch(/pause, unpause, trigger and delete take exactly one/);
+  });
+});
+
+describe('retrain: bad names, bad settings and the wrong server', () => {
+  it('refuses a pipeline argument that is not a pipeline name, before it reaches any message or suggested command', async () => {
+    const marker = join(project, 'pwned');
+    const status = await retrain(['status', `$(touch ${marker})`]);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(`<pipeline> "$(touch ${marker})" is not a pipeline name (lowercase letters, digits and dashes`);
+    expect(status.stderr).not.toMatch(/npx retrain run/);
+    expect(existsSync(marker)).toBe(false);
+
+    // Every command that takes <pipeline> checks it the same way (exit 2 through the parser).
+    const takingPipeline = (await loadAllCommands()).filter((c) => c.positionals.some((p) => p.name === 'pipeline' && !p.optional));
+    expect(takingPipeline.map((c) => c.name).sort()).toEqual(
+      expect.arrayContaining(['approve', 'audit', 'drift', 'reject', 'rollback', 'run', 'status', 'versions']),
+    );
+    for (const command of takingPipeline) {
+      for (const bad of ['$(id)', 'Churn', '../etc/passwd', 'a'.repeat(64)]) {
+        expect(() => command.parse([bad]), `${command.name} ${bad}`).toThrow(/<pipeline> ".*" is not a pipeline name/);
+      }
+      expect(() => command.parse(['cli-model'])).not.toThrow(/pipeline name/);
+    }
+  });
+
+  it('says "unknown pipeline … Available" for every command about a pipeline, as run does', async () => {
+    const lines = [
+      ['status', 'nope'],
+      ['approve', 'nope', '--by', 'alice'],
+      ['reject', 'nope', '--by', 'alice'],
+      ['versions', 'nope'],
+      ['audit', 'nope'],
+      ['drift', 'nope'],
+      ['rollback', 'nope', '--reason', 'test'],
+    ];
+    const results: Awaited<ReturnType<typeof retrain>>[] = [];
+    for (let i = 0; i < lines.length; i += 4) results.push(...(await Promise.all(lines.slice(i, i + 4).map((argv) => retrain(argv)))));
+    lines.forEach((argv, i) => {
+      expect({ argv, code: results[i].code }).toEqual({ argv, code: 2 });
+      expect(results[i].stderr).toMatch(/unknown pipeline "nope".*Available: broken, cli-approval, cli-model/);
+      expect(results[i].stderr).not.toMatch(/npx retrain/);
+    });
+  });
+
+  it('refuses a store that is a file, a named directory that does not exist, or another URL scheme, naming RETRAIN_STORE', async () => {
+    const file = join(project, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const check = await retrain(['check'], { RETRAIN_STORE: file });
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(
+      new RegExp(`^FAIL +configuration +environment is invalid: RETRAIN_STORE: ${file} is a file, not a directory$`, 'm'),
+    );
+    expect(check.stdout).not.toMatch(/readable/);
+    const json = await retrain(['check', '--json'], { RETRAIN_STORE: file });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: false,
+      checks: [{ what: 'configuration', ok: false, detail: `environment is invalid: RETRAIN_STORE: ${file} is a file, not a directory` }],
+    });
+
+    const missing = await retrain(['versions', 'cli-model'], { RETRAIN_STORE: '/nonexistent/dir' });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      'RETRAIN_STORE: /nonexistent/dir does not exist (create it, or leave RETRAIN_STORE unset for the default',
+    );
+    expect(missing.stdout).not.toMatch(/no versions yet/);
+
+    const ftp = await retrain(['versions', 'cli-model'], { RETRAIN_STORE: 'ftp://x/y' });
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr).toContain('RETRAIN_STORE: "ftp://x/y" is a ftp:// URL');
+  });
+
+  it('refuses a Temporal port out of range', async () => {
+    const port = await retrain(['status', 'cli-model'], { RETRAIN_TEMPORAL_ADDRESS: '127.0.0.1:99999' });
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('RETRAIN_TEMPORAL_ADDRESS: expected host:port with a port from 1 to 65535');
+  });
+
+  it('says that something other than Temporal answers at the address, without a stack', async () => {
+    const server = createServer((_req, res) => res.writeHead(404).end('not found'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const status = await retrain(['status', 'cli-model'], { RETRAIN_TEMPORAL_ADDRESS: address });
+      expect(status.code).toBe(1);
+      expect(status.stderr).toContain(
+        `retrain: something answers at ${address} but it is not a Temporal frontend (it answers HTTP/1.1 404 Not Found): check RETRAIN_TEMPORAL_ADDRESS`,
+      );
+      expect(status.stderr).not.toMatch(/ServiceError|rethrowGrpcError|^\s+at /m);
+      const check = await retrain(['check'], { RETRAIN_TEMPORAL_ADDRESS: address });
+      expect(check.code).toBe(1);
+      expect(check.stdout).toMatch(new RegExp(`^FAIL +Temporal +something answers at ${address} but it is not a Temporal frontend`, 'm'));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

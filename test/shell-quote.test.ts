@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shellQuote } from '../cli/format';
+import { shellQuote } from '../lib/shell-quote';
 
 describe('shellQuote', () => {
   it('leaves plain words alone', () => {

@@ -4,7 +4,9 @@ import { loadConfig } from '../../services/config';
 import { defineCommand } from '../command';
 import { jsonFlag, pipelineArgument } from '../common-args';
 import { connectClient, decideCandidate, retrainWorkflowId } from '../../client/client';
+import { shellQuote } from '../../lib/shell-quote';
 import { output } from '../format';
+import { loadPipeline } from '../../services/pipelines';
 
 /** `retrain approve`: approves the candidate waiting for approval. */
 export const approveCommand = decideCommand('approve');
@@ -47,7 +49,9 @@ function decideCommand(action: 'approve' | 'reject') {
       `retrain ${action} churn --by alice@example.com --reason "${action === 'approve' ? 'holdout looks fine' : 'recall dropped on the new region'}"`,
     ],
     async run(args) {
-      const client = await connectClient(loadConfig());
+      const config = loadConfig();
+      await loadPipeline(config.projectDir, args.pipeline); // unknown: "unknown pipeline … Available: …"
+      const client = await connectClient(config);
       try {
         const status = await decideCandidate(client, args.pipeline, action, { by: args.by, reason: args.reason, version: args.version });
         output(
@@ -64,7 +68,7 @@ function decideCommand(action: 'approve' | 'reject') {
         }
         if (err instanceof WorkflowNotFoundError || /not found|completed/i.test((err as Error).message)) {
           process.stderr.write(
-            `retrain: no running retraining run of ${args.pipeline} (${retrainWorkflowId(args.pipeline)}) is waiting for a decision. See: npx retrain status ${args.pipeline}\n`,
+            `retrain: no running retraining run of ${args.pipeline} (${retrainWorkflowId(args.pipeline)}) is waiting for a decision. See: npx retrain status ${shellQuote(args.pipeline)}\n`,
           );
           return 1;
         }

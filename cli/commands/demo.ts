@@ -1,3 +1,4 @@
+import { shellQuote } from '../../lib/shell-quote';
 import type { Client } from '@temporalio/client';
 import { readPointer } from '../../services/registry';
 import { generateChurn } from '../../examples/data/generators';
@@ -53,11 +54,13 @@ export const demoCommand = defineCommand({
         say(joined ? `Joined the run already in progress: ${handle.workflowId}` : `Started workflow ${handle.workflowId}`);
         const { status, failed } = await followRun(handle, {
           print: say,
+          // The demo approves by itself and says how one would: no second hint.
+          approvalHint: false,
           onStep: async (s) => {
             if (s.step !== 'approval' || pipeline.approval.mode !== 'manual') return;
             const approver = pipeline.approval.approvers[0];
             say(`    this pipeline needs a person's approval; the demo approves as ${approver}`);
-            say(`    (yourself: npx retrain approve ${pipeline.name} --by ${approver} --reason "…")`);
+            say(`    (yourself: npx retrain approve ${pipeline.name} --by ${shellQuote(approver)} --reason "…")`);
             await waitForApprovalStep(async () =>
               decideCandidate(client, pipeline.name, 'approve', {
                 by: approver,

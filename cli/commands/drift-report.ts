@@ -1,3 +1,4 @@
+import { shellQuote } from '../../lib/shell-quote';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -269,7 +270,7 @@ function humanReport(r: DriftCheckReport, plan: Plan, files: { reference: string
   if (htmlPath) out.push(`HTML report: ${htmlPath} (open it in a browser; it works offline)`);
   else
     out.push(
-      `Next: npx retrain drift-report --reference ${files.reference} --current ${files.current} --html drift-report.html   (a plot per column)`,
+      `Next: npx retrain drift-report --reference ${shellQuote(files.reference)} --current ${shellQuote(files.current)} --html drift-report.html   (a plot per column)`,
     );
   return out.join('\n');
 }

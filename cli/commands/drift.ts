@@ -9,6 +9,7 @@ import { jsonFlag, pipelineArgument } from '../common-args';
 import { connectClient } from '../../client/client';
 import { output } from '../format';
 import { rootCause } from '../../client/follow';
+import { requirePollers } from '../../client/pollers';
 import { loadPipeline } from '../../services/pipelines';
 
 /** Runs a drift check of the pipeline's champion now (the same workflow the schedule starts) and prints the verdict. */
@@ -24,6 +25,8 @@ export const driftCommand = defineCommand({
     const config = loadConfig();
     const pipeline = await loadPipeline(config.projectDir, args.pipeline);
     const client = await connectClient(config);
+    // The check is a workflow on the retrain queue: without a worker it would wait, silently.
+    await requirePollers(client, config, [{ name: config.taskQueue, tasks: 'workflow' }], { detail: 'No drift check was started' });
     let summary: DriftCheckSummary;
     try {
       summary = await client.workflow.execute<typeof driftCheck>('driftCheck', {

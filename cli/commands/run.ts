@@ -5,6 +5,7 @@ import { jsonFlag, pipelineArgument, requestedByFlag } from '../common-args';
 import { connectClient, startRetrain } from '../../client/client';
 import { describeRun, output } from '../format';
 import { followRun } from '../../client/follow';
+import { noWorkerMessage, NoWorkerPollingError, queuesWithoutPollers, retrainQueues } from '../../client/pollers';
 import { loadPipeline } from '../../services/pipelines';
 
 /** Starts the retraining run of a pipeline (or joins the one already running) and optionally waits. */
@@ -24,6 +25,12 @@ export const runCommand = defineCommand({
     const config = loadConfig();
     const pipeline = await loadPipeline(config.projectDir, args.pipeline);
     const client = await connectClient(config);
+    // A run on queues nobody polls waits without a word: --wait refuses it, a plain start warns.
+    const queues = retrainQueues(config);
+    const missing = await queuesWithoutPollers(client, config.namespace, queues);
+    if (missing.length > 0 && args.wait) throw new NoWorkerPollingError(missing, 'No run was started');
+    if (missing.length > 0)
+      process.stderr.write(`retrain: warning: ${noWorkerMessage(missing)}. The run is started anyway and waits until one does.\n`);
     const { handle, joined } = await startRetrain(client, config, pipeline, { requestedBy: args.by, reason: args.reason });
     const say = (line: string) => !args.json && process.stdout.write(line + '\n');
     say(
@@ -39,7 +46,7 @@ export const runCommand = defineCommand({
       );
       return 0;
     }
-    const { status, failed } = await followRun(handle, { print: say });
+    const { status, failed } = await followRun(handle, { print: say, workers: queues });
     output(
       args.json,
       { ...status, error: failed?.message ?? null },

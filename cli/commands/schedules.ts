@@ -8,6 +8,7 @@ import { jsonFlag } from '../common-args';
 import { connectClient } from '../../client/client';
 import { output } from '../format';
 import { listPipelines, loadPipeline } from '../../services/pipelines';
+import type { Pipeline } from '../../lib/pipeline';
 import { applySchedules, listSchedules } from '../../client/schedules';
 
 /** Drift-check schedules as code: `apply` makes the server match pipelines/, the rest operate one schedule. */
@@ -82,7 +83,7 @@ export const schedulesCommand = defineCommand({
       return 0;
     }
 
-    await loadPipeline(config.projectDir, model!); // an unknown pipeline gets the usual clear error
+    const pipeline = await loadPipeline(config.projectDir, model!); // an unknown pipeline gets the usual clear error
     const handle = client.schedule.getHandle(driftScheduleId(model!));
     try {
       if (action === 'pause') await handle.pause(args.reason ?? `paused with retrain schedules pause by ${process.env.USER ?? 'cli'}`);
@@ -91,10 +92,7 @@ export const schedulesCommand = defineCommand({
       if (action === 'delete') await handle.delete();
     } catch (err) {
       if (err instanceof ScheduleNotFoundError)
-        throw new InvalidInputError(`no drift schedule for ${model}. Create it with: npx retrain schedules apply`, {
-          model,
-          step: 'schedules',
-        });
+        throw new InvalidInputError(missingScheduleMessage(pipeline, action), { model, step: 'schedules' });
       throw err;
     }
     const done = { pause: 'Paused', unpause: 'Unpaused', trigger: 'Triggered a drift check of', delete: 'Deleted the drift schedule of' }[
@@ -107,3 +105,21 @@ export const schedulesCommand = defineCommand({
     return 0;
   },
 });
+
+/**
+ * Why a pipeline has no drift schedule, and what to do: `apply` creates one only for a pipeline
+ * with schedule.cron and drift settings, so for one without them, "run apply" would do nothing.
+ */
+function missingScheduleMessage(pipeline: Pipeline, action: string): string {
+  const file = `pipelines/${pipeline.name}.ts`;
+  const missing = [!pipeline.schedule && 'no schedule.cron', !pipeline.drift && 'no drift settings'].filter(Boolean) as string[];
+  const checkNow =
+    action === 'trigger' && pipeline.drift ? `; or run a drift check now, without a schedule: npx retrain drift ${pipeline.name}` : '';
+  if (missing.length === 0)
+    return `no drift schedule for ${pipeline.name} yet: create it (and the others) from pipelines/ with: npx retrain schedules apply${checkNow}`;
+  const add = [!pipeline.drift && "drift: { window: '24h' }", !pipeline.schedule && "schedule: { cron: '0 * * * *' }"]
+    .filter(Boolean)
+    .join(' and ');
+  const what = missing.length === 2 ? `${missing[0]} (and ${missing[1]})` : missing[0];
+  return `${pipeline.name} has ${what}, so schedules apply makes no drift schedule for it: add ${add} to ${file}, then run npx retrain schedules apply${checkNow}`;
+}
