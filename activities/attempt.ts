@@ -6,6 +6,7 @@ import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
 import type { ModelOutput } from '../lib/training-contract';
 import { materialiseArtifacts, runPredict, type CommandHooks } from '../services/runner/contract';
+import { scratchPath } from '../services/runner/scratch';
 import type { ActivityDeps } from './deps';
 
 /*
@@ -47,10 +48,18 @@ export async function predictWithVersion(
   return predictions;
 }
 
-/** A scratch directory unique to this activity attempt, so a retry never sees a half-written one. */
+/**
+ * A scratch directory unique to this activity attempt, so a retry never sees a half-written one;
+ * `inScratchDir` removes it, and the model and version folders it leaves empty, when done.
+ */
 export function attemptDir(workDir: string, model: string, version: string, purpose: string): string {
   const info = activityInfo();
-  return join(workDir, model, version, `${purpose}-${info.workflowExecution?.runId ?? 'standalone'}-${info.activityId}-${info.attempt}`);
+  return scratchPath(
+    workDir,
+    model,
+    version,
+    `${purpose}-${info.workflowExecution?.runId ?? 'standalone'}-${info.activityId}-${info.attempt}`,
+  );
 }
 
 /** Progress becomes heartbeats and log lines; the activity's cancellation ends the process group. */

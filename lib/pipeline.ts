@@ -9,7 +9,10 @@ import { isS3Url, parseS3Url } from './s3-url';
 
 const metricNameSchema = z.enum(METRIC_NAMES);
 
-const nameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes, starting with a letter');
+/** What a pipeline's name may be: it is also its file name in pipelines/ and part of its workflow ids. */
+export const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+const nameSchema = z.string().regex(PIPELINE_NAME, 'expected lowercase letters, digits and dashes, starting with a letter');
 
 const sourceSchema = z.object({
   /**
@@ -26,6 +29,11 @@ const sourceSchema = z.object({
     }),
   /** Inferred from the extension (.csv, .jsonl, .ndjson) when omitted. */
   format: z.enum(['csv', 'jsonl']).optional(),
+  /**
+   * How the bytes are read: UTF-8 when omitted (a byte that is not UTF-8 fails validation,
+   * naming its line, row and column), or latin1 (read as windows-1252, its superset).
+   */
+  encoding: z.enum(['utf-8', 'latin1']).optional(),
 });
 
 const featureSchema = z.object({
@@ -51,6 +59,12 @@ const trainingSchema = z.object({
   timeout: durationSchema.default('2h'),
   /** No progress line or liveness tick for this long and Temporal retries elsewhere. */
   heartbeatTimeout: durationSchema.default('60s'),
+  /**
+   * The training command is stopped, and the attempt fails (retried while attempts are left), when
+   * it prints no progress line for this long: a trainer that lives but no longer gets anywhere.
+   * Unset: no limit but `timeout` (the worker's liveness heartbeats go on while the process lives).
+   */
+  progressTimeout: durationSchema.optional(),
   maxAttempts: z.number().int().min(1).max(20).default(3),
 });
 

@@ -18,17 +18,29 @@ export function splitIndexes(rowCount: number, fraction: number, seed: number, s
     else groups.set(key, [i]);
   }
   const random = mulberry32(seed);
-  const train: number[] = [];
-  const holdout: number[] = [];
+  // Every row lands in exactly one of the two, so their sizes are known once the groups are
+  // shuffled. Filled element by element: spreading a group into push() puts every row on the
+  // call stack, which overflows from a few hundred thousand rows on.
+  const takes: [number[], number][] = [];
+  let holdoutRows = 0;
   for (const key of [...groups.keys()].sort()) {
     const group = shuffle(groups.get(key)!, random);
     // At least one holdout row per group when the group has two or more rows, and at least
     // one train row too: a large fraction must not leave a class (or all rows) out of training.
     const take = group.length > 1 ? Math.min(group.length - 1, Math.max(1, Math.round(group.length * fraction))) : 0;
-    holdout.push(...group.slice(0, take));
-    train.push(...group.slice(take));
+    takes.push([group, take]);
+    holdoutRows += take;
   }
-  return { train: Uint32Array.from(train.sort((a, b) => a - b)), holdout: Uint32Array.from(holdout.sort((a, b) => a - b)) };
+  const train = new Uint32Array(rowCount - holdoutRows);
+  const holdout = new Uint32Array(holdoutRows);
+  let t = 0;
+  let h = 0;
+  for (const [group, take] of takes) {
+    for (let i = 0; i < take; i++) holdout[h++] = group[i];
+    for (let i = take; i < group.length; i++) train[t++] = group[i];
+  }
+  // A typed array sorts numerically, in place.
+  return { train: train.sort(), holdout: holdout.sort() };
 }
 
 /** A small, well-known seeded PRNG: uniform floats in [0, 1). */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RetrainConfig } from '../lib/config';
-import { InvalidInputError, type ErrorContext } from '../lib/errors';
+import { InvalidInputError, TransientError, type ErrorContext } from '../lib/errors';
 import { sourceFormat, type Pipeline } from '../lib/pipeline';
 import { isS3Url, parseS3Url } from '../lib/s3-url';
 import { combineParts, isDataPart } from '../lib/source-parts';
@@ -14,7 +14,7 @@ type Source = Pipeline['source'];
 /**
  * Reads data sources: a local file (relative to the project), an s3:// object, or every data
  * object under an s3:// prefix. A source that is not there is bad input (not retried); a
- * network or disk hiccup is an ordinary error (retried).
+ * network or disk hiccup, or a part that vanishes while read, is retried.
  */
 export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
   let client: S3Client | undefined;
@@ -54,7 +54,8 @@ export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
     for (const key of keys) {
       const body = await bucket.get(key);
       // Listed a moment ago: gone now means someone is rewriting the prefix; a retry sees the new set.
-      if (!body) throw new Error(`${what} part s3://${url.bucket}/${key} disappeared while reading; retrying`);
+      if (!body)
+        throw new TransientError(`${what} part s3://${url.bucket}/${key} disappeared while reading (the prefix is being rewritten)`);
       parts.push({ name: `s3://${url.bucket}/${key}`, body });
     }
     return combineParts(parts, format, context);

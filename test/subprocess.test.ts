@@ -1,9 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, it, expect } from 'vitest';
-import { expandCommand, runContractCommand, type ContractRun } from '../services/runner/subprocess';
+import { expandCommand, findMissingPart, runContractCommand, type ContractRun } from '../services/runner/subprocess';
+import { failOnExit, QUIET_HOOKS, runContract } from '../services/runner/contract';
 import { RETRAIN_HOME } from '../lib/config';
+import { InvalidInputError, TransientError } from '../lib/errors';
 
 const NODE = process.execPath;
 const work = mkdtempSync(join(tmpdir(), 'retrain-subprocess-'));
@@ -253,5 +255,174 @@ describe('expandCommand', () => {
 
   it('points $RETRAIN_HOME at the directory holding the default training scripts', () => {
     expect(existsSync(join(RETRAIN_HOME, 'training'))).toBe(true);
+  });
+});
+
+describe('runContractCommand: progress timeout', () => {
+  it('stops a command that lives on without a progress line, and its group', async () => {
+    const pidFile = join(work, 'silent-pids.json');
+    const controller = new AbortController();
+    const ticks: number[] = [];
+    const started = Date.now();
+    const runPromise = runContractCommand({
+      command: [NODE, '-e', `console.log(JSON.stringify({ stage: 'load', progress: 0.1 })); ${familyScript(pidFile, 'wait')}`],
+      requestPath: join(work, 'request.json'),
+      cwd: work,
+      python: NODE,
+      timeoutMs: 60_000,
+      progressTimeoutMs: 1_500,
+      signal: controller.signal,
+      onProgress: () => undefined,
+      onOutput: () => undefined,
+      onTick: () => ticks.push(Date.now()),
+    });
+    const pids = await readPids(pidFile);
+    const result = await runPromise;
+    expect(result.killedFor).toBe('no_progress');
+    expect(result.signal).toBe('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(ticks.length).toBeGreaterThanOrEqual(1); // liveness ticks went on meanwhile
+    expect(await eventually(() => !alive(pids.child) && !alive(pids.grandchild))).toBe(true);
+  });
+
+  it('stops a command that never prints a progress line', async () => {
+    const result = await runContractCommand({
+      command: [NODE, '-e', 'setInterval(() => {}, 1000)'],
+      requestPath: join(work, 'request.json'),
+      cwd: work,
+      python: NODE,
+      timeoutMs: 60_000,
+      progressTimeoutMs: 500,
+      signal: new AbortController().signal,
+      onProgress: () => undefined,
+      onOutput: () => undefined,
+    });
+    expect(result.killedFor).toBe('no_progress');
+  });
+
+  it('lets a command run past the progress timeout while progress lines keep coming', async () => {
+    const result = await runContractCommand({
+      command: [
+        NODE,
+        '-e',
+        `let n = 0; const t = setInterval(() => { console.log(JSON.stringify({ stage: 'fit', progress: n / 10 })); if (++n === 10) { clearInterval(t); } }, 150);`,
+      ],
+      requestPath: join(work, 'request.json'),
+      cwd: work,
+      python: NODE,
+      timeoutMs: 60_000,
+      progressTimeoutMs: 600,
+      signal: new AbortController().signal,
+      onProgress: () => undefined,
+      onOutput: () => undefined,
+    });
+    expect(result).toMatchObject({ exitCode: 0, killedFor: null });
+  });
+});
+
+describe('failOnExit', () => {
+  const ctx = { model: 'm', version: 'v1', step: 'train' };
+  const ran = (over: Partial<ContractRun>): ContractRun => ({ exitCode: 1, signal: null, stderrTail: 'boom', killedFor: null, ...over });
+
+  it('does not claim a retry it cannot know of, and marks crashes and timeouts retryable', () => {
+    for (const run of [
+      ran({}),
+      ran({ exitCode: null, signal: 'SIGKILL' }),
+      ran({ exitCode: null, signal: 'SIGTERM', killedFor: 'timeout' }),
+    ]) {
+      const err = (() => {
+        try {
+          failOnExit(run, 'training', ctx);
+        } catch (e) {
+          return e as Error;
+        }
+        throw new Error('expected a failure');
+      })();
+      expect(err).toBeInstanceOf(TransientError);
+      expect(err.message).not.toMatch(/retried/);
+      expect(err.message.endsWith('\nboom')).toBe(true);
+    }
+  });
+
+  it('says the command printed no progress line for the progress timeout', () => {
+    expect(() =>
+      failOnExit(ran({ exitCode: null, signal: 'SIGTERM', killedFor: 'no_progress' }), 'training', ctx, { progressTimeout: '5m' }),
+    ).toThrow(/^training printed no progress line for 5m \(training\.progressTimeout\) and was stopped\nboom$/);
+    // Stopped is stopped, even when the command exits 0 on SIGTERM.
+    expect(() => failOnExit(ran({ exitCode: 0, killedFor: 'no_progress' }), 'training', ctx, { progressTimeout: '5m' })).toThrow(
+      TransientError,
+    );
+  });
+});
+
+describe('a command whose program or script is missing', () => {
+  const trainer = join(work, 'present.py');
+  writeFileSync(trainer, 'print("hi")\n');
+
+  it('finds nothing missing in a runnable command', async () => {
+    expect(await findMissingPart(['$PYTHON', trainer], NODE, work)).toBeNull();
+    expect(await findMissingPart(['$PYTHON', 'present.py', '--flag'], NODE, work)).toBeNull(); // relative to cwd
+    expect(await findMissingPart(['$PYTHON', '$RETRAIN_HOME/training/train.py'], NODE, work)).toBeNull();
+    expect(await findMissingPart(['node', '-e', 'require("./x.js")'], NODE, work)).toBeNull(); // code, not a file
+    expect(await findMissingPart(['sh', '-c', 'exec python3 missing.py'], NODE, work)).toBeNull();
+    expect(await findMissingPart(['env', 'python3', '-m', 'train.py'], NODE, work)).toBeNull(); // a module
+  });
+
+  it('names a script that does not exist, as given and as looked for', async () => {
+    expect(await findMissingPart(['$PYTHON', 'trian.py'], NODE, work)).toEqual({
+      what: 'script',
+      given: 'trian.py',
+      path: join(work, 'trian.py'),
+      problem: 'does not exist',
+    });
+    expect(await findMissingPart(['$PYTHON', '$RETRAIN_HOME/training/trian.py'], NODE, work)).toMatchObject({
+      given: '$RETRAIN_HOME/training/trian.py',
+      path: join(RETRAIN_HOME, 'training/trian.py'),
+    });
+  });
+
+  it('names a program that does not exist, is not executable or is not on PATH', async () => {
+    expect(await findMissingPart(['$PYTHON', trainer], join(work, 'no-venv/bin/python'), work)).toMatchObject({
+      what: 'program',
+      given: '$PYTHON',
+      path: join(work, 'no-venv/bin/python'),
+      problem: 'does not exist',
+    });
+    expect(await findMissingPart([trainer], NODE, work)).toMatchObject({ what: 'program', problem: 'is not executable' });
+    expect(await findMissingPart(['no-such-program-retrain', trainer], NODE, work)).toMatchObject({
+      what: 'program',
+      problem: 'is not on PATH',
+    });
+  });
+
+  it('fails before running, not retried, naming the path and the pipeline field', async () => {
+    const run = (command: string[], field?: string) =>
+      runContract({
+        command,
+        dir: join(work, 'missing-run'),
+        request: {},
+        timeoutMs: 10_000,
+        python: NODE,
+        cwd: work,
+        hooks: QUIET_HOOKS,
+        ...(field ? { field } : {}),
+        context: { model: 'churn', step: 'train' },
+      });
+    const err = (await run(['$PYTHON', 'trian.py']).then(
+      () => null,
+      (e: unknown) => e,
+    )) as InvalidInputError;
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err.retryable).toBe(false);
+    expect(err.message).toBe(
+      `training.command of pipeline churn names a script that does not exist: ${join(work, 'trian.py')} (given as "trian.py", relative to the project directory ${work})`,
+    );
+    expect(err.context).toMatchObject({ model: 'churn', field: 'training.command' });
+    const predict = (await run(['python-that-is-not-there'], 'training.predictCommand').then(
+      () => null,
+      (e: unknown) => e,
+    )) as Error;
+    expect(predict.message).toBe('training.predictCommand of pipeline churn: its program "python-that-is-not-there" is not on PATH');
+    expect(existsSync(join(work, 'missing-run', 'request.json'))).toBe(false); // nothing ran
   });
 });

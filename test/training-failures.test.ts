@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../services/audit-log';
@@ -115,5 +116,69 @@ describe('a training command that fails', () => {
     expect(summary).toMatchObject({ outcome: 'failed', step: 'train', championAfter: null });
     await expectNothingRegistered(name);
     expect(await leftovers(name)).toEqual([]);
+  });
+});
+
+describe('a training command that stalls or cannot start', () => {
+  it('is stopped when it prints no progress line for training.progressTimeout, retried, and the last failure says so', async () => {
+    const name = 'train-silent';
+    const pidFile = join(tempDir('silent'), 'trainer.pid');
+    const pipeline = testPipeline({
+      name,
+      training: {
+        command: TRIVIAL_TRAINER,
+        predictCommand: TRIVIAL_PREDICT,
+        params: { behaviour: 'silent', sleep_seconds: 60, pid_file: pidFile },
+        maxAttempts: 2,
+        progressTimeout: '1s',
+      },
+    });
+    const { handle } = await startRetrain(h.client, h.config, pipeline);
+    const firstPid = await waitForPid(pidFile);
+    const { application, activity } = await expectRunFailure(handle);
+
+    expect(activity?.activityType).toBe('trainModel');
+    expect(application.nonRetryable).toBe(false);
+    expect(application.message).toMatch(
+      /^training printed no progress line for 1s \(training\.progressTimeout\) and was stopped \(attempt 2 of 2, the last: not retried\)/,
+    );
+    expect(application.message).not.toMatch(/will be retried/);
+    expect((await activityAttempts(handle)).trainModel).toEqual([2]);
+    const lastPid = Number((await readFile(pidFile, 'utf8')).trim());
+    await waitFor(`trainers ${firstPid} and ${lastPid} to be gone`, () => !isAlive(firstPid) && !isAlive(lastPid), 10_000);
+    await expectNothingRegistered(name);
+    // No scratch folder is left, nor the model and version folders that held them.
+    expect(existsSync(join(h.config.workDir, name))).toBe(false);
+  });
+
+  it('fails at once, naming the missing script and training.command, when the training script does not exist', async () => {
+    const name = 'train-missing-script';
+    const script = 'test/fixtures/trainers/no_such_trainer.py';
+    const pipeline = testPipeline({ name, training: { command: ['$PYTHON', script], predictCommand: TRIVIAL_PREDICT, maxAttempts: 2 } });
+    const { handle } = await startRetrain(h.client, h.config, pipeline);
+    const { application, activity } = await expectRunFailure(handle);
+
+    expect(activity?.activityType).toBe('trainModel');
+    expect(application.type).toBe('InvalidInput');
+    expect(application.nonRetryable).toBe(true);
+    expect(application.message).toBe(
+      `training.command of pipeline ${name} names a script that does not exist: ${join(h.config.projectDir, script)} (given as "${script}", relative to the project directory ${h.config.projectDir})`,
+    );
+    expect((await activityAttempts(handle)).trainModel).toEqual([1]);
+    await expectNothingRegistered(name);
+  });
+
+  it('fails evaluation at once, naming training.predictCommand, when the predict script does not exist', async () => {
+    const name = 'predict-missing-script';
+    const script = join(h.config.projectDir, 'test/fixtures/trainers/no_such_predict.py');
+    const pipeline = testPipeline({ name, training: { command: TRIVIAL_TRAINER, predictCommand: ['$PYTHON', script], maxAttempts: 2 } });
+    const { handle } = await startRetrain(h.client, h.config, pipeline);
+    const { application, activity } = await expectRunFailure(handle);
+
+    expect(activity?.activityType).toBe('evaluateCandidate');
+    expect(application.type).toBe('InvalidInput');
+    expect(application.nonRetryable).toBe(true);
+    expect(application.message).toBe(`training.predictCommand of pipeline ${name} names a script that does not exist: ${script}`);
+    expect((await activityAttempts(handle)).evaluateCandidate).toEqual([1]);
   });
 });

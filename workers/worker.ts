@@ -1,7 +1,8 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, createTrainingActivities } from '../activities';
 import type { RetrainConfig } from '../lib/config';
+import { removeStaleScratch, STALE_SCRATCH_MS } from '../services/runner/scratch';
 import type { Store } from '../store/store';
 
 /** Which task queue a worker serves: workflows and light steps, or training subprocesses. */
@@ -66,6 +67,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     );
   }
   if (roles.includes('training')) {
+    await removeLeftScratch(opts.config.workDir);
     workers.push(
       await Worker.create({
         connection: opts.connection,
@@ -81,6 +83,24 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
     );
   }
   return workers;
+}
+
+/**
+ * Removes the scratch folders of attempts that ended with their worker (killed, machine
+ * restarted): those whose marker no running attempt has refreshed for a day. Not "every folder
+ * of this worker's previous process": several workers may share a work directory, and nothing
+ * but the marker's age tells a folder of a dead worker from one of a live neighbour, on this
+ * machine or another. A failure here is logged, and the worker starts anyway.
+ */
+async function removeLeftScratch(workDir: string): Promise<void> {
+  const logger = Runtime.instance().logger;
+  try {
+    const removed = await removeStaleScratch(workDir);
+    if (removed.length)
+      logger.info(`removed ${removed.length} scratch folder(s) of attempts that ended with their worker`, { workDir, removed });
+  } catch (err) {
+    logger.warn(`could not clean up the work directory: ${(err as Error).message}`, { workDir, olderThanMs: STALE_SCRATCH_MS });
+  }
 }
 
 /**

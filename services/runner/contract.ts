@@ -1,11 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TrainingBadInputError, TrainingContractError, type ErrorContext } from '../../lib/errors';
+import { InvalidInputError, TrainingBadInputError, TrainingContractError, TransientError, type ErrorContext } from '../../lib/errors';
 import { keys } from '../../lib/keys';
 import type { ModelVersion } from '../../lib/registry';
 import { parsePredictions, PREDICT_CONTRACT, type ModelOutput } from '../../lib/training-contract';
 import type { Store } from '../../store/store';
-import { runContractCommand, type ContractRun } from './subprocess';
+import { findMissingPart, runContractCommand, type ContractRun, type MissingPart } from './subprocess';
 
 /** What a contract command reports while it runs; activities turn it into heartbeats. */
 export interface CommandHooks {
@@ -29,7 +29,11 @@ export async function materialiseArtifacts(store: Store, model: ModelVersion, mo
   return files;
 }
 
-/** Writes the request file into `dir` and runs the command on it. */
+/**
+ * Writes the request file into `dir` and runs the command on it. First checks that the command's
+ * program and script files exist: a missing one fails with `InvalidInput` (not retried), naming
+ * the path and the pipeline field that gives the command.
+ */
 export async function runContract(opts: {
   command: string[];
   dir: string;
@@ -38,7 +42,19 @@ export async function runContract(opts: {
   python: string;
   cwd: string;
   hooks: CommandHooks;
+  /**
+   * The pipeline field the command comes from, for error messages.
+   * @default "training.command"
+   */
+  field?: string;
+  /** Model, version and step, for error messages. */
+  context?: ErrorContext;
+  /** See `runContractCommand`; unset: no limit. */
+  progressTimeoutMs?: number;
 }): Promise<ContractRun> {
+  const field = opts.field ?? 'training.command';
+  const missing = await findMissingPart(opts.command, opts.python, opts.cwd);
+  if (missing) throw new InvalidInputError(describeMissing(missing, field, opts.cwd, opts.context?.model), { ...opts.context, field });
   await mkdir(opts.dir, { recursive: true });
   const requestPath = join(opts.dir, 'request.json');
   await writeFile(requestPath, JSON.stringify(opts.request, null, 2));
@@ -48,8 +64,24 @@ export async function runContract(opts: {
     cwd: opts.cwd,
     python: opts.python,
     timeoutMs: opts.timeoutMs,
+    ...(opts.progressTimeoutMs ? { progressTimeoutMs: opts.progressTimeoutMs } : {}),
     ...opts.hooks,
   });
+}
+
+/** "training.command of pipeline churn names a script that does not exist: /app/train.py (given as "train.py", …)" */
+function describeMissing(missing: MissingPart, field: string, cwd: string, model: string | undefined): string {
+  const of = model ? `${field} of pipeline ${model}` : field;
+  const where =
+    missing.given === missing.path
+      ? ''
+      : ` (given as "${missing.given}"${isRelative(missing.given) ? `, relative to the project directory ${cwd}` : ''})`;
+  if (missing.what === 'program' && missing.problem === 'is not on PATH') return `${of}: its program "${missing.path}" is not on PATH`;
+  return `${of} names a ${missing.what} that ${missing.problem}: ${missing.path}${where}`;
+}
+
+function isRelative(given: string): boolean {
+  return !given.startsWith('/') && !given.startsWith('$');
 }
 
 /**
@@ -91,6 +123,8 @@ export async function runPredict(opts: {
     python: opts.python,
     cwd: opts.cwd,
     hooks: opts.hooks,
+    field: 'training.predictCommand',
+    context: ctx,
   });
   failOnExit(run, 'predict', ctx);
   const text = await readFile(outputPath, 'utf8').catch(() => {
@@ -99,14 +133,23 @@ export async function runPredict(opts: {
   return parsePredictions(text, opts.rows, opts.model.task, opts.model.classes, ctx);
 }
 
-/** Turns a failed contract run into the right failure: exit 2 is bad input (not retried), the rest is retried. */
-export function failOnExit(run: ContractRun, what: string, ctx: ErrorContext): void {
-  if (run.exitCode === 0) return;
+/**
+ * Turns a failed contract run into the right failure: exit 2 is bad input (not retried); a
+ * crash, a timeout or a silence past the progress timeout may not happen again, so those are
+ * `TransientError`s (retried while the retry policy allows: the step says which attempt it was).
+ * A command we stopped did not finish, whatever its exit code.
+ */
+export function failOnExit(run: ContractRun, what: string, ctx: ErrorContext, limits: { progressTimeout?: string } = {}): void {
   const tail = run.stderrTail ? `\n${run.stderrTail}` : '';
-  if (run.killedFor === 'timeout') throw new Error(`${what} timed out and was stopped${tail}`);
+  if (run.killedFor === 'timeout') throw new TransientError(`${what} timed out and was stopped${tail}`);
+  if (run.killedFor === 'no_progress') {
+    const silence = limits.progressTimeout ? `for ${limits.progressTimeout}` : 'for longer than its progress timeout';
+    throw new TransientError(`${what} printed no progress line ${silence} (training.progressTimeout) and was stopped${tail}`);
+  }
+  if (run.exitCode === 0) return;
   if (run.exitCode === 2) {
     throw new TrainingBadInputError(`${what} rejected its input (exit 2)${tail}`, ctx);
   }
   const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
-  throw new Error(`${what} ${how} (will be retried)${tail}`);
+  throw new TransientError(`${what} ${how}${tail}`);
 }

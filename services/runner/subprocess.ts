@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { delimiter, isAbsolute, resolve } from 'node:path';
 import { RETRAIN_HOME } from '../../lib/config';
 
 /** How long a process gets between SIGTERM and SIGKILL. */
@@ -11,8 +14,8 @@ export interface ContractRun {
   signal: NodeJS.Signals | null;
   /** The last few KB of stderr, for error messages. */
   stderrTail: string;
-  /** Why we ended it, when we did. */
-  killedFor: 'cancelled' | 'timeout' | null;
+  /** Why we ended it, when we did: cancelled, past its timeout, or silent past its progress timeout. */
+  killedFor: 'cancelled' | 'timeout' | 'no_progress' | null;
 }
 
 /**
@@ -32,6 +35,11 @@ export function runContractCommand(opts: {
   onOutput: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Called on a timer while the process lives, so a quiet command still proves liveness. */
   onTick?: () => void;
+  /**
+   * Stop the command when it prints no progress line (a JSON object on stdout) for this long,
+   * from its start or its last progress line. Unset: no limit but `timeoutMs`.
+   */
+  progressTimeoutMs?: number;
 }): Promise<ContractRun> {
   const [program, ...args] = expandCommand(opts.command, opts.python);
   return new Promise((resolvePromise, reject) => {
@@ -45,7 +53,7 @@ export function runContractCommand(opts: {
     let killedFor: ContractRun['killedFor'] = null;
     let killTimer: NodeJS.Timeout | undefined;
 
-    const killGroup = (why: 'cancelled' | 'timeout') => {
+    const killGroup = (why: NonNullable<ContractRun['killedFor']>) => {
       if (killedFor || child.exitCode !== null || !child.pid) return;
       killedFor = why;
       signalGroup(child.pid, 'SIGTERM');
@@ -55,11 +63,22 @@ export function runContractCommand(opts: {
     opts.signal.addEventListener('abort', onAbort);
     const timeout = setTimeout(() => killGroup('timeout'), opts.timeoutMs);
     const ticker = opts.onTick ? setInterval(opts.onTick, 1_000) : undefined;
+    // The liveness ticks above go on whatever the command does; this catches one that lives but
+    // no longer gets anywhere.
+    let silence: NodeJS.Timeout | undefined;
+    const progressed = () => {
+      if (!opts.progressTimeoutMs) return;
+      clearTimeout(silence);
+      silence = setTimeout(() => killGroup('no_progress'), opts.progressTimeoutMs);
+    };
+    progressed();
 
     splitLines(child.stdout, (line) => {
       const progress = parseObject(line);
-      if (progress) opts.onProgress(progress);
-      else opts.onOutput(line, 'stdout');
+      if (progress) {
+        progressed();
+        opts.onProgress(progress);
+      } else opts.onOutput(line, 'stdout');
     });
     splitLines(child.stderr, (line) => {
       stderrTail = (stderrTail + line + '\n').slice(-STDERR_TAIL);
@@ -86,6 +105,7 @@ export function runContractCommand(opts: {
 
     function cleanup() {
       clearTimeout(timeout);
+      clearTimeout(silence);
       clearTimeout(killTimer);
       if (ticker) clearInterval(ticker);
       opts.signal.removeEventListener('abort', onAbort);
@@ -98,6 +118,69 @@ export function runContractCommand(opts: {
 /** Replaces `$PYTHON` and `$RETRAIN_HOME` in a command. */
 export function expandCommand(command: string[], python: string): string[] {
   return command.map((part) => part.replace(/^\$PYTHON$/, python).replaceAll('$RETRAIN_HOME', RETRAIN_HOME));
+}
+
+/** Extensions of script files an interpreter runs: an argument ending in one names a file. */
+const SCRIPT_FILE = /^[^\s'"`;|&<>(){}$]+\.(py|pyc|pyz|ipynb|R|r|jl|js|mjs|cjs|ts|mts|rb|pl|sh|bash|jar|lua|php)$/;
+/** Options whose next argument is code or a module name, not a file. */
+const CODE_OPTIONS = new Set(['-c', '-e', '-m', '-p', '--eval', '--print', '--command']);
+
+/** What is missing for a command to run: its program, or a script file it names. */
+export interface MissingPart {
+  what: 'program' | 'script';
+  /** As the command gives it, before `$PYTHON`/`$RETRAIN_HOME` expansion. */
+  given: string;
+  /** Where it was looked for. */
+  path: string;
+  problem: string;
+}
+
+/**
+ * Checks, before a command runs, that its program can be started (a path to an executable
+ * file, or a name found on PATH) and that every argument that looks like a script file (`.py`,
+ * `.R`, `.js`…) exists; relative paths start from `cwd`. Returns the first missing part, or null.
+ * A missing script would otherwise make the interpreter exit with its own code (Python: 2,
+ * which the contract reads as "rejected its input").
+ */
+export async function findMissingPart(command: string[], python: string, cwd: string): Promise<MissingPart | null> {
+  const expanded = expandCommand(command, python);
+  const program = expanded[0];
+  if (program.includes('/')) {
+    const path = resolve(cwd, program);
+    const problem = await executableProblem(path);
+    if (problem) return { what: 'program', given: command[0], path, problem };
+  } else if (!(await onPath(program, cwd))) {
+    return { what: 'program', given: command[0], path: program, problem: 'is not on PATH' };
+  }
+  for (let i = 1; i < expanded.length; i++) {
+    const arg = expanded[i];
+    if (CODE_OPTIONS.has(expanded[i - 1]) || arg.startsWith('-') || !SCRIPT_FILE.test(arg)) continue;
+    const path = isAbsolute(arg) ? arg : resolve(cwd, arg);
+    const found = await stat(path).then(
+      (s) => (s.isFile() ? null : 'is not a file'),
+      () => 'does not exist',
+    );
+    if (found) return { what: 'script', given: command[i], path, problem: found };
+  }
+  return null;
+}
+
+async function executableProblem(path: string): Promise<string | null> {
+  const info = await stat(path).catch(() => null);
+  if (!info) return 'does not exist';
+  if (!info.isFile()) return 'is not a file';
+  return access(path, constants.X_OK).then(
+    () => null,
+    () => 'is not executable',
+  );
+}
+
+/** Whether a program name resolves on PATH as spawn would find it (an empty entry is the working directory). */
+async function onPath(program: string, cwd: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (!(await executableProblem(resolve(cwd, dir, program)))) return true;
+  }
+  return false;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

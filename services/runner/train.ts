@@ -42,6 +42,7 @@ export async function trainVersion(
     seed: pipeline.training.seed,
   };
   const timeoutMs = durationToMs(pipeline.training.timeout);
+  const { progressTimeout } = pipeline.training;
   const run = await runContract({
     command: pipeline.training.command,
     dir,
@@ -50,9 +51,12 @@ export async function trainVersion(
     python: config.python,
     cwd: config.projectDir,
     hooks: input.hooks,
+    field: 'training.command',
+    context: ctx,
+    ...(progressTimeout ? { progressTimeoutMs: durationToMs(progressTimeout) } : {}),
   });
   if (run.killedFor === 'cancelled') return null;
-  failOnExit(run, 'training', ctx);
+  failOnExit(run, 'training', ctx, { progressTimeout });
 
   const resultText = await readFile(join(outputDir, 'result.json'), 'utf8').catch(() => {
     throw new TrainingContractError('training exited 0 but wrote no result.json', ctx);
