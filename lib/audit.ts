@@ -13,7 +13,11 @@ export type AuditEventType =
   | 'verification'
   | 'rollback'
   | 'drift-check'
-  | 'alert';
+  | 'alert'
+  /** A retraining run that failed or was cancelled: the step, the error type and the message. */
+  | 'run-failed'
+  /** An approval or rejection that did not count (unlisted approver, wrong version, not waiting), by signal or update. */
+  | 'refused-decision';
 
 /** An append-only record of one lifecycle event, with the model version it concerns. */
 export interface AuditEvent {

@@ -106,6 +106,37 @@ describe('manual approval', () => {
     expect((audit.details as { ignored: unknown[] }).ignored).toEqual([expect.objectContaining({ by: 'mallory' })]);
   });
 
+  it('audits every refused decision by signal as its own event, with who, why and how it came', async () => {
+    const name = 'approve-refused-audit';
+    const { handle, status } = await startAwaitingApproval(name);
+    await handle.signal(rejectSignal, { by: 'mallory', reason: 'no' });
+    await handle.signal(approveSignal, { by: 'alice', version: 'v000000000000' });
+    await waitFor('both refused decisions in the status', async () =>
+      (await handle.query(statusQuery)).approval.ignored.length === 2 ? true : null,
+    );
+    await handle.signal(approveSignal, { by: 'alice' });
+    expect((await handle.result()).outcome).toBe('promoted');
+
+    const refused = (await listAudit(h.store, name)).filter((e) => e.type === 'refused-decision');
+    expect(refused.map((e) => [e.outcome, e.details.by, e.details.action, e.details.via])).toEqual([
+      ['rejected', 'mallory', 'reject', 'signal'],
+      ['rejected', 'alice', 'approve', 'signal'],
+    ]);
+    expect(refused[0].summary).toMatch(/mallory is not a listed approver/);
+    expect(refused[1].summary).toMatch(new RegExp(`candidate is ${status.version}`));
+    expect(refused.every((e) => e.version === status.version)).toBe(true);
+  });
+
+  it('audits a run cancelled while it waits for approval: where it stopped and why', async () => {
+    const name = 'approve-failed-run-audit';
+    const { handle } = await startAwaitingApproval(name);
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    const [failed] = (await listAudit(h.store, name)).filter((e) => e.type === 'run-failed');
+    expect(failed.details).toMatchObject({ step: 'approval', outcome: 'cancelled', errorType: 'Cancelled' });
+    expect(failed.summary).toMatch(/^cancelled during approval/);
+  });
+
   it('ignores an approval sent before there is a candidate to approve', async () => {
     const name = 'approve-too-early';
     const input: RetrainInput = { pipeline: pipeline(name), trainingTaskQueue: h.config.trainingTaskQueue };

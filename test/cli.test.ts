@@ -1,3 +1,4 @@
+import { listAudit } from '../services/audit-log';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -102,6 +103,15 @@ describe('retrain CLI', () => {
     const refused = await retrain(['approve', 'cli-approval', '--by', 'mallory']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/mallory is not a listed approver/);
+    // A refused update never enters the run's history: the CLI audits it.
+    const refusedAudit = (await listAudit(h.store, 'cli-approval')).filter((e) => e.type === 'refused-decision');
+    expect(refusedAudit).toEqual([
+      expect.objectContaining({
+        outcome: 'rejected',
+        details: expect.objectContaining({ by: 'mallory', action: 'approve', via: 'update' }),
+      }),
+    ]);
+    expect(refusedAudit[0].summary).toMatch(/refused approve from mallory \(update\): mallory is not a listed approver/);
     const approved = await retrain(['approve', 'cli-approval', '--by', 'alice', '--reason', 'fine']);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toMatch(/Approved v[0-9a-f]{12} of cli-approval as alice/);

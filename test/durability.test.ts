@@ -191,7 +191,8 @@ describe('durability', () => {
     expect(status.message).toMatch(new RegExp(`cancelled during verify; ${v2} was rolled back to ${v1}`));
     const { runId } = await handle.describe();
     const types = (await listAudit(h.store, name)).filter((e) => e.runId === runId).map((e) => e.type);
-    expect(types.slice(-4)).toEqual(['promotion', 'verification', 'rollback', 'alert']);
+    // The compensation's events, then the cancelled run's own.
+    expect(types.slice(-5)).toEqual(['promotion', 'verification', 'rollback', 'alert', 'run-failed']);
     await record(handle);
   });
 

@@ -255,6 +255,9 @@ describe('a missing data source', () => {
     expect(application.message).toContain(path);
     expect(application.message).toMatch(/does not exist/);
     expect((await activityAttempts(handle)).snapshotDataset).toEqual([1]);
-    expect(await listAudit(h.store, 'data-no-source')).toEqual([]);
+    // Nothing was snapshotted: the one audit event is the failed run's, naming the step and the error.
+    const audit = await listAudit(h.store, 'data-no-source');
+    expect(audit.map((e) => e.type)).toEqual(['run-failed']);
+    expect(audit[0].details).toMatchObject({ step: 'pull', errorType: 'InvalidInput', outcome: 'failed' });
   });
 });

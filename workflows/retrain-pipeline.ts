@@ -1,9 +1,12 @@
 import {
+  ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -41,123 +44,168 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
 
   // A query handler returns and never mutates.
   setHandler(statusQuery, () => status);
-  // A signal handler mutates and returns nothing: a decision that does not count is kept as "ignored".
-  setHandler(approveSignal, (d) => approvals.decide('approve', d, new Date()));
-  setHandler(rejectSignal, (d) => approvals.decide('reject', d, new Date()));
+  // A signal handler mutates and returns nothing: a decision that does not count is kept as
+  // "ignored", and audited (the audit waits for the handler: see the end of the run).
+  const onSignal = async (action: 'approve' | 'reject', d: ApprovalDecision) => {
+    const ignoredBefore = status.approval.ignored.length;
+    approvals.decide(action, d, new Date());
+    const ignored = status.approval.ignored[ignoredBefore];
+    if (ignored && patched('audit-ignored-decisions')) {
+      await light.recordAudit({
+        type: 'refused-decision',
+        model: pipeline.name,
+        version: status.version,
+        outcome: 'rejected',
+        summary: `ignored ${ignored.action} from ${ignored.by} (signal): ${ignored.why}`,
+        details: { ...ignored, via: 'signal' },
+      });
+    }
+  };
+  setHandler(approveSignal, (d) => onSignal('approve', d));
+  setHandler(rejectSignal, (d) => onSignal('reject', d));
   // An update validator rejects bad input before anything enters history; the caller gets the reason.
   const validator = (d: ApprovalDecision) => approvals.validate(d);
   setHandler(approveUpdate, (d) => (approvals.decide('approve', d, new Date()), status), { validator });
   setHandler(rejectUpdate, (d) => (approvals.decide('reject', d, new Date()), status), { validator });
 
   try {
-    run.enter('pull');
-    const snapshot = await light.snapshotDataset({ pipeline });
-
-    run.enter('validate');
-    const report = await light.validateSnapshot({ pipeline, snapshot });
-    status.snapshot = { sha256: snapshot.sha256, created: snapshot.created, rows: report.rows };
-
-    run.enter('split');
-    const split = await light.splitDataset({ pipeline, snapshot });
-
-    run.enter('plan');
-    const plan = await light.planVersion({ pipeline, snapshot, split });
-    status.version = plan.version;
-    status.championBefore = plan.champion;
-    status.championAfter = plan.champion;
-
-    // The version is derived from the training inputs: inputs trained before are reused, not retrained.
-    if (plan.existing) {
-      status.reusedVersion = true;
-      const unchanged = unchangedReason(plan, pipeline.name);
-      if (unchanged) return run.finish('unchanged', unchanged);
-      log.info(`reusing ${plan.version}: same data and params were trained before`, {
-        model: pipeline.name,
-        version: plan.version,
-        step: 'plan',
-      });
-    } else {
-      run.enter('train');
-      const trained = await training.trainModel({ pipeline, split, version: plan.version });
-      run.enter('register');
-      await light.registerVersion({ pipeline, plan, snapshot, split, trained, workflowId: info.workflowId, runId: info.runId });
-    }
-
-    run.enter('evaluate');
-    const evaluation = await training.evaluateCandidate({ pipeline, version: plan.version, split });
-    status.metrics = { challenger: evaluation.challenger, champion: evaluation.champion };
-
-    run.enter('gate');
-    const gate = decideGate({
-      pipeline,
-      challenger: evaluation.challenger,
-      champion: evaluation.champion,
-      championVersion: evaluation.championVersion,
-    });
-    status.gate = gate;
-    await light.recordAudit({
-      type: 'gate',
-      model: pipeline.name,
-      version: plan.version,
-      outcome: gate.passed ? 'ok' : 'rejected',
-      summary: gate.reason,
-      details: { ...gate },
-    });
-    if (!gate.passed) {
-      return run.finish(
-        'rejected-by-gate',
-        plan.existing ? `${plan.version} was trained before from the same data and params; ${gate.reason}` : gate.reason,
-      );
-    }
-
-    if (pipeline.approval.mode === 'manual') {
-      run.enter('approval');
-      approvals.open();
-      // Silence is a decision too: the pipeline's onTimeout policy settles it, so no run waits forever.
-      const decided = await condition(() => !approvals.waiting, pipeline.approval.timeout);
-      if (!decided) approvals.timeOut(new Date());
-      await light.recordAudit({
-        type: 'approval',
-        model: pipeline.name,
-        version: plan.version,
-        outcome: approvals.approved ? 'ok' : 'rejected',
-        summary: approvals.summary(),
-        details: { ...status.approval },
-      });
-      if (!approvals.approved) {
-        const { decision, by, reason } = status.approval;
-        return run.finish('rejected-by-approver', `candidate ${plan.version} ${decision} by ${by}${reason ? ` (${reason})` : ''}`);
-      }
-    }
-
-    run.enter('promote');
-    // A promotion once asked for is seen through even when the run is being cancelled, so the
-    // run knows whether there is a champion to verify or undo (cancelling would not unsend it).
-    const promoted = await CancellationScope.nonCancellable(() =>
-      light.promoteChampion({
-        model: pipeline.name,
-        version: plan.version,
-        expectedChampion: evaluation.championVersion,
-        reason: gate.reason,
-        actor: input.requestedBy ?? info.workflowId,
-        eventId: `${info.workflowId}/${info.runId}/promote`,
-      }),
-    );
-    status.championAfter = promoted.champion;
-
-    run.enter('verify');
-    try {
-      await training.verifyChampion({ pipeline, version: plan.version, split });
-    } catch (err) {
-      return await rollBackPromotion(err, run, { pipeline, version: plan.version, restore: evaluation.championVersion, info });
-    }
-    return run.finish('promoted', `${plan.version} is the champion of ${pipeline.name} (was ${plan.champion ?? 'none'})`);
-  } catch (err) {
-    const cancelled = isCancellation(err);
-    // A cancellation carries no message of its own: say where the run was stopped.
-    run.fail(cancelled ? 'cancelled' : 'failed', cancelled ? `cancelled during ${status.step}` : errorMessage(err));
-    throw err;
+    return await lifecycle();
+  } finally {
+    // Signal handlers may still be writing audit events: a run ends after them, cancelled or not.
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   }
+
+  async function lifecycle(): Promise<RetrainSummary> {
+    try {
+      run.enter('pull');
+      const snapshot = await light.snapshotDataset({ pipeline });
+
+      run.enter('validate');
+      const report = await light.validateSnapshot({ pipeline, snapshot });
+      status.snapshot = { sha256: snapshot.sha256, created: snapshot.created, rows: report.rows };
+
+      run.enter('split');
+      const split = await light.splitDataset({ pipeline, snapshot });
+
+      run.enter('plan');
+      const plan = await light.planVersion({ pipeline, snapshot, split });
+      status.version = plan.version;
+      status.championBefore = plan.champion;
+      status.championAfter = plan.champion;
+
+      // The version is derived from the training inputs: inputs trained before are reused, not retrained.
+      if (plan.existing) {
+        status.reusedVersion = true;
+        const unchanged = unchangedReason(plan, pipeline.name);
+        if (unchanged) return run.finish('unchanged', unchanged);
+        log.info(`reusing ${plan.version}: same data and params were trained before`, {
+          model: pipeline.name,
+          version: plan.version,
+          step: 'plan',
+        });
+      } else {
+        run.enter('train');
+        const trained = await training.trainModel({ pipeline, split, version: plan.version });
+        run.enter('register');
+        await light.registerVersion({ pipeline, plan, snapshot, split, trained, workflowId: info.workflowId, runId: info.runId });
+      }
+
+      run.enter('evaluate');
+      const evaluation = await training.evaluateCandidate({ pipeline, version: plan.version, split });
+      status.metrics = { challenger: evaluation.challenger, champion: evaluation.champion };
+
+      run.enter('gate');
+      const gate = decideGate({
+        pipeline,
+        challenger: evaluation.challenger,
+        champion: evaluation.champion,
+        championVersion: evaluation.championVersion,
+      });
+      status.gate = gate;
+      await light.recordAudit({
+        type: 'gate',
+        model: pipeline.name,
+        version: plan.version,
+        outcome: gate.passed ? 'ok' : 'rejected',
+        summary: gate.reason,
+        details: { ...gate },
+      });
+      if (!gate.passed) {
+        return run.finish(
+          'rejected-by-gate',
+          plan.existing ? `${plan.version} was trained before from the same data and params; ${gate.reason}` : gate.reason,
+        );
+      }
+
+      if (pipeline.approval.mode === 'manual') {
+        run.enter('approval');
+        approvals.open();
+        // Silence is a decision too: the pipeline's onTimeout policy settles it, so no run waits forever.
+        const decided = await condition(() => !approvals.waiting, pipeline.approval.timeout);
+        if (!decided) approvals.timeOut(new Date());
+        await light.recordAudit({
+          type: 'approval',
+          model: pipeline.name,
+          version: plan.version,
+          outcome: approvals.approved ? 'ok' : 'rejected',
+          summary: approvals.summary(),
+          details: { ...status.approval },
+        });
+        if (!approvals.approved) {
+          const { decision, by, reason } = status.approval;
+          return run.finish('rejected-by-approver', `candidate ${plan.version} ${decision} by ${by}${reason ? ` (${reason})` : ''}`);
+        }
+      }
+
+      run.enter('promote');
+      // A promotion once asked for is seen through even when the run is being cancelled, so the
+      // run knows whether there is a champion to verify or undo (cancelling would not unsend it).
+      const promoted = await CancellationScope.nonCancellable(() =>
+        light.promoteChampion({
+          model: pipeline.name,
+          version: plan.version,
+          expectedChampion: evaluation.championVersion,
+          reason: gate.reason,
+          actor: input.requestedBy ?? info.workflowId,
+          eventId: `${info.workflowId}/${info.runId}/promote`,
+        }),
+      );
+      status.championAfter = promoted.champion;
+
+      run.enter('verify');
+      try {
+        await training.verifyChampion({ pipeline, version: plan.version, split });
+      } catch (err) {
+        return await rollBackPromotion(err, run, { pipeline, version: plan.version, restore: evaluation.championVersion, info });
+      }
+      return run.finish('promoted', `${plan.version} is the champion of ${pipeline.name} (was ${plan.champion ?? 'none'})`);
+    } catch (err) {
+      const cancelled = isCancellation(err);
+      // A cancellation carries no message of its own: say where the run was stopped.
+      run.fail(cancelled ? 'cancelled' : 'failed', cancelled ? `cancelled during ${status.step}` : errorMessage(err));
+      // Every failed or cancelled run leaves an audit event with where and why it stopped.
+      if (patched('audit-failed-run')) {
+        await CancellationScope.nonCancellable(() =>
+          light.recordAudit({
+            type: 'run-failed',
+            model: pipeline.name,
+            version: status.version,
+            outcome: 'failed',
+            summary: `${status.outcome} during ${status.step}: ${failureType(err)}: ${status.message}`,
+            details: { step: status.step, outcome: status.outcome, errorType: failureType(err), message: status.message },
+          }),
+        );
+      }
+      throw err;
+    }
+  }
+}
+
+/** The type of the failure that matters: an activity's own error type rather than its wrapper's. */
+function failureType(err: unknown): string {
+  if (isCancellation(err)) return 'Cancelled';
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause instanceof Error ? cause.name : 'Error';
 }
 
 /** Training and prediction run on their own task queue, scaled apart, with the pipeline's timeout and attempts. */

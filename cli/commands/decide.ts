@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { loadConfig } from '../../services/config';
 import { defineCommand } from '../command';
@@ -6,7 +7,9 @@ import { jsonFlag, pipelineArgument } from '../common-args';
 import { connectClient, decideCandidate, retrainWorkflowId } from '../../client/client';
 import { shellQuote } from '../../lib/shell-quote';
 import { output } from '../format';
+import { appendAudit } from '../../services/audit-log';
 import { loadPipeline } from '../../services/pipelines';
+import { createStore } from '../../store';
 
 /** `retrain approve`: approves the candidate waiting for approval. */
 export const approveCommand = decideCommand('approve');
@@ -63,7 +66,22 @@ function decideCommand(action: 'approve' | 'reject') {
         return 0;
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
-          process.stderr.write(`retrain: ${action} refused: ${(err.cause as Error | undefined)?.message ?? err.message}\n`);
+          const why = (err.cause as Error | undefined)?.message ?? err.message;
+          // A refused update never enters the run's history, so the CLI records it in the audit log.
+          const workflowId = retrainWorkflowId(args.pipeline);
+          await appendAudit(
+            createStore(config),
+            { workflowId, runId: 'cli', step: `refused-${action}-${randomUUID()}` },
+            {
+              type: 'refused-decision',
+              model: args.pipeline,
+              version: args.version ?? null,
+              outcome: 'rejected',
+              summary: `refused ${action} from ${args.by} (update): ${why}`,
+              details: { by: args.by, action, why, reason: args.reason, version: args.version ?? null, via: 'update' },
+            },
+          );
+          process.stderr.write(`retrain: ${action} refused: ${why}\n`);
           return 1;
         }
         if (err instanceof WorkflowNotFoundError || /not found|completed/i.test((err as Error).message)) {
