@@ -11,6 +11,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   worker: async () => (await import('./commands/worker')).workerCommand,
   check: async () => (await import('./commands/check')).checkCommand,
   pipelines: async () => (await import('./commands/pipelines')).pipelinesCommand,
+  validate: async () => (await import('./commands/validate')).validateCommand,
   run: async () => (await import('./commands/run')).runCommand,
   status: async () => (await import('./commands/status')).statusCommand,
   approve: async () => (await import('./commands/decide')).approveCommand,

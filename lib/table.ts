@@ -62,6 +62,14 @@ function parseJsonLines(text: string, source: string): Table {
   const objects: Record<string, unknown>[] = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
+    // Checked before parsing: turning a value nested thousands deep back into a cell would overflow the stack.
+    const depth = nestingDepth(line);
+    if (depth > MAX_NESTING) {
+      throw new InvalidInputError(
+        `${source}: line ${i + 1} nests arrays or objects ${depth} levels deep (at most ${MAX_NESTING}): flatten the value into columns`,
+        { step: 'validate' },
+      );
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -79,6 +87,23 @@ function parseJsonLines(text: string, source: string): Table {
   });
   const columns = [...new Set(objects.flatMap((o) => Object.keys(o)))];
   return { columns, rows: objects.map((o) => columns.map((c) => cellOf(o[c]))) };
+}
+
+/** Deepest nesting of arrays and objects a JSON-lines line may have (the line's own object is level 1). */
+const MAX_NESTING = 100;
+
+/** How deep arrays and objects nest in a line of JSON (brackets inside strings do not count); a scan, no recursion. */
+function nestingDepth(line: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === '"') {
+      for (i++; i < line.length && line[i] !== '"'; i++) if (line[i] === '\\') i++;
+    } else if (ch === '{' || ch === '[') deepest = Math.max(deepest, ++depth);
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return deepest;
 }
 
 /**

@@ -13,6 +13,7 @@ export interface ValidationProblem {
     | 'wrong_type'
     | 'too_many_nulls'
     | 'missing_label'
+    | 'missing_id'
     | 'single_class'
     | 'new_label_class'
     | 'too_many_duplicates';
@@ -68,10 +69,17 @@ export function validateDataset(table: Table, pipeline: Pipeline, champion: Cham
 
   if (rows === 0) problems.push({ code: 'empty', message: 'the dataset has no rows' });
   else if (rows < limits.minRows) {
-    problems.push({ code: 'too_few_rows', message: `${rows} rows, fewer than the minimum of ${limits.minRows}` });
+    problems.push({ code: 'too_few_rows', message: `${rows} row${rows === 1 ? '' : 's'}, fewer than the minimum of ${limits.minRows}` });
   }
 
   const wanted = usedColumns(pipeline);
+  const delimiter = wrongDelimiter(table, wanted);
+  if (delimiter) {
+    problems.push({
+      code: 'unreadable',
+      message: `the header is one column, ${JSON.stringify(table.columns[0])}: the file looks ${delimiter}-separated, but CSV data must be comma-separated (save it with commas)`,
+    });
+  }
   for (const col of wanted) {
     if (!table.columns.includes(col.name)) {
       problems.push({ code: 'missing_column', column: col.name, message: `${col.role} column "${col.name}" is missing` });
@@ -97,6 +105,7 @@ export function validateDataset(table: Table, pipeline: Pipeline, champion: Cham
       });
     }
     if (col.role === 'label') checkLabelsPresent(table, i, pipeline, problems);
+    if (col.role === 'id') checkIdsPresent(table, i, pipeline, problems);
     if (col.role === 'label' && pipeline.task === 'classification') {
       labelClasses = countValues(table, i);
       const classes = Object.keys(labelClasses);
@@ -214,6 +223,44 @@ function checkLabelsPresent(table: Table, i: number, pipeline: Pipeline, problem
     column: pipeline.label,
     message: `label "${pipeline.label}" is missing in ${count} of ${table.rows.length} rows (first: ${rowName(table, first, pipeline)}): every row needs a label`,
   });
+}
+
+/**
+ * Every row needs its id, whatever maxNullShare allows: predictions and labels are joined to
+ * rows by it, and a row without one can be joined to nothing.
+ */
+function checkIdsPresent(table: Table, i: number, pipeline: Pipeline, problems: ValidationProblem[]): void {
+  let count = 0;
+  let first = -1;
+  table.rows.forEach((row, r) => {
+    const cell = row[i];
+    if (cell !== null && cell.trim() !== '') return;
+    count++;
+    if (first < 0) first = r;
+  });
+  if (count === 0) return;
+  problems.push({
+    code: 'missing_id',
+    column: pipeline.idColumn,
+    message: `id "${pipeline.idColumn}" is missing in ${count} of ${table.rows.length} rows (first: row ${first + 1}): every row needs an id`,
+  });
+}
+
+/** Other separators a CSV is often saved with, by the name a message gives them. */
+const OTHER_DELIMITERS: [string, string][] = [
+  [';', 'semicolon'],
+  ['\t', 'tab'],
+  ['|', 'pipe'],
+];
+
+/**
+ * The name of the separator a CSV was saved with instead of commas, when its header read as one
+ * column splits on it into a column the pipeline needs; null otherwise.
+ */
+function wrongDelimiter(table: Table, wanted: UsedColumn[]): string | null {
+  if (table.columns.length !== 1 || wanted.some((w) => w.name === table.columns[0])) return null;
+  const found = OTHER_DELIMITERS.find(([d]) => table.columns[0].split(d).some((part) => wanted.some((w) => w.name === part.trim())));
+  return found ? found[1] : null;
 }
 
 /**

@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { InvalidDatasetError, InvalidInputError } from '../../lib/errors';
+import { sourceFormat, type Pipeline } from '../../lib/pipeline';
+import { parseTable, type Table } from '../../lib/table';
+import {
+  describeProblems,
+  unreadableReport,
+  validateDataset,
+  type ChampionClasses,
+  type ValidationReport,
+} from '../../lib/validate-dataset';
+import { loadConfig } from '../../services/config';
+import { championClasses } from '../../services/datasets';
+import { loadPipeline } from '../../services/pipelines';
+import { sourceReader } from '../../services/sources';
+import { createStore } from '../../store/index';
+import { defineCommand } from '../command';
+import { jsonFlag, pipelineArgument } from '../common-args';
+import { output } from '../format';
+
+/** Extensions `--data` reads, and the format each one is read as. */
+const DATA_EXTENSIONS: Record<string, 'csv' | 'jsonl'> = { csv: 'csv', jsonl: 'jsonl', ndjson: 'jsonl' };
+
+/** Checks a dataset against a pipeline's schema and validation rules, as the validate step of a run does; no Temporal server. */
+export const validateCommand = defineCommand({
+  name: 'validate',
+  summary: "check a dataset against a pipeline's schema and rules (no server)",
+  details: `Reads the pipeline's own source (local or s3://), or the file given with --data (.csv, or
+.jsonl/.ndjson JSON lines), and checks it as the validate step of a run does: readable UTF-8
+(or the source's declared encoding), no column named twice, the pipeline's columns and types,
+labels on every row, and the pipeline's validation limits (minRows, maxNullShare,
+maxDuplicateShare, extraColumns). For classification, label classes are also checked against
+the current champion's, read from the store (RETRAIN_STORE) when it has one.
+
+Prints every problem at once. Exit codes: 0 the data is valid, 1 it is not (InvalidDataset),
+2 bad arguments, an unknown or invalid pipeline, or a file that cannot be opened.
+--data reads a regular file: a pipe or /dev/stdin is refused (no extension to read the
+format from, and validation needs the whole file).`,
+  positionals: [pipelineArgument],
+  flags: {
+    data: {
+      type: 'string',
+      schema: z.string().min(1, 'expected a file: --data FILE (.csv or .jsonl)').optional(),
+      placeholder: 'FILE',
+      description: 'check this file (.csv, .jsonl or .ndjson) instead of the pipeline source',
+      shownDefault: "the pipeline's source",
+    },
+    json: { ...jsonFlag, description: 'print the validation report as JSON (.ok, .problems, .columns)' },
+  },
+  examples: ['retrain validate churn', 'retrain validate churn --data new-batch.csv', 'retrain validate churn --json | jq .problems'],
+  async run(args) {
+    const config = loadConfig();
+    const pipeline = await loadPipeline(config.projectDir, args.pipeline);
+    const data = args.data === undefined ? await readPipelineSource(config, pipeline) : await readDataFile(args.data);
+    const { report, notes } = await check(config, pipeline, data);
+    const what = `${data.label} (pipeline ${pipeline.name})`;
+    if (args.json) {
+      output(true, { pipeline: pipeline.name, data: data.label, ...report, notes }, () => '');
+      return report.ok ? 0 : 1;
+    }
+    const noteLines = notes.map((n) => `  note: ${n}`);
+    if (!report.ok) {
+      if (noteLines.length) process.stdout.write(noteLines.join('\n') + '\n');
+      throw new InvalidDatasetError(`${what} is invalid:\n${describeProblems(report)}`, { model: pipeline.name, step: 'validate' }, report);
+    }
+    output(false, null, () => [`${what}: ${report.rows} rows valid`, ...noteLines].join('\n'));
+    return 0;
+  },
+});
+
+/**
+ * The validation report of the data, with the champion's label classes when the store has a
+ * champion; a store that cannot be read leaves that check out, with a note saying so.
+ */
+async function check(
+  config: ReturnType<typeof loadConfig>,
+  pipeline: Pipeline,
+  data: DataBytes,
+): Promise<{ report: ValidationReport; notes: string[] }> {
+  let table: Table;
+  try {
+    table = parseTable(data.body, data.format, data.label, pipeline.source.encoding);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    // Unreadable data fails the run's validate step the same way: one `unreadable` problem.
+    return { report: unreadableReport(err.message), notes: [] };
+  }
+  let champion: ChampionClasses | null = null;
+  const notes: string[] = [];
+  try {
+    champion = await championClasses(createStore(config), pipeline);
+  } catch (err) {
+    notes.push(`label classes not checked against the champion: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const report = validateDataset(table, pipeline, champion);
+  return { report, notes: [...report.notes, ...notes] };
+}
+
+interface DataBytes {
+  body: Buffer;
+  format: 'csv' | 'jsonl';
+  /** How messages name the data. */
+  label: string;
+}
+
+async function readPipelineSource(config: ReturnType<typeof loadConfig>, pipeline: Pipeline): Promise<DataBytes> {
+  const body = await sourceReader(config)(pipeline.source, `data source of pipeline "${pipeline.name}"`, {
+    model: pipeline.name,
+    step: 'validate',
+  });
+  return { body, format: sourceFormat(pipeline.source), label: pipeline.source.path };
+}
+
+async function readDataFile(path: string): Promise<DataBytes> {
+  const extension = /\.([^./]+)$/.exec(path)?.[1]?.toLowerCase();
+  const format = extension === undefined ? undefined : DATA_EXTENSIONS[extension];
+  if (!format) {
+    throw new InvalidInputError(
+      `--data ${path}: expected a .csv, .jsonl or .ndjson file (the format is read from the extension; pipes and /dev/stdin are not read)`,
+      { step: 'cli' },
+    );
+  }
+  try {
+    return { body: await readFile(resolve(path)), format, label: `--data ${path}` };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new InvalidInputError(`--data ${path}: ${why}`, { step: 'cli' });
+  }
+}
