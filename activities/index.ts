@@ -2,12 +2,13 @@ import { dataActivities } from './data';
 import { driftActivities } from './drift';
 import type { ActivityDeps } from './deps';
 import { evaluationActivities } from './evaluation';
+import { pipelineActivities } from './pipelines';
 import { registryActivities } from './registry';
 import { trainingActivities } from './training';
 
 /** Light activities: run on the `retrain` task queue beside the workflows. */
 export function createActivities(deps: ActivityDeps) {
-  return { ...dataActivities(deps), ...registryActivities(deps), ...driftActivities(deps) };
+  return { ...pipelineActivities(deps), ...dataActivities(deps), ...registryActivities(deps), ...driftActivities(deps) };
 }
 
 /** Heavy activities (subprocesses): run on the `training` task queue, scaled separately. */

@@ -49,7 +49,7 @@ export type { RetrainConfig } from '../lib/config';
 export type { Pipeline } from '../lib/pipeline';
 
 /** The workflows' inputs and results. */
-export type { DriftCheckInput, DriftCheckSummary, RetrainInput, RetrainSummary, RollbackInput } from '../shared/inputs';
+export type { DriftCheckInput, DriftCheckSummary, PipelineRef, RetrainInput, RetrainSummary, RollbackInput } from '../shared/inputs';
 export type { RunStatus } from '../shared/status';
 
 /** The retraining workflow's messages, for a handle from `client.workflow.getHandle(retrainWorkflowId(model))`. */

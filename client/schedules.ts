@@ -1,4 +1,10 @@
-import { ScheduleNotFoundError, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
 import type { RetrainConfig } from '../lib/config';
 import type { Pipeline } from '../lib/pipeline';
 import { driftScheduleId } from '../lib/workflow-ids';
@@ -29,7 +35,11 @@ function scheduleOptions(config: Pick<RetrainConfig, 'taskQueue'>, pipeline: Pip
       workflowType: 'driftCheck',
       taskQueue: config.taskQueue,
       workflowId: driftScheduleId(pipeline.name),
-      args: [{ pipeline, trigger: 'schedule' }],
+      // The model name only: each check runs the definition the worker has then, so a changed
+      // pipeline takes effect at the next check after the worker is deployed with it.
+      args: [{ model: pipeline.name, trigger: 'schedule' }],
+      // The server keeps cron as calendar specs; the checks it starts carry the cron as asked.
+      memo: { cron },
     },
     // A check still running when the next is due is not doubled: the next one is skipped.
     policies: { overlap: 'SKIP', catchupWindow: '10m' },
@@ -110,17 +120,27 @@ export interface ScheduleRow {
   recentRuns: { scheduledAt: string; workflowId: string }[];
 }
 
+/**
+ * The cron expression a schedule was applied with. The server turns cron into calendar specs, so
+ * the action says what was asked: its memo, or the inline pipeline of schedules applied before
+ * they named the model only.
+ */
+function askedCron(action: ScheduleDescription['action']): string[] {
+  if (action.type !== 'startWorkflow') return [];
+  if (typeof action.memo?.cron === 'string') return [action.memo.cron];
+  const inline = (action.args as Partial<DriftCheckInput>[] | undefined)?.[0]?.pipeline?.schedule?.cron;
+  return inline ? [inline] : [];
+}
+
 /** The drift schedules on the server (those `apply` manages). */
 export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
   const rows: ScheduleRow[] = [];
   for await (const summary of client.schedule.list()) {
     if (summary.memo?.managedBy !== MANAGED_MEMO.managedBy) continue;
     const description = await client.schedule.getHandle(summary.scheduleId).describe();
-    // The server turns cron into calendar specs; the pipeline in the action still says what was asked.
-    const args = description.action.type === 'startWorkflow' ? (description.action.args as DriftCheckInput[] | undefined) : undefined;
     rows.push({
       scheduleId: summary.scheduleId,
-      cron: args?.[0]?.pipeline.schedule ? [args[0].pipeline.schedule.cron] : [],
+      cron: askedCron(description.action),
       paused: description.state.paused,
       note: description.state.note ?? null,
       nextRuns: description.info.nextActionTimes.slice(0, 3).map((d) => d.toISOString()),

@@ -1,5 +1,7 @@
 // Finds or installs what Retrain needs outside npm: the Temporal CLI (dev server), MinIO (the
-// S3-compatible server the S3 store is tested against) and the Python venv for training. Plain Node.js with built-ins only, so it runs before `npm install`.
+// S3-compatible server the S3 store is tested against), the Python venv for training and a
+// separate one with the Temporal Python SDK (for the tests). Plain Node.js with built-ins only,
+// so it runs before `npm install`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -76,6 +78,11 @@ export function findMinio() {
 /** Python to run training with: RETRAIN_PYTHON, or the project venv. */
 export function findPython() {
   return process.env.RETRAIN_PYTHON ?? join(STATE_DIR, 'venv', 'bin', 'python');
+}
+
+/** Python with the Temporal Python SDK (test/requirements-sdk.txt), for the tests. */
+export function findSdkPython() {
+  return join(STATE_DIR, 'venv-sdk', 'bin', 'python');
 }
 
 export function ensureNodeModules() {
@@ -159,6 +166,28 @@ export function ensurePythonEnv() {
       run(system, ['-m', 'venv', venv]);
     }
     say('installing training/requirements.txt into the venv (scikit-learn, numpy, scipy, pandas)…');
+    run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
+  });
+  return python;
+}
+
+/**
+ * The Temporal Python SDK in its own venv, .retrain/venv-sdk, so the training venv holds only
+ * what training needs. Tests use it as a client nobody here wrote.
+ */
+export function ensurePythonSdk() {
+  const requirements = join(ROOT, 'test', 'requirements-sdk.txt');
+  const venv = join(STATE_DIR, 'venv-sdk');
+  const python = findSdkPython();
+  if (!existsSync(python)) rmMarker('python-sdk-venv');
+  once('python-sdk-venv', fileHash(requirements), () => {
+    const system = process.env.RETRAIN_PYTHON ?? onPath('python3') ?? onPath('python');
+    if (!system) throw new Error('Python 3 is needed for the Temporal Python SDK tests: install python3 (3.10 or newer)');
+    if (!existsSync(python)) {
+      say(`creating the venv for the Temporal Python SDK in .retrain/venv-sdk (${execFileSync(system, ['--version']).toString().trim()})…`);
+      run(system, ['-m', 'venv', venv]);
+    }
+    say('installing test/requirements-sdk.txt into .retrain/venv-sdk (temporalio)…');
     run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
   });
   return python;

@@ -9,10 +9,28 @@ import type { DriftAlertDelivery, DriftCheckResult, RetrainStart } from './resul
  * object, so either can grow without breaking runs in flight.
  */
 
-/** Input of `retrainPipeline`. */
-export interface RetrainInput {
-  /** The validated pipeline definition (the CLI loads pipelines/<model>.ts). */
-  pipeline: Pipeline;
+/**
+ * Which pipeline a workflow runs: the definition itself, or the name of a pipeline the worker
+ * loads from its project's `pipelines/<model>.ts` (in an activity, so the definition used is
+ * recorded in the run's history). Exactly one of the two.
+ */
+export type PipelineRef =
+  | {
+      /** The validated pipeline definition (the CLI loads pipelines/<model>.ts). */
+      pipeline: Pipeline;
+      model?: never;
+    }
+  | {
+      /** The pipeline's name: the worker loads `pipelines/<model>.ts` when the run starts. */
+      model: string;
+      pipeline?: never;
+    };
+
+/** Input of `retrainPipeline`: a pipeline (inline or by model name) and who asked for the run. */
+export type RetrainInput = PipelineRef & RetrainOptions;
+
+/** What `retrainPipeline` takes besides the pipeline. */
+export interface RetrainOptions {
   /** Who or what asked for this run: a person, a schedule, a drift check. */
   requestedBy?: string;
   reason?: string;
@@ -26,9 +44,11 @@ export interface RetrainInput {
 /** Result of `retrainPipeline`: the run's final status. */
 export type RetrainSummary = RunStatus;
 
-/** Input of `driftCheck`. */
-export interface DriftCheckInput {
-  pipeline: Pipeline;
+/** Input of `driftCheck`: a pipeline (inline or by model name) and when and why to check it. */
+export type DriftCheckInput = PipelineRef & DriftCheckOptions;
+
+/** What `driftCheck` takes besides the pipeline. */
+export interface DriftCheckOptions {
   /** What started the check: "schedule", a person, a script. */
   trigger?: string;
   /**

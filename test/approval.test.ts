@@ -117,7 +117,10 @@ describe('manual approval', () => {
     await handle.signal(approveSignal, { by: 'alice' });
     expect((await handle.result()).outcome).toBe('promoted');
 
-    const refused = (await listAudit(h.store, name)).filter((e) => e.type === 'refused-decision');
+    // The two audit writes may finish in either order: sort by who decided.
+    const refused = (await listAudit(h.store, name))
+      .filter((e) => e.type === 'refused-decision')
+      .sort((a, b) => String(b.details.by).localeCompare(String(a.details.by)));
     expect(refused.map((e) => [e.outcome, e.details.by, e.details.action, e.details.via])).toEqual([
       ['rejected', 'mallory', 'reject', 'signal'],
       ['rejected', 'alice', 'approve', 'signal'],

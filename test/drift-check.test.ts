@@ -1,7 +1,7 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,12 +18,16 @@ import type { DriftCheckSummary } from '../shared/inputs';
 import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 
 let h: Harness;
+/** The workers' project directory: schedules start drift checks by model name, loaded from its pipelines/. */
+let projectDir: string;
 let hook: Server;
 let hookUrl: string;
 const received: { headers: IncomingMessage['headers']; body: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
-  h = await startHarness();
+  projectDir = mkdtempSync(join(tmpdir(), 'retrain-project-'));
+  mkdirSync(join(projectDir, 'pipelines'));
+  h = await startHarness({ projectDir });
   // A loopback webhook receiver standing in for the team's alerting endpoint.
   hook = createServer((req, res) => {
     let text = '';
@@ -210,6 +214,8 @@ describe('drift schedules', () => {
   it('applies one schedule per pipeline idempotently, and lists, triggers, pauses and deletes it', async () => {
     const pipeline = driftPipeline('drift-scheduled', {}, { schedule: { cron: '0 3 * * *' } });
     const unscheduled = driftPipeline('drift-unscheduled');
+    // Scheduled checks name the model: the worker loads its definition from the project.
+    writeFileSync(join(projectDir, 'pipelines', `${pipeline.name}.ts`), `export default ${JSON.stringify(pipeline, null, 2)};\n`);
     await promote(pipeline);
 
     const first = await applySchedules(h.client, h.config, [pipeline, unscheduled]);
@@ -223,6 +229,7 @@ describe('drift schedules', () => {
     const handle = h.client.schedule.getHandle(driftScheduleId(pipeline.name));
     const description = await handle.describe();
     expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'driftCheck', taskQueue: h.config.taskQueue });
+    expect(description.action.type === 'startWorkflow' && description.action.args).toEqual([{ model: pipeline.name, trigger: 'schedule' }]);
     expect(description.policies.overlap).toBe('SKIP');
 
     let listed = await listSchedules(h.client);

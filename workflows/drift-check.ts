@@ -2,9 +2,8 @@ import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@tempora
 import type { LightActivities } from '../activities';
 import { durationToMs } from '../lib/duration';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
-import { pipelineSchema } from '../lib/pipeline';
 import type { DriftCheckInput, DriftCheckSummary } from '../shared/inputs';
-import { checkedInput } from './checked-input';
+import { inputPipeline } from './pipeline-input';
 
 const drift = proxyActivities<LightActivities>({
   startToCloseTimeout: '10m',
@@ -22,7 +21,8 @@ const alerts = proxyActivities<LightActivities>({
  * and, when the pipeline says so, a retraining run (joined if one is already running).
  */
 export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSummary> {
-  const pipeline = checkedInput(pipelineSchema, input?.pipeline, 'pipeline definition');
+  // Inline, or loaded by model name (an activity: the definition used is in the history).
+  const pipeline = await inputPipeline('driftCheck', input, drift.resolvePipeline);
   if (!pipeline.drift) throw ApplicationFailure.nonRetryable(`pipeline ${pipeline.name} has no drift settings`, ErrorType.INVALID_INPUT);
   const info = workflowInfo();
   const meta = { model: pipeline.name, step: 'drift-check', trigger: input.trigger ?? 'manual' };

@@ -16,13 +16,13 @@ import type { LightActivities, TrainingActivities } from '../activities';
 import { durationToMs } from '../lib/duration';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import { decideGate } from '../lib/gate';
-import { pipelineSchema, type Pipeline } from '../lib/pipeline';
+import type { Pipeline } from '../lib/pipeline';
 import { TaskQueue } from '../lib/task-queues';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type ApprovalDecision } from '../shared/messages';
 import type { RetrainInput, RetrainSummary } from '../shared/inputs';
 import type { VersionPlan } from '../shared/results';
 import { ApprovalMachine, initialApprovalState } from './approval';
-import { checkedInput } from './checked-input';
+import { inputPipeline } from './pipeline-input';
 import { newRunStatus, RunTracker } from './run-tracker';
 
 const light = proxyActivities<LightActivities>({
@@ -35,7 +35,14 @@ const light = proxyActivities<LightActivities>({
  * (approve) → promote → verify, rolling back to the previous champion if verification fails.
  */
 export async function retrainPipeline(input: RetrainInput): Promise<RetrainSummary> {
-  const pipeline = checkedInput(pipelineSchema, input?.pipeline, 'pipeline definition');
+  // Started by model name, the run answers `status` while the worker loads the definition.
+  const named = (input as { model?: unknown })?.model;
+  if (typeof named === 'string') {
+    const loading = newRunStatus(named, input.requestedBy ?? null, initialApprovalState({ mode: 'auto' }));
+    setHandler(statusQuery, () => loading);
+  }
+  // Inline, or loaded by model name (an activity: the definition used is in the history).
+  const pipeline = await inputPipeline('retrainPipeline', input, light.resolvePipeline);
   const info = workflowInfo();
   const training = trainingActivities(pipeline, input.trainingTaskQueue);
   const status = newRunStatus(pipeline.name, input.requestedBy ?? null, initialApprovalState(pipeline.approval));

@@ -33,9 +33,12 @@ export interface Harness {
 /**
  * A real worker on the shared dev server, with its own task queues and store (a fresh local
  * directory unless `store` names another), so test files can run side by side without seeing
- * each other's work.
+ * each other's work. `projectDir` is the project whose `pipelines/<model>.ts` the workers load
+ * for runs started by model name (default: this repository).
  */
-export async function startHarness(opts: { runWorkers?: boolean; store?: StoreConfig; s3?: S3Config } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { runWorkers?: boolean; store?: StoreConfig; s3?: S3Config; projectDir?: string } = {},
+): Promise<Harness> {
   if (!runtimeInstalled) {
     // Tests read logs only when something fails: keep warnings and errors.
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -44,10 +47,11 @@ export async function startHarness(opts: { runWorkers?: boolean; store?: StoreCo
   const address = inject('temporalAddress');
   const id = randomUUID().slice(0, 8);
   const config: RetrainConfig = {
-    ...loadConfig({ RETRAIN_PROJECT_DIR: REPO }),
+    ...loadConfig({ RETRAIN_PROJECT_DIR: opts.projectDir ?? REPO }),
     temporalAddress: address,
     store: opts.store ?? { kind: 'local', dir: mkdtempSync(join(tmpdir(), 'retrain-store-')) },
     ...(opts.s3 ? { s3: opts.s3 } : {}),
+    ...(opts.projectDir ? { projectDir: opts.projectDir } : {}),
     workDir: mkdtempSync(join(tmpdir(), 'retrain-work-')),
     taskQueue: `retrain-${id}`,
     trainingTaskQueue: `training-${id}`,
