@@ -1,66 +1,25 @@
+import { makeUserProject, runCli, writeTestPipeline } from './helpers/cli-project';
 import { listAudit } from '../services/audit-log';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, startHarness, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+import { startHarness, type Harness } from './helpers/harness';
 import type { Command } from '../cli/command';
 import { COMMANDS, loadAllCommands } from '../cli/registry';
 
-const exec = promisify(execFile);
 let h: Harness;
 let project: string;
 
-/** Runs the real `retrain` binary against the test server, in a project of its own. */
-async function retrain(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [join(REPO, 'bin/retrain.mjs'), ...args], {
-      cwd: project,
-      env: {
-        ...process.env,
-        RETRAIN_TEMPORAL_ADDRESS: h.config.temporalAddress,
-        RETRAIN_STORE: h.store.location,
-        RETRAIN_WORK_DIR: h.config.workDir,
-        RETRAIN_TASK_QUEUE: h.config.taskQueue,
-        RETRAIN_TRAINING_TASK_QUEUE: h.config.trainingTaskQueue,
-        ...env,
-      },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** Runs the real `retrain` binary in this file's project against its harness. */
+const retrain = (args: string[], env: Record<string, string> = {}) => runCli(h, project, args, env);
 
-function writePipeline(name: string, extra = ''): void {
-  writeFileSync(
-    join(project, 'pipelines', `${name}.ts`),
-    `import { definePipeline } from ${JSON.stringify(join(REPO, 'lib/pipeline.ts'))};
-export default definePipeline({
-  name: ${JSON.stringify(name)},
-  task: 'classification',
-  source: { path: ${JSON.stringify(join(REPO, 'examples/data/churn.csv'))} },
-  label: 'churned',
-  features: [{ name: 'tenure_months', type: 'numeric' }, { name: 'plan', type: 'categorical' }],
-  training: { command: ${JSON.stringify(TRIVIAL_TRAINER)}, predictCommand: ${JSON.stringify(TRIVIAL_PREDICT)} },
-  metrics: { primary: 'accuracy' },
-  owners: { monitoring: 'm@x', retraining: 'r@x', inference: 'i@x', logging: 'l@x' },
-  ${extra}
-});
-`,
-  );
-}
+const writePipeline = (name: string, extra = '') => writeTestPipeline(project, name, extra);
 
 beforeAll(async () => {
   h = await startHarness();
-  project = mkdtempSync(join(tmpdir(), 'retrain-project-'));
-  mkdirSync(join(project, 'pipelines'));
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'a-user-project', type: 'module', private: true }));
+  project = makeUserProject('retrain-project-');
   writePipeline('cli-model');
   writePipeline('cli-approval', `approval: { mode: 'manual', approvers: ['alice'], timeout: '1h' },`);
   writeFileSync(join(project, 'pipelines', 'broken.ts'), `export default { name: 'broken', task: 'clustering' };\n`);

@@ -1,61 +1,23 @@
+import { makeUserProject, runCli, writeTestPipeline } from './helpers/cli-project';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideCandidate, retrainWorkflowId, startRetrain } from '../client/client';
 import { followRun } from '../client/follow';
 import { NoWorkerPollingError, retrainQueues } from '../client/pollers';
-import { REPO, startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { waitForStep } from './helpers/runs';
 
-const exec = promisify(execFile);
 let h: Harness;
 let project: string;
 
-/** Runs the real `retrain` binary against the test server's queues (no worker polls them until a test starts one). */
-async function retrain(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+/** Runs the real `retrain` binary in this file's project against its harness, timed (ms). */
+async function retrain(args: string[]) {
   const started = Date.now();
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [join(REPO, 'bin/retrain.mjs'), ...args], {
-      cwd: project,
-      timeout: 60_000,
-      env: {
-        ...process.env,
-        RETRAIN_TEMPORAL_ADDRESS: h.config.temporalAddress,
-        RETRAIN_STORE: h.store.location,
-        RETRAIN_WORK_DIR: h.config.workDir,
-        RETRAIN_TASK_QUEUE: h.config.taskQueue,
-        RETRAIN_TRAINING_TASK_QUEUE: h.config.trainingTaskQueue,
-      },
-    });
-    return { code: 0, stdout, stderr, ms: Date.now() - started };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr, ms: Date.now() - started };
-  }
+  const result = await runCli(h, project, args);
+  return { ...result, ms: Date.now() - started };
 }
 
-function writePipeline(name: string, extra = ''): void {
-  writeFileSync(
-    join(project, 'pipelines', `${name}.ts`),
-    `import { definePipeline } from ${JSON.stringify(join(REPO, 'lib/pipeline.ts'))};
-export default definePipeline({
-  name: ${JSON.stringify(name)},
-  task: 'classification',
-  source: { path: ${JSON.stringify(join(REPO, 'examples/data/churn.csv'))} },
-  label: 'churned',
-  features: [{ name: 'tenure_months', type: 'numeric' }, { name: 'plan', type: 'categorical' }],
-  training: { command: ${JSON.stringify(TRIVIAL_TRAINER)}, predictCommand: ${JSON.stringify(TRIVIAL_PREDICT)} },
-  metrics: { primary: 'accuracy' },
-  owners: { monitoring: 'm@x', retraining: 'r@x', inference: 'i@x', logging: 'l@x' },
-  ${extra}
-});
-`,
-  );
-}
+const writePipeline = (name: string, extra = '') => writeTestPipeline(project, name, extra);
 
 /** A manual-approval pipeline on the trivial trainer: it runs to the approval step in seconds. */
 function approvalPipeline(name: string, approvers = ['alice@example.com', 'bob@example.com']) {
@@ -72,9 +34,7 @@ const PROMPTLY_MS = 20_000;
 
 beforeAll(async () => {
   h = await startHarness({ runWorkers: false });
-  project = mkdtempSync(join(tmpdir(), 'retrain-no-worker-'));
-  mkdirSync(join(project, 'pipelines'));
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'a-user-project', type: 'module', private: true }));
+  project = makeUserProject('retrain-no-worker-');
   writePipeline('nw-model');
   writePipeline('nw-approval', `approval: { mode: 'manual', approvers: ['alice'], timeout: '1h' },`);
 });
