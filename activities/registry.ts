@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import type { AuditEvent } from '../lib/audit';
 import { keys } from '../lib/keys';
 import type { Pipeline } from '../lib/pipeline';
-import type { ChampionPointer, ModelVersion } from '../lib/registry';
+import { changeByEventId, type ChampionPointer, type ModelVersion } from '../lib/registry';
 import type { NewAuditEvent } from '../services/audit-log';
 import { promote, rollback, type ChampionChange } from '../services/champion';
 import { readPointer } from '../services/registry';
@@ -57,7 +57,7 @@ export function registryActivities({ store, config }: ActivityDeps) {
       return step('rollback', { model: input.model, version: input.to ?? null }, async () => {
         const { pointer, applied } = await rollback(store, input);
         // The change this request made (or made on an earlier attempt): found by its event id, never "the last one".
-        const change = pointer.history.find((h) => h.eventId === input.eventId) ?? {
+        const change = changeByEventId(pointer, input.eventId) ?? {
           from: input.expectedChampion ?? null,
           to: pointer.champion,
         };

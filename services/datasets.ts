@@ -35,25 +35,49 @@ export async function snapshotSource({ store, config }: DatasetDeps, pipeline: P
 
 /** A snapshot parsed as a table. */
 export async function loadSnapshot(store: Store, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<Table> {
-  const body = await store.get(snapshot.key);
-  if (!body) throw new Error(`snapshot ${snapshot.key} is missing from the store (${store.location})`);
-  return parseTable(body, snapshot.format, `snapshot ${snapshot.sha256.slice(0, 12)} of ${pipeline.name}`, pipeline.source.encoding);
+  return parseTable(await readSnapshot(store, snapshot), snapshot.format, snapshotLabel(pipeline, snapshot), pipeline.source.encoding);
 }
 
 /**
- * Checks a snapshot against the pipeline: the report lists every problem found. Data that cannot
- * be read (bytes that are not UTF-8, a column named twice, broken CSV) is a report with one
- * `unreadable` problem; label classes are checked against the current champion's.
+ * Checks a snapshot against the pipeline, label classes against the current champion's: the
+ * report lists every problem found (see {@link validateData}).
  */
 export async function validateSnapshot(store: Store, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<ValidationReport> {
+  const body = await readSnapshot(store, snapshot);
+  return validateData(body, snapshot.format, snapshotLabel(pipeline, snapshot), pipeline, () => championClasses(store, pipeline));
+}
+
+/**
+ * Checks data against the pipeline (the validate step, and `retrain validate`). Data that cannot
+ * be read (bytes that are not UTF-8, a column named twice, broken CSV) is a report with one
+ * `unreadable` problem, not an error: the step audits it like any other invalid data. The
+ * champion's label classes are read only for data that parsed.
+ */
+export async function validateData(
+  body: Buffer,
+  format: 'csv' | 'jsonl',
+  what: string,
+  pipeline: Pipeline,
+  champion: () => Promise<ChampionClasses | null>,
+): Promise<ValidationReport> {
   let table: Table;
   try {
-    table = await loadSnapshot(store, pipeline, snapshot);
+    table = parseTable(body, format, what, pipeline.source.encoding);
   } catch (err) {
     if (err instanceof InvalidInputError) return unreadableReport(err.message);
     throw err;
   }
-  return validateDataset(table, pipeline, await championClasses(store, pipeline));
+  return validateDataset(table, pipeline, await champion());
+}
+
+async function readSnapshot(store: Store, snapshot: DatasetSnapshot): Promise<Buffer> {
+  const body = await store.get(snapshot.key);
+  if (!body) throw new Error(`snapshot ${snapshot.key} is missing from the store (${store.location})`);
+  return body;
+}
+
+function snapshotLabel(pipeline: Pipeline, snapshot: DatasetSnapshot): string {
+  return `snapshot ${snapshot.sha256.slice(0, 12)} of ${pipeline.name}`;
 }
 
 /** The label classes of the model's current champion (classification only), or null without one. */

@@ -1,18 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { InvalidDatasetError, InvalidInputError } from '../../lib/errors';
+import { InvalidInputError } from '../../lib/errors';
 import { sourceFormat, type Pipeline } from '../../lib/pipeline';
-import { parseTable, type Table } from '../../lib/table';
-import {
-  describeProblems,
-  unreadableReport,
-  validateDataset,
-  type ChampionClasses,
-  type ValidationReport,
-} from '../../lib/validate-dataset';
+import type { ValidationReport } from '../../lib/validate-dataset';
 import { loadConfig } from '../../services/config';
-import { championClasses } from '../../services/datasets';
+import { assertValid, championClasses, validateData } from '../../services/datasets';
 import { loadPipeline } from '../../services/pipelines';
 import { sourceReader } from '../../services/sources';
 import { createStore } from '../../store/index';
@@ -63,7 +56,7 @@ format from, and validation needs the whole file).`,
     const noteLines = notes.map((n) => `  note: ${n}`);
     if (!report.ok) {
       if (noteLines.length) process.stdout.write(noteLines.join('\n') + '\n');
-      throw new InvalidDatasetError(`${what} is invalid:\n${describeProblems(report)}`, { model: pipeline.name, step: 'validate' }, report);
+      assertValid(report, what, { model: pipeline.name, step: 'validate' });
     }
     output(false, null, () => [`${what}: ${report.rows} rows valid`, ...noteLines].join('\n'));
     return 0;
@@ -79,22 +72,17 @@ async function check(
   pipeline: Pipeline,
   data: DataBytes,
 ): Promise<{ report: ValidationReport; notes: string[] }> {
-  let table: Table;
-  try {
-    table = parseTable(data.body, data.format, data.label, pipeline.source.encoding);
-  } catch (err) {
-    if (!(err instanceof InvalidInputError)) throw err;
-    // Unreadable data fails the run's validate step the same way: one `unreadable` problem.
-    return { report: unreadableReport(err.message), notes: [] };
-  }
-  let champion: ChampionClasses | null = null;
   const notes: string[] = [];
-  try {
-    champion = await championClasses(createStore(config), pipeline);
-  } catch (err) {
-    notes.push(`label classes not checked against the champion: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const report = validateDataset(table, pipeline, champion);
+  // A store that cannot be read leaves the champion check out, with a note.
+  const champion = async () => {
+    try {
+      return await championClasses(createStore(config), pipeline);
+    } catch (err) {
+      notes.push(`label classes not checked against the champion: ${(err as Error).message.split('\n')[0]}`);
+      return null;
+    }
+  };
+  const report = await validateData(data.body, data.format, data.label, pipeline, champion);
   return { report, notes: [...report.notes, ...notes] };
 }
 
