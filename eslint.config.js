@@ -92,7 +92,7 @@ const LAYERS = [
     ],
   },
   {
-    files: ['cli', 'client', 'serving', 'examples', 'scripts', 'pipelines'],
+    files: ['cli', 'client', 'serving', 'examples', 'scripts', 'pipelines', 'api'],
     rule: 'only workers run activities',
     folders: { from: ['activities'], why: 'nothing outside a worker imports activities/; start a workflow instead' },
     modules: [{ paths: ['@temporalio/activity'], why: '@temporalio/activity works only inside a worker; start a workflow instead' }],

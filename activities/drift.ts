@@ -51,7 +51,8 @@ export function driftActivities({ store, config }: ActivityDeps) {
           report: { json: result.reportKey, html: result.htmlKey, store: store.location },
           onDrift: pipeline.drift?.onDrift ?? 'alert',
         };
-        if (url) await postJson(url, body, result.checkId, { model: pipeline.name, version: result.version, step: 'alert' });
+        const context = { model: pipeline.name, version: result.version, step: 'alert' };
+        if (url) await postJson(url, body, result.checkId, context, { secret: config.webhookSecret });
         log.warn(`drift alert for ${pipeline.name} to ${pipeline.owners.monitoring}: ${result.summary}`, {
           model: pipeline.name,
           version: result.version,

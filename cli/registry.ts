@@ -24,6 +24,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   schedules: async () => (await import('./commands/schedules')).schedulesCommand,
   'drift-report': async () => (await import('./commands/drift-report')).driftReportCommand,
   explain: async () => (await import('./commands/explain')).explainCommand,
+  serve: async () => (await import('./commands/serve')).serveCommand,
+  token: async () => (await import('./commands/token')).tokenCommand,
 };
 
 /** Every command, loaded (for the command list and the tests). */

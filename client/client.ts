@@ -12,7 +12,7 @@ import type { Pipeline } from '../lib/pipeline';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { ChampionPointer } from '../lib/registry';
 import { approveUpdate, rejectUpdate, statusQuery, type ApprovalDecision } from '../shared/messages';
-import type { RetrainInput, RetrainSummary } from '../shared/inputs';
+import type { PipelineRef, RetrainInput, RetrainSummary } from '../shared/inputs';
 import type { RollbackInput } from '../shared/inputs';
 import type { RunStatus } from '../shared/status';
 // Type-only: the workflows' signatures check the arguments below; no workflow code is loaded.
@@ -66,17 +66,19 @@ async function assertTemporal(connection: Connection, config: RetrainConfig): Pr
 }
 
 /**
- * Starts the retraining workflow of a pipeline. If one is already running for the model, returns
- * that run instead of starting a second one (`joined: true`).
+ * Starts the retraining workflow of a pipeline: the definition itself, or its name (the worker then
+ * loads `pipelines/<model>.ts`). If one is already running for the model, returns that run
+ * instead of starting a second one (`joined: true`).
  */
 export async function startRetrain(
   client: Client,
   config: Pick<RetrainConfig, 'taskQueue' | 'trainingTaskQueue'>,
-  pipeline: Pipeline,
+  pipeline: Pipeline | { model: string },
   opts: { requestedBy?: string; reason?: string } = {},
 ): Promise<{ handle: WorkflowHandle; joined: boolean }> {
-  const workflowId = retrainWorkflowId(pipeline.name);
-  const input: RetrainInput = { pipeline, requestedBy: opts.requestedBy, reason: opts.reason, trainingTaskQueue: config.trainingTaskQueue };
+  const ref: PipelineRef = 'model' in pipeline ? { model: pipeline.model } : { pipeline };
+  const workflowId = retrainWorkflowId(ref.model ?? ref.pipeline!.name);
+  const input: RetrainInput = { ...ref, requestedBy: opts.requestedBy, reason: opts.reason, trainingTaskQueue: config.trainingTaskQueue };
   try {
     const handle = await client.workflow.start<typeof retrainPipeline>('retrainPipeline', {
       taskQueue: config.taskQueue,

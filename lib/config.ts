@@ -103,6 +103,17 @@ const envSchema = z
     /** Scratch space for training and predict subprocesses. */
     RETRAIN_WORK_DIR: z.string().min(1).optional(),
     RETRAIN_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    /** host:port `retrain serve` listens on; loopback unless you mean to expose it (put TLS in a reverse proxy). */
+    RETRAIN_API_ADDRESS: hostPort.default('127.0.0.1:8080'),
+    /**
+     * The API's bearer tokens (hashed), written by `retrain token add`.
+     * @default <project>/.retrain/api-tokens.json
+     */
+    RETRAIN_API_TOKENS_FILE: z.string().min(1).optional(),
+    /** Where `retrain check` finds the HTTP API (e.g. http://127.0.0.1:8080); unset: the API is not checked. */
+    RETRAIN_API_URL: httpUrl.optional(),
+    /** Signs outgoing alert webhooks (HMAC-SHA256 of timestamp and body, header Retrain-Signature). */
+    RETRAIN_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters (e.g. openssl rand -hex 32)').optional(),
   })
   .superRefine((e, ctx) => {
     const pair = (a: keyof typeof e, b: keyof typeof e, why: string) => {
@@ -208,6 +219,10 @@ export function configSchema(host: ConfigHost) {
       /** Scratch space of subprocesses (one folder per attempt). */
       workDir: resolve(host.cwd, e.RETRAIN_WORK_DIR ?? join(host.tmpdir, 'retrain-work')),
       logLevel: e.RETRAIN_LOG_LEVEL,
+      apiAddress: e.RETRAIN_API_ADDRESS,
+      apiTokensFile: resolve(projectDir, e.RETRAIN_API_TOKENS_FILE ?? join('.retrain', 'api-tokens.json')),
+      apiUrl: e.RETRAIN_API_URL as string | undefined,
+      webhookSecret: e.RETRAIN_WEBHOOK_SECRET as string | undefined,
     };
   });
 }

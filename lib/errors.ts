@@ -31,6 +31,8 @@ export const ErrorType = {
   METRICS_UNAVAILABLE: 'MetricsUnavailable',
   /** The prediction logger's buffer is full while the store fails: new lines are dropped. */
   PREDICTION_LOG_BUFFER_FULL: 'PredictionLogBufferFull',
+  /** The store did not take a write the HTTP API was asked to acknowledge (down, slow, refused): retry. */
+  STORE_UNAVAILABLE: 'StoreUnavailable',
   /**
    * A JavaScript programming error (RangeError, TypeError, …) not caused by I/O: a bug in
    * Retrain, which fails the step once instead of being retried.

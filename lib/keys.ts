@@ -28,4 +28,10 @@ export const keys = {
   predictionPartition: (model: string, isoHourOrDay: string) =>
     `predictions/${model}/${isoHourOrDay.slice(0, 10)}/${isoHourOrDay.length > 10 ? `${isoHourOrDay.slice(11, 13)}/` : ''}`,
   predictions: (model: string) => `predictions/${model}/`,
+  /** One batch of ground-truth labels posted to the API; `isoHour` is the UTC hour they became known. */
+  labelBatch: (model: string, isoHour: string, batchId: string) =>
+    `labels/${model}/${isoHour.slice(0, 10)}/${isoHour.slice(11, 13)}/${batchId}.jsonl`,
+  /** The label batches of one UTC hour ('YYYY-MM-DDTHH') or day ('YYYY-MM-DD'). */
+  labelPartition: (model: string, isoHourOrDay: string) =>
+    `labels/${model}/${isoHourOrDay.slice(0, 10)}/${isoHourOrDay.length > 10 ? `${isoHourOrDay.slice(11, 13)}/` : ''}`,
 };

@@ -245,7 +245,7 @@ function conceptCard(r: DriftCheckReport): string {
   const others = Object.entries(c.metrics).filter(([name]) => name !== c.metric);
   return `<article class="card${c.drifted ? ' drifted' : ''}" id="concept-drift">
 <h3>Performance on labelled rows ${badge(c.drifted, 'regressed', 'within limits')}</h3>
-<p class="muted">${formatNumber(c.labelledRows)} newly labelled rows</p>
+<p class="muted">${formatNumber(c.labelledRows)} newly labelled rows${c.sources ? ` (${formatNumber(c.sources.file)} labelled by the labels file, ${formatNumber(c.sources.log)} by the label log)` : ''}</p>
 <div class="scroll"><table>
 <thead><tr><th>metric</th><th class="num">baseline</th><th class="num">current</th><th class="num">change</th><th class="num">allowed regression</th></tr></thead>
 <tbody><tr><td><b>${escapeHtml(c.metric)}</b></td><td class="num">${formatNumber(c.baseline)}</td><td class="num">${formatNumber(c.current)}</td><td class="num">${change}</td><td class="num">${formatNumber(c.maxRegression)}</td></tr>

@@ -12,6 +12,7 @@ import { renderDriftReportHtml } from '../reports/html-report';
 import type { DriftCheckResult } from '../shared/results';
 import type { Store } from '../store/store';
 import type { RetrainConfig } from '../lib/config';
+import { readLabels } from './label-log';
 import { readPredictionWindow, type PredictionWindow } from './prediction-log';
 import { loadReferenceColumns } from './reference-profiles';
 import { holdoutBaseline, readVersion } from './registry';
@@ -34,9 +35,10 @@ export interface DriftCheckRequest {
 
 /**
  * Compares the prediction-log window with the champion's reference (data drift, prediction
- * drift) and newly labelled rows with the holdout baseline (concept drift); stores the JSON and
- * HTML report under the check id (the same check id writes the same keys, so a retry is
- * harmless). Returns the small result the workflow decides on, and the full report.
+ * drift) and newly labelled rows (the `drift.labels` file and the label log posted to the API)
+ * with the holdout baseline (concept drift); stores the JSON and HTML report under the check id
+ * (the same check id writes the same keys, so a retry is harmless). Returns the small result
+ * the workflow decides on, and the full report.
  */
 export async function runDriftCheck(
   deps: { store: Store; config: Pick<RetrainConfig, 'projectDir' | 's3'> },
@@ -67,6 +69,16 @@ export async function runDriftCheck(
       version,
       step: 'drift-check',
       firstInvalid: window.firstInvalid,
+    });
+  // Labels posted to the API that became known in the window: they come after the prediction,
+  // up to the check time `to`.
+  const labelLog = await readLabels(store, pipeline.name, { from: new Date(input.from), to: new Date(input.to) });
+  if (labelLog.invalidLines > 0)
+    log.warn(`${labelLog.invalidLines} invalid label-log lines left out`, {
+      model: pipeline.name,
+      version,
+      step: 'drift-check',
+      firstInvalid: labelLog.firstInvalid,
     });
   const enoughData = window.rows >= drift.minPredictions;
   const specs: FeatureSpec[] = pipeline.features.map((f) => ({
@@ -101,7 +113,7 @@ export async function runDriftCheck(
             threshold: drift.prediction.threshold,
           }
         : null,
-    conceptDrift: drift.labels ? await conceptDrift(pipeline, version, window) : null,
+    conceptDrift: drift.labels || labelLog.labels.size > 0 ? await conceptDrift(pipeline, version, window, labelLog.labels) : null,
     // Over the kept rows: a uniform sample keeps latency percentiles and cost per prediction
     // unbiased, but counts and cost totals are then of the sample (the summary says sampled).
     serving: servingSummaryOfColumns(window),
@@ -135,21 +147,34 @@ export async function runDriftCheck(
   };
   return { result, report };
 
-  /** Performance of the champion on newly labelled rows, joined to logged predictions by id. */
-  async function conceptDrift(pipeline: Pipeline, version: string, window: PredictionWindow): Promise<Omit<ConceptDrift, 'drifted'>> {
+  /**
+   * Performance of the champion on newly labelled rows, joined to logged predictions by id: the
+   * labels of the pipeline's `drift.labels` file, if it has one, and those of the label log
+   * (`logLabels`), which win for a prediction both label.
+   */
+  async function conceptDrift(
+    pipeline: Pipeline,
+    version: string,
+    window: PredictionWindow,
+    logLabels: ReadonlyMap<string, string>,
+  ): Promise<Omit<ConceptDrift, 'drifted'>> {
     const drift = requireDrift(pipeline);
-    const source = drift.labels!;
-    const body = await readSource(source, `labels source of ${pipeline.name}`, { model: pipeline.name, step: 'drift-check' });
-    const labels = parseTable(body, sourceFormat(source), `labels ${source.path}`, source.encoding);
-    const idIndex = labels.columns.indexOf(pipeline.idColumn!);
-    const labelIndex = labels.columns.indexOf(pipeline.label);
-    if (idIndex < 0 || labelIndex < 0)
-      throw new InvalidInputError(`labels ${source.path} needs columns "${pipeline.idColumn}" and "${pipeline.label}"`, {
-        model: pipeline.name,
-        step: 'drift-check',
-      });
-    const labelById = new Map<string, string>();
-    for (const row of labels.rows) if (row[idIndex] !== null && row[labelIndex] !== null) labelById.set(row[idIndex]!, row[labelIndex]!);
+    const labelById = new Map<string, LabelOf>();
+    const source = drift.labels;
+    if (source) {
+      const body = await readSource(source, `labels source of ${pipeline.name}`, { model: pipeline.name, step: 'drift-check' });
+      const labels = parseTable(body, sourceFormat(source), `labels ${source.path}`, source.encoding);
+      const idIndex = labels.columns.indexOf(pipeline.idColumn!);
+      const labelIndex = labels.columns.indexOf(pipeline.label);
+      if (idIndex < 0 || labelIndex < 0)
+        throw new InvalidInputError(`labels ${source.path} needs columns "${pipeline.idColumn}" and "${pipeline.label}"`, {
+          model: pipeline.name,
+          step: 'drift-check',
+        });
+      for (const row of labels.rows)
+        if (row[idIndex] !== null && row[labelIndex] !== null) labelById.set(row[idIndex]!, { label: row[labelIndex]!, from: 'file' });
+    }
+    for (const [id, label] of logLabels) labelById.set(id, { label, from: 'log' });
 
     const model = await readVersion(store, pipeline.name, version);
     const rows = joinLabels(window, version, labelById);
@@ -165,6 +190,7 @@ export async function runDriftCheck(
         maxRegression,
         metrics: {},
         note: 'no labelled rows match predictions of this version in the window',
+        sources: rows.sources,
       };
     const metrics = scorePredictions({
       task: pipeline.task,
@@ -173,29 +199,48 @@ export async function runDriftCheck(
       classes: model.classes,
       positiveClass: pipeline.positiveClass,
     });
-    return { labelledRows: rows.labels.length, metric, baseline, current: metrics[metric] ?? null, maxRegression, metrics };
+    return {
+      labelledRows: rows.labels.length,
+      metric,
+      baseline,
+      current: metrics[metric] ?? null,
+      maxRegression,
+      metrics,
+      sources: rows.sources,
+    };
   }
 }
 
-/** The logged predictions of `version` that have a label, in the shape the metrics take. */
+/** A prediction's label and where it came from: the `drift.labels` file or the label log. */
+interface LabelOf {
+  label: string;
+  from: 'file' | 'log';
+}
+
+/**
+ * The logged predictions of `version` that have a label, in the shape the metrics take, and how
+ * many of their labels came from each source.
+ */
 function joinLabels(
   window: PredictionWindow,
   version: string,
-  labelById: Map<string, string>,
-): { labels: string[]; predictions: ModelOutput[] } {
+  labelById: Map<string, LabelOf>,
+): { labels: string[]; predictions: ModelOutput[]; sources: { file: number; log: number } } {
   const labels: string[] = [];
   const predictions: ModelOutput[] = [];
+  const sources = { file: 0, log: 0 };
   for (let i = 0; i < window.rows; i++) {
-    const label = labelById.get(window.ids[i]);
-    if (window.versions[i] !== version || label === undefined) continue;
+    const found = labelById.get(window.ids[i]);
+    if (window.versions[i] !== version || found === undefined) continue;
     const prediction = window.predictions[i];
     if (prediction === null || (typeof prediction === 'number' && Number.isNaN(prediction))) continue;
     const scores: Record<string, number> = {};
     for (const [cls, column] of Object.entries(window.scores ?? {})) if (!Number.isNaN(column[i])) scores[cls] = column[i];
-    labels.push(label);
+    labels.push(found.label);
     predictions.push({ prediction, scores: Object.keys(scores).length ? scores : undefined });
+    sources[found.from]++;
   }
-  return { labels, predictions };
+  return { labels, predictions, sources };
 }
 
 /** A 32-bit seed from a string (FNV-1a): the same check id always samples the same rows. */

@@ -43,6 +43,8 @@ describe('loadConfig', () => {
       shutdownGraceSeconds: 30,
       workDir: join(tmpdir(), 'retrain-work'),
       logLevel: 'info',
+      apiAddress: '127.0.0.1:8080',
+      apiTokensFile: join(project, '.retrain', 'api-tokens.json'),
     });
   });
 
@@ -88,6 +90,9 @@ describe('loadConfig', () => {
       RETRAIN_ALERT_WEBHOOK: 'https://alerts.example.test/hook',
       RETRAIN_WORK_DIR: '/scratch/retrain',
       RETRAIN_LOG_LEVEL: 'debug',
+      RETRAIN_API_ADDRESS: '0.0.0.0:8080',
+      RETRAIN_API_TOKENS_FILE: 'secrets/tokens.json',
+      RETRAIN_WEBHOOK_SECRET: 'a-secret-of-32-characters-at-least',
     });
     expect(config).toEqual({
       projectDir: project,
@@ -111,6 +116,9 @@ describe('loadConfig', () => {
       alertWebhook: 'https://alerts.example.test/hook',
       workDir: '/scratch/retrain',
       logLevel: 'debug',
+      apiAddress: '0.0.0.0:8080',
+      apiTokensFile: join(project, 'secrets', 'tokens.json'),
+      webhookSecret: 'a-secret-of-32-characters-at-least',
     });
   });
 

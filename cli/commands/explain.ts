@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { findPrediction } from '../../services/prediction-log';
-import { listAudit } from '../../services/audit-log';
-import { readPointer, readVersion } from '../../services/registry';
+import { explainPredictionById } from '../../services/explain';
 import { loadConfig } from '../../services/config';
-import { NotFoundError } from '../../lib/errors';
-import { explainPrediction, type PredictionExplanation } from '../../lib/prediction-explanation';
+import type { PredictionExplanation } from '../../lib/prediction-explanation';
 import { createStore } from '../../store/index';
 import { defineCommand } from '../command';
 import { jsonFlag } from '../common-args';
@@ -44,11 +41,11 @@ export const explainCommand = defineCommand({
     const store = createStore(config);
     const id = args.predictionId;
     const where = `${args.model ? `predictions/${args.model}/` : 'predictions/'}${args.at ? ` (${args.at} only)` : ''}`;
-    const { found, invalid, files } = await findPrediction(store, id, { model: args.model, at: args.at });
-    if (!found) {
-      const why = invalid
-        ? `a line with this id exists but is invalid: ${invalid}`
-        : `scanned ${files} batch file${files === 1 ? '' : 's'} under ${where} in ${store.location}`;
+    const result = await explainPredictionById(store, id, { model: args.model, at: args.at });
+    if (!result.found) {
+      const why = result.invalid
+        ? `a line with this id exists but is invalid: ${result.invalid}`
+        : `scanned ${result.files} batch file${result.files === 1 ? '' : 's'} under ${where} in ${store.location}`;
       const widen = [
         args.model && 'Leave out --model to scan every model.',
         args.at && 'Leave out --at, or give the day instead of the hour, to scan more.',
@@ -58,19 +55,7 @@ export const explainCommand = defineCommand({
       process.stderr.write(`retrain: no prediction with id "${id}" found (${why}).${widen ? ` ${widen}` : ''}\n`);
       return 1;
     }
-    const { line } = found;
-    const version = await readVersion(store, line.model, line.version).catch((err: unknown) => {
-      if (err instanceof NotFoundError) return null;
-      throw err;
-    });
-    const { pointer } = await readPointer(store, line.model);
-    const explanation = explainPrediction({
-      prediction: line,
-      loggedIn: { key: found.key, line: found.lineNumber },
-      version,
-      pointer,
-      audit: await listAudit(store, line.model),
-    });
+    const { explanation } = result;
     output(args.json, explanation, () => describe(explanation));
     return 0;
   },

@@ -48,6 +48,11 @@ export interface ConceptDrift {
   drifted: boolean;
   metrics: Record<string, number | null>;
   note?: string;
+  /**
+   * Where the labels of the `labelledRows` came from: the pipeline's `drift.labels` file, or the
+   * label log posted to the API (which wins for a prediction both have); file + log = labelledRows.
+   */
+  sources?: { file: number; log: number };
 }
 
 /** What one model version did while serving in the window (computed by lib/prediction-log.ts). */
