@@ -15,7 +15,8 @@ const CONFIGURATION = `Configuration (environment; the README lists every variab
              RETRAIN_S3_FORCE_PATH_STYLE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or any AWS credential source)
   workers    RETRAIN_TASK_QUEUE, RETRAIN_TRAINING_TASK_QUEUE, RETRAIN_MAX_CONCURRENT_TRAININGS (2),
              RETRAIN_SHUTDOWN_GRACE_SECONDS (30), RETRAIN_METRICS_ADDRESS, RETRAIN_PYTHON, RETRAIN_WORK_DIR
-  alerts     RETRAIN_ALERT_WEBHOOK
+  alerts     RETRAIN_ALERT_WEBHOOK, RETRAIN_WEBHOOK_SECRET (signs them)
+  HTTP API   RETRAIN_API_ADDRESS (127.0.0.1:8080), RETRAIN_API_TOKENS_FILE (.retrain/api-tokens.json), RETRAIN_API_URL (for check)
 `;
 
 /** Where the summaries start in the command list; a longer usage puts its summary on the next line. */

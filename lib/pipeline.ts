@@ -141,6 +141,13 @@ const driftSchema = z.object({
   prediction: stattestSchema.default({}),
   /** Concept drift: newly labelled rows (id column + label), joined to logged predictions by id. */
   labels: sourceSchema.optional(),
+  /**
+   * How long after a prediction its label may arrive (e.g. '45d' for a churn label known at the
+   * renewal date). A check joins the labels that became known in its window [from, to) to the
+   * champion's predictions made in [from - labelDelay, to), found by id; '0s' joins them to the
+   * window's predictions only.
+   */
+  labelDelay: durationSchema.default('0s'),
   /** Concept drift when the primary metric on labelled rows is worse than the holdout baseline by more than this. */
   maxMetricRegression: z.number().min(0).default(0.05),
   /** What confirmed drift does: alert the monitoring owner, or alert and start a retrain. */

@@ -251,6 +251,11 @@ function conceptCard(r: DriftCheckReport): string {
 <tbody><tr><td><b>${escapeHtml(c.metric)}</b></td><td class="num">${formatNumber(c.baseline)}</td><td class="num">${formatNumber(c.current)}</td><td class="num">${change}</td><td class="num">${formatNumber(c.maxRegression)}</td></tr>
 ${others.map(([name, v]) => `<tr><td>${escapeHtml(name)}</td><td class="num">—</td><td class="num">${formatNumber(v)}</td><td class="num">—</td><td class="num">—</td></tr>`).join('\n')}</tbody>
 </table></div>
+${
+  c.labelsKnown && c.predictionsFrom
+    ? `<p class="muted">Labels known ${escapeHtml(c.labelsKnown.from)} → ${escapeHtml(c.labelsKnown.to)}, joined to predictions made ${escapeHtml(c.predictionsFrom)} → ${escapeHtml(c.labelsKnown.to)}</p>`
+    : ''
+}
 ${c.note ? `<p class="muted">${escapeHtml(c.note)}</p>` : ''}
 </article>`;
 }

@@ -3,6 +3,7 @@ import { buildDriftReport, type ConceptDrift, type DriftCheckReport } from '../l
 import { InvalidInputError, NotFoundError } from '../lib/errors';
 import { outputKind } from '../lib/feature-kind';
 import { scorePredictions } from '../lib/evaluate';
+import { durationToMs } from '../lib/duration';
 import { keys } from '../lib/keys';
 import { sourceFormat, type Pipeline } from '../lib/pipeline';
 import { servingSummaryOfColumns } from '../lib/prediction-log';
@@ -13,7 +14,7 @@ import type { DriftCheckResult } from '../shared/results';
 import type { Store } from '../store/store';
 import type { RetrainConfig } from '../lib/config';
 import { readLabels } from './label-log';
-import { readPredictionWindow, type PredictionWindow } from './prediction-log';
+import { readPredictionsById, readPredictionWindow, type PredictionOfId, type PredictionWindow } from './prediction-log';
 import { loadReferenceColumns } from './reference-profiles';
 import { holdoutBaseline, readVersion } from './registry';
 import { sourceReader } from './sources';
@@ -150,7 +151,9 @@ export async function runDriftCheck(
   /**
    * Performance of the champion on newly labelled rows, joined to logged predictions by id: the
    * labels of the pipeline's `drift.labels` file, if it has one, and those of the label log
-   * (`logLabels`), which win for a prediction both label.
+   * (`logLabels`, known in the window), which win for a prediction both label. With
+   * `drift.labelDelay` 0 they join the window's predictions; with a delay, the predictions made
+   * from `labelDelay` before the window to its end, found by id in the prediction log.
    */
   async function conceptDrift(
     pipeline: Pipeline,
@@ -177,7 +180,27 @@ export async function runDriftCheck(
     for (const [id, label] of logLabels) labelById.set(id, { label, from: 'log' });
 
     const model = await readVersion(store, pipeline.name, version);
-    const rows = joinLabels(window, version, labelById);
+    // A pipeline recorded before labelDelay existed (an older workflow's input) has none: 0.
+    const delayMs = durationToMs(drift.labelDelay ?? '0s');
+    const predictionsFrom = new Date(Date.parse(input.from) - delayMs).toISOString();
+    let rows: JoinedLabels;
+    if (delayMs > 0) {
+      const found = await readPredictionsById(
+        store,
+        pipeline.name,
+        { from: new Date(predictionsFrom), to: new Date(input.to) },
+        new Set(labelById.keys()),
+      );
+      if (found.invalidLines > 0)
+        log.warn(`${found.invalidLines} invalid prediction-log lines left out of the label join`, {
+          model: pipeline.name,
+          version,
+          step: 'drift-check',
+          firstInvalid: found.firstInvalid,
+        });
+      rows = joinLabelsById(found.predictions, version, labelById);
+    } else rows = joinLabels(window, version, labelById);
+    const range = { labelsKnown: { from: input.from, to: input.to }, predictionsFrom };
     const metric = pipeline.metrics.primary;
     const baseline = await holdoutBaseline(store, pipeline.name, version, metric);
     const maxRegression = drift.maxMetricRegression;
@@ -189,8 +212,12 @@ export async function runDriftCheck(
         current: null,
         maxRegression,
         metrics: {},
-        note: 'no labelled rows match predictions of this version in the window',
+        note:
+          delayMs > 0
+            ? `no labelled rows match predictions of this version made from ${predictionsFrom}`
+            : 'no labelled rows match predictions of this version in the window',
         sources: rows.sources,
+        ...range,
       };
     const metrics = scorePredictions({
       task: pipeline.task,
@@ -207,6 +234,7 @@ export async function runDriftCheck(
       maxRegression,
       metrics,
       sources: rows.sources,
+      ...range,
     };
   }
 }
@@ -217,30 +245,44 @@ interface LabelOf {
   from: 'file' | 'log';
 }
 
-/**
- * The logged predictions of `version` that have a label, in the shape the metrics take, and how
- * many of their labels came from each source.
- */
-function joinLabels(
-  window: PredictionWindow,
-  version: string,
-  labelById: Map<string, LabelOf>,
-): { labels: string[]; predictions: ModelOutput[]; sources: { file: number; log: number } } {
-  const labels: string[] = [];
-  const predictions: ModelOutput[] = [];
-  const sources = { file: 0, log: 0 };
+/** Labelled predictions in the shape the metrics take, and how many labels came from each source. */
+interface JoinedLabels {
+  labels: string[];
+  predictions: ModelOutput[];
+  sources: { file: number; log: number };
+}
+
+/** The predictions of `version` in the window's columns that have a label. */
+function joinLabels(window: PredictionWindow, version: string, labelById: Map<string, LabelOf>): JoinedLabels {
+  const joined: JoinedLabels = { labels: [], predictions: [], sources: { file: 0, log: 0 } };
   for (let i = 0; i < window.rows; i++) {
     const found = labelById.get(window.ids[i]);
     if (window.versions[i] !== version || found === undefined) continue;
-    const prediction = window.predictions[i];
-    if (prediction === null || (typeof prediction === 'number' && Number.isNaN(prediction))) continue;
     const scores: Record<string, number> = {};
     for (const [cls, column] of Object.entries(window.scores ?? {})) if (!Number.isNaN(column[i])) scores[cls] = column[i];
-    labels.push(found.label);
-    predictions.push({ prediction, scores: Object.keys(scores).length ? scores : undefined });
-    sources[found.from]++;
+    addJoined(joined, found, window.predictions[i], scores);
   }
-  return { labels, predictions, sources };
+  return joined;
+}
+
+/** The predictions of `version` found by id (see {@link readPredictionsById}) that have a label. */
+function joinLabelsById(found: ReadonlyMap<string, PredictionOfId>, version: string, labelById: Map<string, LabelOf>): JoinedLabels {
+  const joined: JoinedLabels = { labels: [], predictions: [], sources: { file: 0, log: 0 } };
+  for (const [id, p] of found) {
+    const label = labelById.get(id);
+    if (p.version !== version || label === undefined) continue;
+    const scores: Record<string, number> = {};
+    for (const [cls, score] of Object.entries(p.scores ?? {})) if (Number.isFinite(score)) scores[cls] = score;
+    addJoined(joined, label, p.prediction, scores);
+  }
+  return joined;
+}
+
+function addJoined(joined: JoinedLabels, found: LabelOf, prediction: string | number | null, scores: Record<string, number>): void {
+  if (prediction === null || (typeof prediction === 'number' && Number.isNaN(prediction))) return;
+  joined.labels.push(found.label);
+  joined.predictions.push({ prediction, scores: Object.keys(scores).length ? scores : undefined });
+  joined.sources[found.from]++;
 }
 
 /** A 32-bit seed from a string (FNV-1a): the same check id always samples the same rows. */

@@ -86,6 +86,111 @@ export async function readPredictionWindow(
   };
 }
 
+/** What concept drift needs of one logged prediction. */
+export interface PredictionOfId {
+  version: string;
+  prediction: PredictionLine['prediction'];
+  scores?: Record<string, number>;
+}
+
+/** The predictions of a set of ids found in a time range of the prediction log. */
+export interface PredictionsById {
+  /** The prediction of each id found (the last one read when an id was logged more than once). */
+  predictions: Map<string, PredictionOfId>;
+  /** Batch files read. */
+  files: number;
+  /** Non-blank lines scanned (most of them only as far as their id). */
+  scanned: number;
+  /**
+   * Lines left out as invalid: those whose id cannot be read, and those of a wanted id that are
+   * not valid prediction lines (or belong to another model). Lines of other ids are not validated.
+   */
+  invalidLines: number;
+  /** Where the first invalid line is and what is wrong with it (`<key>:<line>: <field>: <problem>`). */
+  firstInvalid?: string;
+}
+
+/** The start of a line as Retrain writes it (`id` is the schema's first field). */
+const ID_PREFIX = '{"id":"';
+
+/**
+ * The id of a prediction-log line, read cheaply: from its first field when the line starts with
+ * `{"id":"…"` (as Retrain writes them), else by parsing the JSON. Undefined when the line has
+ * no string id (it is then invalid).
+ */
+function idOfLine(text: string): string | undefined {
+  if (text.startsWith(ID_PREFIX)) {
+    const end = text.indexOf('"', ID_PREFIX.length);
+    const raw = end < 0 ? '' : text.slice(ID_PREFIX.length, end);
+    if (end >= 0 && !raw.includes('\\')) return raw;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    const id = value !== null && typeof value === 'object' ? (value as { id?: unknown }).id : undefined;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds the logged predictions of `ids` made in from ≤ timestamp < to: lists only the hour (or
+ * whole-day) partitions that overlap the range, like {@link readPredictionWindow}, and scans each
+ * batch line by line, reading only the id of a line and keeping (after validating it) only a line
+ * whose id is wanted. Memory grows with the ids found, not with the range, so a long range (the
+ * predictions a late label may belong to) stays cheap.
+ */
+export async function readPredictionsById(
+  store: Store,
+  model: string,
+  range: { from: Date; to: Date },
+  ids: ReadonlySet<string>,
+): Promise<PredictionsById> {
+  const { from, to } = range;
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) {
+    throw new InvalidInputError(`prediction range of ${model} must have from <= to, got ${String(from)} .. ${String(to)}`, { model });
+  }
+  const fromMs = from.getTime();
+  const toMs = to.getTime();
+  const predictions = new Map<string, PredictionOfId>();
+  let files = 0;
+  let scanned = 0;
+  let invalidLines = 0;
+  let firstInvalid: string | undefined;
+  const invalid = (why: string) => {
+    invalidLines++;
+    firstInvalid ??= why;
+  };
+  if (ids.size === 0) return { predictions, files, scanned, invalidLines };
+
+  const listed = await inOrder(partitionsOverlapping(from, to), (p) => store.list(keys.predictionPartition(model, p)));
+  await forEachInOrder(
+    listed.flat(),
+    (key) => store.get(key),
+    (key, body) => {
+      if (!body) return; // removed since it was listed
+      files++;
+      forEachLine(body, (text, lineNumber) => {
+        scanned++;
+        const id = idOfLine(text);
+        if (id === undefined) {
+          const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+          return invalid(parsed.ok ? `${key}:${lineNumber}: no id` : parsed.error);
+        }
+        if (!ids.has(id)) return;
+        const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+        if (!parsed.ok) return invalid(parsed.error);
+        const line = parsed.line;
+        if (line.model !== model) return invalid(`${key}:${lineNumber}: belongs to model ${line.model}, not ${model}`);
+        const at = Date.parse(line.timestamp);
+        if (!(at >= fromMs && at < toMs)) return;
+        predictions.set(line.id, { version: line.version, prediction: line.prediction, ...(line.scores ? { scores: line.scores } : {}) });
+      });
+    },
+  );
+  return { predictions, files, scanned, invalidLines, ...(firstInvalid ? { firstInvalid } : {}) };
+}
+
 /** Where a prediction was found: the line, its batch file and line number. */
 export interface FoundPrediction {
   line: PredictionLine;

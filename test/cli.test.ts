@@ -1,11 +1,12 @@
 import { makeUserProject, runCli, writeTestPipeline } from './helpers/cli-project';
 import { listAudit } from '../services/audit-log';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './helpers/harness';
+import { startApi } from '../api/server';
 import type { Command } from '../cli/command';
 import { COMMANDS, loadAllCommands } from '../cli/registry';
 
@@ -146,6 +147,93 @@ describe('retrain CLI', () => {
     const noServer = await retrain(['check'], { RETRAIN_TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(noServer.code).toBe(1);
     expect(noServer.stdout).toMatch(/^FAIL +Temporal +no Temporal server answers at 127\.0\.0\.1:1/m);
+  });
+
+  it('checks the HTTP API when RETRAIN_API_URL is set: ready, not ready with the reasons, something else, nothing', async () => {
+    const listen = async (server: Server) => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    };
+    const close = (server: Server) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    };
+    type Report = { ok: boolean; checks: { what: string; ok: boolean; detail: string }[] };
+    const apiLine = (report: Report) => report.checks.find((c) => c.what === 'HTTP API');
+
+    // Without RETRAIN_API_URL the API is not checked.
+    const without = JSON.parse((await retrain(['check', '--json'])).stdout) as Report;
+    expect(apiLine(without)).toBeUndefined();
+
+    // The real API on this file's Temporal and store: ready (a trailing slash is fine).
+    const api = await startApi(h.config, { tokens: { tokens: [] }, address: '127.0.0.1:0', store: h.store, logLevel: 'silent' });
+    try {
+      const good = await retrain(['check'], { RETRAIN_API_URL: `${api.url}/` });
+      expect(good.code, good.stdout + good.stderr).toBe(0);
+      expect(good.stdout).toMatch(/^ok +HTTP API +http:\/\/127\.0\.0\.1:\d+\/ \(ready: Temporal reachable, store readable\)$/m);
+      expect(good.stdout).toMatch(/All checks passed\./);
+    } finally {
+      await api.close();
+    }
+
+    // Up but not ready: the reasons from the /readyz body.
+    const requests: string[] = [];
+    const notReady = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '5' }).end(
+        JSON.stringify({
+          ready: false,
+          temporal: { ok: false, reason: 'connect ECONNREFUSED 10.0.0.7:7233\n  at a stack line' },
+          store: { ok: true, location: 's3://retrain/store' },
+        }),
+      );
+    });
+    const notReadyUrl = await listen(notReady);
+    try {
+      const check = await retrain(['check', '--json'], { RETRAIN_API_URL: notReadyUrl });
+      expect(check.code).toBe(1);
+      const report = JSON.parse(check.stdout) as Report;
+      expect(report.ok).toBe(false);
+      expect(apiLine(report)).toEqual({
+        what: 'HTTP API',
+        ok: false,
+        detail: `${notReadyUrl}: not ready (HTTP 503): Temporal: connect ECONNREFUSED 10.0.0.7:7233`,
+      });
+      expect(requests).toEqual(['GET /readyz']);
+    } finally {
+      await close(notReady);
+    }
+
+    // Something that is not the API answers at the address.
+    const other = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>not found</h1>'));
+    const otherUrl = await listen(other);
+    try {
+      const check = await retrain(['check'], { RETRAIN_API_URL: otherUrl });
+      expect(check.code).toBe(1);
+      expect(check.stdout).toMatch(
+        new RegExp(
+          `^FAIL +HTTP API +${otherUrl}/readyz answers HTTP 404 Not Found, not the readiness of \`retrain serve\`: check RETRAIN_API_URL$`,
+          'm',
+        ),
+      );
+    } finally {
+      await close(other);
+    }
+
+    // Nothing listens: a closed port.
+    const closed = createServer();
+    const closedUrl = await listen(closed);
+    await close(closed);
+    const down = await retrain(['check'], { RETRAIN_API_URL: closedUrl });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toContain(
+      `FAIL  HTTP API               ${closedUrl}/readyz: unreachable (ECONNREFUSED): start \`retrain serve\`, or check RETRAIN_API_URL`,
+    );
+
+    // A URL that is not http(s) is a configuration error naming the variable.
+    const bad = await retrain(['check'], { RETRAIN_API_URL: 'ftp://127.0.0.1:8080' });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/^FAIL +configuration +.*RETRAIN_API_URL: expected an http:\/\/ or https:\/\/ URL/m);
   });
 });
 

@@ -4,10 +4,12 @@
 // loadConfig and their commands through the real CLI argument parser. Compose's own loader
 // (compose-go, run from test/helpers/compose-config with the Go toolchain) validates the file as
 // `docker compose config` does, and must resolve it the way these checks do.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -17,7 +19,7 @@ import { HAND_BACK_SECONDS } from '../workers/worker';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 
-const RETRAIN_SERVICES = ['retrain-worker', 'retrain-training', 'retrain-schedules', 'retrain-cli'];
+const RETRAIN_SERVICES = ['retrain-worker', 'retrain-training', 'retrain-schedules', 'api', 'retrain-cli'];
 const ONE_SHOT_SERVICES = ['temporal-schema', 'temporal-namespace', 'minio-init', 'retrain-schedules'];
 
 interface Service {
@@ -191,7 +193,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes Temporal (7233), its UI (8080), MinIO (9000, 9001), worker metrics (9464) and Prometheus (9090)', () => {
+  it('publishes Temporal (7233), its UI (8080), MinIO (9000, 9001), worker metrics (9464), Prometheus (9090) and the API (8081)', () => {
     const published = (name: string) =>
       portsOf(services[name])
         .filter((p) => p.published)
@@ -201,6 +203,10 @@ describe('docker-compose.yml', () => {
     expect(published('minio')).toEqual(expect.arrayContaining(['9000:9000', '9001:9001']));
     expect(published('retrain-worker')).toContain('9464:9464');
     expect(published('prometheus')).toContain('9090:9090');
+    expect(published('api')).toEqual(['8081:8080']);
+    // No two services on one host port: `up` would fail on the second.
+    const hostPorts = Object.values(services).flatMap((service) => portsOf(service).flatMap((p) => (p.published ? [p.published] : [])));
+    expect(hostPorts.length).toBe(new Set(hostPorts).size);
     // Unless PUBLISH_IP says otherwise, only this machine reaches them: nothing here has a login.
     for (const [name, service] of Object.entries(services)) {
       for (const port of portsOf(service)) expect(port.hostIp, `${name}: ${port.target}`).toBe('127.0.0.1');
@@ -222,6 +228,7 @@ describe('docker-compose.yml', () => {
     expect([...used.keys()].sort()).toEqual([...declared].sort());
     expect(used.get('postgres-data')).toEqual(['postgresql:/var/lib/postgresql/data']);
     expect(used.get('minio-data')).toEqual(['minio:/data']);
+    expect(used.get('api-tokens')).toEqual(['api:/app/.retrain', 'retrain-cli:/app/.retrain']);
     expect(commandOf(services.minio).slice(0, 2)).toEqual(['server', '/data']);
   });
 
@@ -328,6 +335,78 @@ describe('docker-compose.yml', () => {
     expect(services['retrain-cli'].profiles).toEqual(['cli']);
   });
 
+  describe('the HTTP API service', () => {
+    const api = services.api!;
+    const worker = services['retrain-worker']!;
+
+    it('runs `retrain serve` from the workers’ image, after the same services, on the same Temporal and store', () => {
+      expect(commandOf(api)).toEqual(['serve']);
+      expect([api.image, api.build]).toEqual([worker.image, worker.build]);
+      expect(dependsOn(api)).toEqual(dependsOn(worker));
+      expect(api.restart).toBe('unless-stopped');
+      expect(api.stop_grace_period, 'time to answer the requests in flight on SIGTERM').toBeDefined();
+      // Every shared variable (Temporal, store, S3 credentials, log level) as the worker has it.
+      const shared = Object.keys(raw['x-retrain-env'] as Record<string, string>);
+      const pick = (name: string) => Object.fromEntries(shared.map((k) => [k, environment(services[name]!)[k]]));
+      expect(pick('api')).toEqual(pick('retrain-worker'));
+      const [a, w] = [retrainConfig('api'), retrainConfig('retrain-worker')];
+      expect({ temporal: a.temporalAddress, namespace: a.namespace, store: a.store, s3: a.s3 }).toEqual({
+        temporal: w.temporalAddress,
+        namespace: w.namespace,
+        store: w.store,
+        s3: w.s3,
+      });
+    });
+
+    it('listens on every interface of its container, published on the host’s loopback only', () => {
+      const address = retrainConfig('api').apiAddress;
+      const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.split(':').pop())];
+      expect(host, 'reachable from the host and from other containers').toBe('0.0.0.0');
+      expect(portsOf(api).map((p) => p.target)).toEqual([port]);
+      // Written out, not ${PUBLISH_IP:-…}: bearer tokens must not cross a network without TLS.
+      for (const port of raw.services.api!.ports ?? []) expect(String(port)).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    });
+
+    it('has a health check on /healthz that runs with what the image has, and works', async () => {
+      const test = api.healthcheck?.test;
+      expect(Array.isArray(test) && test.slice(0, 2)).toEqual(['CMD', 'node']); // no curl or wget in node:*-slim
+      const script = (test as string[]).at(-1)!;
+      const url = new URL(/'(http:\/\/[^']+)'/.exec(script)![1]!);
+      expect(url.pathname).toBe('/healthz');
+      expect(Number(url.port)).toBe(Number(retrainConfig('api').apiAddress.split(':').pop()));
+      expect(read('api/routes/health.ts')).toContain("app.get('/healthz'");
+      // The same script against a server of ours: 0 when /healthz answers 200, 1 otherwise.
+      const runAgainst = async (status: number | null) => {
+        const server = createServer((req, res) => res.writeHead(req.url === '/healthz' ? (status ?? 500) : 404).end('{}'));
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const { port } = server.address() as AddressInfo;
+        if (status === null) await new Promise((resolve) => server.close(resolve)); // nothing listens
+        const child = spawn(process.execPath, ['-e', script.replace(`:${url.port}/`, `:${port}/`)], { stdio: 'ignore' });
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        if (status !== null) await new Promise((resolve) => server.close(resolve));
+        return code;
+      };
+      expect(await runAgainst(200)).toBe(0);
+      expect(await runAgainst(503)).toBe(1);
+      expect(await runAgainst(null)).toBe(1);
+    });
+
+    it('reads its tokens where `retrain-cli token add` writes them, in a volume the image’s user can write', () => {
+      const file = retrainConfig('api').apiTokensFile;
+      expect(retrainConfig('retrain-cli').apiTokensFile).toBe(file);
+      const mountOf = (name: string) =>
+        (services[name]!.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':') : [v.source, v.target]));
+      for (const name of ['api', 'retrain-cli']) expect(mountOf(name), name).toEqual([['api-tokens', dirname(file)]]);
+      // A new named volume takes the owner of the image's directory: the image makes it the user's.
+      const user = dockerfile('USER').at(-1)!.split(':')[0];
+      expect(dockerfile('RUN').join('\n')).toMatch(new RegExp(`mkdir -p ${dirname(file)}\\b.*chown ${user}:${user} ${dirname(file)}\\b`));
+      // `docker compose run --rm retrain-cli check` checks the API too, by its service name.
+      const apiUrl = new URL(retrainConfig('retrain-cli').apiUrl!);
+      expect(services[apiUrl.hostname], `RETRAIN_API_URL of retrain-cli names ${apiUrl.hostname}`).toBe(api);
+      expect(Number(apiUrl.port)).toBe(portsOf(api)[0]!.target);
+    });
+  });
+
   it('lets a stopping worker finish or hand back its activities before Docker kills it', () => {
     for (const name of ['retrain-worker', 'retrain-training']) {
       const grace = retrainConfig(name).shutdownGraceSeconds;
@@ -343,7 +422,7 @@ describe('docker-compose.yml', () => {
     // Arguments are parsed before the environment is read: with a bad RETRAIN_LOG_LEVEL, good
     // arguments fail on that variable, bad ones on the command line.
     const commands = new Set(
-      ['retrain-worker', 'retrain-training', 'retrain-schedules'].map((name) => JSON.stringify(commandOf(services[name]))),
+      ['retrain-worker', 'retrain-training', 'retrain-schedules', 'api'].map((name) => JSON.stringify(commandOf(services[name]))),
     );
     for (const command of commands) {
       const args = JSON.parse(command) as string[];

@@ -10,6 +10,7 @@ import { isoHour, type PredictionLine } from '../lib/prediction-log';
 import type { ModelVersion } from '../lib/registry';
 import { runDriftCheck, type DriftCheckLog } from '../services/drift-check';
 import { readLabels } from '../services/label-log';
+import { readPredictionsById } from '../services/prediction-log';
 import { saveReferenceProfile } from '../services/reference-profiles';
 import { LocalStore } from '../store/local-store';
 import type { Store } from '../store/store';
@@ -184,11 +185,21 @@ async function championStore(model: string): Promise<Store> {
   return store;
 }
 
-/** Logs `rows` as predictions "no" of `version` at 10:05 (in the window), ids `<prefix>-<customer_id>`. */
-async function logPredictions(store: Store, model: string, version: string, rows: ChurnRow[], prefix: string): Promise<string[]> {
+/**
+ * Logs `rows` as predictions "no" of `version` at `timestamp` (default 10:05, in the window), ids
+ * `<prefix>-<customer_id>`, in the partition of that hour.
+ */
+async function logPredictions(
+  store: Store,
+  model: string,
+  version: string,
+  rows: ChurnRow[],
+  prefix: string,
+  timestamp = '2024-05-01T10:05:00.000Z',
+): Promise<string[]> {
   const lines: PredictionLine[] = rows.map((r) => ({
     id: `${prefix}-${r.customer_id}`,
-    timestamp: '2024-05-01T10:05:00.000Z',
+    timestamp,
     model,
     version,
     features: { tenure_months: r.tenure_months, monthly_spend: r.monthly_spend, support_tickets: r.support_tickets, plan: r.plan },
@@ -196,7 +207,7 @@ async function logPredictions(store: Store, model: string, version: string, rows
     scores: { no: 0.75, yes: 0.25 },
     latencyMs: 5,
   }));
-  await store.put(keys.predictionBatch(model, '2024-05-01T10', `pred-${prefix}`), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  await store.put(keys.predictionBatch(model, isoHour(timestamp), `pred-${prefix}`), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   return lines.map((l) => l.id);
 }
 
@@ -313,5 +324,158 @@ describe('concept drift from the label log', () => {
     const { report } = await checkDrift(store, pipeline);
 
     expect(report.conceptDrift).toMatchObject({ labelledRows: 100, current: 1, drifted: false, sources: { file: 100, log: 0 } });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Labels that arrive long after the prediction (drift.labelDelay)
+// ---------------------------------------------------------------------------------------------
+
+/** 20 days before the window: a churn label known today for a prediction made then. */
+const WEEKS_AGO = '2024-04-11T10:05:00.000Z';
+
+describe('concept drift with drift.labelDelay', () => {
+  it("defaults to 0s: a label known in the window is joined only to the window's predictions", () => {
+    expect(pipelineFor('churn-delay-default').drift!.labelDelay).toBe('0s');
+  });
+
+  it('counts a label known today for a prediction made 20 days ago with labelDelay 30d, not with 0s', async () => {
+    for (const [labelDelay, labelled] of [
+      ['0s', 0],
+      ['30d', 80],
+    ] as const) {
+      const pipeline = pipelineFor(`churn-delay-${labelDelay}`, { labelDelay });
+      const store = await championStore(pipeline.name);
+      // Today's traffic, not labelled yet; the predictions of 20 days ago are labelled today.
+      await logPredictions(store, pipeline.name, VERSION, generateChurn({ rows: 100, seed: 8, drift: 0 }), 'today');
+      const old = await logPredictions(store, pipeline.name, VERSION, generateChurn({ rows: 80, seed: 9, drift: 0 }), 'old', WEEKS_AGO);
+      await postLabels(store, pipeline.name, old, 'yes', '2024-05-01T10:40:00Z');
+
+      const { result, report } = await checkDrift(store, pipeline);
+
+      expect(report.conceptDrift).toMatchObject({ labelledRows: labelled, sources: { file: 0, log: labelled } });
+      expect(result.conceptDrifted).toBe(labelled > 0);
+      const predictionsFrom = labelDelay === '0s' ? FROM : '2024-04-01T10:00:00.000Z';
+      expect(report.conceptDrift).toMatchObject({ labelsKnown: { from: FROM, to: TO }, predictionsFrom });
+      if (labelled) {
+        expect(report.conceptDrift).toMatchObject({ current: 0, drifted: true });
+        const html = (await store.get(result.htmlKey))!.toString();
+        expect(html).toContain(`Labels known ${FROM} → ${TO}, joined to predictions made ${predictionsFrom} → ${TO}`);
+      } else {
+        expect(report.conceptDrift!.note).toBe('no labelled rows match predictions of this version in the window');
+      }
+    }
+  });
+
+  it('joins only predictions made in [from - labelDelay, to)', async () => {
+    const pipeline = pipelineFor('churn-delay-range', { labelDelay: '30d' });
+    const store = await championStore(pipeline.name);
+    const at = {
+      tooEarly: '2024-04-01T09:59:59.999Z',
+      first: '2024-04-01T10:00:00.000Z',
+      inWindow: '2024-05-01T10:05:00.000Z',
+      last: '2024-05-01T10:59:59.999Z',
+      atTo: '2024-05-01T11:00:00.000Z',
+    };
+    const ids: Record<string, string[]> = {};
+    let seed = 20;
+    for (const [name, timestamp] of Object.entries(at))
+      ids[name] = await logPredictions(store, pipeline.name, VERSION, generateChurn({ rows: 10, seed: seed++, drift: 0 }), name, timestamp);
+    await postLabels(store, pipeline.name, Object.values(ids).flat(), 'no', '2024-05-01T10:30:00Z');
+
+    const { report } = await checkDrift(store, pipeline);
+
+    expect(report.conceptDrift).toMatchObject({ labelledRows: 30, current: 1, drifted: false, predictionsFrom: at.first });
+  });
+
+  it('joins only predictions of the champion version', async () => {
+    const pipeline = pipelineFor('churn-delay-versions', { labelDelay: '30d' });
+    const store = await championStore(pipeline.name);
+    const champion = await logPredictions(store, pipeline.name, VERSION, generateChurn({ rows: 60, seed: 30, drift: 0 }), 'c', WEEKS_AGO);
+    const others = await logPredictions(store, pipeline.name, 'v-old', generateChurn({ rows: 40, seed: 31, drift: 0 }), 'o', WEEKS_AGO);
+    // The champion's predictions ("no") are right; the other version's are labelled "yes".
+    await postLabels(store, pipeline.name, champion, 'no', '2024-05-01T10:10:00Z');
+    await postLabels(store, pipeline.name, others, 'yes', '2024-05-01T10:10:00Z');
+
+    const { result, report } = await checkDrift(store, pipeline);
+
+    expect(report.conceptDrift).toMatchObject({ labelledRows: 60, current: 1, drifted: false, sources: { file: 0, log: 60 } });
+    expect(result.conceptDrifted).toBe(false);
+  });
+});
+
+describe('readPredictionsById', () => {
+  function prediction(id: string, timestamp: string, extra: Partial<PredictionLine> = {}): PredictionLine {
+    return { id, timestamp, model: 'churn', version: VERSION, features: { plan: 'basic' }, prediction: 'no', latencyMs: 3, ...extra };
+  }
+
+  it('keeps only the lines of the wanted ids over a range of many predictions', async () => {
+    const store = new LocalStore(tempDir('retrain-by-id-'));
+    // 30 days, 4 hours a day, 50 predictions an hour: 6,000 lines, 10 of them labelled.
+    let total = 0;
+    for (let day = 1; day <= 30; day++)
+      for (const hour of ['03', '09', '15', '21']) {
+        const stamp = `2024-04-${String(day).padStart(2, '0')}T${hour}`;
+        const lines = Array.from({ length: 50 }, (_, i) => prediction(`${stamp}-${i}`, `${stamp}:10:00.000Z`));
+        total += lines.length;
+        await store.put(keys.predictionBatch('churn', stamp, 'b'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      }
+    const wanted = new Set(['2024-04-02T03-0', '2024-04-10T09-7', '2024-04-30T21-49', 'never-logged']);
+    for (let day = 11; day <= 17; day++) wanted.add(`2024-04-${day}T15-${day}`);
+
+    const got = await readPredictionsById(
+      store,
+      'churn',
+      { from: new Date('2024-04-01T00:00:00Z'), to: new Date('2024-05-01T00:00:00Z') },
+      wanted,
+    );
+
+    expect(got.scanned).toBe(total);
+    expect(got.predictions.size).toBe(10);
+    expect([...got.predictions.keys()].sort()).toEqual([...wanted].filter((id) => id !== 'never-logged').sort());
+    expect(got.predictions.get('2024-04-10T09-7')).toEqual({ version: VERSION, prediction: 'no' });
+    expect(got.invalidLines).toBe(0);
+  });
+
+  it('reads ids of lines in another field order or with escapes, keeps the last of a repeated id, and counts invalid lines', async () => {
+    const store = new LocalStore(tempDir('retrain-by-id-'));
+    const { id: _id, ...rest } = prediction('x', '2024-05-01T10:01:00.000Z');
+    const lines = [
+      JSON.stringify(prediction('dup', '2024-05-01T10:01:00.000Z', { version: 'v-old', prediction: 'yes' })),
+      JSON.stringify({ ...rest, id: 'reordered' }), // id not first: parsed
+      JSON.stringify(prediction('say "hi"', '2024-05-01T10:02:00.000Z')), // escaped quote in the id
+      JSON.stringify(prediction('dup', '2024-05-01T10:03:00.000Z', { scores: { no: 0.9, yes: 0.1 } })), // read last: wins
+      JSON.stringify(prediction('out-of-range', '2024-05-01T11:30:00.000Z')), // in the hour's batch, after `to`
+      JSON.stringify({ ...prediction('wanted-bad', '2024-05-01T10:04:00.000Z'), latencyMs: -1 }),
+      JSON.stringify({ ...prediction('unwanted-bad', '2024-05-01T10:04:00.000Z'), latencyMs: -1 }), // not validated
+      JSON.stringify(prediction('other-model', '2024-05-01T10:04:00.000Z', { model: 'prices' })),
+      '{not json',
+    ];
+    const key = keys.predictionBatch('churn', '2024-05-01T10', 'mixed');
+    await store.put(key, lines.join('\n') + '\n');
+    const wanted = new Set(['dup', 'reordered', 'say "hi"', 'out-of-range', 'wanted-bad', 'other-model']);
+
+    const got = await readPredictionsById(
+      store,
+      'churn',
+      { from: new Date('2024-05-01T10:00:00Z'), to: new Date('2024-05-01T11:00:00Z') },
+      wanted,
+    );
+
+    expect(Object.fromEntries(got.predictions)).toEqual({
+      dup: { version: VERSION, prediction: 'no', scores: { no: 0.9, yes: 0.1 } },
+      reordered: { version: VERSION, prediction: 'no' },
+      'say "hi"': { version: VERSION, prediction: 'no' },
+    });
+    expect(got.scanned).toBe(lines.length);
+    expect(got.invalidLines).toBe(3);
+    expect(got.firstInvalid).toMatch(new RegExp(`^${key}:6: invalid prediction line: latencyMs`));
+  });
+
+  it('reads nothing for no ids, and refuses a range that ends before it starts', async () => {
+    const store = new LocalStore(tempDir('retrain-by-id-'));
+    const range = { from: new Date('2024-05-01T10:00:00Z'), to: new Date('2024-05-01T11:00:00Z') };
+    expect(await readPredictionsById(store, 'churn', range, new Set())).toMatchObject({ files: 0, scanned: 0 });
+    await expect(readPredictionsById(store, 'churn', { from: range.to, to: range.from }, new Set(['a']))).rejects.toThrow(/from <= to/);
   });
 });

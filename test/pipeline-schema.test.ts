@@ -85,9 +85,15 @@ describe('pipeline schema: defaults', () => {
       datasetDriftShare: 0.5,
       features: {},
       prediction: {},
+      labelDelay: '0s',
       maxMetricRegression: 0.05,
       onDrift: 'alert',
     });
+  });
+
+  it('accepts drift.labelDelay as a duration', () => {
+    expect(definePipeline(classification({ drift: { labelDelay: '45d' } })).drift!.labelDelay).toBe('45d');
+    expect(definePipeline(classification({ drift: { labelDelay: '36h' } })).drift!.labelDelay).toBe('36h');
   });
 
   it('accepts a holdout given as a separate source', () => {
@@ -200,6 +206,13 @@ describe('pipeline schema: errors name the field', () => {
     const message = errorFor(classification({ training: { timeout: '5 minutes' } }));
     expect(message).toContain('training.timeout');
     expect(message).toContain('expected a duration like');
+  });
+
+  it('rejects a drift.labelDelay that is not a duration', () => {
+    const message = errorFor(classification({ drift: { labelDelay: '6 weeks' } }));
+    expect(message).toContain('drift.labelDelay');
+    expect(message).toContain('expected a duration like');
+    expect(errorFor(classification({ drift: { labelDelay: -1 } }))).toContain('drift.labelDelay');
   });
 
   it('rejects an unknown top-level key (strict)', () => {

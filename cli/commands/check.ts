@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { get as httpGetRequest } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { storeLocation, type RetrainConfig } from '../../lib/config';
 import { InvalidInputError } from '../../lib/errors';
 import { loadConfig } from '../../services/config';
@@ -20,15 +22,20 @@ interface Check {
  * tried before a run depends on it: the configuration parses (else that is the one failure
  * reported, naming the variable: a store that is a file or a missing directory, a bad port…),
  * Temporal answers in the namespace, workers poll both task queues, the store can be read, and
- * the training Python has scikit-learn. Exits 1 when any check fails.
+ * the training Python has scikit-learn; with RETRAIN_API_URL set, the HTTP API is ready (its
+ * /readyz). Exits 1 when any check fails.
  */
 export const checkCommand = defineCommand({
   name: 'check',
-  summary: 'check configuration, Temporal, workers on both queues, store and Python',
+  summary: 'check configuration, Temporal, workers on both queues, store, Python (and the HTTP API)',
   details:
-    'One line per check; exits 1 when any check fails, saying what to do about it. A configuration\nthat does not parse is the one failure reported, naming the variable.',
+    'One line per check; exits 1 when any check fails, saying what to do about it. A configuration\nthat does not parse is the one failure reported, naming the variable. With RETRAIN_API_URL set, the\nHTTP API of `retrain serve` is checked too (GET <url>/readyz).',
   flags: { json: jsonFlag },
-  examples: ['retrain check', 'RETRAIN_TEMPORAL_ADDRESS=temporal.internal:7233 retrain check --json'],
+  examples: [
+    'retrain check',
+    'RETRAIN_TEMPORAL_ADDRESS=temporal.internal:7233 retrain check --json',
+    'RETRAIN_API_URL=http://127.0.0.1:8080 retrain check',
+  ],
   async run(args) {
     let config: RetrainConfig;
     try {
@@ -44,7 +51,12 @@ export const checkCommand = defineCommand({
       );
       return 1;
     }
-    const checks: Check[] = [...(await temporalChecks(config)), await storeCheck(config), pythonCheck(config)];
+    const checks: Check[] = [
+      ...(await temporalChecks(config)),
+      await storeCheck(config),
+      pythonCheck(config),
+      ...(config.apiUrl ? [await apiCheck(config.apiUrl)] : []),
+    ];
     output(args.json, { ok: checks.every((c) => c.ok), checks }, () =>
       [
         ...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'}  ${c.what.padEnd(22)} ${c.detail}`),
@@ -122,4 +134,79 @@ function pythonCheck(config: RetrainConfig): Check {
   }
   const [python, sklearn, numpy] = probe.stdout.trim().split(' ');
   return { what: 'training Python', ok: true, detail: `${config.python}: Python ${python}, scikit-learn ${sklearn}, numpy ${numpy}` };
+}
+
+/** How long `retrain check` waits for the API's /readyz (which itself asks Temporal and the store). */
+const API_TIMEOUT_MS = 15_000;
+
+/** What `GET /readyz` of `retrain serve` answers, 200 or 503 (api/routes/health.ts). */
+interface Readiness {
+  ready: boolean;
+  temporal: { ok: boolean; reason?: string };
+  store: { ok: boolean; location?: string; reason?: string };
+}
+
+function isReadiness(value: unknown): value is Readiness {
+  const v = value as Partial<Readiness> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.ready === 'boolean' &&
+    typeof v.temporal?.ok === 'boolean' &&
+    typeof v.store?.ok === 'boolean'
+  );
+}
+
+/** The HTTP API at RETRAIN_API_URL answers /readyz, and is ready (it reaches Temporal and reads the store). */
+async function apiCheck(url: string): Promise<Check> {
+  const what = 'HTTP API';
+  const readyz = `${url.replace(/\/+$/, '')}/readyz`;
+  let response: { status: number; statusText: string; text: string };
+  try {
+    response = await httpGet(readyz, API_TIMEOUT_MS);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return { what, ok: false, detail: `${readyz}: unreachable (${why}): start \`retrain serve\`, or check RETRAIN_API_URL` };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(response.text);
+  } catch {
+    body = undefined;
+  }
+  if (!isReadiness(body)) {
+    const answer = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+    return { what, ok: false, detail: `${readyz} answers ${answer}, not the readiness of \`retrain serve\`: check RETRAIN_API_URL` };
+  }
+  if (body.ready && response.status === 200) return { what, ok: true, detail: `${url} (ready: Temporal reachable, store readable)` };
+  const firstLine = (reason: string | undefined, otherwise: string) => reason?.split('\n')[0] || otherwise;
+  const reasons = [
+    ...(body.temporal.ok ? [] : [`Temporal: ${firstLine(body.temporal.reason, 'not reachable')}`]),
+    ...(body.store.ok
+      ? []
+      : [`store${body.store.location ? ` ${body.store.location}` : ''}: ${firstLine(body.store.reason, 'not readable')}`]),
+  ];
+  return { what, ok: false, detail: `${url}: not ready (HTTP ${response.status}): ${reasons.join('; ') || 'no reason given'}` };
+}
+
+/**
+ * GET `url` with node:http(s) (fetch refuses some ports, e.g. 6000, that a server may well use):
+ * the status and up to 64 KiB of the body. `timeoutMs` bounds the wait for a connection and for
+ * each part of the answer.
+ */
+function httpGet(url: string, timeoutMs: number): Promise<{ status: number; statusText: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGetRequest;
+    const request = get(url, { headers: { accept: 'application/json' }, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (text.length < 64 * 1024) text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text }));
+      res.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    request.on('error', reject);
+  });
 }

@@ -53,6 +53,13 @@ export interface ConceptDrift {
    * label log posted to the API (which wins for a prediction both have); file + log = labelledRows.
    */
   sources?: { file: number; log: number };
+  /** The window the labels became known in (ISO-8601, from <= knownAt < to): the check's window. */
+  labelsKnown?: { from: string; to: string };
+  /**
+   * Start of the predictions the labels were joined to (ISO-8601; they run to `labelsKnown.to`):
+   * `drift.labelDelay` before the window, or the window's start when there is no delay.
+   */
+  predictionsFrom?: string;
 }
 
 /** What one model version did while serving in the window (computed by lib/prediction-log.ts). */
