@@ -13,9 +13,17 @@ import type { Store } from '../store/store';
  *
  * The ids of a partition are read from the store the first time it is written after the process
  * starts (so a batch written just before a crash counts), and again after a failed write (which
- * may have landed). Idempotency holds for one writer per store; two API processes writing the
- * same log may each write a retried record once.
+ * may have landed): then only the batch files not read yet, since a batch file never changes. A
+ * write that timed out may still land later (a stalled connection that recovers), so the next
+ * write of its partition waits until it has settled before listing the partition again. Files are
+ * read a few at a time, and what a read that timed out got through is kept, so an hour of many
+ * batch files on a slow store is read over a few attempts instead of failing every one.
+ * Idempotency holds for one writer per store; two API processes writing the same log may each
+ * write a retried record once.
  */
+
+/** Batch files of a partition read at once when its ids are read. */
+const READ_CONCURRENCY = 16;
 
 /** One record to append: its id, the UTC hour ('YYYY-MM-DDTHH') it belongs to, and its JSON line. */
 export interface LogRecord {
@@ -90,10 +98,22 @@ interface Job {
 interface Partition {
   model: string;
   hour: string;
-  /** Ids in the store (null: not read yet, or unknown after a failed write). */
-  ids: Set<string> | null;
+  /** Ids of the batch files in `read`, and of the batches written since. */
+  ids: Set<string>;
+  /** Batch files whose ids are in `ids`. */
+  read: Set<string>;
+  /**
+   * Whether `ids` has every id of the partition in the store: not until it has been listed and
+   * read, nor after a failed write (which may have landed) until it has been listed again.
+   */
+  current: boolean;
   queue: Job[];
   writing: boolean;
+  /**
+   * The last write, until it settles. One that timed out may still land: until it has settled,
+   * no other write of the partition starts (its ids are unknown).
+   */
+  unsettled: Promise<void> | null;
   lastUsed: number;
 }
 
@@ -157,7 +177,17 @@ export class IdempotentLog {
     const key = `${model}\u0000${hour}`;
     let partition = this.partitions.get(key);
     if (!partition) {
-      partition = { model, hour, ids: null, queue: [], writing: false, lastUsed: Date.now() };
+      partition = {
+        model,
+        hour,
+        ids: new Set(),
+        read: new Set(),
+        current: false,
+        queue: [],
+        writing: false,
+        unsettled: null,
+        lastUsed: Date.now(),
+      };
       this.partitions.set(key, partition);
     }
     const job = { records, stored: [], duplicates: [] } as unknown as Job;
@@ -178,7 +208,13 @@ export class IdempotentLog {
       while (p.queue.length > 0) {
         const jobs = this.takeJobs(p);
         try {
-          p.ids ??= await this.withTimeout(this.readIds(p), `reading ${this.options.layout.partition(p.model, p.hour)}`);
+          const where = this.options.layout.partition(p.model, p.hour);
+          if (p.unsettled)
+            await this.withTimeout(p.unsettled, `waiting for an earlier write to ${where} (it timed out and may still land)`);
+          if (!p.current) {
+            await this.withTimeout(this.catchUp(p), `reading ${where}`);
+            p.current = true;
+          }
           const fresh = new Set<string>();
           const lines: string[] = [];
           for (const job of jobs) {
@@ -193,12 +229,12 @@ export class IdempotentLog {
               }
             }
           }
-          if (lines.length > 0) await this.withTimeout(this.writeBatch(p, lines.join('\n') + '\n'), `writing a batch of ${p.model}`);
+          if (lines.length > 0) p.read.add(await this.write(p, lines.join('\n') + '\n'));
           for (const id of fresh) p.ids.add(id);
           for (const job of jobs) job.resolve();
         } catch (err) {
-          // A write that reported failure may still have landed: read the ids again next time.
-          p.ids = null;
+          // A write that reported failure may still have landed: list the partition again next time.
+          p.current = false;
           const error =
             err instanceof LogWriteError ? err : new LogWriteError(`the store did not take the batch: ${(err as Error).message}`, err);
           for (const job of jobs) job.reject(error);
@@ -221,25 +257,56 @@ export class IdempotentLog {
     return p.queue.splice(0, n);
   }
 
-  private async readIds(p: Partition): Promise<Set<string>> {
+  /**
+   * Adds the ids of the partition's batch files not read yet, a few files at a time. Each file
+   * counts as soon as it is read, so an attempt that times out leaves its progress to the next
+   * (it may also go on in the background: it only adds ids that are in the store).
+   */
+  private async catchUp(p: Partition): Promise<void> {
     const { store, layout } = this.options;
-    const ids = new Set<string>();
-    for (const key of await store.list(layout.partition(p.model, p.hour))) {
-      const body = await store.get(key);
-      if (!body) continue;
-      for (const line of body.toString('utf8').split('\n')) {
-        if (!line.trim()) continue;
-        const id = layout.idOf(line);
-        if (id !== null) ids.add(id);
+    const unread = (await store.list(layout.partition(p.model, p.hour))).filter((key) => !p.read.has(key));
+    let next = 0;
+    const reader = async () => {
+      while (next < unread.length) {
+        const key = unread[next++];
+        if (p.read.has(key)) continue; // read meanwhile by an earlier attempt still going on
+        const body = await store.get(key);
+        for (const line of body?.toString('utf8').split('\n') ?? []) {
+          if (!line.trim()) continue;
+          const id = layout.idOf(line);
+          if (id !== null) p.ids.add(id);
+        }
+        p.read.add(key);
       }
-    }
-    return ids;
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, unread.length) }, reader));
   }
 
-  private async writeBatch(p: Partition, body: string): Promise<void> {
+  /** Writes one batch file within the write timeout and returns its key; the partition remembers the write until it settles. */
+  private async write(p: Partition, body: string): Promise<string> {
+    const work = this.writeBatch(p, body);
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    p.unsettled = settled;
+    void settled.then(() => {
+      if (p.unsettled === settled) p.unsettled = null;
+    });
+    return this.withTimeout(work, `writing a batch of ${p.model}`);
+  }
+
+  private async writeBatch(p: Partition, body: string): Promise<string> {
     const { store, layout } = this.options;
-    // A random batch id never collides in practice; if it ever did, take another.
-    while (!(await store.putIfAbsent(layout.batch(p.model, p.hour, randomUUID()), body)));
+    for (;;) {
+      const key = layout.batch(p.model, p.hour, randomUUID());
+      if (await store.putIfAbsent(key, body)) return key;
+      // A random batch id does not collide in practice: the object is ours, written by an
+      // attempt whose answer was lost (the S3 client resends a PUT that got no answer, and the
+      // resend finds the object). Writing the body again under another id would store every
+      // line twice. Should an id ever collide with someone else's batch, take another.
+      if ((await store.get(key))?.equals(Buffer.from(body, 'utf8'))) return key;
+    }
   }
 
   private async withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
@@ -259,6 +326,7 @@ export class IdempotentLog {
 
   private forgetIdle(): void {
     const before = Date.now() - this.idleMs;
-    for (const [key, p] of this.partitions) if (!p.writing && p.queue.length === 0 && p.lastUsed < before) this.partitions.delete(key);
+    for (const [key, p] of this.partitions)
+      if (!p.writing && !p.unsettled && p.queue.length === 0 && p.lastUsed < before) this.partitions.delete(key);
   }
 }
