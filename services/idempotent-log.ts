@@ -65,6 +65,13 @@ export interface IdempotentLogOptions {
    * @default 600000
    */
   idleMs?: number;
+  /**
+   * Most ids one partition remembers; past it the oldest million are forgotten, and a retry of
+   * a record among them is stored again. Bounds memory (about 115 bytes per id) and stays under
+   * V8's limit of 2^24 entries per Set, which a busy hour passes (5.6 minutes at 50,000/s).
+   * @default 4194304
+   */
+  maxIdsPerPartition?: number;
 }
 
 /** What became of an append: ids written now, and ids that were already in the log. */
@@ -99,7 +106,7 @@ interface Partition {
   model: string;
   hour: string;
   /** Ids of the batch files in `read`, and of the batches written since. */
-  ids: Set<string>;
+  ids: IdSet;
   /** Batch files whose ids are in `ids`. */
   read: Set<string>;
   /**
@@ -117,6 +124,34 @@ interface Partition {
   lastUsed: number;
 }
 
+/** Ids per Set of an {@link IdSet}. */
+const ID_SET_PART = 1 << 20;
+
+/**
+ * The ids of one partition, in Sets of at most ID_SET_PART ids each (one Set throws RangeError
+ * past 2^24 entries); past `maxIds` the oldest Set is dropped.
+ */
+class IdSet {
+  private readonly parts: Set<string>[] = [new Set()];
+
+  constructor(private readonly maxIds: number) {}
+
+  has(id: string): boolean {
+    // Newest first: a retry is usually of a recent batch.
+    for (let i = this.parts.length - 1; i >= 0; i--) if (this.parts[i].has(id)) return true;
+    return false;
+  }
+
+  add(id: string): void {
+    let last = this.parts[this.parts.length - 1];
+    if (last.size >= ID_SET_PART) {
+      this.parts.push((last = new Set()));
+      if (this.parts.length * ID_SET_PART > this.maxIds) this.parts.shift();
+    }
+    last.add(id);
+  }
+}
+
 export class IdempotentLog {
   private readonly partitions = new Map<string, Partition>();
   private pending = 0;
@@ -124,6 +159,7 @@ export class IdempotentLog {
   private readonly maxBatch: number;
   private readonly writeTimeoutMs: number;
   private readonly idleMs: number;
+  private readonly maxIds: number;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: IdempotentLogOptions) {
@@ -131,6 +167,7 @@ export class IdempotentLog {
     this.maxBatch = options.maxBatchRecords ?? 20_000;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 15_000;
     this.idleMs = options.idleMs ?? 600_000;
+    this.maxIds = options.maxIdsPerPartition ?? 4 * ID_SET_PART;
     this.sweeper = setInterval(() => this.forgetIdle(), Math.min(this.idleMs, 60_000));
     this.sweeper.unref();
   }
@@ -180,7 +217,7 @@ export class IdempotentLog {
       partition = {
         model,
         hour,
-        ids: new Set(),
+        ids: new IdSet(this.maxIds),
         read: new Set(),
         current: false,
         queue: [],

@@ -110,4 +110,24 @@ describe('IdempotentLog', () => {
     expect(log.pendingRecords).toBe(0);
     log.close();
   });
+
+  it('remembers at most maxIdsPerPartition ids of a partition (memory is bounded; a Set holds at most 2^24)', async () => {
+    // A store that keeps nothing: only the log's memory of ids is under test.
+    const store: Store = Object.create(newStore(), { putIfAbsent: { value: async () => true }, list: { value: async () => [] } });
+    const log = new IdempotentLog({ store, layout, maxIdsPerPartition: 1 << 20 });
+    const batch = 1 << 15;
+    const total = (1 << 20) + 2 * batch;
+    for (let start = 0; start < total; start += batch)
+      await log.append(
+        'm',
+        Array.from({ length: batch }, (_, i) => ({ id: `r${start + i}`, hour: '2026-11-29T10', text: '{}' })),
+      );
+    // The newest ids are still known; the oldest million were forgotten, so a retry of one is stored again.
+    expect(await log.append('m', [{ id: `r${total - 1}`, hour: '2026-11-29T10', text: '{}' }])).toEqual({
+      stored: [],
+      duplicates: [`r${total - 1}`],
+    });
+    expect(await log.append('m', [{ id: 'r0', hour: '2026-11-29T10', text: '{}' }])).toEqual({ stored: ['r0'], duplicates: [] });
+    log.close();
+  });
 });

@@ -12,7 +12,6 @@ import { listAudit } from '../services/audit-log';
 import { listVersions } from '../services/registry';
 import { storeLocation } from '../lib/config';
 import { startRetrain } from '../client/client';
-import { createWorkers } from '../workers/worker';
 import { generateChurn } from '../examples/data/generators';
 import { createPredictionLogger } from '../serving';
 import { REPO, startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
@@ -76,14 +75,7 @@ async function stopWith(worker: CliWorker, signal: NodeJS.Signals = 'SIGTERM'): 
 async function trainingOnlyHarness(): Promise<Harness> {
   const h = await startHarness({ runWorkers: false });
   harnesses.push(h);
-  h.workers = await createWorkers({
-    config: h.config,
-    store: h.store,
-    connection: h.connection,
-    roles: ['retrain'],
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-  });
-  for (const w of h.workers) void w.run();
+  await h.startWorkers(['retrain']);
   return h;
 }
 

@@ -12,7 +12,24 @@ const predictionId = z
   .string()
   .min(1)
   .max(200)
-  .refine((id) => ![...id].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'must not contain control characters');
+  .refine((id) => !hasControlCharacter(id), 'must not contain control characters');
+
+/** Whether a string has a C0 control character or DEL (a loop: no array of characters per id). */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * The UTC hour of a validated timestamp. A timestamp in UTC ('…Z', the usual case) already
+ * starts with its hour; only one with an offset goes through Date.
+ */
+function hourOf(timestamp: string): string {
+  return timestamp.endsWith('Z') ? timestamp.slice(0, 13) : isoHour(timestamp);
+}
 
 /** A prediction-log line as the API takes it: the library's schema, with a bounded id. */
 export const apiPredictionSchema = predictionLineSchema.extend({ id: predictionId }).meta({ id: 'PredictionLine' });
@@ -21,7 +38,7 @@ const apiLabelSchema = labelEntrySchema.extend({ id: predictionId }).meta({ id: 
 const predictionKind: EntryKind<PredictionLine> = {
   schema: apiPredictionSchema,
   dedupeKey: (p) => p.id,
-  record: (p) => ({ id: p.id, hour: isoHour(p.timestamp), text: JSON.stringify(p) }),
+  record: (p) => ({ id: p.id, hour: hourOf(p.timestamp), text: JSON.stringify(p) }),
 };
 
 const labelKind: EntryKind<LabelEntry> = {

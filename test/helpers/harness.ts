@@ -24,8 +24,8 @@ export interface Harness {
   store: Store;
   connection: NativeConnection;
   workers: Worker[];
-  /** Starts the workers again (after `stopWorkers`), e.g. to simulate a restarted machine. */
-  startWorkers(): Promise<void>;
+  /** Starts the workers again (after `stopWorkers`), e.g. to simulate a restarted machine; `roles` limits their queues. */
+  startWorkers(roles?: ('retrain' | 'training')[]): Promise<void>;
   stopWorkers(): Promise<void>;
   close(): Promise<void>;
 }
@@ -59,15 +59,23 @@ export async function startHarness(
   const store = createStore(config);
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }) });
+  /** The workers' run() promises (settled: the worker released the connection). */
+  let running: Promise<unknown>[] = [];
   const harness: Harness = {
     client,
     config,
     store,
     connection,
     workers: [],
-    async startWorkers() {
-      harness.workers = await createWorkers({ config, store, connection, workflowBundle: { codePath: inject('workflowBundlePath') } });
-      for (const w of harness.workers) void w.run();
+    async startWorkers(roles) {
+      harness.workers = await createWorkers({
+        config,
+        store,
+        connection,
+        ...(roles ? { roles } : {}),
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+      });
+      running = harness.workers.map((w) => w.run().catch(() => undefined));
     },
     async stopWorkers() {
       await Promise.all(
@@ -76,6 +84,9 @@ export async function startHarness(
           while (w.getState() !== 'STOPPED' && w.getState() !== 'FAILED') await new Promise((r) => setTimeout(r, 50));
         }),
       );
+      // A worker lets go of the connection when run() settles, a moment after it reports STOPPED.
+      await Promise.all(running);
+      running = [];
       harness.workers = [];
     },
     async close() {
