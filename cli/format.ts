@@ -54,6 +54,8 @@ export function describeRun(s: RunStatus, opts: { currentChampion?: string | nul
   };
   const lines = [`${s.model}: ${OUTCOME_LABEL[s.outcome]}${s.outcome === 'running' ? ` (step: ${s.step})` : ''}`];
   if (s.message) lines.push(`  ${s.message}`);
+  // `reason` is absent from the results of runs that ended before it was recorded.
+  if (s.requestedBy || s.reason) lines.push(`  requested by:      ${s.requestedBy ?? 'unknown'}${s.reason ? ` (${s.reason})` : ''}`);
   if (s.version)
     lines.push(`  candidate version: ${s.version}${s.reusedVersion ? ' (reused: trained before from the same data and params)' : ''}`);
   if (s.snapshot)

@@ -28,7 +28,7 @@ export async function loadPipeline(projectDir: string, name: string): Promise<Pi
       { step: 'load-pipeline' },
     );
   }
-  const module = await import(pathToFileURL(file).href);
+  const module = await importPipelineFile(file, name, projectDir);
   const pipeline = parsePipeline(module.default, `pipelines/${name} (${file})`);
   if (pipeline.name !== name) {
     throw new InvalidInputError(
@@ -44,4 +44,28 @@ function resolvePaths(pipeline: Pipeline, projectDir: string): Pipeline {
   const holdout =
     'source' in pipeline.holdout ? { source: { ...pipeline.holdout.source, path: abs(pipeline.holdout.source.path) } } : pipeline.holdout;
   return { ...pipeline, source: { ...pipeline.source, path: abs(pipeline.source.path) }, holdout };
+}
+
+/** Node's codes for an ES module loaded as CommonJS: a project whose package.json is not `"type": "module"`. */
+const MODULE_KIND_ERRORS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE']);
+
+/**
+ * Imports a pipeline file. Whatever stops it from loading (a syntax error, a missing import, a
+ * project that is not an ES module project) is the file's problem, so it is bad input naming the
+ * file and the fix, never a stack trace or a step retried ten times.
+ */
+async function importPipelineFile(file: string, name: string, projectDir: string): Promise<{ default?: unknown }> {
+  try {
+    return await import(pathToFileURL(file).href);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const first = String((err as Error).message ?? err)
+      .split('\n')[0]
+      .replace(/\.$/, '');
+    const fix =
+      code && MODULE_KIND_ERRORS.has(code)
+        ? ` Pipelines are ES modules: add "type": "module" to ${join(projectDir, 'package.json')} (or name the file ${name}.mts), then restart running workers (Node keeps a module that failed to load).`
+        : ' Fix the file (a running worker keeps a module that failed to load: restart it afterwards).';
+    throw new InvalidInputError(`pipelines/${name} (${file}) could not be loaded: ${first}.${fix}`, { step: 'load-pipeline' });
+  }
 }

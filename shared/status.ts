@@ -38,6 +38,8 @@ export interface RunStatus {
   model: string;
   /** Who or what started the run (a person, `demo`, `drift-check <id>`). */
   requestedBy: string | null;
+  /** Why it was asked for ("new labels", "drift confirmed"), as the starter gave it. */
+  reason: string | null;
   step: RunStep;
   outcome: RunOutcome;
   version: string | null;

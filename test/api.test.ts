@@ -208,7 +208,12 @@ describe('a retrain with approval from Python (urllib.request)', () => {
       status: 202,
       body: { model: MODEL, workflowId: `retrain-${MODEL}`, joined: false, workerPolling: true },
     });
-    expect(steps.waiting.body).toMatchObject({ step: 'approval', requestedBy: 'rails-app', approval: { decision: 'pending' } });
+    expect(steps.waiting.body).toMatchObject({
+      step: 'approval',
+      requestedBy: 'rails-app',
+      reason: 'new labels (python job)',
+      approval: { decision: 'pending' },
+    });
     // mallory has approve:* but is not a listed approver of the pipeline.
     expect(steps['approve-mallory']).toMatchObject({
       status: 409,

@@ -27,6 +27,7 @@ describe('newRunStatus', () => {
     expect(status).toEqual({
       model: 'churn',
       requestedBy: null,
+      reason: null,
       step: 'starting',
       outcome: 'running',
       version: null,
@@ -41,6 +42,7 @@ describe('newRunStatus', () => {
       steps: [],
     });
     expect(status.approval).toBe(approval);
+    expect(newRunStatus('churn', 'rails-app', approval, 'new labels')).toMatchObject({ requestedBy: 'rails-app', reason: 'new labels' });
   });
 });
 

@@ -38,14 +38,14 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
   // Started by model name, the run answers `status` while the worker loads the definition.
   const named = (input as { model?: unknown })?.model;
   if (typeof named === 'string') {
-    const loading = newRunStatus(named, input.requestedBy ?? null, initialApprovalState({ mode: 'auto' }));
+    const loading = newRunStatus(named, input.requestedBy ?? null, initialApprovalState({ mode: 'auto' }), input.reason ?? null);
     setHandler(statusQuery, () => loading);
   }
   // Inline, or loaded by model name (an activity: the definition used is in the history).
   const pipeline = await inputPipeline('retrainPipeline', input, light.resolvePipeline);
   const info = workflowInfo();
   const training = trainingActivities(pipeline, input.trainingTaskQueue);
-  const status = newRunStatus(pipeline.name, input.requestedBy ?? null, initialApprovalState(pipeline.approval));
+  const status = newRunStatus(pipeline.name, input.requestedBy ?? null, initialApprovalState(pipeline.approval), input.reason ?? null);
   const approvals = new ApprovalMachine(pipeline.approval, status.approval, { model: pipeline.name, candidate: () => status.version, log });
   const run = new RunTracker(status, log);
 

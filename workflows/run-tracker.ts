@@ -9,10 +9,16 @@ export interface RunLog {
 }
 
 /** A new run's status: starting, running, nothing known yet but the model and the approval state. */
-export function newRunStatus(model: string, requestedBy: string | null, approval: RunStatus['approval']): RunStatus {
+export function newRunStatus(
+  model: string,
+  requestedBy: string | null,
+  approval: RunStatus['approval'],
+  reason: string | null = null,
+): RunStatus {
   return {
     model,
     requestedBy,
+    reason,
     step: 'starting',
     outcome: 'running',
     version: null,
