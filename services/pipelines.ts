@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidInputError } from '../lib/errors';
+import { ErrorType, InvalidInputError, RetrainError } from '../lib/errors';
 import { parsePipeline, type Pipeline } from '../lib/pipeline';
 
 /** Names of the pipelines defined in `<projectDir>/pipelines/*.ts`. */
@@ -58,6 +58,10 @@ async function importPipelineFile(file: string, name: string, projectDir: string
   try {
     return await import(pathToFileURL(file).href);
   } catch (err) {
+    // definePipeline's own errors already name the file and every field (by name too: a project
+    // may import another copy of retrain/pipeline than this process runs).
+    if (err instanceof RetrainError) throw err;
+    if (err instanceof Error && err.name === ErrorType.INVALID_INPUT) throw new InvalidInputError(err.message, { step: 'load-pipeline' });
     const code = (err as NodeJS.ErrnoException).code;
     const first = String((err as Error).message ?? err)
       .split('\n')[0]
