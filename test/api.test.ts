@@ -4,6 +4,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, type TokensFile } from '../lib/api-tokens';
 import { startApi, type RunningApi } from '../api/server';
+import { predictionExplanationSchema } from '../api/schemas/prediction-explanation';
+import { currentRunSchema, runStatusSchema } from '../api/schemas/run-status';
+import { modelSummarySchema } from '../services/model-summary';
 import { listAudit } from '../services/audit-log';
 import { readPointer } from '../services/registry';
 import { makeUserProject, writeTestPipeline } from './helpers/cli-project';
@@ -214,12 +217,17 @@ describe('a retrain with approval from Python (urllib.request)', () => {
       reason: 'new labels (python job)',
       approval: { decision: 'pending' },
     });
+    // The current run is a full RunStatus plus the execution it belongs to, as documented.
+    expect(steps.waiting.body).toMatchObject({ workflowId: `retrain-${MODEL}`, runId: expect.any(String), workflowStatus: 'RUNNING' });
+    expect(currentRunSchema.strict().safeParse(steps.waiting.body).error).toBeUndefined();
+    expect(currentRunSchema.strict().safeParse(steps.finished.body).error).toBeUndefined();
     // mallory has approve:* but is not a listed approver of the pipeline.
     expect(steps['approve-mallory']).toMatchObject({
       status: 409,
       body: { error: { code: 'DecisionRefused', message: expect.stringMatching(/not a listed approver/) } },
     });
     expect(steps['approve-alice']).toMatchObject({ status: 200, body: { approval: { decision: 'approved', by: 'alice@example.com' } } });
+    expect(runStatusSchema.strict().safeParse(steps['approve-alice'].body).error).toBeUndefined();
     expect(steps.finished.body).toMatchObject({ outcome: 'promoted' });
     const version = steps.waiting.body.version as string;
     expect(steps.champion).toMatchObject({ status: 200, body: { model: MODEL, version, task: 'classification' } });
@@ -244,7 +252,16 @@ describe('a retrain with approval from Python (urllib.request)', () => {
       approval: [expect.objectContaining({ decision: 'approved', by: 'alice@example.com' })],
       champion: { isChampion: true },
     });
+    // Every field of PredictionExplanation, from a real run's records (version, evaluation, gate, approval, pointer).
+    expect(predictionExplanationSchema.strict().safeParse(explained.body).error).toBeUndefined();
+    expect(explained.body).toMatchObject({
+      loggedIn: { key: expect.stringContaining(`predictions/${MODEL}/`), line: expect.any(Number) },
+      evaluation: { metrics: { accuracy: expect.any(Number) } },
+      gate: [expect.objectContaining({ passed: true, checks: expect.any(Array), championVersion: null })],
+      champion: { current: version, changes: [expect.objectContaining({ action: 'promote', to: version })] },
+    });
     const model = await curl('GET', `/v1/models/${MODEL}`, { token: TOKENS.reader });
     expect(model.body).toMatchObject({ champion: { version } });
+    expect(modelSummarySchema.strict().safeParse(model.body).error).toBeUndefined();
   });
 });

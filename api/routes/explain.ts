@@ -4,6 +4,7 @@ import { explainPredictionById } from '../../services/explain';
 import { requireScope } from '../auth';
 import type { ApiContext } from '../context';
 import { errorBodySchema, HttpError } from '../http-errors';
+import { predictionExplanationSchema } from '../schemas/prediction-explanation';
 
 const query = z.object({
   model: z.string().min(1).max(200).optional().describe('scan only this model’s log'),
@@ -26,7 +27,7 @@ export function explainRoutes(app: FastifyInstance, ctx: ApiContext): void {
       params: z.object({ id: z.string().min(1).max(200) }),
       querystring: query,
       response: {
-        200: z.record(z.string(), z.unknown()).meta({ id: 'PredictionExplanation' }),
+        200: predictionExplanationSchema,
         400: errorBodySchema,
         401: errorBodySchema,
         403: errorBodySchema,
@@ -46,7 +47,7 @@ export function explainRoutes(app: FastifyInstance, ctx: ApiContext): void {
             ? `a line with this id exists but is invalid: ${result.invalid}`
             : `no prediction with this id in ${result.files} batch file${result.files === 1 ? '' : 's'} of ${model ?? 'any model'}${at ? ` (${at} only)` : ''}`,
         );
-      return result.explanation as unknown as Record<string, unknown>;
+      return result.explanation;
     },
   });
 }

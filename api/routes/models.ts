@@ -3,15 +3,13 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import { storeKeyLocation } from '../../lib/config';
 import { readPointer, readVersion } from '../../services/registry';
-import { modelSummary } from '../../services/model-summary';
+import { modelSummary, modelSummarySchema } from '../../services/model-summary';
 import { requireScope } from '../auth';
 import type { ApiContext } from '../context';
 import { errorBodySchema, HttpError } from '../http-errors';
 
 /** A model name in a path: what pipelines/<model>.ts is called; anything else is unknown (404). */
 export const modelParams = z.object({ model: z.string().min(1).max(200) });
-
-const summarySchema = z.record(z.string(), z.unknown()).meta({ id: 'ModelSummary', description: 'See services/model-summary.ts' });
 
 /** What a serving app loads: the champion version and where its files are. */
 export const championSchema = z
@@ -39,7 +37,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
       summary: 'List models',
       description: 'Every pipeline of the project: champion, previous, owners, last drift verdict, latency and cost per prediction.',
       tags: ['models'],
-      response: { 200: z.object({ models: z.array(summarySchema) }), ...errors },
+      response: { 200: z.object({ models: z.array(modelSummarySchema) }), ...errors },
     },
     handler: async () => {
       const pipelines = await Promise.all(ctx.models.list().map((m) => ctx.models.pipeline(m)));
@@ -49,7 +47,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/v1/models/:model', {
     onRequest: read,
-    schema: { summary: 'One model', tags: ['models'], params: modelParams, response: { 200: summarySchema, ...errors } },
+    schema: { summary: 'One model', tags: ['models'], params: modelParams, response: { 200: modelSummarySchema, ...errors } },
     handler: async (request) => {
       const { model } = request.params as z.infer<typeof modelParams>;
       return modelSummary(ctx.store, await ctx.models.pipeline(model));

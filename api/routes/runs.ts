@@ -8,6 +8,7 @@ import { appendAudit } from '../../services/audit-log';
 import { identityOf, requireScope } from '../auth';
 import type { ApiContext } from '../context';
 import { errorBodySchema, HttpError } from '../http-errors';
+import { currentRunSchema, runStatusSchema } from '../schemas/run-status';
 import { modelParams } from './models';
 
 const retrainBody = z
@@ -34,7 +35,6 @@ const runStartedSchema = z
     statusUrl: z.string(),
   })
   .meta({ id: 'RunStarted' });
-const runStatusSchema = z.record(z.string(), z.unknown()).meta({ id: 'RunStatus', description: 'See shared/status.ts' });
 
 /** Retrains, the current run, and approvals, through the same workflow messages as the CLI. */
 export function runRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -86,7 +86,7 @@ export function runRoutes(app: FastifyInstance, ctx: ApiContext): void {
         'Its step, candidate, metrics, gate and approval (running or finished). 503 when no worker can answer for a running run.',
       tags: ['runs'],
       params: modelParams,
-      response: { 200: runStatusSchema, ...errors },
+      response: { 200: currentRunSchema, ...errors },
     },
     handler: async (request) => {
       const { model } = request.params as z.infer<typeof modelParams>;
@@ -95,7 +95,13 @@ export function runRoutes(app: FastifyInstance, ctx: ApiContext): void {
       try {
         const { description, status, noWorker } = await inspectRun(client, model);
         if (!status) throw noWorker!;
-        return { workflowId: description.workflowId, runId: description.runId, workflowStatus: description.workflowStatus, ...status };
+        const body: z.infer<typeof currentRunSchema> = {
+          workflowId: description.workflowId,
+          runId: description.runId,
+          workflowStatus: description.workflowStatus,
+          ...status,
+        };
+        return body;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'NoRun', `${model} has no retraining run yet`);
         throw err;

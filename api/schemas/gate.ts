@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { GateCheck, GateDecision, Metrics } from '../../lib/gate';
+import type { Assert, Equals } from '../../lib/type-check';
+
+/*
+ * The gate's verdict as the API documents it (lib/gate.ts holds the types; lib stays free of
+ * API concerns). Shared by RunStatus and PredictionExplanation.
+ */
+
+/** A model's metric values by name; null where a metric could not be computed. */
+export const metricsSchema = z
+  .record(z.string(), z.number().nullable())
+  .meta({ id: 'Metrics', description: 'Metric values by name; null where a metric could not be computed.' });
+
+/** One rule of the gate applied to one metric. */
+export const gateCheckSchema = z
+  .object({
+    metric: z.string(),
+    rule: z.enum(['min', 'max', 'maxRegression', 'required']).describe('`required`: the primary metric must have a value at all.'),
+    threshold: z.number().nullable(),
+    challenger: z.number().nullable(),
+    champion: z.number().nullable(),
+    passed: z.boolean(),
+    message: z.string(),
+  })
+  .meta({
+    id: 'GateCheck',
+    description: 'One rule of the gate applied to one metric: the values compared, the verdict and a readable message.',
+  });
+
+/** The gate's written verdict. */
+export const gateDecisionSchema = z
+  .object({
+    passed: z.boolean(),
+    reason: z.string(),
+    checks: z.array(gateCheckSchema),
+    championVersion: z.string().nullable(),
+  })
+  .meta({ id: 'GateDecision', description: 'The gate’s written verdict: what was checked, the outcome of each check, and why.' });
+
+type _Metrics = Assert<Equals<z.infer<typeof metricsSchema>, Metrics>>;
+type _GateCheck = Assert<Equals<z.infer<typeof gateCheckSchema>, GateCheck>>;
+type _GateDecision = Assert<Equals<z.infer<typeof gateDecisionSchema>, GateDecision>>;
