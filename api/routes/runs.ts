@@ -133,6 +133,13 @@ export function runRoutes(app: FastifyInstance, ctx: ApiContext): void {
         } catch (err) {
           if (err instanceof WorkflowUpdateFailedError) {
             const why = (err.cause as Error | undefined)?.message ?? err.message;
+            // A run started by model name registers its decision handlers once its pipeline is loaded.
+            if (/No registered handler for update/.test(why))
+              throw new HttpError(
+                409,
+                'NothingWaiting',
+                `the retraining run of ${model} is still starting: no candidate waits for a decision yet`,
+              );
             // A refused update never enters the run's history, so the API records it.
             await appendAudit(
               ctx.store,
