@@ -79,7 +79,9 @@ describe.skipIf(sdkMissing !== null)('the Temporal Python SDK as a client', () =
       ].flat(),
       { timeout: 110_000 },
     ).catch((err: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`the Python client failed: ${err.stdout || ''}${err.stderr || err.message}`);
+      throw new Error(
+        `the Python client failed (exit ${String((err as { code?: unknown }).code)}, signal ${String((err as { signal?: unknown }).signal)}): ${err.stdout || ''}${err.stderr || err.message}`,
+      );
     });
     const report = JSON.parse(stdout.trim() || `{"error": ${JSON.stringify(`no report; stderr: ${stderr}`)}}`);
     expect(report.error).toBeUndefined();
