@@ -110,6 +110,8 @@ const envSchema = z
      * @default <project>/.retrain/api-tokens.json
      */
     RETRAIN_API_TOKENS_FILE: z.string().min(1).optional(),
+    /** The tokens file's JSON itself (a secret of the platform, e.g. Kubernetes); when set, the file is not read. */
+    RETRAIN_API_TOKENS: z.string().min(1).optional(),
     /** Where `retrain check` finds the HTTP API (e.g. http://127.0.0.1:8080); unset: the API is not checked. */
     RETRAIN_API_URL: httpUrl.optional(),
     /** Signs outgoing alert webhooks (HMAC-SHA256 of timestamp and body, header Retrain-Signature). */
@@ -221,6 +223,7 @@ export function configSchema(host: ConfigHost) {
       logLevel: e.RETRAIN_LOG_LEVEL,
       apiAddress: e.RETRAIN_API_ADDRESS,
       apiTokensFile: resolve(projectDir, e.RETRAIN_API_TOKENS_FILE ?? join('.retrain', 'api-tokens.json')),
+      apiTokens: e.RETRAIN_API_TOKENS as string | undefined,
       apiUrl: e.RETRAIN_API_URL as string | undefined,
       webhookSecret: e.RETRAIN_WEBHOOK_SECRET as string | undefined,
     };

@@ -2,10 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hashToken, parseTokensFile, type Scope, type TokensFile } from '../lib/api-tokens';
+import type { RetrainConfig } from '../lib/config';
 import { InvalidInputError } from '../lib/errors';
 
 /** How to make the first token, for error messages. */
 export const ADD_TOKEN_HINT = 'npx retrain token add --name <who> --scopes log,label,read,retrain';
+
+/**
+ * The tokens `retrain serve` uses: RETRAIN_API_TOKENS (the JSON itself) when set, else the tokens
+ * file; a bad entry is a clear error naming where it came from.
+ */
+export async function loadTokens(config: Pick<RetrainConfig, 'apiTokens' | 'apiTokensFile'>): Promise<TokensFile> {
+  if (config.apiTokens === undefined) return loadTokensFile(config.apiTokensFile);
+  let value: unknown;
+  try {
+    value = JSON.parse(config.apiTokens);
+  } catch (err) {
+    throw new InvalidInputError(`RETRAIN_API_TOKENS is not valid JSON: ${(err as Error).message}`, { step: 'api-tokens' });
+  }
+  return parseTokensFile(value, 'RETRAIN_API_TOKENS');
+}
 
 /** Reads and validates the tokens file; a missing file or a bad entry is a clear error naming the file. */
 export async function loadTokensFile(path: string): Promise<TokensFile> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allows, authenticate, hashToken, parseTokensFile } from '../lib/api-tokens';
+import { loadTokens } from '../services/api-tokens';
 
 const file = parseTokensFile(
   {
@@ -45,5 +46,18 @@ describe('API tokens', () => {
     [{ tokens: [{ name: 'x', sha256: hashToken('a'), scopes: ['log'], token: 'plain' }] }, /token/],
   ])('refuses a bad tokens file, naming the field (%#)', (value, message) => {
     expect(() => parseTokensFile(value, 'tokens.json')).toThrow(message);
+  });
+
+  it('reads RETRAIN_API_TOKENS instead of the file when it is set, naming it in errors', async () => {
+    const json = JSON.stringify({ tokens: [{ name: 'k8s-app', sha256: hashToken('t'), scopes: ['log'] }] });
+    const tokens = await loadTokens({ apiTokens: json, apiTokensFile: '/nonexistent/tokens.json' });
+    expect(authenticate(tokens, 't')).toEqual({ name: 'k8s-app', scopes: ['log'] });
+    await expect(loadTokens({ apiTokens: '{', apiTokensFile: '/x' })).rejects.toThrow(/RETRAIN_API_TOKENS is not valid JSON/);
+    await expect(loadTokens({ apiTokens: '{"tokens":[{"name":"x"}]}', apiTokensFile: '/x' })).rejects.toThrow(
+      /RETRAIN_API_TOKENS is invalid/,
+    );
+    await expect(loadTokens({ apiTokensFile: '/nonexistent/tokens.json' })).rejects.toThrow(
+      /no API tokens file at \/nonexistent\/tokens\.json: create a token with npx retrain token add/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { storeLocation } from '../../lib/config';
 import { loadConfig } from '../../services/config';
-import { loadTokensFile } from '../../services/api-tokens';
+import { loadTokens } from '../../services/api-tokens';
 import { startApi } from '../../api/server';
 import { describeTemporal } from '../../client/temporal-connection';
 import { defineCommand } from '../command';
@@ -16,7 +16,7 @@ export const serveCommand = defineCommand({
   name: 'serve',
   summary: 'the HTTP API: log predictions and labels, champions, retrains, approvals (any language)',
   details:
-    'Serves /v1/… with bearer tokens from RETRAIN_API_TOKENS_FILE (create them with `retrain token add`),\n' +
+    'Serves /v1/… with bearer tokens from RETRAIN_API_TOKENS_FILE or RETRAIN_API_TOKENS (create them with `retrain token add`),\n' +
     '/openapi.json, /healthz and /readyz. Binds to 127.0.0.1 unless --address or RETRAIN_API_ADDRESS says otherwise;\n' +
     'put TLS in a reverse proxy in front of it. SIGTERM/SIGINT: stops taking requests and answers the ones in flight.',
   flags: {
@@ -32,7 +32,7 @@ export const serveCommand = defineCommand({
   async run(args) {
     const config = loadConfig();
     const say = (line: string) => process.stderr.write(line + '\n');
-    const tokens = await loadTokensFile(config.apiTokensFile);
+    const tokens = await loadTokens(config);
     const api = await startApi(config, { tokens, address: args.address });
     const host = (args.address ?? config.apiAddress).replace(/:\d+$/, '');
     const models = api.models.list();

@@ -55,7 +55,10 @@ export const tokenCommand = defineCommand({
         { name: args.name, scopes: args.scopes, token, file },
         () =>
           `Token for ${args.name} (${(args.scopes as string[]).join(', ')}), shown only now:\n\n  ${token}\n\n` +
-          `Its hash is in ${file}; restart \`retrain serve\` to use it. Send it as: Authorization: Bearer <token>`,
+          `Its hash is in ${file}; restart \`retrain serve\` to use it. Send it as: Authorization: Bearer <token>` +
+          (config.apiTokens === undefined
+            ? ''
+            : `\nRETRAIN_API_TOKENS is set, and \`retrain serve\` reads it instead of the file: copy the new entry of ${file} into it.`),
       );
       return 0;
     }
