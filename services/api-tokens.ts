@@ -12,7 +12,9 @@ export const ADD_TOKEN_HINT = 'npx retrain token add --name <who> --scopes log,l
  * The tokens `retrain serve` uses: RETRAIN_API_TOKENS (the JSON itself) when set, else the tokens
  * file; a bad entry is a clear error naming where it came from.
  */
-export async function loadTokens(config: Pick<RetrainConfig, 'apiTokens' | 'apiTokensFile'>): Promise<TokensFile> {
+export async function loadTokens(
+  config: Partial<Pick<RetrainConfig, 'apiTokens'>> & Pick<RetrainConfig, 'apiTokensFile'>,
+): Promise<TokensFile> {
   if (config.apiTokens === undefined) return loadTokensFile(config.apiTokensFile);
   let value: unknown;
   try {
