@@ -27,11 +27,12 @@ const sourceSchema = z.object({
       const url = parseS3Url(path);
       if (!url.ok) ctx.addIssue({ code: 'custom', message: url.error });
     }),
-  /** Inferred from the extension (.csv, .jsonl, .ndjson) when omitted. */
-  format: z.enum(['csv', 'jsonl']).optional(),
+  /** Inferred from the extension (.csv, .jsonl, .ndjson, .parquet) when omitted. */
+  format: z.enum(['csv', 'jsonl', 'parquet']).optional(),
   /**
    * How the bytes are read: UTF-8 when omitted (a byte that is not UTF-8 fails validation,
    * naming its line, row and column), or latin1 (read as windows-1252, its superset).
+   * Parquet strings are UTF-8 by the format's definition: the setting does not apply to them.
    */
   encoding: z.enum(['utf-8', 'latin1']).optional(),
 });
@@ -236,7 +237,8 @@ export function parsePipeline(input: unknown, source: string): Pipeline {
 }
 
 /** Format of a data source: given explicitly, or taken from the file extension. */
-export function sourceFormat(source: z.infer<typeof sourceSchema>): 'csv' | 'jsonl' {
+export function sourceFormat(source: z.infer<typeof sourceSchema>): 'csv' | 'jsonl' | 'parquet' {
   if (source.format) return source.format;
+  if (/\.parquet$/i.test(source.path)) return 'parquet';
   return /\.(jsonl|ndjson)$/i.test(source.path) ? 'jsonl' : 'csv';
 }

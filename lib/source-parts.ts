@@ -1,7 +1,8 @@
 /**
  * A data source under an s3:// prefix is several objects (a daily export, a Spark job's part
  * files). They become one dataset: CSV parts must share one header, which is kept once; JSON
- * lines are concatenated. Parts are joined in key order, so the same objects always give the
+ * lines are concatenated; Parquet parts (binary, each a whole file) are framed one after another
+ * (see {@link splitParquetParts}). Parts are joined in key order, so the same objects always give the
  * same bytes, and so the same content-addressed snapshot.
  */
 import { InvalidInputError, type ErrorContext } from './errors';
@@ -25,10 +26,24 @@ export function isDataPart(key: string): boolean {
 
 /**
  * Joins a source's parts, in the order given, into one dataset: CSV parts must share one header,
- * which is kept once; JSON lines are concatenated.
- * @throws InvalidInputError, with `context`, when two CSV parts have different headers.
+ * which is kept once; JSON lines are concatenated; Parquet parts are framed (one part stays the
+ * plain file).
+ * @throws InvalidInputError, with `context`, when two CSV parts have different headers, or a
+ * Parquet part is not a Parquet file.
  */
-export function combineParts(parts: SourcePart[], format: 'csv' | 'jsonl', context: ErrorContext): Buffer {
+export function combineParts(parts: SourcePart[], format: 'csv' | 'jsonl' | 'parquet', context: ErrorContext): Buffer {
+  if (format === 'parquet') {
+    for (const part of parts) {
+      if (!isParquetFile(part.body)) {
+        throw new InvalidInputError(
+          `${part.name} is not a Parquet file (a Parquet file starts and ends with "PAR1"${part.body.length === 0 ? '; this one is empty' : ''})`,
+          context,
+        );
+      }
+    }
+    if (parts.length === 1) return parts[0]!.body;
+    return Buffer.concat([Buffer.from(PARQUET_PARTS), ...parts.flatMap((p) => [Buffer.from(`${p.body.length}\n`), p.body])]);
+  }
   if (parts.length === 1) return parts[0]!.body;
   const chunks: Buffer[] = [];
   let header: { line: string; from: string } | undefined;
@@ -58,4 +73,42 @@ export function combineParts(parts: SourcePart[], format: 'csv' | 'jsonl', conte
 /** A header line without a byte order mark or a Windows line ending, so such parts still match. */
 function normaliseHeader(line: string): string {
   return line.replace(/^\uFEFF/, '').replace(/\r$/, '');
+}
+
+/** Whether the bytes look like a Parquet file: "PAR1" at both ends, with room for a footer. */
+export function isParquetFile(body: Uint8Array): boolean {
+  if (body.length < 12) return false;
+  const magic = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
+  const end = body.length - 4;
+  return magic.every((b, i) => body[i] === b && body[end + i] === b);
+}
+
+/**
+ * First line of the bytes of a Parquet source made of several parts: then each part follows as
+ * its length in bytes (decimal, a line) and its bytes. Parquet files cannot simply be
+ * concatenated; the frame keeps the same parts in the same order the same bytes, so the snapshot
+ * stays content-addressed. A plain Parquet file starts with "PAR1", never with this.
+ */
+const PARQUET_PARTS = 'retrain-parquet-parts/1\n';
+
+/**
+ * The Parquet files framed in the bytes of a multi-part Parquet source, or null when the bytes
+ * are not framed (one plain file). Views into `body`, no copies.
+ * @throws Error when the frame is cut short (bytes that were never written by combineParts).
+ */
+export function splitParquetParts(body: Uint8Array): Uint8Array[] | null {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (bytes.length < PARQUET_PARTS.length || bytes.toString('latin1', 0, PARQUET_PARTS.length) !== PARQUET_PARTS) return null;
+  const parts: Uint8Array[] = [];
+  let at = PARQUET_PARTS.length;
+  while (at < bytes.length) {
+    const nl = bytes.indexOf(0x0a, at);
+    const length = nl < 0 ? NaN : Number(bytes.toString('latin1', at, nl));
+    if (!Number.isSafeInteger(length) || length < 0 || nl + 1 + length > bytes.length) {
+      throw new Error(`multi-part Parquet bytes are cut short or damaged at byte ${at}`);
+    }
+    parts.push(bytes.subarray(nl + 1, nl + 1 + length));
+    at = nl + 1 + length;
+  }
+  return parts;
 }

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse/sync';
 import { InvalidInputError } from './errors';
+import { parseParquet } from './parquet-table';
 
 /** A dataset held as text cells; `null` is a missing value. Parsing and typing happen later. */
 export interface Table {
@@ -13,6 +14,18 @@ export interface Table {
  * an error, never a silent U+FFFD), or latin1, read as windows-1252 (its superset, as browsers do).
  */
 export type TextEncoding = 'utf-8' | 'latin1';
+
+/** The formats a data source can be in. */
+export type TableFormat = 'csv' | 'jsonl' | 'parquet';
+
+/**
+ * Parses data of any source format into a Table: CSV and JSON lines as {@link parseTable} does,
+ * Parquet (binary; `encoding` does not apply) with hyparquet, which reads asynchronously.
+ */
+export async function readTable(body: Buffer, format: TableFormat, source: string, encoding: TextEncoding = 'utf-8'): Promise<Table> {
+  if (format === 'parquet') return parseParquet(body, source);
+  return parseTable(body, format, source, encoding);
+}
 
 /**
  * Parses CSV (header row required) or JSON lines into a Table. Bytes are decoded as `encoding`;

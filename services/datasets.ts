@@ -4,7 +4,7 @@ import { InvalidDatasetError, InvalidInputError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { sourceFormat, type Pipeline } from '../lib/pipeline';
 import { splitIndexes } from '../lib/split';
-import { parseTable, toCsv, type Table } from '../lib/table';
+import { readTable, toCsv, type Table, type TableFormat } from '../lib/table';
 import { describeProblems, unreadableReport, validateDataset, type ChampionClasses, type ValidationReport } from '../lib/validate-dataset';
 import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
 import type { Store } from '../store/store';
@@ -35,7 +35,7 @@ export async function snapshotSource({ store, config }: DatasetDeps, pipeline: P
 
 /** A snapshot parsed as a table. */
 export async function loadSnapshot(store: Store, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<Table> {
-  return parseTable(await readSnapshot(store, snapshot), snapshot.format, snapshotLabel(pipeline, snapshot), pipeline.source.encoding);
+  return readTable(await readSnapshot(store, snapshot), snapshot.format, snapshotLabel(pipeline, snapshot), pipeline.source.encoding);
 }
 
 /**
@@ -55,14 +55,14 @@ export async function validateSnapshot(store: Store, pipeline: Pipeline, snapsho
  */
 export async function validateData(
   body: Buffer,
-  format: 'csv' | 'jsonl',
+  format: TableFormat,
   what: string,
   pipeline: Pipeline,
   champion: () => Promise<ChampionClasses | null>,
 ): Promise<ValidationReport> {
   let table: Table;
   try {
-    table = parseTable(body, format, what, pipeline.source.encoding);
+    table = await readTable(body, format, what, pipeline.source.encoding);
   } catch (err) {
     if (err instanceof InvalidInputError) return unreadableReport(err.message);
     throw err;
@@ -124,7 +124,7 @@ export async function splitSnapshot({ store, config }: DatasetDeps, pipeline: Pi
     const context = { model: pipeline.name, step: 'split' };
     let holdoutTable: Table;
     try {
-      holdoutTable = parseTable(body, sourceFormat(source), `holdout ${source.path}`, source.encoding);
+      holdoutTable = await readTable(body, sourceFormat(source), `holdout ${source.path}`, source.encoding);
     } catch (err) {
       if (err instanceof InvalidInputError) assertValid(unreadableReport(err.message), what, context);
       throw err;

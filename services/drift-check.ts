@@ -7,7 +7,7 @@ import { durationToMs } from '../lib/duration';
 import { keys } from '../lib/keys';
 import { sourceFormat, type Pipeline } from '../lib/pipeline';
 import { servingSummaryOfColumns } from '../lib/prediction-log';
-import { parseTable } from '../lib/table';
+import { readTable } from '../lib/table';
 import type { ModelOutput } from '../lib/training-contract';
 import { renderDriftReportHtml } from '../reports/html-report';
 import type { DriftCheckResult } from '../shared/results';
@@ -166,7 +166,7 @@ export async function runDriftCheck(
     const source = drift.labels;
     if (source) {
       const body = await readSource(source, `labels source of ${pipeline.name}`, { model: pipeline.name, step: 'drift-check' });
-      const labels = parseTable(body, sourceFormat(source), `labels ${source.path}`, source.encoding);
+      const labels = await readTable(body, sourceFormat(source), `labels ${source.path}`, source.encoding);
       const idIndex = labels.columns.indexOf(pipeline.idColumn!);
       const labelIndex = labels.columns.indexOf(pipeline.label);
       if (idIndex < 0 || labelIndex < 0)

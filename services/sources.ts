@@ -22,7 +22,9 @@ export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
   async function readLocal(source: Source, what: string, context: ErrorContext): Promise<Buffer> {
     const path = isAbsolute(source.path) ? source.path : resolve(config.projectDir, source.path);
     try {
-      return await readFile(path);
+      const body = await readFile(path);
+      // Checked here, where the file is known by name: later steps see only the snapshot.
+      return sourceFormat(source) === 'parquet' ? combineParts([{ name: `${what} ${path}`, body }], 'parquet', context) : body;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EISDIR') throw new InvalidInputError(`${what} ${path} does not exist or is not a file`, context);
@@ -37,18 +39,30 @@ export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
     const bucket = new S3Store({ client, bucket: url.bucket, label: `${what} s3://${url.bucket}` });
     // One object when the key names one; otherwise every data object under it as a folder.
     const single = url.key ? await bucket.get(url.key) : null;
-    if (single) return single;
+    if (single) {
+      if (sourceFormat(source) !== 'parquet') return single;
+      return combineParts([{ name: `${what} ${source.path}`, body: single }], 'parquet', context);
+    }
     const keys = (await bucket.list(url.key ? `${url.key}/` : '')).filter(isDataPart);
     if (keys.length === 0)
       throw new InvalidInputError(`${what} ${source.path}: no object with that key and no data objects under it`, context);
     const format = sourceFormat(source);
-    // A prefix has no extension to infer the format from: JSON-lines parts read as CSV would
-    // fail with a baffling parse error, so say what to write instead.
-    if (!source.format && format === 'csv' && keys.some((k) => /\.(jsonl|ndjson)$/i.test(k))) {
-      throw new InvalidInputError(
-        `${what} ${source.path}: the objects under it are JSON lines (${keys[0]}…): add format: 'jsonl' to the source`,
-        context,
-      );
+    // A prefix has no extension to infer the format from: JSON-lines or Parquet parts read as
+    // CSV would fail with a baffling parse error, so say what to write instead.
+    if (!source.format && format === 'csv') {
+      const parquet = keys.find((k) => /\.parquet$/i.test(k));
+      if (parquet) {
+        throw new InvalidInputError(
+          `${what} ${source.path}: the objects under it are Parquet files (${parquet}…): add format: 'parquet' to the source`,
+          context,
+        );
+      }
+      if (keys.some((k) => /\.(jsonl|ndjson)$/i.test(k))) {
+        throw new InvalidInputError(
+          `${what} ${source.path}: the objects under it are JSON lines (${keys[0]}…): add format: 'jsonl' to the source`,
+          context,
+        );
+      }
     }
     const parts = [];
     for (const key of keys) {

@@ -12,7 +12,7 @@ export interface DatasetSnapshot {
   sha256: string;
   /** Store key of the snapshot. */
   key: string;
-  format: 'csv' | 'jsonl';
+  format: 'csv' | 'jsonl' | 'parquet';
   bytes: number;
   /** False when the same content was already snapshotted (nothing new was written). */
   created: boolean;

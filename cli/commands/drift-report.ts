@@ -9,7 +9,7 @@ import { buildDriftReport, type DriftCheckReport } from '../../lib/drift/report'
 import { STATTEST_KINDS, STATTEST_NAMES, type StattestName } from '../../lib/drift/stattest-names';
 import { InvalidInputError } from '../../lib/errors';
 import { sourceFormat } from '../../lib/pipeline';
-import { parseTable, type Table } from '../../lib/table';
+import { readTable, type Table } from '../../lib/table';
 import { formatNumber, renderDriftReportHtml } from '../../reports/html-report';
 import { defineCommand, type Args, type Flags } from '../command';
 import { jsonFlag } from '../common-args';
@@ -117,7 +117,7 @@ async function loadFile(which: 'reference' | 'current', path: string): Promise<L
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw new InvalidInputError(`--${which} ${path}: ${why}`, { step: 'cli' });
   }
-  const table = parseTable(body, sourceFormat({ path }), `--${which} ${path}`);
+  const table = await readTable(body, sourceFormat({ path }), `--${which} ${path}`);
   if (table.columns.length === 0)
     throw new InvalidInputError(`--${which} ${path} is empty: expected a header row and data`, { step: 'cli' });
   if (table.rows.length === 0) throw new InvalidInputError(`--${which} ${path} has a header but no rows`, { step: 'cli' });

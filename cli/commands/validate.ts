@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../../lib/errors';
 import { sourceFormat, type Pipeline } from '../../lib/pipeline';
 import type { ValidationReport } from '../../lib/validate-dataset';
+import type { TableFormat } from '../../lib/table';
 import { loadConfig } from '../../services/config';
 import { assertValid, championClasses, validateData } from '../../services/datasets';
 import { loadPipeline } from '../../services/pipelines';
@@ -14,7 +15,7 @@ import { jsonFlag, pipelineArgument } from '../common-args';
 import { output } from '../format';
 
 /** Extensions `--data` reads, and the format each one is read as. */
-const DATA_EXTENSIONS: Record<string, 'csv' | 'jsonl'> = { csv: 'csv', jsonl: 'jsonl', ndjson: 'jsonl' };
+const DATA_EXTENSIONS: Record<string, 'csv' | 'jsonl' | 'parquet'> = { csv: 'csv', jsonl: 'jsonl', ndjson: 'jsonl', parquet: 'parquet' };
 
 /** Checks a dataset against a pipeline's schema and validation rules, as the validate step of a run does; no Temporal server. */
 export const validateCommand = defineCommand({
@@ -88,7 +89,7 @@ async function check(
 
 interface DataBytes {
   body: Buffer;
-  format: 'csv' | 'jsonl';
+  format: TableFormat;
   /** How messages name the data. */
   label: string;
 }
@@ -106,7 +107,7 @@ async function readDataFile(path: string): Promise<DataBytes> {
   const format = extension === undefined ? undefined : DATA_EXTENSIONS[extension];
   if (!format) {
     throw new InvalidInputError(
-      `--data ${path}: expected a .csv, .jsonl or .ndjson file (the format is read from the extension; pipes and /dev/stdin are not read)`,
+      `--data ${path}: expected a .csv, .jsonl, .ndjson or .parquet file (the format is read from the extension; pipes and /dev/stdin are not read)`,
       { step: 'cli' },
     );
   }
