@@ -1,4 +1,4 @@
-import type { Pipeline } from '../lib/pipeline';
+import { describeSource, type Pipeline } from '../lib/pipeline';
 import type { ValidationReport } from '../lib/validate-dataset';
 import { assertValid, snapshotSource, splitSnapshot, validateSnapshot } from '../services/datasets';
 import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
@@ -18,8 +18,8 @@ export function dataActivities({ store, config }: ActivityDeps) {
           model: pipeline.name,
           version: null,
           outcome: 'ok',
-          summary: `${snapshot.created ? 'snapshotted' : 'reused existing snapshot'} ${snapshot.sha256.slice(0, 12)} (${snapshot.bytes} bytes) from ${pipeline.source.path}`,
-          details: { ...snapshot, source: pipeline.source.path },
+          summary: `${snapshot.created ? 'snapshotted' : 'reused existing snapshot'} ${snapshot.sha256.slice(0, 12)} (${snapshot.bytes} bytes) from ${describeSource(pipeline.source)}`,
+          details: { ...snapshot, source: describeSource(pipeline.source) },
         });
         return snapshot;
       });

@@ -14,7 +14,9 @@ export const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 const nameSchema = z.string().regex(PIPELINE_NAME, 'expected lowercase letters, digits and dashes, starting with a letter');
 
-const sourceSchema = z.object({
+const fileSourceSchema = z.object({
+  /** Files are the default kind; `kind: 'file'` may be written out. */
+  kind: z.literal('file').optional(),
   /**
    * Local path (relative paths are resolved against the project root), an s3://bucket/key
    * object, or an s3://bucket/prefix whose data objects are read as one dataset.
@@ -37,6 +39,65 @@ const sourceSchema = z.object({
   encoding: z.enum(['utf-8', 'latin1']).optional(),
 });
 
+/** What an environment variable's name may be. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A PostgreSQL query whose rows are the dataset: read in a read-only transaction and
+ * snapshotted as CSV (see services/postgres-source.ts).
+ */
+const postgresSourceSchema = z
+  .object({
+    kind: z.literal('postgres'),
+    /** The environment variable that holds the database URL (never the URL itself: it carries the password). */
+    urlEnv: z.string().regex(ENV_NAME, 'expected the name of an environment variable, e.g. CHURN_DATABASE_URL'),
+    /** One SELECT (or WITH … SELECT) with a top-level ORDER BY, so the same rows give the same snapshot. */
+    query: z.string().superRefine((query, ctx) => {
+      const problem = postgresQueryProblem(query);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    /** Values bound to $1, $2, … in the query. */
+    params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  })
+  .strict();
+
+/** The pipeline's data: files (local or S3), or a PostgreSQL query. */
+const sourceSchema = z.discriminatedUnion('kind', [fileSourceSchema, postgresSourceSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? "expected kind 'file' (or none) or 'postgres'" : undefined),
+});
+
+/**
+ * Why a PostgreSQL source's query cannot be used, or null. A heuristic, not a SQL parser: after
+ * dropping comments, quoted text and parenthesised parts, the query must start with SELECT or
+ * WITH, be one statement, and have an ORDER BY left over (at its top level). The read-only
+ * transaction the query runs in is the server-side guard.
+ */
+export function postgresQueryProblem(query: string): string | null {
+  const bare = topLevelSql(query);
+  if (bare.trim() === '') return 'expected a SELECT query';
+  if (!/^\s*(select|with)\b/i.test(bare))
+    return `expected a SELECT (or WITH … SELECT) query, not "${bare.trim().split(/\s+/)[0]}": a source only reads`;
+  if (/;\s*\S/.test(bare)) return 'expected one statement (a ";" ends it)';
+  if (!/\border\s+by\b/i.test(bare))
+    return 'the query needs an ORDER BY (on a unique key, e.g. ORDER BY customer_id): rows in an unspecified order give a different snapshot hash for the same data';
+  return null;
+}
+
+/** The query without comments, quoted strings and identifiers, and parenthesised parts. */
+function topLevelSql(query: string): string {
+  let s = query
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/'(?:[^']|'')*'/g, "''")
+    .replace(/"(?:[^"]|"")*"/g, '""')
+    .replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, "''");
+  for (let before = ''; before !== s;) {
+    before = s;
+    s = s.replace(/\([^()]*\)/g, ' ');
+  }
+  return s;
+}
+
 const featureSchema = z.object({
   name: z.string().min(1),
   type: z.enum(FEATURE_KINDS),
@@ -44,7 +105,7 @@ const featureSchema = z.object({
 
 const holdoutSchema = z.union([
   z.object({ fraction: z.number().gt(0).lt(1), seed: z.number().int().default(7) }).strict(),
-  z.object({ source: sourceSchema }).strict(),
+  z.object({ source: fileSourceSchema }).strict(),
 ]);
 
 const commandSchema = z.array(z.string().min(1)).min(1, 'expected a command as an array, e.g. ["$PYTHON", "training/train.py"]');
@@ -141,7 +202,7 @@ const driftSchema = z.object({
   /** Test settings for the model's outputs (prediction drift). */
   prediction: stattestSchema.default({}),
   /** Concept drift: newly labelled rows (id column + label), joined to logged predictions by id. */
-  labels: sourceSchema.optional(),
+  labels: fileSourceSchema.optional(),
   /**
    * How long after a prediction its label may arrive (e.g. '45d' for a churn label known at the
    * renewal date). A check joins the labels that became known in its window [from, to) to the
@@ -236,9 +297,32 @@ export function parsePipeline(input: unknown, source: string): Pipeline {
   return result.data;
 }
 
-/** Format of a data source: given explicitly, or taken from the file extension. */
-export function sourceFormat(source: z.infer<typeof sourceSchema>): 'csv' | 'jsonl' | 'parquet' {
+/** A data source: files, or a PostgreSQL query. */
+export type DataSource = z.infer<typeof sourceSchema>;
+/** A data source of files (local or S3). */
+export type FileSource = z.infer<typeof fileSourceSchema>;
+/** A data source that is a PostgreSQL query. */
+export type PostgresSource = z.infer<typeof postgresSourceSchema>;
+
+/**
+ * Format of a data source: given explicitly, or taken from the file extension. A PostgreSQL
+ * source is snapshotted as CSV.
+ */
+export function sourceFormat(source: DataSource): 'csv' | 'jsonl' | 'parquet' {
+  if (source.kind === 'postgres') return 'csv';
   if (source.format) return source.format;
   if (/\.parquet$/i.test(source.path)) return 'parquet';
   return /\.(jsonl|ndjson)$/i.test(source.path) ? 'jsonl' : 'csv';
+}
+
+/** The declared text encoding of a source (a PostgreSQL source's CSV is always UTF-8). */
+export function sourceEncoding(source: DataSource): 'utf-8' | 'latin1' | undefined {
+  return source.kind === 'postgres' ? undefined : source.encoding;
+}
+
+/** A source as a person names it: its path, or the PostgreSQL query and the variable with its URL. */
+export function describeSource(source: DataSource): string {
+  if (source.kind !== 'postgres') return source.path;
+  const query = source.query.replace(/\s+/g, ' ').trim();
+  return `PostgreSQL query (${source.urlEnv}) "${query.length > 80 ? `${query.slice(0, 77)}…` : query}"`;
 }

@@ -2,7 +2,7 @@ import { hashOf, sha256 } from '../lib/canonical-json';
 import type { RetrainConfig } from '../lib/config';
 import { InvalidDatasetError, InvalidInputError } from '../lib/errors';
 import { keys } from '../lib/keys';
-import { sourceFormat, type Pipeline } from '../lib/pipeline';
+import { sourceEncoding, sourceFormat, type Pipeline } from '../lib/pipeline';
 import { splitIndexes } from '../lib/split';
 import { readTable, toCsv, type Table, type TableFormat } from '../lib/table';
 import { describeProblems, unreadableReport, validateDataset, type ChampionClasses, type ValidationReport } from '../lib/validate-dataset';
@@ -22,10 +22,12 @@ export interface DatasetDeps {
  * is stored once, and a retry or a rerun on it writes nothing new (`created: false`).
  */
 export async function snapshotSource({ store, config }: DatasetDeps, pipeline: Pipeline): Promise<DatasetSnapshot> {
-  const body = await sourceReader(config)(pipeline.source, `data source of pipeline "${pipeline.name}"`, {
-    model: pipeline.name,
-    step: 'pull',
-  });
+  const body = await sourceReader(config)(
+    pipeline.source,
+    `data source of pipeline "${pipeline.name}"`,
+    { model: pipeline.name, step: 'pull' },
+    pipeline,
+  );
   const format = sourceFormat(pipeline.source);
   const hash = sha256(body);
   const key = keys.snapshot(pipeline.name, hash, format);
@@ -35,7 +37,12 @@ export async function snapshotSource({ store, config }: DatasetDeps, pipeline: P
 
 /** A snapshot parsed as a table. */
 export async function loadSnapshot(store: Store, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<Table> {
-  return readTable(await readSnapshot(store, snapshot), snapshot.format, snapshotLabel(pipeline, snapshot), pipeline.source.encoding);
+  return readTable(
+    await readSnapshot(store, snapshot),
+    snapshot.format,
+    snapshotLabel(pipeline, snapshot),
+    sourceEncoding(pipeline.source),
+  );
 }
 
 /**
@@ -62,7 +69,7 @@ export async function validateData(
 ): Promise<ValidationReport> {
   let table: Table;
   try {
-    table = await readTable(body, format, what, pipeline.source.encoding);
+    table = await readTable(body, format, what, sourceEncoding(pipeline.source));
   } catch (err) {
     if (err instanceof InvalidInputError) return unreadableReport(err.message);
     throw err;
@@ -138,7 +145,9 @@ export async function splitSnapshot({ store, config }: DatasetDeps, pipeline: Pi
     holdoutId = { holdoutSha256: sha256(body) };
   }
   // A declared latin1 reads the same bytes as other text: a different split. UTF-8 (the default) adds nothing, so ids stay put.
-  const latin1 = [pipeline.source, 'source' in pipeline.holdout ? pipeline.holdout.source : null].map((s) => s?.encoding === 'latin1');
+  const latin1 = [pipeline.source, 'source' in pipeline.holdout ? pipeline.holdout.source : null].map(
+    (s) => (s ? sourceEncoding(s) : undefined) === 'latin1',
+  );
   const splitId = hashOf({ holdoutId, columns, task: pipeline.task, ...(latin1.some(Boolean) ? { latin1 } : {}) }).slice(0, 12);
   const trainKey = keys.split(pipeline.name, snapshot.sha256, splitId, 'train');
   const holdoutKey = keys.split(pipeline.name, snapshot.sha256, splitId, 'holdout');

@@ -43,7 +43,11 @@ function resolvePaths(pipeline: Pipeline, projectDir: string): Pipeline {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(projectDir, p));
   const holdout =
     'source' in pipeline.holdout ? { source: { ...pipeline.holdout.source, path: abs(pipeline.holdout.source.path) } } : pipeline.holdout;
-  return { ...pipeline, source: { ...pipeline.source, path: abs(pipeline.source.path) }, holdout };
+  return {
+    ...pipeline,
+    source: pipeline.source.kind === 'postgres' ? pipeline.source : { ...pipeline.source, path: abs(pipeline.source.path) },
+    holdout,
+  };
 }
 
 /** Node's codes for an ES module loaded as CommonJS: a project whose package.json is not `"type": "module"`. */

@@ -3,17 +3,18 @@ import { isAbsolute, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RetrainConfig } from '../lib/config';
 import { InvalidInputError, TransientError, type ErrorContext } from '../lib/errors';
-import { sourceFormat, type Pipeline } from '../lib/pipeline';
+import { sourceFormat, type DataSource, type FileSource } from '../lib/pipeline';
 import { isS3Url, parseS3Url } from '../lib/s3-url';
 import { combineParts, isDataPart } from '../lib/source-parts';
 import { createS3Client } from '../store/s3-client';
 import { S3Store } from '../store/s3-store';
+import { readPostgresSource, type SourceColumns } from './postgres-source';
 
-type Source = Pipeline['source'];
+type Source = FileSource;
 
 /**
- * Reads data sources: a local file (relative to the project), an s3:// object, or every data
- * object under an s3:// prefix. A source that is not there is bad input (not retried); a
+ * Reads data sources: a local file (relative to the project), an s3:// object, every data
+ * object under an s3:// prefix, or a PostgreSQL query (as CSV, see readPostgresSource). A source that is not there is bad input (not retried); a
  * network or disk hiccup, or a part that vanishes while read, is retried.
  */
 export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
@@ -75,8 +76,13 @@ export function sourceReader(config: Pick<RetrainConfig, 'projectDir' | 's3'>) {
     return combineParts(parts, format, context);
   }
 
-  /** The bytes of a source; `what` names it in errors ("data source of pipeline churn"). */
-  return function readSource(source: Source, what: string, context: ErrorContext): Promise<Buffer> {
+  /**
+   * The bytes of a source; `what` names it in errors ("data source of pipeline churn"). With
+   * `columns`, a PostgreSQL source checks the result has them (with numeric SQL types for
+   * numeric features) before reading its rows.
+   */
+  return function readSource(source: DataSource, what: string, context: ErrorContext, columns?: SourceColumns): Promise<Buffer> {
+    if (source.kind === 'postgres') return readPostgresSource(source, what, context, columns);
     return isS3Url(source.path) ? readS3(source, what, context) : readLocal(source, what, context);
   };
 }

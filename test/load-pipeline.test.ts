@@ -44,7 +44,7 @@ async function loadError(dir: string): Promise<InvalidInputError> {
 describe('loadPipeline', () => {
   it('loads a pipeline of an ES module project and resolves its paths', async () => {
     const dir = project(VALID, 'module');
-    expect((await loadPipeline(dir, 'churn')).source.path).toBe(join(dir, 'data.csv'));
+    expect((await loadPipeline(dir, 'churn')).source).toMatchObject({ path: join(dir, 'data.csv') });
   });
 
   it('says to add "type": "module" when the project is CommonJS, instead of a module-loader stack', async () => {

@@ -102,10 +102,12 @@ describe('pipeline schema: defaults', () => {
   });
 
   it('accepts s3:// sources (one object or a prefix) and rejects malformed ones with the reason', () => {
-    expect(definePipeline(classification({ source: { path: 's3://ml-data/churn/2026-11/' } })).source.path).toBe(
-      's3://ml-data/churn/2026-11/',
-    );
-    expect(definePipeline(classification({ source: { path: 's3://ml-data/churn.csv' } })).source.path).toBe('s3://ml-data/churn.csv');
+    expect(definePipeline(classification({ source: { path: 's3://ml-data/churn/2026-11/' } })).source).toEqual({
+      path: 's3://ml-data/churn/2026-11/',
+    });
+    expect(definePipeline(classification({ source: { path: 's3://ml-data/churn.csv' } })).source).toEqual({
+      path: 's3://ml-data/churn.csv',
+    });
     expect(() => parsePipeline(classification({ source: { path: 's3://ML_Data/churn.csv' } }), 'pipelines/churn.ts')).toThrow(
       /source\.path: "ML_Data" in s3:\/\/ML_Data\/churn\.csv is not a valid bucket name/,
     );

@@ -8,7 +8,7 @@ import { loadConfig } from '../../services/config';
 import type { DriftCheckReport } from '../../lib/drift/report';
 import { durationToMs } from '../../lib/duration';
 import { keys } from '../../lib/keys';
-import type { Pipeline } from '../../lib/pipeline';
+import { describeSource, type Pipeline } from '../../lib/pipeline';
 import type { PredictionLine } from '../../lib/prediction-log';
 import { driftScheduleId } from '../../lib/workflow-ids';
 import { createStore, type Store } from '../../store/index';
@@ -49,7 +49,7 @@ export const demoCommand = defineCommand({
     try {
       const client = await connectClient({ ...config, temporalAddress: stack.address });
       for (const pipeline of pipelines) {
-        say(`\n=== ${pipeline.name} (${pipeline.task}; ${pipeline.source.path.replace(config.projectDir + '/', '')}) ===`);
+        say(`\n=== ${pipeline.name} (${pipeline.task}; ${describeSource(pipeline.source).replace(config.projectDir + '/', '')}) ===`);
         const { handle, joined } = await startRetrain(client, config, pipeline, { requestedBy: 'demo' });
         say(joined ? `Joined the run already in progress: ${handle.workflowId}` : `Started workflow ${handle.workflowId}`);
         const { status, failed } = await followRun(handle, {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../../lib/errors';
-import { sourceFormat, type Pipeline } from '../../lib/pipeline';
+import { describeSource, sourceFormat, type Pipeline } from '../../lib/pipeline';
 import type { ValidationReport } from '../../lib/validate-dataset';
 import type { TableFormat } from '../../lib/table';
 import { loadConfig } from '../../services/config';
@@ -99,7 +99,7 @@ async function readPipelineSource(config: ReturnType<typeof loadConfig>, pipelin
     model: pipeline.name,
     step: 'validate',
   });
-  return { body, format: sourceFormat(pipeline.source), label: pipeline.source.path };
+  return { body, format: sourceFormat(pipeline.source), label: describeSource(pipeline.source) };
 }
 
 async function readDataFile(path: string): Promise<DataBytes> {
