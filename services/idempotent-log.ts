@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RetrainError, ErrorType } from '../lib/errors';
 import type { Store } from '../store/store';
+import { forEachLine } from './log-batches';
 
 /**
  * An append-only JSON-lines log in the store (prediction lines, labels) that callers over HTTP
@@ -308,11 +309,11 @@ export class IdempotentLog {
         const key = unread[next++];
         if (p.read.has(key)) continue; // read meanwhile by an earlier attempt still going on
         const body = await store.get(key);
-        for (const line of body?.toString('utf8').split('\n') ?? []) {
-          if (!line.trim()) continue;
-          const id = layout.idOf(line);
-          if (id !== null) p.ids.add(id);
-        }
+        if (body)
+          forEachLine(body, (line) => {
+            const id = layout.idOf(line);
+            if (id !== null) p.ids.add(id);
+          });
         p.read.add(key);
       }
     };

@@ -1,11 +1,8 @@
-import { InvalidInputError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { safeParseLabelLine, supersedes, type LabelLine } from '../lib/label-log';
 import { partitionsOverlapping } from '../lib/prediction-log';
 import type { Store } from '../store/store';
-
-/** Batch files fetched at a time (they are small: one API request each). */
-const READ_AHEAD = 8;
+import { checkRange, forEachLogLine, InvalidLines } from './log-batches';
 
 /** The labels of one model that became known in a time window, as concept drift joins them. */
 export interface LabelWindow {
@@ -31,51 +28,27 @@ export interface LabelWindow {
  */
 export async function readLabels(store: Store, model: string, window: { from: Date; to: Date }): Promise<LabelWindow> {
   const { from, to } = window;
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) {
-    throw new InvalidInputError(`label window of ${model} must have from <= to, got ${String(from)} .. ${String(to)}`, { model });
-  }
+  checkRange(from, to, 'label window', model);
   const fromMs = from.getTime();
   const toMs = to.getTime();
   const latest = new Map<string, LabelLine>();
+  const invalid = new InvalidLines();
   let lines = 0;
-  let files = 0;
-  let invalidLines = 0;
-  let firstInvalid: string | undefined;
-  const invalid = (why: string) => {
-    invalidLines++;
-    firstInvalid ??= why;
-  };
-
-  const batchKeys: string[] = [];
-  for (const partition of partitionsOverlapping(from, to)) batchKeys.push(...(await store.list(keys.labelPartition(model, partition))));
-  for (let start = 0; start < batchKeys.length; start += READ_AHEAD) {
-    const chunk = batchKeys.slice(start, start + READ_AHEAD);
-    const bodies = await Promise.all(chunk.map((key) => store.get(key)));
-    chunk.forEach((key, i) => {
-      const body = bodies[i];
-      if (!body) return; // removed since it was listed
-      files++;
-      body
-        .toString('utf8')
-        .split('\n')
-        .forEach((raw, index) => {
-          const text = raw.trim();
-          if (!text) return;
-          const where = `${key}:${index + 1}`;
-          const parsed = safeParseLabelLine(text, where);
-          if (!parsed.ok) return invalid(parsed.error);
-          const line = parsed.line;
-          if (line.model !== model) return invalid(`${where}: belongs to model ${line.model}, not ${model}`);
-          const at = Date.parse(line.knownAt);
-          if (!(at >= fromMs && at < toMs)) return;
-          lines++;
-          const kept = latest.get(line.id);
-          if (!kept || supersedes(line, kept)) latest.set(line.id, line);
-        });
-    });
-  }
+  const prefixes = partitionsOverlapping(from, to).map((p) => keys.labelPartition(model, p));
+  const files = await forEachLogLine(store, prefixes, (text, key, lineNumber) => {
+    const where = `${key}:${lineNumber}`;
+    const parsed = safeParseLabelLine(text, where);
+    if (!parsed.ok) return invalid.add(parsed.error);
+    const line = parsed.line;
+    if (line.model !== model) return invalid.add(`${where}: belongs to model ${line.model}, not ${model}`);
+    const at = Date.parse(line.knownAt);
+    if (!(at >= fromMs && at < toMs)) return;
+    lines++;
+    const kept = latest.get(line.id);
+    if (!kept || supersedes(line, kept)) latest.set(line.id, line);
+  });
 
   const labels = new Map<string, string>();
   for (const [id, line] of latest) labels.set(id, line.label);
-  return { labels, lines, files, invalidLines, ...(firstInvalid ? { firstInvalid } : {}) };
+  return { labels, lines, files, ...invalid.summary() };
 }

@@ -1,11 +1,8 @@
-import { InvalidInputError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { PredictionColumnsBuilder, type PredictionColumns } from '../lib/prediction-columns';
 import { partitionsOverlapping, safeParsePredictionLine, type PredictionLine } from '../lib/prediction-log';
 import type { Store } from '../store/store';
-
-/** Batch files fetched ahead of the one being parsed (they are small: one batch each). */
-const READ_AHEAD = 8;
+import { checkRange, forEachInOrder, forEachLine, forEachLogLine, InvalidLines } from './log-batches';
 
 /** The prediction-log lines of one model in a time window, as columns for drift statistics. */
 export interface PredictionWindow extends PredictionColumns {
@@ -39,38 +36,19 @@ export async function readPredictionWindow(
   window: { from: Date; to: Date; maxRows?: number; seed?: number },
 ): Promise<PredictionWindow> {
   const { from, to, maxRows, seed = 0 } = window;
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) {
-    throw new InvalidInputError(`prediction window of ${model} must have from <= to, got ${String(from)} .. ${String(to)}`, { model });
-  }
+  checkRange(from, to, 'prediction window', model);
   const fromMs = from.getTime();
   const toMs = to.getTime();
   const builder = new PredictionColumnsBuilder(maxRows === undefined ? undefined : { maxRows, seed });
-  let invalidLines = 0;
-  let firstInvalid: string | undefined;
-  let files = 0;
-  const invalid = (why: string) => {
-    invalidLines++;
-    firstInvalid ??= why;
-  };
-
-  const partitions = partitionsOverlapping(from, to);
-  const listed = await inOrder(partitions, (p) => store.list(keys.predictionPartition(model, p)));
-  const batchKeys = listed.flat();
-  await forEachInOrder(
-    batchKeys,
-    (key) => store.get(key),
-    (key, body) => {
-      if (!body) return; // removed since it was listed
-      files++;
-      forEachLine(body, (text, lineNumber) => {
-        const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
-        if (!parsed.ok) return invalid(parsed.error);
-        if (parsed.line.model !== model) return invalid(`${key}:${lineNumber}: belongs to model ${parsed.line.model}, not ${model}`);
-        const at = Date.parse(parsed.line.timestamp);
-        if (at >= fromMs && at < toMs) builder.add(parsed.line, at);
-      });
-    },
-  );
+  const invalid = new InvalidLines();
+  const prefixes = partitionsOverlapping(from, to).map((p) => keys.predictionPartition(model, p));
+  const files = await forEachLogLine(store, prefixes, (text, key, lineNumber) => {
+    const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+    if (!parsed.ok) return invalid.add(parsed.error);
+    if (parsed.line.model !== model) return invalid.add(`${key}:${lineNumber}: belongs to model ${parsed.line.model}, not ${model}`);
+    const at = Date.parse(parsed.line.timestamp);
+    if (at >= fromMs && at < toMs) builder.add(parsed.line, at);
+  });
 
   const seen = builder.seen;
   return {
@@ -81,8 +59,7 @@ export async function readPredictionWindow(
     ...builder.build(),
     seen,
     sampled: seen > builder.size,
-    invalidLines,
-    ...(firstInvalid ? { firstInvalid } : {}),
+    ...invalid.summary(),
   };
 }
 
@@ -147,48 +124,32 @@ export async function readPredictionsById(
   ids: ReadonlySet<string>,
 ): Promise<PredictionsById> {
   const { from, to } = range;
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from > to) {
-    throw new InvalidInputError(`prediction range of ${model} must have from <= to, got ${String(from)} .. ${String(to)}`, { model });
-  }
+  checkRange(from, to, 'prediction range', model);
   const fromMs = from.getTime();
   const toMs = to.getTime();
   const predictions = new Map<string, PredictionOfId>();
-  let files = 0;
+  const invalid = new InvalidLines();
   let scanned = 0;
-  let invalidLines = 0;
-  let firstInvalid: string | undefined;
-  const invalid = (why: string) => {
-    invalidLines++;
-    firstInvalid ??= why;
-  };
-  if (ids.size === 0) return { predictions, files, scanned, invalidLines };
+  if (ids.size === 0) return { predictions, files: 0, scanned, invalidLines: 0 };
 
-  const listed = await inOrder(partitionsOverlapping(from, to), (p) => store.list(keys.predictionPartition(model, p)));
-  await forEachInOrder(
-    listed.flat(),
-    (key) => store.get(key),
-    (key, body) => {
-      if (!body) return; // removed since it was listed
-      files++;
-      forEachLine(body, (text, lineNumber) => {
-        scanned++;
-        const id = idOfLine(text);
-        if (id === undefined) {
-          const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
-          return invalid(parsed.ok ? `${key}:${lineNumber}: no id` : parsed.error);
-        }
-        if (!ids.has(id)) return;
-        const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
-        if (!parsed.ok) return invalid(parsed.error);
-        const line = parsed.line;
-        if (line.model !== model) return invalid(`${key}:${lineNumber}: belongs to model ${line.model}, not ${model}`);
-        const at = Date.parse(line.timestamp);
-        if (!(at >= fromMs && at < toMs)) return;
-        predictions.set(line.id, { version: line.version, prediction: line.prediction, ...(line.scores ? { scores: line.scores } : {}) });
-      });
-    },
-  );
-  return { predictions, files, scanned, invalidLines, ...(firstInvalid ? { firstInvalid } : {}) };
+  const prefixes = partitionsOverlapping(from, to).map((p) => keys.predictionPartition(model, p));
+  const files = await forEachLogLine(store, prefixes, (text, key, lineNumber) => {
+    scanned++;
+    const id = idOfLine(text);
+    if (id === undefined) {
+      const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+      return invalid.add(parsed.ok ? `${key}:${lineNumber}: no id` : parsed.error);
+    }
+    if (!ids.has(id)) return;
+    const parsed = safeParsePredictionLine(text, `${key}:${lineNumber}`);
+    if (!parsed.ok) return invalid.add(parsed.error);
+    const line = parsed.line;
+    if (line.model !== model) return invalid.add(`${key}:${lineNumber}: belongs to model ${line.model}, not ${model}`);
+    const at = Date.parse(line.timestamp);
+    if (!(at >= fromMs && at < toMs)) return;
+    predictions.set(line.id, { version: line.version, prediction: line.prediction, ...(line.scores ? { scores: line.scores } : {}) });
+  });
+  return { predictions, files, scanned, ...invalid.summary() };
 }
 
 /** Where a prediction was found: the line, its batch file and line number. */
@@ -238,46 +199,4 @@ export async function findPrediction(
     () => found !== null,
   );
   return { found, ...(invalid && !found ? { invalid } : {}), files };
-}
-
-/** Calls `visit` with each non-blank line of a JSON-lines buffer and its 1-based number. */
-function forEachLine(body: Buffer, visit: (text: string, lineNumber: number) => void): void {
-  let lineNumber = 0;
-  for (let start = 0; start < body.length;) {
-    let end = body.indexOf(10, start);
-    if (end === -1) end = body.length;
-    lineNumber++;
-    const text = body.toString('utf8', start, end).trim();
-    start = end + 1;
-    if (text) visit(text, lineNumber);
-  }
-}
-
-/** Results of `fetch` over `items` in their order, at most READ_AHEAD at a time. */
-async function inOrder<T, R>(items: readonly T[], fetch: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  await forEachInOrder(items, fetch, (_item, result) => void out.push(result));
-  return out;
-}
-
-/**
- * Fetches ahead (at most READ_AHEAD at a time) and consumes the results in the items' order,
- * so reading overlaps parsing without holding more than a few files. `stop` ends early.
- */
-async function forEachInOrder<T, R>(
-  items: readonly T[],
-  fetch: (item: T) => Promise<R>,
-  consume: (item: T, result: R) => void,
-  stop: () => boolean = () => false,
-): Promise<void> {
-  const inFlight: Promise<R>[] = [];
-  let next = 0;
-  for (let i = 0; i < items.length && !stop(); i++) {
-    while (next < items.length && inFlight.length < READ_AHEAD) {
-      const p = fetch(items[next++]);
-      p.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
-      inFlight.push(p);
-    }
-    consume(items[i], await inFlight.shift()!);
-  }
 }
