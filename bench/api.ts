@@ -18,7 +18,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { hashToken, type TokensFile } from '../lib/api-tokens';
@@ -28,6 +27,7 @@ import { S3Store } from '../store/s3-store';
 import type { Store } from '../store/store';
 import { startMinio, type Minio } from '../test/helpers/minio';
 import { BENCH_MODEL, BENCH_VERSION, benchEntry, benchId, ID_DIGITS, vmHwmKiB, type PeerArgs, type PeerResult } from './api-peer-child';
+import { freePort } from '../test/helpers/free-port';
 
 const REPO = resolve(import.meta.dirname, '..');
 const RETRAIN_BIN = join(REPO, 'bin/retrain.mjs');
@@ -186,18 +186,6 @@ function machineTicks(): { busy: number; total: number } {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = cpu.reduce((a, b) => a + b, 0);
   return { busy: total - cpu[3] - (cpu[4] ?? 0), total };
-}
-
-/** A free TCP port on loopback (the OS picks it; released straight away for the server). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 async function startServer(baseEnv: NodeJS.ProcessEnv, cpuProfDir: string | null): Promise<Server> {

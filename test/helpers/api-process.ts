@@ -5,10 +5,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { hashToken, type Scope } from '../../lib/api-tokens';
 import { REPO } from './pipelines';
+import { freePort } from './free-port';
 
 const READY_TIMEOUT_MS = 60_000;
 /** The end of the process's output kept for error messages. */
@@ -28,18 +28,6 @@ export interface ApiProcess {
   restart(): Promise<void>;
   /** SIGTERM (SIGKILL after 5 s): for clean-up. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on loopback (the OS picks it; we release it for the API straight away). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Writes a tokens file with one token of `scopes` in `dir`; returns its path and the token. */

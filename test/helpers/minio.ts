@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { findMinio } from '../../scripts/provision.mjs';
+import { freePort } from './free-port';
 
 export interface Minio {
   /** http://127.0.0.1:<port> */
@@ -23,18 +23,6 @@ export interface Minio {
 }
 
 const READY_TIMEOUT_MS = 30_000;
-
-/** A free TCP port on loopback (the OS picks it; we release it for MinIO straight away). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts a MinIO server on loopback with fresh random credentials and data in a temporary

