@@ -4,6 +4,11 @@ import { HttpError } from './http-errors';
 
 /** How long the list of pipelines/ is trusted before it is read again (a new pipeline needs no restart). */
 const LIST_TTL_MS = 5_000;
+/**
+ * How old a listing may be when a name is not in it: a new pipeline is seen within a second, and
+ * a batch of entries naming an unknown model lists pipelines/ once, not once per entry.
+ */
+const UNKNOWN_RELIST_MS = 1_000;
 
 /**
  * The models this API serves: the pipelines of the project (`pipelines/<model>.ts`). A name is
@@ -19,14 +24,13 @@ export class ModelCatalog {
 
   /** The model names, sorted. */
   list(): string[] {
-    this.refresh(false);
+    this.refresh(LIST_TTL_MS);
     return [...this.names].sort();
   }
 
   /** Whether `model` is one of the project's pipelines. */
   has(model: string): boolean {
-    if (this.names.has(model) && Date.now() - this.listedAt < LIST_TTL_MS) return true;
-    this.refresh(true);
+    this.refresh(this.names.has(model) ? LIST_TTL_MS : UNKNOWN_RELIST_MS);
     return this.names.has(model);
   }
 
@@ -47,8 +51,9 @@ export class ModelCatalog {
     return p;
   }
 
-  private refresh(force: boolean): void {
-    if (!force && Date.now() - this.listedAt < LIST_TTL_MS) return;
+  /** Lists pipelines/ again when the listing is older than `maxAgeMs`. */
+  private refresh(maxAgeMs: number): void {
+    if (Date.now() - this.listedAt < maxAgeMs) return;
     this.names = new Set(listPipelines(this.projectDir));
     this.listedAt = Date.now();
   }

@@ -15,6 +15,8 @@ import { TemporalLink } from './temporal';
 export interface RunningApi {
   app: FastifyInstance;
   url: string;
+  /** The host it listens on, as configured (127.0.0.1 unless told otherwise). */
+  host: string;
   models: ModelCatalog;
   /** Stops taking requests, answers the ones in flight, closes the Temporal connection. */
   close(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startApi(
   return {
     app,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    host,
     models,
     async close() {
       await app.close();

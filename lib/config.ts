@@ -8,7 +8,8 @@ import { TaskQueue } from './task-queues';
 /** Where Retrain itself is installed (holds training/ with the default scikit-learn scripts). */
 export const RETRAIN_HOME = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
-const hostPort = z
+/** host:port with a port from 1 to 65535 (addresses in the environment and in flags). */
+export const hostPort = z
   .string()
   .regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port')
   .refine(

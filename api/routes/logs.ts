@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import { isoHour, predictionLineSchema, type PredictionLine } from '../../lib/prediction-log';
 import { labelEntrySchema, labelKey, labelLine, type LabelEntry } from '../../lib/label-log';
+import type { Scope } from '../../lib/api-tokens';
+import type { IdempotentLog } from '../../services/idempotent-log';
 import { requireScope } from '../auth';
 import type { ApiContext } from '../context';
 import { errorBodySchema } from '../http-errors';
@@ -53,41 +55,44 @@ const passThrough = () => (data: unknown) => ({ value: data });
 
 /** `POST /v1/predictions` and `POST /v1/labels`. */
 export function logRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 413: errorBodySchema, 503: errorBodySchema };
-  app.post('/v1/predictions', {
-    onRequest: requireScope(ctx.tokens, 'log'),
-    bodyLimit: ctx.limits.bodyBytes,
-    validatorCompiler: passThrough,
-    schema: {
-      summary: 'Log predictions',
-      description:
-        `A batch of prediction-log lines: a JSON array, or ${NDJSON} with one line per prediction, at most ${ctx.limits.entries} per request. ` +
-        'Answered only after the accepted lines are in the store. Idempotent by prediction id: resending a batch stores nothing twice. ' +
-        '503 with Retry-After when the store cannot take them now: resend the same batch.',
-      tags: ['logging'],
-      body: batchBody(apiPredictionSchema),
-      response: { 200: ingestResultSchema, 422: ingestResultSchema, ...errors },
-    },
-    handler: async (request, reply) => {
-      const { status, result } = await ingest(request, predictionKind, ctx.predictionLog, ctx.models, ctx.limits.entries);
-      return reply.status(status).send(result);
-    },
+  batchRoute(app, ctx, '/v1/predictions', 'log', predictionKind, ctx.predictionLog, {
+    summary: 'Log predictions',
+    description:
+      `A batch of prediction-log lines: a JSON array, or ${NDJSON} with one line per prediction, at most ${ctx.limits.entries} per request. ` +
+      'Answered only after the accepted lines are in the store. Idempotent by prediction id: resending a batch stores nothing twice. ' +
+      '503 with Retry-After when the store cannot take them now: resend the same batch.',
   });
-  app.post('/v1/labels', {
-    onRequest: requireScope(ctx.tokens, 'label'),
+  batchRoute(app, ctx, '/v1/labels', 'label', labelKind, ctx.labelLog, {
+    summary: 'Post ground-truth labels',
+    description:
+      'Labels that became known after the prediction, by prediction id (the pipeline’s id column), with the time they became known. ' +
+      'Concept drift joins them to the predictions of the same version. Idempotent by id and knownAt; a later knownAt corrects a label.',
+  });
+}
+
+/** A POST of a batch of entries of one kind, appended to `log` (see api/ingest.ts). */
+function batchRoute<T extends { model: string }>(
+  app: FastifyInstance,
+  ctx: ApiContext,
+  path: string,
+  scope: Scope,
+  kind: EntryKind<T>,
+  log: IdempotentLog,
+  doc: { summary: string; description: string },
+): void {
+  const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 413: errorBodySchema, 503: errorBodySchema };
+  app.post(path, {
+    onRequest: requireScope(ctx.tokens, scope),
     bodyLimit: ctx.limits.bodyBytes,
     validatorCompiler: passThrough,
     schema: {
-      summary: 'Post ground-truth labels',
-      description:
-        'Labels that became known after the prediction, by prediction id (the pipeline’s id column), with the time they became known. ' +
-        'Concept drift joins them to the predictions of the same version. Idempotent by id and knownAt; a later knownAt corrects a label.',
+      ...doc,
       tags: ['logging'],
-      body: batchBody(apiLabelSchema),
+      body: batchBody(kind.schema),
       response: { 200: ingestResultSchema, 422: ingestResultSchema, ...errors },
     },
     handler: async (request, reply) => {
-      const { status, result } = await ingest(request, labelKind, ctx.labelLog, ctx.models, ctx.limits.entries);
+      const { status, result } = await ingest(request, kind, log, ctx.models, ctx.limits.entries);
       return reply.status(status).send(result);
     },
   });

@@ -1,15 +1,11 @@
-import { z } from 'zod';
-import { storeLocation } from '../../lib/config';
+import { hostPort, storeLocation } from '../../lib/config';
 import { loadConfig } from '../../services/config';
 import { loadTokens } from '../../services/api-tokens';
 import { startApi } from '../../api/server';
 import { describeTemporal } from '../../client/temporal-connection';
 import { defineCommand } from '../command';
 
-const address = z
-  .string()
-  .regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8080')
-  .optional();
+const address = hostPort.optional();
 
 /** `retrain serve`: the HTTP API, until SIGTERM or SIGINT (then it finishes the requests in flight). */
 export const serveCommand = defineCommand({
@@ -34,15 +30,14 @@ export const serveCommand = defineCommand({
     const say = (line: string) => process.stderr.write(line + '\n');
     const tokens = await loadTokens(config);
     const api = await startApi(config, { tokens, address: args.address });
-    const host = (args.address ?? config.apiAddress).replace(/:\d+$/, '');
     const models = api.models.list();
     say(
       `retrain serve: listening on ${api.url} (models: ${models.join(', ') || 'none'}; ${tokens.tokens.length} token${tokens.tokens.length === 1 ? '' : 's'}; ` +
         `store ${storeLocation(config.store)}; Temporal ${describeTemporal(config)})`,
     );
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host))
+    if (!['127.0.0.1', 'localhost', '::1'].includes(api.host))
       say(
-        `retrain serve: ${host} is reachable from other machines: put TLS in front of it (a reverse proxy), bearer tokens travel in headers`,
+        `retrain serve: ${api.host} is reachable from other machines: put TLS in front of it (a reverse proxy), bearer tokens travel in headers`,
       );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
