@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeParseJsonLine, type ParsedLine } from './json-lines';
 
 /**
  * The label log: ground truth that arrives after the prediction (a churn label needs the renewal
@@ -40,23 +41,14 @@ export function labelLine(entry: LabelEntry, receivedAt: Date): LabelLine {
 }
 
 /** A label-log line that validated, or the error that says where and why it did not. */
-export type ParsedLabelLine = { ok: true; line: LabelLine } | { ok: false; error: string };
+export type ParsedLabelLine = ParsedLine<LabelLine>;
 
 /**
  * Parses one stored line of text without throwing. `where` names it for people (`key:line`);
  * the error names each bad field and what was expected.
  */
 export function safeParseLabelLine(text: string, where: string): ParsedLabelLine {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `${where}: not valid JSON (${(err as Error).message})` };
-  }
-  const result = labelLineSchema.safeParse(value);
-  if (result.success) return { ok: true, line: result.data };
-  const problems = result.error.issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(line)'}: ${i.message}`);
-  return { ok: false, error: `${where}: invalid label line: ${problems.join('; ')}` };
+  return safeParseJsonLine(labelLineSchema, text, where, 'label line');
 }
 
 /**

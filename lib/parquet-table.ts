@@ -9,6 +9,7 @@ import { parquetMetadata, parquetRead, parquetSchema } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { InvalidInputError } from './errors';
 import { isParquetFile, splitParquetParts } from './source-parts';
+import { assertUniqueColumns } from './columns';
 
 /** The {@link import('./table').Table} lib/table.ts parses into (not imported: table.ts imports this module). */
 interface Table {
@@ -56,17 +57,7 @@ async function parseParquetFile(body: Uint8Array, source: string): Promise<Table
   try {
     const metadata = parquetMetadata(file);
     const columns = parquetSchema(metadata).children.map((c) => c.element.name);
-    const first = new Map<string, number>();
-    columns.forEach((name, i) => {
-      const earlier = first.get(name);
-      if (earlier === undefined) first.set(name, i);
-      else {
-        throw new InvalidInputError(
-          `${source}: column "${name}" appears twice in the Parquet schema (columns ${earlier + 1} and ${i + 1}): rename or remove one`,
-          { step: 'validate' },
-        );
-      }
-    });
+    assertUniqueColumns(columns, source, 'Parquet schema');
     let rows: unknown[][] = [];
     await parquetRead({
       file,

@@ -1,6 +1,7 @@
 import { maxSorted, mean, sum } from 'simple-statistics';
 import { z } from 'zod';
 import { InvalidInputError } from './errors';
+import { safeParseJsonLine, validateJsonLine, type ParsedLine as ParsedJsonLine } from './json-lines';
 
 /**
  * The prediction log: one JSON line per prediction a served model made. It is the input of
@@ -36,28 +37,19 @@ export const predictionLineSchema = z.strictObject({
 export type PredictionLine = z.infer<typeof predictionLineSchema>;
 
 /** A line that validated, or the error that says where and why it did not. */
-export type ParsedLine = { ok: true; line: PredictionLine } | { ok: false; error: string };
+export type ParsedLine = ParsedJsonLine<PredictionLine>;
 
 /**
  * Parses one line of text without throwing. `where` names it for people (`file:line`); the
  * error names the field and what was expected.
  */
 export function safeParsePredictionLine(text: string, where: string): ParsedLine {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `${where}: not valid JSON (${(err as Error).message})` };
-  }
-  return validatePredictionLine(value, where);
+  return safeParseJsonLine(predictionLineSchema, text, where, 'prediction line');
 }
 
 /** Validates an already-parsed value as a line; the error names `where` and each bad field. */
 export function validatePredictionLine(value: unknown, where: string): ParsedLine {
-  const result = predictionLineSchema.safeParse(value);
-  if (result.success) return { ok: true, line: result.data };
-  const problems = result.error.issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(line)'}: ${i.message}`);
-  return { ok: false, error: `${where}: invalid prediction line: ${problems.join('; ')}` };
+  return validateJsonLine(predictionLineSchema, value, where, 'prediction line');
 }
 
 /** Parses one line of text; throws an `InvalidInput` error naming `where` and the field. */

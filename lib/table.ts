@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse/sync';
 import { InvalidInputError } from './errors';
 import { parseParquet } from './parquet-table';
+import { assertUniqueColumns } from './columns';
 
 /** A dataset held as text cells; `null` is a missing value. Parsing and typing happen later. */
 export interface Table {
@@ -49,17 +50,7 @@ function parseCsv(body: Buffer | string, source: string): Table {
   if (records.length === 0) return { columns: [], rows: [] };
   const [header, ...rest] = records;
   const columns = header.map((c) => c.trim());
-  const first = new Map<string, number>();
-  columns.forEach((name, i) => {
-    const earlier = first.get(name);
-    if (earlier === undefined) first.set(name, i);
-    else {
-      throw new InvalidInputError(
-        `${source}: column "${name}" appears twice in the header (columns ${earlier + 1} and ${i + 1}): rename or remove one`,
-        { step: 'validate' },
-      );
-    }
-  });
+  assertUniqueColumns(columns, source, 'header');
   return { columns, rows: rest.map((r) => r.map((cell) => (cell === '' ? null : cell))) };
 }
 
