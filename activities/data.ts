@@ -1,4 +1,5 @@
 import { describeSource, type Pipeline } from '../lib/pipeline';
+import { describeWindow } from '../lib/time-window';
 import type { ValidationReport } from '../lib/validate-dataset';
 import { assertValid, snapshotSource, splitSnapshot, validateSnapshot } from '../services/datasets';
 import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
@@ -8,18 +9,27 @@ import { step, writeAudit } from './step';
 /** The dataset steps on the `retrain` queue: pull (snapshot), validate, split. */
 export function dataActivities({ store, config }: ActivityDeps) {
   return {
-    /** Reads the pipeline's labelled data and stores it under the hash of its content. */
-    async snapshotDataset(input: { pipeline: Pipeline }): Promise<DatasetSnapshot> {
-      const { pipeline } = input;
+    /**
+     * Reads the pipeline's labelled data (the rows of its window as of `asOf`, when the source has
+     * one) and stores it under the hash of its content. `asOf` is absent only in activities
+     * scheduled by workflow code older than windows.
+     */
+    async snapshotDataset(input: { pipeline: Pipeline; asOf?: string }): Promise<DatasetSnapshot> {
+      const { pipeline, asOf } = input;
       return step('pull', { model: pipeline.name }, async () => {
-        const snapshot = await snapshotSource({ store, config }, pipeline);
+        const snapshot = await snapshotSource({ store, config }, pipeline, { asOf });
+        // The snapshot resolved the window (as of now for activities scheduled without asOf).
+        const window = snapshot.window ?? null;
+        // What the rows came from, in full: a query is recorded with its bound parameters.
+        const source = pipeline.source;
+        const query = source.kind === 'postgres' ? { query: source.query, params: source.params ?? [], urlEnv: source.urlEnv } : {};
         await writeAudit(store, {
           type: 'snapshot',
           model: pipeline.name,
           version: null,
           outcome: 'ok',
-          summary: `${snapshot.created ? 'snapshotted' : 'reused existing snapshot'} ${snapshot.sha256.slice(0, 12)} (${snapshot.bytes} bytes) from ${describeSource(pipeline.source)}`,
-          details: { ...snapshot, source: describeSource(pipeline.source) },
+          summary: `${snapshot.created ? 'snapshotted' : 'reused existing snapshot'} ${snapshot.sha256.slice(0, 12)} (${snapshot.bytes} bytes) from ${describeSource(pipeline.source)}${window ? `, ${describeWindow(window)}` : ''}`,
+          details: { ...snapshot, source: describeSource(source), ...query, asOf: snapshot.asOf ?? asOf ?? null, window },
         });
         return snapshot;
       });

@@ -77,6 +77,7 @@ export function replyWithError(err: FastifyError | Error, request: FastifyReques
   if (err instanceof RetrainError) {
     if (err.type === ErrorType.INVALID_INPUT) return send(400, errorBody(err.type, err.message));
     if (err.type === ErrorType.NOT_FOUND) return send(404, errorBody(err.type, err.message));
+    if (err.type === ErrorType.RUN_CONFLICT) return send(409, errorBody(err.type, err.message));
     if (err.retryable || err.type === ErrorType.SERVER_UNREACHABLE || err.type === ErrorType.STORE_MISCONFIGURED) {
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return send(503, errorBody(err.type, err.message));

@@ -1,4 +1,5 @@
 import type { Metrics } from '../lib/gate';
+import { describeWindow } from '../lib/time-window';
 import type { RunStatus } from '../shared/status';
 
 /** Prints data as JSON (for scripts) when asked, else the human text. */
@@ -58,6 +59,8 @@ export function describeRun(s: RunStatus, opts: { currentChampion?: string | nul
   if (s.requestedBy || s.reason) lines.push(`  requested by:      ${s.requestedBy ?? 'unknown'}${s.reason ? ` (${s.reason})` : ''}`);
   if (s.version)
     lines.push(`  candidate version: ${s.version}${s.reusedVersion ? ' (reused: trained before from the same data and params)' : ''}`);
+  // Only a source with a window reads by asOf; `window` is absent from runs that ended before it was recorded.
+  if (s.window) lines.push(`  data:              ${describeWindow(s.window)}`);
   if (s.snapshot)
     lines.push(
       `  dataset snapshot:  ${s.snapshot.sha256.slice(0, 12)} (${s.snapshot.rows} rows${s.snapshot.created ? '' : ', already snapshotted'})`,

@@ -7,8 +7,9 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { RetrainConfig } from '../lib/config';
-import { NotFoundError, RetrainError } from '../lib/errors';
+import { formatIssues, InvalidInputError, NotFoundError, RetrainError, RunConflictError } from '../lib/errors';
 import type { Pipeline } from '../lib/pipeline';
+import { asOfProblem, asOfSchema } from '../lib/time-window';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { ChampionPointer } from '../lib/registry';
 import { approveUpdate, rejectUpdate, statusQuery, type ApprovalDecision } from '../shared/messages';
@@ -22,6 +23,8 @@ import { notTemporalError, serverUnreachableError, temporalConnectionOptions, wh
 import { diagnoseTls } from './tls-diagnosis';
 import { rootCause } from './follow';
 import { NoWorkerPollingError, queuesWithoutPollers, requirePollers } from './pollers';
+import { joinConflict } from './join-conflict';
+import { startedRun } from './run-input';
 
 export { retrainWorkflowId };
 
@@ -65,20 +68,45 @@ async function assertTemporal(connection: Connection, config: RetrainConfig): Pr
   }
 }
 
+/** What {@link startRetrain} takes besides the pipeline. */
+export interface StartRetrainOptions {
+  /** Who or what asks for the run, kept with it. */
+  requestedBy?: string;
+  /** Why, kept with the run. */
+  reason?: string;
+  /**
+   * Train on the data as it was at this time (a backfill): a date (`2026-10-01`, midnight UTC) or
+   * an ISO-8601 time with its zone, not in the future. Only for a pipeline whose source has a
+   * window. A run in progress is joined only when it reads the data as of the same time.
+   * @default the run's start
+   */
+  asOf?: string;
+}
+
 /**
  * Starts the retraining workflow of a pipeline: the definition itself, or its name (the worker then
  * loads `pipelines/<model>.ts`). If one is already running for the model, returns that run
- * instead of starting a second one (`joined: true`).
+ * instead of starting a second one (`joined: true`), unless it reads the data as of another time
+ * than `asOf` asks: then it fails with {@link RunConflictError} (joining would answer with a
+ * model of other data). Bad `asOf` fails with InvalidInputError before anything is started.
  */
 export async function startRetrain(
   client: Client,
   config: Pick<RetrainConfig, 'taskQueue' | 'trainingTaskQueue'>,
   pipeline: Pipeline | { model: string },
-  opts: { requestedBy?: string; reason?: string } = {},
+  opts: StartRetrainOptions = {},
 ): Promise<{ handle: WorkflowHandle; joined: boolean }> {
   const ref: PipelineRef = 'model' in pipeline ? { model: pipeline.model } : { pipeline };
-  const workflowId = retrainWorkflowId(ref.model ?? ref.pipeline!.name);
-  const input: RetrainInput = { ...ref, requestedBy: opts.requestedBy, reason: opts.reason, trainingTaskQueue: config.trainingTaskQueue };
+  const model = ref.model ?? ref.pipeline!.name;
+  const workflowId = retrainWorkflowId(model);
+  const asOf = checkedAsOf(opts.asOf, ref.pipeline);
+  const input: RetrainInput = {
+    ...ref,
+    requestedBy: opts.requestedBy,
+    reason: opts.reason,
+    ...(asOf ? { asOf } : {}),
+    trainingTaskQueue: config.trainingTaskQueue,
+  };
   try {
     const handle = await client.workflow.start<typeof retrainPipeline>('retrainPipeline', {
       taskQueue: config.taskQueue,
@@ -87,9 +115,21 @@ export async function startRetrain(
     });
     return { handle, joined: false };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { handle: client.workflow.getHandle(workflowId), joined: true };
-    throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const conflict = joinConflict(model, workflowId, asOf, await startedRun(client, workflowId));
+    if (conflict) throw new RunConflictError(conflict, { model, step: 'start' });
+    return { handle: client.workflow.getHandle(workflowId), joined: true };
   }
+}
+
+/** `asOf` normalised to ISO-8601 UTC, or undefined; bad input (or a backfill of a source without a window) throws InvalidInputError. */
+function checkedAsOf(asOf: string | undefined, pipeline: Pipeline | undefined): string | undefined {
+  if (asOf === undefined) return undefined;
+  const parsed = asOfSchema().safeParse(asOf);
+  if (!parsed.success) throw new InvalidInputError(formatIssues('asOf', parsed.error.issues), { step: 'start' });
+  const problem = pipeline ? asOfProblem(pipeline.name, pipeline.source.window) : null;
+  if (problem) throw new InvalidInputError(problem, { model: pipeline!.name, step: 'start' });
+  return parsed.data;
 }
 
 /**

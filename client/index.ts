@@ -28,6 +28,7 @@ export {
   startRetrain,
   type PendingActivity,
   type RunDescription,
+  type StartRetrainOptions,
 } from './client';
 export { followRun, rootCause, type FollowOptions } from './follow';
 export {
@@ -51,6 +52,9 @@ export type { Pipeline } from '../lib/pipeline';
 /** The workflows' inputs and results. */
 export type { DriftCheckInput, DriftCheckSummary, PipelineRef, RetrainInput, RetrainSummary, RollbackInput } from '../shared/inputs';
 export type { RunStatus } from '../shared/status';
+export type { ResolvedWindow } from '../lib/time-window';
+/** What startRetrain throws when a run in progress reads the data as of another time. */
+export { RunConflictError } from '../lib/errors';
 
 /** The retraining workflow's messages, for a handle from `client.workflow.getHandle(retrainWorkflowId(model))`. */
 export { approveSignal, approveUpdate, rejectSignal, rejectUpdate, statusQuery, type ApprovalDecision } from '../shared/messages';

@@ -17,6 +17,8 @@ export const ErrorType = {
   TRAINING_BAD_INPUT: 'TrainingBadInput',
   /** The champion pointer is not what the step expected: someone else promoted or rolled back. */
   REGISTRY_CONFLICT: 'RegistryConflict',
+  /** A retrain was asked for while a run of the model that reads other data (another asOf) is in progress (client side). */
+  RUN_CONFLICT: 'RunConflict',
   /** A version, pipeline, profile or artefact that was asked for does not exist. */
   NOT_FOUND: 'NotFound',
   /** The alert webhook refused the alert (4xx other than 429). */
@@ -113,6 +115,16 @@ export class TrainingContractError extends RetrainError {
 export class RegistryConflictError extends RetrainError {
   constructor(message: string, context: ErrorContext) {
     super(ErrorType.REGISTRY_CONFLICT, message, { retryable: false, context });
+  }
+}
+
+/**
+ * A retrain cannot join the run in progress: that run reads the data as of another time. Wait
+ * for it to end, or cancel it, then ask again.
+ */
+export class RunConflictError extends RetrainError {
+  constructor(message: string, context: ErrorContext) {
+    super(ErrorType.RUN_CONFLICT, message, { retryable: false, context });
   }
 }
 

@@ -39,6 +39,34 @@ const fileSourceSchema = z.object({
   encoding: z.enum(['utf-8', 'latin1']).optional(),
 });
 
+/**
+ * Which rows of a source belong to a run, by time: those whose `column` is before the run's
+ * `asOf` (the run's start unless a backfill names one), and with `last`, no older than that
+ * (see lib/time-window.ts). The same asOf on the same data selects the same rows.
+ */
+const sourceWindowSchema = z
+  .object(
+    {
+      /** The timestamp column: when a row became known (e.g. labelled_at), not merely when it was created. */
+      column: z
+        .string({ error: 'name the timestamp column, e.g. column: "labelled_at"' })
+        .min(1, 'name the timestamp column, e.g. column: "labelled_at"'),
+      /** Only rows this recent before asOf (e.g. '90d'); every row before asOf when omitted. */
+      last: durationSchema
+        .refine(
+          // A zero duration ("0d", "0.0h"); zod runs this after a failed format check too, so no durationToMs here.
+          (d) => !/^[0.]+[a-z]+$/.test(d),
+          'a window of no time selects no rows: give a duration such as "90d", or leave last out for every row before asOf',
+        )
+        .optional(),
+    },
+    { error: (issue) => (issue.code === 'invalid_type' ? 'expected { column: "<timestamp column>", last?: "90d" }' : undefined) },
+  )
+  .strict();
+
+/** The training source's time window (file or PostgreSQL source). */
+const windowField = { window: sourceWindowSchema.optional() };
+
 /** What an environment variable's name may be. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -58,11 +86,23 @@ const postgresSourceSchema = z
     }),
     /** Values bound to $1, $2, … in the query. */
     params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+    ...windowField,
   })
   .strict();
 
+/** The training source of files: a {@link fileSourceSchema} that may have a time window. */
+const trainingFileSourceSchema = fileSourceSchema.extend(windowField);
+
+/**
+ * A file source whose rows are all used: a holdout or the labels of concept drift. A window
+ * given there is refused by name (a file source's unknown keys are otherwise dropped).
+ */
+function fixedFileSourceSchema(why: string) {
+  return fileSourceSchema.extend({ window: z.never({ error: why }).optional() });
+}
+
 /** The pipeline's data: files (local or S3), or a PostgreSQL query. */
-const sourceSchema = z.discriminatedUnion('kind', [fileSourceSchema, postgresSourceSchema], {
+const sourceSchema = z.discriminatedUnion('kind', [trainingFileSourceSchema, postgresSourceSchema], {
   error: (issue) => (issue.code === 'invalid_union' ? "expected kind 'file' (or none) or 'postgres'" : undefined),
 });
 
@@ -105,7 +145,13 @@ const featureSchema = z.object({
 
 const holdoutSchema = z.union([
   z.object({ fraction: z.number().gt(0).lt(1), seed: z.number().int().default(7) }).strict(),
-  z.object({ source: fileSourceSchema }).strict(),
+  z
+    .object({
+      source: fixedFileSourceSchema(
+        'a holdout source takes no window: the holdout is fixed data, read whole, so champion and challenger are compared on the same rows (the window applies to the training source)',
+      ),
+    })
+    .strict(),
 ]);
 
 const commandSchema = z.array(z.string().min(1)).min(1, 'expected a command as an array, e.g. ["$PYTHON", "training/train.py"]');
@@ -202,7 +248,9 @@ const driftSchema = z.object({
   /** Test settings for the model's outputs (prediction drift). */
   prediction: stattestSchema.default({}),
   /** Concept drift: newly labelled rows (id column + label), joined to logged predictions by id. */
-  labels: fileSourceSchema.optional(),
+  labels: fixedFileSourceSchema(
+    'drift.labels takes no window: a drift check joins the labels that became known in its own window (drift.window, drift.labelDelay)',
+  ).optional(),
   /**
    * How long after a prediction its label may arrive (e.g. '45d' for a churn label known at the
    * renewal date). A check joins the labels that became known in its window [from, to) to the
@@ -266,6 +314,12 @@ export const pipelineSchema = z
     }
     if (p.schedule && !p.drift)
       ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'a schedule runs drift checks: add drift: { … } settings too' });
+    if (p.source.window?.column === p.label)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source', 'window', 'column'],
+        message: `the label "${p.label}" cannot be the window's timestamp column: name the column that says when a row became known`,
+      });
     if (p.drift?.labels && !p.idColumn)
       ctx.addIssue({ code: 'custom', path: ['drift', 'labels'], message: 'concept drift joins labels to predictions by id: set idColumn' });
     const names = new Set<string>();
@@ -301,6 +355,8 @@ export function parsePipeline(input: unknown, source: string): Pipeline {
 export type DataSource = z.infer<typeof sourceSchema>;
 /** A data source of files (local or S3). */
 export type FileSource = z.infer<typeof fileSourceSchema>;
+/** Which rows of the training source a run reads, by a timestamp column and the run's asOf. */
+export type SourceWindow = z.infer<typeof sourceWindowSchema>;
 /** A data source that is a PostgreSQL query. */
 export type PostgresSource = z.infer<typeof postgresSourceSchema>;
 

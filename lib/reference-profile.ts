@@ -2,6 +2,7 @@ import type { CategoricalColumn, Columns, NumericColumn } from './drift/dataset-
 import type { FeatureKind } from './feature-kind';
 import { mulberry32 } from './split';
 import { numericValue, type Table } from './table';
+import type { RowBatch } from './table-stream';
 
 /** Numeric reference columns are kept whole up to this many values, else a seeded sample. */
 export const MAX_REFERENCE_VALUES = 200_000;
@@ -45,7 +46,8 @@ export function parseReferenceProfile(text: string): ReferenceProfile {
 
 /**
  * Builds the profile of the columns a drift check tests: features from the training split and,
- * when given, the model's predictions on the holdout (`__prediction__`).
+ * when given, the model's predictions on the holdout (`__prediction__`). (The in-memory form of
+ * {@link ReferenceProfileBuilder}.)
  */
 export function buildReferenceProfile(opts: {
   model: string;
@@ -54,33 +56,106 @@ export function buildReferenceProfile(opts: {
   columns: { name: string; kind: FeatureKind }[];
   seed?: number;
 }): { profile: ReferenceProfile; values: Record<string, Float64Array> } {
-  const profile: ReferenceProfile = {
-    kind: 'retrain.reference-profile/v1',
-    model: opts.model,
-    version: opts.version,
-    rows: opts.table.rows.length,
-    columns: {},
-  };
-  const values: Record<string, Float64Array> = {};
-  for (const [n, col] of opts.columns.entries()) {
-    const i = opts.table.columns.indexOf(col.name);
-    if (i < 0) continue;
-    const cells = opts.table.rows.map((r) => r[i]);
-    if (col.kind === 'numeric') {
-      const { kept, missing, sampled } = numericColumn(cells, opts.seed ?? 7);
-      profile.columns[col.name] = { kind: 'numeric', count: kept.length, file: `column-${n}.f64`, missing, sampled };
-      values[col.name] = kept;
-    } else {
-      const counts: Record<string, number> = {};
-      let missing = 0;
-      for (const cell of cells) {
-        if (cell === null) missing++;
-        else counts[cell] = (counts[cell] ?? 0) + 1;
-      }
-      profile.columns[col.name] = { kind: 'categorical', counts, missing };
+  const builder = new ReferenceProfileBuilder(opts);
+  builder.add({ columns: opts.table.columns, rows: opts.table.rows });
+  return builder.finish();
+}
+
+/** One numeric column being profiled: a seeded reservoir of its values. */
+interface NumericSample {
+  kept: Float64Array;
+  seen: number;
+  missing: number;
+  random: () => number;
+}
+
+/**
+ * A reference profile built from batches of rows, holding at most {@link MAX_REFERENCE_VALUES}
+ * values per numeric column (a seeded reservoir sample past that: the same rows in the same order
+ * give the same sample) and counts per category: memory does not grow with the training data.
+ */
+export class ReferenceProfileBuilder {
+  private rows = 0;
+  private present: readonly string[] = [];
+  private readonly numeric = new Map<string, NumericSample>();
+  private readonly categorical = new Map<string, { counts: Map<string, number>; missing: number }>();
+
+  constructor(private readonly opts: { model: string; version: string; columns: { name: string; kind: FeatureKind }[]; seed?: number }) {
+    for (const col of opts.columns) {
+      if (col.kind === 'numeric') {
+        this.numeric.set(col.name, { kept: new Float64Array(1024), seen: 0, missing: 0, random: mulberry32(opts.seed ?? 7) });
+      } else this.categorical.set(col.name, { counts: new Map(), missing: 0 });
     }
   }
-  return { profile, values };
+
+  add(batch: RowBatch): void {
+    this.present = batch.columns;
+    this.rows += batch.rows.length;
+    for (const col of this.opts.columns) {
+      const i = batch.columns.indexOf(col.name);
+      const numeric = this.numeric.get(col.name);
+      if (numeric) {
+        for (const row of batch.rows) {
+          const v = numericValue(i >= 0 ? (row[i] ?? null) : null);
+          if (v === null) numeric.missing++;
+          else keep(numeric, v);
+        }
+        continue;
+      }
+      const categorical = this.categorical.get(col.name)!;
+      for (const row of batch.rows) {
+        const cell = i >= 0 ? (row[i] ?? null) : null;
+        if (cell === null) categorical.missing++;
+        else categorical.counts.set(cell, (categorical.counts.get(cell) ?? 0) + 1);
+      }
+    }
+  }
+
+  finish(): { profile: ReferenceProfile; values: Record<string, Float64Array> } {
+    const profile: ReferenceProfile = {
+      kind: 'retrain.reference-profile/v1',
+      model: this.opts.model,
+      version: this.opts.version,
+      rows: this.rows,
+      columns: {},
+    };
+    const values: Record<string, Float64Array> = {};
+    for (const [n, col] of this.opts.columns.entries()) {
+      if (!this.present.includes(col.name)) continue;
+      const numeric = this.numeric.get(col.name);
+      if (numeric) {
+        const kept = numeric.kept.slice(0, Math.min(numeric.seen, MAX_REFERENCE_VALUES));
+        profile.columns[col.name] = {
+          kind: 'numeric',
+          count: kept.length,
+          file: `column-${n}.f64`,
+          missing: numeric.missing,
+          sampled: numeric.seen > MAX_REFERENCE_VALUES,
+        };
+        values[col.name] = kept;
+      } else {
+        const { counts, missing } = this.categorical.get(col.name)!;
+        profile.columns[col.name] = { kind: 'categorical', counts: Object.fromEntries(counts), missing };
+      }
+    }
+    return { profile, values };
+  }
+}
+
+/** Algorithm R: every value seen so far has the same chance of being kept. */
+function keep(sample: NumericSample, value: number): void {
+  const i = sample.seen++;
+  if (i < MAX_REFERENCE_VALUES) {
+    if (i === sample.kept.length) {
+      const grown = new Float64Array(Math.min(MAX_REFERENCE_VALUES, sample.kept.length * 2));
+      grown.set(sample.kept);
+      sample.kept = grown;
+    }
+    sample.kept[i] = value;
+    return;
+  }
+  const j = Math.floor(sample.random() * (i + 1));
+  if (j < MAX_REFERENCE_VALUES) sample.kept[j] = value;
 }
 
 /** The reference as drift-test columns: numeric values as stored, categories expanded from counts. */
@@ -115,22 +190,4 @@ export function decodeFloat64(buffer: Buffer): Float64Array {
   const values = new Float64Array(buffer.length / 8);
   for (let i = 0; i < values.length; i++) values[i] = buffer.readDoubleLE(i * 8);
   return values;
-}
-
-function numericColumn(cells: (string | null)[], seed: number): { kept: Float64Array; missing: number; sampled: boolean } {
-  const present: number[] = [];
-  let missing = 0;
-  for (const cell of cells) {
-    const v = numericValue(cell);
-    if (v === null) missing++;
-    else present.push(v);
-  }
-  if (present.length <= MAX_REFERENCE_VALUES) return { kept: Float64Array.from(present), missing, sampled: false };
-  // A seeded partial shuffle: the same training data always gives the same sample.
-  const random = mulberry32(seed);
-  for (let i = 0; i < MAX_REFERENCE_VALUES; i++) {
-    const j = i + Math.floor(random() * (present.length - i));
-    [present[i], present[j]] = [present[j], present[i]];
-  }
-  return { kept: Float64Array.from(present.slice(0, MAX_REFERENCE_VALUES)), missing, sampled: true };
 }

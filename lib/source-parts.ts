@@ -24,50 +24,108 @@ export function isDataPart(key: string): boolean {
   return name !== '' && !name.startsWith('_') && !name.startsWith('.');
 }
 
+/** One object of a multi-object source, read as a stream (a file downloaded from S3, a local file). */
+export interface StreamedPart {
+  /** Where the part came from, for errors. */
+  name: string;
+  /** Its length in bytes (a framed Parquet part is preceded by it). */
+  size: number;
+  chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
+
 /**
- * Joins a source's parts, in the order given, into one dataset: CSV parts must share one header,
- * which is kept once; JSON lines are concatenated; Parquet parts are framed (one part stays the
- * plain file).
- * @throws InvalidInputError, with `context`, when two CSV parts have different headers, or a
- * Parquet part is not a Parquet file.
+ * Joins a source's parts, in the order given, into one dataset, chunk by chunk (memory holds a
+ * chunk, not a part): CSV parts must share one header, which is kept once; JSON lines are
+ * concatenated, each part ending with a line break; Parquet parts are framed (one part stays the
+ * plain file). Throws InvalidInputError, with `context`, when two CSV parts have different
+ * headers. A Parquet part's magic bytes are checked as it passes, so a bad part
+ * fails the stream (its reader discards what it wrote).
  */
-export function combineParts(parts: SourcePart[], format: 'csv' | 'jsonl' | 'parquet', context: ErrorContext): Buffer {
+export async function* joinParts(
+  parts: Iterable<StreamedPart> | AsyncIterable<StreamedPart>,
+  format: 'csv' | 'jsonl' | 'parquet',
+  context: ErrorContext,
+): AsyncGenerator<Uint8Array> {
+  const list: StreamedPart[] = [];
+  for await (const part of parts) list.push(part);
   if (format === 'parquet') {
-    for (const part of parts) {
-      if (!isParquetFile(part.body)) {
-        throw new InvalidInputError(
-          `${part.name} is not a Parquet file (a Parquet file starts and ends with "PAR1"${part.body.length === 0 ? '; this one is empty' : ''})`,
-          context,
-        );
-      }
+    const framed = list.length > 1;
+    if (framed) yield Buffer.from(PARQUET_PARTS);
+    for (const part of list) {
+      if (framed) yield Buffer.from(`${part.size}\n`);
+      yield* checkedParquet(part, context);
     }
-    if (parts.length === 1) return parts[0]!.body;
-    return Buffer.concat([Buffer.from(PARQUET_PARTS), ...parts.flatMap((p) => [Buffer.from(`${p.body.length}\n`), p.body])]);
+    return;
   }
-  if (parts.length === 1) return parts[0]!.body;
-  const chunks: Buffer[] = [];
+  if (list.length === 1) {
+    yield* list[0]!.chunks();
+    return;
+  }
   let header: { line: string; from: string } | undefined;
-  for (const part of parts) {
-    let body = part.body;
-    if (body.length === 0) continue;
-    if (format === 'csv') {
-      const end = body.indexOf(0x0a);
-      const line = normaliseHeader(body.subarray(0, end < 0 ? body.length : end).toString());
-      if (!header) header = { line, from: part.name };
-      else if (line !== header.line) {
-        throw new InvalidInputError(
-          `CSV part ${part.name} has header "${line}", but ${header.from} has "${header.line}": every part of a source needs the same columns in the same order`,
-          context,
-        );
+  for (const part of list) {
+    let head: Buffer | null = format === 'csv' ? Buffer.alloc(0) : null;
+    let last = -1;
+    for await (const chunk of part.chunks()) {
+      let body = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (head) {
+        // The header line is held until its line break arrives.
+        head = Buffer.concat([head, body]);
+        const end = head.indexOf(0x0a);
+        if (end < 0) continue;
+        const line = normaliseHeader(head.subarray(0, end).toString());
+        body = checkHeader(line, part.name, head, end);
+        head = null;
       }
-      // The first part keeps its header; later parts contribute rows only.
-      if (chunks.length > 0) body = end < 0 ? Buffer.alloc(0) : body.subarray(end + 1);
+      if (body.length === 0) continue;
+      yield body;
+      last = body[body.length - 1]!;
     }
-    if (body.length === 0) continue;
-    chunks.push(body);
-    if (body[body.length - 1] !== 0x0a) chunks.push(Buffer.from('\n'));
+    if (head && head.length > 0) {
+      // A part that is only a header, without a line break.
+      const body = checkHeader(normaliseHeader(head.toString()), part.name, head, -1);
+      if (body.length > 0) {
+        yield body;
+        last = body[body.length - 1]!;
+      }
+    }
+    if (last >= 0 && last !== 0x0a) yield Buffer.from('\n');
   }
-  return Buffer.concat(chunks);
+
+  /** The part's bytes to keep after its header line (which ends at `end`, -1: at the end). */
+  function checkHeader(line: string, from: string, bytes: Buffer, end: number): Buffer {
+    if (!header) {
+      header = { line, from };
+      return bytes;
+    }
+    if (line !== header.line) {
+      throw new InvalidInputError(
+        `CSV part ${from} has header "${line}", but ${header.from} has "${header.line}": every part of a source needs the same columns in the same order`,
+        context,
+      );
+    }
+    // The first part keeps its header; later parts contribute rows only.
+    return end < 0 ? Buffer.alloc(0) : bytes.subarray(end + 1);
+  }
+}
+
+/** A Parquet part's bytes, failing when it does not start and end with "PAR1". */
+async function* checkedParquet(part: StreamedPart, context: ErrorContext): AsyncGenerator<Uint8Array> {
+  let first = Buffer.alloc(0);
+  let tail = Buffer.alloc(0);
+  let size = 0;
+  for await (const chunk of part.chunks()) {
+    const body = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (first.length < 4) first = Buffer.concat([first, body.subarray(0, 4 - first.length)]);
+    tail = Buffer.concat([tail, body.subarray(Math.max(0, body.length - 4))]).subarray(-4);
+    size += body.length;
+    yield body;
+  }
+  if (size < 12 || first.toString('latin1') !== 'PAR1' || tail.toString('latin1') !== 'PAR1') {
+    throw new InvalidInputError(
+      `${part.name} is not a Parquet file (a Parquet file starts and ends with "PAR1"${size === 0 ? '; this one is empty' : ''})`,
+      context,
+    );
+  }
 }
 
 /** A header line without a byte order mark or a Windows line ending, so such parts still match. */
@@ -89,12 +147,12 @@ export function isParquetFile(body: Uint8Array): boolean {
  * concatenated; the frame keeps the same parts in the same order the same bytes, so the snapshot
  * stays content-addressed. A plain Parquet file starts with "PAR1", never with this.
  */
-const PARQUET_PARTS = 'retrain-parquet-parts/1\n';
+export const PARQUET_PARTS = 'retrain-parquet-parts/1\n';
 
 /**
  * The Parquet files framed in the bytes of a multi-part Parquet source, or null when the bytes
  * are not framed (one plain file). Views into `body`, no copies.
- * @throws Error when the frame is cut short (bytes that were never written by combineParts).
+ * @throws Error when the frame is cut short (bytes that were never written by joinParts).
  */
 export function splitParquetParts(body: Uint8Array): Uint8Array[] | null {
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);

@@ -1,46 +1,69 @@
 /**
- * Deterministic train/holdout split. The same rows, seed and fraction always give the same
- * split on every machine, so a retried or rerun step reproduces it exactly. For classification
- * the split is stratified by label, so a rare class reaches the holdout too.
+ * Deterministic train/holdout split, decided row by row so that it streams: a row's place comes
+ * from a seeded hash of its id (the pipeline's idColumn) or, without one, of its training cells.
+ * The same rows, seed and fraction give the same split on every machine and in any order, so a
+ * retried or rerun step reproduces it exactly; a row keeps its side when rows are added later,
+ * and identical rows land on the same side (no copy of a holdout row in training).
+ *
+ * Each class (for classification; all rows for regression) gets about `fraction` of its rows. As
+ * with the stratified split this replaces, a class of two or more rows gets at least one holdout
+ * and at least one training row (a rare class must reach both), and a class of one row trains:
+ * after one pass, {@link SplitTally.corrections} says which classes need a second pass that moves
+ * their lowest-hash row into the holdout (or highest-hash row out of it).
  */
-export interface Split {
-  train: Uint32Array;
-  holdout: Uint32Array;
+import { HASH53_RANGE, hashRow } from './row-hash';
+
+/**
+ * Where in [0, 1) a row falls for a seed, by the cells at `indexes` (its id, or its training
+ * columns); the row is held out below the fraction.
+ */
+export function splitPoint(row: readonly (string | null)[], indexes: readonly number[], seed: number): number {
+  return hashRow(row, indexes, seed) / HASH53_RANGE;
 }
 
-/** Splits row indexes `0..rowCount-1`; `strata` (labels) makes it stratified when given. */
-export function splitIndexes(rowCount: number, fraction: number, seed: number, strata?: (string | null)[]): Split {
-  const groups = new Map<string, number[]>();
-  for (let i = 0; i < rowCount; i++) {
-    const key = strata ? String(strata[i]) : '';
-    const group = groups.get(key);
-    if (group) group.push(i);
-    else groups.set(key, [i]);
+/** Which side a row of a class goes to, given its split point. */
+export type SplitRule = (point: number) => boolean;
+
+interface ClassTally {
+  rows: number;
+  holdout: number;
+  lowest: number;
+  highest: number;
+}
+
+/** The split of one pass, class by class, and the rules a second pass needs (if any). */
+export class SplitTally {
+  private readonly classes = new Map<string, ClassTally>();
+
+  constructor(private readonly fraction: number) {}
+
+  /** Whether a row of `group` with split point `point` goes to the holdout in the first pass. */
+  assign(group: string, point: number): boolean {
+    const held = point < this.fraction;
+    const t = this.classes.get(group);
+    if (!t) this.classes.set(group, { rows: 1, holdout: held ? 1 : 0, lowest: point, highest: point });
+    else {
+      t.rows++;
+      if (held) t.holdout++;
+      if (point < t.lowest) t.lowest = point;
+      if (point > t.highest) t.highest = point;
+    }
+    return held;
   }
-  const random = mulberry32(seed);
-  // Every row lands in exactly one of the two, so their sizes are known once the groups are
-  // shuffled. Filled element by element: spreading a group into push() puts every row on the
-  // call stack, which overflows from a few hundred thousand rows on.
-  const takes: [number[], number][] = [];
-  let holdoutRows = 0;
-  for (const key of [...groups.keys()].sort()) {
-    const group = shuffle(groups.get(key)!, random);
-    // At least one holdout row per group when the group has two or more rows, and at least
-    // one train row too: a large fraction must not leave a class (or all rows) out of training.
-    const take = group.length > 1 ? Math.min(group.length - 1, Math.max(1, Math.round(group.length * fraction))) : 0;
-    takes.push([group, take]);
-    holdoutRows += take;
+
+  /**
+   * Per class whose first-pass split breaks the guarantees, the rule a second pass uses for it
+   * (other classes keep `point < fraction`); null when the first pass stands.
+   */
+  corrections(): Map<string, SplitRule> | null {
+    const rules = new Map<string, SplitRule>();
+    for (const [group, t] of this.classes) {
+      if (t.rows === 1 && t.holdout === 1) rules.set(group, () => false);
+      else if (t.rows > 1 && t.holdout === 0) rules.set(group, (p) => p <= t.lowest);
+      else if (t.rows > 1 && t.holdout === t.rows) rules.set(group, (p) => p < t.highest);
+    }
+    return rules.size > 0 ? rules : null;
   }
-  const train = new Uint32Array(rowCount - holdoutRows);
-  const holdout = new Uint32Array(holdoutRows);
-  let t = 0;
-  let h = 0;
-  for (const [group, take] of takes) {
-    for (let i = 0; i < take; i++) holdout[h++] = group[i];
-    for (let i = take; i < group.length; i++) train[t++] = group[i];
-  }
-  // A typed array sorts numerically, in place.
-  return { train: train.sort(), holdout: holdout.sort() };
 }
 
 /** A small, well-known seeded PRNG: uniform floats in [0, 1). */
@@ -53,12 +76,4 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
 }

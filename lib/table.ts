@@ -65,32 +65,40 @@ function csvRecords(body: Buffer | string, source: string): string[][] {
 function parseJsonLines(text: string, source: string): Table {
   const objects: Record<string, unknown>[] = [];
   text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    // Checked before parsing: turning a value nested thousands deep back into a cell would overflow the stack.
-    const depth = nestingDepth(line);
-    if (depth > MAX_NESTING) {
-      throw new InvalidInputError(
-        `${source}: line ${i + 1} nests arrays or objects ${depth} levels deep (at most ${MAX_NESTING}): flatten the value into columns`,
-        { step: 'validate' },
-      );
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new InvalidInputError(`${source}: line ${i + 1} is not valid JSON`, { step: 'validate' });
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new InvalidInputError(`${source}: line ${i + 1} is not a JSON object`, { step: 'validate' });
-    }
-    const twice = repeatedKey(line);
-    if (twice !== null) {
-      throw new InvalidInputError(`${source}: line ${i + 1} gives the key "${twice}" twice: remove one`, { step: 'validate' });
-    }
-    objects.push(value as Record<string, unknown>);
+    if (line.trim()) objects.push(jsonLineObject(line, i + 1, source));
   });
   const columns = [...new Set(objects.flatMap((o) => Object.keys(o)))];
   return { columns, rows: objects.map((o) => columns.map((c) => cellOf(o[c]))) };
+}
+
+/**
+ * One non-blank JSON-lines line as its object.
+ * @throws InvalidInputError naming the line when it nests too deep, is not JSON, is not an
+ * object, or gives a key twice.
+ */
+export function jsonLineObject(line: string, lineNumber: number, source: string): Record<string, unknown> {
+  // Checked before parsing: turning a value nested thousands deep back into a cell would overflow the stack.
+  const depth = nestingDepth(line);
+  if (depth > MAX_NESTING) {
+    throw new InvalidInputError(
+      `${source}: line ${lineNumber} nests arrays or objects ${depth} levels deep (at most ${MAX_NESTING}): flatten the value into columns`,
+      { step: 'validate' },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new InvalidInputError(`${source}: line ${lineNumber} is not valid JSON`, { step: 'validate' });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidInputError(`${source}: line ${lineNumber} is not a JSON object`, { step: 'validate' });
+  }
+  const twice = repeatedKey(line);
+  if (twice !== null) {
+    throw new InvalidInputError(`${source}: line ${lineNumber} gives the key "${twice}" twice: remove one`, { step: 'validate' });
+  }
+  return value as Record<string, unknown>;
 }
 
 /** Deepest nesting of arrays and objects a JSON-lines line may have (the line's own object is level 1). */
@@ -147,7 +155,7 @@ const CP1252_80_9F = [
  * latin1 bytes as text, read as windows-1252 (what "latin1" files from spreadsheets are, and
  * what browsers read for the label): the same as ISO-8859-1 except € and typographic quotes.
  */
-function decodeWindows1252(body: Buffer): string {
+export function decodeWindows1252(body: Buffer): string {
   return body.toString('latin1').replace(/[\x80-\x9f]/g, (c) => CP1252_80_9F[c.charCodeAt(0) - 0x80]);
 }
 
@@ -173,7 +181,7 @@ function notUtf8(body: Uint8Array, format: 'csv' | 'jsonl', source: string): Inv
 }
 
 /** Offset of the first byte that does not start or continue a valid UTF-8 sequence; -1 if none. */
-function firstInvalidUtf8(b: Uint8Array): number {
+export function firstInvalidUtf8(b: Uint8Array): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i];
@@ -245,7 +253,8 @@ function cellOfInvalidByte(body: Uint8Array, format: 'csv' | 'jsonl', before: st
   }
 }
 
-function cellOf(value: unknown): string | null {
+/** A JSON value as a cell: strings as they are (empty is missing), other values as JSON text. */
+export function cellOf(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value === '' ? null : value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -255,9 +264,9 @@ function cellOf(value: unknown): string | null {
 /** Parses a numeric cell; null for missing, NaN and anything that is not a finite number. */
 export function numericValue(cell: string | null): number | null {
   if (cell === null) return null;
-  const trimmed = cell.trim();
-  if (trimmed === '') return null;
-  const n = Number(trimmed);
+  // Number() ignores surrounding whitespace itself; only blank text, which it reads as 0, is checked.
+  const n = Number(cell);
+  if (n === 0 && cell.trim() === '') return null;
   return Number.isFinite(n) ? n : null;
 }
 
@@ -283,6 +292,7 @@ export function toCsv(table: Table, columns: string[] = table.columns, rowIndexe
   return lines.join('\n') + '\n';
 }
 
-function quote(value: string): string {
+/** A CSV cell per RFC 4180: quoted when it holds a quote, comma or line break. */
+export function quote(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }

@@ -1,6 +1,8 @@
 import { outputKind } from './feature-kind';
 import type { Pipeline } from './pipeline';
+import { hashRow } from './row-hash';
 import { isMissingMarker, numericValue, type Table } from './table';
+import type { RowBatch } from './table-stream';
 
 /** One reason a dataset cannot be trained on; `column` names the column when there is one. */
 export interface ValidationProblem {
@@ -16,6 +18,7 @@ export interface ValidationProblem {
     | 'missing_id'
     | 'single_class'
     | 'new_label_class'
+    | 'too_many_classes'
     | 'too_many_duplicates';
   column?: string;
   message: string;
@@ -30,7 +33,7 @@ export interface ColumnSummary {
   nulls: number;
   /** Missing values / rows, 0..1 (0 for an empty dataset). */
   nullShare: number;
-  /** Distinct values (categorical) or null. */
+  /** Distinct values (categorical; counted up to 100,000) or null. */
   distinct: number | null;
 }
 
@@ -55,84 +58,268 @@ export interface ChampionClasses {
   classes: string[] | null;
 }
 
+/** Counts rows seen before; `finish` of the {@link DatasetValidator} takes its total. */
+export interface DuplicateSink {
+  add(hash: number): void;
+}
+
+/** Distinct values counted per categorical column; past this the count stops (and a note says so). */
+const MAX_DISTINCT = 100_000;
+/** Label classes counted; a "classification" label with more is most likely the wrong column. */
+const MAX_CLASSES = 10_000;
+
 /**
  * Checks a table against the pipeline's columns, types and validation limits, and, for
  * classification with a champion, that every label class is one the champion knows: the
  * challenger is compared with the champion on the same holdout, which needs the champion to
- * score every row.
+ * score every row. (The in-memory form of {@link DatasetValidator}.)
  */
 export function validateDataset(table: Table, pipeline: Pipeline, champion: ChampionClasses | null = null): ValidationReport {
-  const problems: ValidationProblem[] = [];
-  const notes: string[] = [];
-  const rows = table.rows.length;
-  const limits = pipeline.validation;
+  const seen = new Set<number>();
+  let duplicates = 0;
+  const validator = new DatasetValidator(pipeline, champion, {
+    add(hash) {
+      if (seen.has(hash)) duplicates++;
+      else seen.add(hash);
+    },
+  });
+  validator.add({ columns: table.columns, rows: table.rows });
+  return validator.finish(duplicates);
+}
 
-  if (rows === 0) problems.push({ code: 'empty', message: 'the dataset has no rows' });
-  else if (rows < limits.minRows) {
-    problems.push({ code: 'too_few_rows', message: `${rows} row${rows === 1 ? '' : 's'}, fewer than the minimum of ${limits.minRows}` });
+/** Where a row is, for messages: its position (0 = the first row after the header) and id. */
+interface RowRef {
+  row: number;
+  id: string | null;
+}
+
+interface ColumnStats {
+  nulls: number;
+  wrong: number;
+  examples: string[];
+  distinct: Set<string> | null;
+  distinctCapped: boolean;
+  /** Label or id cells that are missing, and the first such row. */
+  absent: number;
+  firstAbsent: RowRef | null;
+}
+
+/**
+ * Validation in one pass over batches of rows, holding counts, not rows: a dataset of any size is
+ * checked with bounded memory. Duplicate rows are counted by the caller's sink from one hash per
+ * row (an exact Set in memory, a spilling counter for large data), whose total `finish` takes.
+ */
+export class DatasetValidator {
+  private readonly wanted: UsedColumn[];
+  private readonly stats: ColumnStats[];
+  private readonly classCounts = new Map<string, number>();
+  private readonly classFirst = new Map<string, RowRef>();
+  private classesCapped = false;
+  private columns: readonly string[] = [];
+  private rows = 0;
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly champion: ChampionClasses | null,
+    private readonly duplicates: DuplicateSink,
+  ) {
+    this.wanted = usedColumns(pipeline);
+    this.stats = this.wanted.map((col) => ({
+      nulls: 0,
+      wrong: 0,
+      examples: [],
+      distinct: col.type === 'categorical' ? new Set<string>() : null,
+      distinctCapped: false,
+      absent: 0,
+      firstAbsent: null,
+    }));
   }
 
-  const wanted = usedColumns(pipeline);
-  const delimiter = wrongDelimiter(table, wanted);
-  if (delimiter) {
-    problems.push({
-      code: 'unreadable',
-      message: `the header is one column, ${JSON.stringify(table.columns[0])}: the file looks ${delimiter}-separated, but CSV data must be comma-separated (save it with commas)`,
-    });
-  }
-  for (const col of wanted) {
-    if (!table.columns.includes(col.name)) {
-      problems.push({ code: 'missing_column', column: col.name, message: `${col.role} column "${col.name}" is missing` });
+  /** Takes a batch of rows (see {@link RowBatch}: columns may grow between batches). */
+  add(batch: RowBatch): void {
+    this.columns = batch.columns;
+    const { pipeline, wanted, stats } = this;
+    const at = wanted.map((col) => batch.columns.indexOf(col.name));
+    const idAt = pipeline.idColumn ? batch.columns.indexOf(pipeline.idColumn) : -1;
+    const classification = pipeline.task === 'classification';
+    const labelMissing = (cell: string | null) => (classification ? cell === null || cell.trim() === '' : isMissingMarker(cell));
+    for (const row of batch.rows) {
+      const r = this.rows++;
+      for (let k = 0; k < wanted.length; k++) {
+        const col = wanted[k]!;
+        const st = stats[k]!;
+        const cell = at[k]! >= 0 ? (row[at[k]!] ?? null) : null;
+        if (col.type === 'numeric') {
+          if (numericValue(cell) === null) {
+            if (isMissingMarker(cell)) st.nulls++;
+            else {
+              st.wrong++;
+              if (st.examples.length < EXAMPLES) st.examples.push(JSON.stringify(cell));
+            }
+          }
+        } else if (cell === null) st.nulls++;
+        else if (st.distinct && !st.distinct.has(cell)) {
+          if (st.distinct.size < MAX_DISTINCT) st.distinct.add(cell);
+          else st.distinctCapped = true;
+        }
+        const absent = col.role === 'label' ? labelMissing(cell) : col.role === 'id' && (cell === null || cell.trim() === '');
+        if (absent) {
+          st.absent++;
+          st.firstAbsent ??= { row: r, id: idAt >= 0 ? (row[idAt] ?? null) : null };
+        }
+        if (col.role === 'label' && classification && cell !== null) this.countClass(cell, r, idAt >= 0 ? (row[idAt] ?? null) : null);
+      }
+      this.duplicates.add(idAt >= 0 ? hashRow(row, [idAt]) : hashRow(row, null));
     }
   }
-  const extra = table.columns.filter((c) => !wanted.some((w) => w.name === c));
-  if (extra.length && limits.extraColumns === 'fail') {
-    for (const c of extra) problems.push({ code: 'extra_column', column: c, message: `column "${c}" is not named in the pipeline` });
-  } else if (extra.length) notes.push(`ignored columns not named in the pipeline: ${extra.join(', ')}`);
 
-  const columns: ColumnSummary[] = [];
-  let labelClasses: Record<string, number> | null = null;
-  for (const col of wanted) {
-    const i = table.columns.indexOf(col.name);
-    if (i < 0) continue;
-    const summary = summarise(table, i, col, problems);
-    columns.push(summary);
-    if (rows > 0 && summary.nullShare > limits.maxNullShare) {
+  private countClass(cell: string, r: number, id: string | null): void {
+    const n = this.classCounts.get(cell);
+    if (n !== undefined) this.classCounts.set(cell, n + 1);
+    else if (this.classCounts.size < MAX_CLASSES) {
+      this.classCounts.set(cell, 1);
+      this.classFirst.set(cell, { row: r, id });
+    } else this.classesCapped = true;
+  }
+
+  /** The report, with `duplicateRows` rows that repeat an earlier one (by id, or whole). */
+  finish(duplicateRows: number): ValidationReport {
+    const { pipeline, rows, columns: present } = this;
+    const problems: ValidationProblem[] = [];
+    const notes: string[] = [];
+    const limits = pipeline.validation;
+
+    if (rows === 0) problems.push({ code: 'empty', message: 'the dataset has no rows' });
+    else if (rows < limits.minRows) {
+      problems.push({ code: 'too_few_rows', message: `${rows} row${rows === 1 ? '' : 's'}, fewer than the minimum of ${limits.minRows}` });
+    }
+
+    const delimiter = wrongDelimiter(present, this.wanted);
+    if (delimiter) {
       problems.push({
-        code: 'too_many_nulls',
-        column: col.name,
-        message: `"${col.name}" has ${summary.nulls} missing values (${pct(summary.nullShare)}), above the limit of ${pct(limits.maxNullShare)}`,
+        code: 'unreadable',
+        message: `the header is one column, ${JSON.stringify(present[0])}: the file looks ${delimiter}-separated, but CSV data must be comma-separated (save it with commas)`,
       });
     }
-    if (col.role === 'label') checkLabelsPresent(table, i, pipeline, problems);
-    if (col.role === 'id') checkIdsPresent(table, i, pipeline, problems);
-    if (col.role === 'label' && pipeline.task === 'classification') {
-      labelClasses = countValues(table, i);
-      const classes = Object.keys(labelClasses);
-      if (rows > 0 && classes.length < 2) {
+    for (const col of this.wanted) {
+      if (!present.includes(col.name)) {
+        problems.push({ code: 'missing_column', column: col.name, message: `${col.role} column "${col.name}" is missing` });
+      }
+    }
+    // The source window's timestamp column is named in the pipeline too: it picks the rows.
+    const windowColumn = pipeline.source.window?.column;
+    const extra = present.filter((c) => c !== windowColumn && !this.wanted.some((w) => w.name === c));
+    if (extra.length && limits.extraColumns === 'fail') {
+      for (const c of extra) problems.push({ code: 'extra_column', column: c, message: `column "${c}" is not named in the pipeline` });
+    } else if (extra.length) notes.push(`ignored columns not named in the pipeline: ${extra.join(', ')}`);
+
+    const columns: ColumnSummary[] = [];
+    let labelClasses: Record<string, number> | null = null;
+    this.wanted.forEach((col, k) => {
+      if (!present.includes(col.name)) return;
+      const st = this.stats[k]!;
+      if (st.wrong > 0) {
         problems.push({
-          code: 'single_class',
+          code: 'wrong_type',
           column: col.name,
-          message: `label "${col.name}" has ${classes.length === 0 ? 'no values' : `a single class ("${classes[0]}")`}: a classifier needs at least two`,
+          message: `"${col.name}" should be numeric but ${st.wrong} values are not (e.g. ${st.examples.join(', ')})`,
         });
       }
-      if (champion?.classes)
-        checkClassesKnown(table, i, pipeline, labelClasses, { version: champion.version, classes: champion.classes }, problems);
+      const summary: ColumnSummary = {
+        name: col.name,
+        role: col.role,
+        type: col.type,
+        nulls: st.nulls,
+        nullShare: rows ? st.nulls / rows : 0,
+        distinct: st.distinct ? st.distinct.size : null,
+      };
+      if (st.distinctCapped) notes.push(`"${col.name}" has more than ${MAX_DISTINCT} distinct values (counted up to that)`);
+      columns.push(summary);
+      if (rows > 0 && summary.nullShare > limits.maxNullShare) {
+        problems.push({
+          code: 'too_many_nulls',
+          column: col.name,
+          message: `"${col.name}" has ${summary.nulls} missing values (${pct(summary.nullShare)}), above the limit of ${pct(limits.maxNullShare)}`,
+        });
+      }
+      if (col.role === 'label' && st.absent > 0) {
+        problems.push({
+          code: 'missing_label',
+          column: pipeline.label,
+          message: `label "${pipeline.label}" is missing in ${st.absent} of ${rows} rows (first: ${this.rowName(st.firstAbsent!)}): every row needs a label`,
+        });
+      }
+      if (col.role === 'id' && st.absent > 0) {
+        problems.push({
+          code: 'missing_id',
+          column: pipeline.idColumn,
+          message: `id "${pipeline.idColumn}" is missing in ${st.absent} of ${rows} rows (first: row ${st.firstAbsent!.row + 1}): every row needs an id`,
+        });
+      }
+      if (col.role === 'label' && pipeline.task === 'classification') {
+        labelClasses = Object.fromEntries(this.classCounts);
+        const classes = Object.keys(labelClasses);
+        if (this.classesCapped) {
+          problems.push({
+            code: 'too_many_classes',
+            column: col.name,
+            message: `label "${col.name}" has more than ${MAX_CLASSES} classes: is it the right column, or is the task regression?`,
+          });
+        } else if (rows > 0 && classes.length < 2) {
+          problems.push({
+            code: 'single_class',
+            column: col.name,
+            message: `label "${col.name}" has ${classes.length === 0 ? 'no values' : `a single class ("${classes[0]}")`}: a classifier needs at least two`,
+          });
+        }
+        if (this.champion?.classes) {
+          const problem = this.unknownClasses(labelClasses, { version: this.champion.version, classes: this.champion.classes });
+          if (problem) problems.push(problem);
+        }
+      }
+    });
+
+    if (rows > 0 && duplicateRows / rows > limits.maxDuplicateShare) {
+      const what =
+        pipeline.idColumn && present.includes(pipeline.idColumn) ? `rows repeating an earlier "${pipeline.idColumn}"` : 'duplicate rows';
+      problems.push({
+        code: 'too_many_duplicates',
+        message: `${duplicateRows} ${what} (${pct(duplicateRows / rows)}), above the limit of ${pct(limits.maxDuplicateShare)}`,
+      });
     }
+    return { ok: problems.length === 0, rows, problems, notes, columns, labelClasses, duplicateRows };
   }
 
-  const duplicateRows = countDuplicates(table, duplicateKeyColumns(table, pipeline));
-  if (rows > 0 && duplicateRows / rows > limits.maxDuplicateShare) {
-    const what =
-      pipeline.idColumn && table.columns.includes(pipeline.idColumn)
-        ? `rows repeating an earlier "${pipeline.idColumn}"`
-        : 'duplicate rows';
-    problems.push({
-      code: 'too_many_duplicates',
-      message: `${duplicateRows} ${what} (${pct(duplicateRows / rows)}), above the limit of ${pct(limits.maxDuplicateShare)}`,
-    });
+  /**
+   * Label classes the champion does not know: it cannot score rows of them, so the challenger
+   * could not be compared with it at evaluation, after training and registering. Caught here instead.
+   */
+  private unknownClasses(counts: Record<string, number>, champion: { version: string; classes: string[] }): ValidationProblem | null {
+    const known = new Set(champion.classes);
+    // A blank label is reported as missing, not as a class.
+    const unknown = Object.keys(counts).filter((c) => !known.has(c) && c.trim() !== '');
+    if (unknown.length === 0) return null;
+    const rows = this.rows;
+    const named = unknown.slice(0, EXAMPLES);
+    const described = named.map(
+      (c) => `"${c}" (${counts[c]} rows, ${pct(counts[c]! / rows)}; first: ${this.rowName(this.classFirst.get(c)!)})`,
+    );
+    if (unknown.length > named.length) described.push(`and ${unknown.length - named.length} more`);
+    const label = this.pipeline.label;
+    return {
+      code: 'new_label_class',
+      column: label,
+      message:
+        `label "${label}" has ${unknown.length === 1 ? 'a class' : `${unknown.length} classes`} the champion ${champion.version} does not know: ${described.join(', ')}; ` +
+        `the champion knows ${champion.classes.map((c) => `"${c}"`).join(', ')}. New label classes are not accepted: the champion cannot ` +
+        `score rows of a new class, so a new model could not be compared with it. Fix the labels if the class is a mistake`,
+    };
   }
-  return { ok: problems.length === 0, rows, problems, notes, columns, labelClasses, duplicateRows };
+
+  /** "row 12" (1 = the first row after the header), with its id when the pipeline has an id column. */
+  private rowName(ref: RowRef): string {
+    return `row ${ref.row + 1}${ref.id !== null ? `, ${this.pipeline.idColumn} "${ref.id}"` : ''}`;
+  }
 }
 
 /**
@@ -169,83 +356,6 @@ function usedColumns(p: Pipeline): UsedColumn[] {
   return cols;
 }
 
-function summarise(table: Table, i: number, col: UsedColumn, problems: ValidationProblem[]): ColumnSummary {
-  let nulls = 0;
-  let wrong = 0;
-  const examples: string[] = [];
-  const distinct = new Set<string>();
-  for (const row of table.rows) {
-    const cell = row[i];
-    if (col.type === 'numeric') {
-      if (numericValue(cell) !== null) continue;
-      if (isMissingMarker(cell)) nulls++;
-      else {
-        wrong++;
-        if (examples.length < EXAMPLES) examples.push(JSON.stringify(cell));
-      }
-    } else if (cell === null) nulls++;
-    else distinct.add(cell);
-  }
-  if (wrong > 0) {
-    problems.push({
-      code: 'wrong_type',
-      column: col.name,
-      message: `"${col.name}" should be numeric but ${wrong} values are not (e.g. ${examples.join(', ')})`,
-    });
-  }
-  const rows = table.rows.length;
-  return {
-    name: col.name,
-    role: col.role,
-    type: col.type,
-    nulls,
-    nullShare: rows ? nulls / rows : 0,
-    distinct: col.type === 'categorical' ? distinct.size : null,
-  };
-}
-
-/**
- * Every row needs a label, whatever maxNullShare allows for features: the trainer cannot learn
- * from a row without one. Empty (or blank) cells; for regression also NaN, NA and the like.
- */
-function checkLabelsPresent(table: Table, i: number, pipeline: Pipeline, problems: ValidationProblem[]): void {
-  const missing = (cell: string | null) => (pipeline.task === 'regression' ? isMissingMarker(cell) : cell === null || cell.trim() === '');
-  let count = 0;
-  let first = -1;
-  table.rows.forEach((row, r) => {
-    if (!missing(row[i])) return;
-    count++;
-    if (first < 0) first = r;
-  });
-  if (count === 0) return;
-  problems.push({
-    code: 'missing_label',
-    column: pipeline.label,
-    message: `label "${pipeline.label}" is missing in ${count} of ${table.rows.length} rows (first: ${rowName(table, first, pipeline)}): every row needs a label`,
-  });
-}
-
-/**
- * Every row needs its id, whatever maxNullShare allows: predictions and labels are joined to
- * rows by it, and a row without one can be joined to nothing.
- */
-function checkIdsPresent(table: Table, i: number, pipeline: Pipeline, problems: ValidationProblem[]): void {
-  let count = 0;
-  let first = -1;
-  table.rows.forEach((row, r) => {
-    const cell = row[i];
-    if (cell !== null && cell.trim() !== '') return;
-    count++;
-    if (first < 0) first = r;
-  });
-  if (count === 0) return;
-  problems.push({
-    code: 'missing_id',
-    column: pipeline.idColumn,
-    message: `id "${pipeline.idColumn}" is missing in ${count} of ${table.rows.length} rows (first: row ${first + 1}): every row needs an id`,
-  });
-}
-
 /** Other separators a CSV is often saved with, by the name a message gives them. */
 const OTHER_DELIMITERS: [string, string][] = [
   [';', 'semicolon'],
@@ -257,85 +367,10 @@ const OTHER_DELIMITERS: [string, string][] = [
  * The name of the separator a CSV was saved with instead of commas, when its header read as one
  * column splits on it into a column the pipeline needs; null otherwise.
  */
-function wrongDelimiter(table: Table, wanted: UsedColumn[]): string | null {
-  if (table.columns.length !== 1 || wanted.some((w) => w.name === table.columns[0])) return null;
-  const found = OTHER_DELIMITERS.find(([d]) => table.columns[0].split(d).some((part) => wanted.some((w) => w.name === part.trim())));
+function wrongDelimiter(columns: readonly string[], wanted: UsedColumn[]): string | null {
+  if (columns.length !== 1 || wanted.some((w) => w.name === columns[0])) return null;
+  const found = OTHER_DELIMITERS.find(([d]) => columns[0]!.split(d).some((part) => wanted.some((w) => w.name === part.trim())));
   return found ? found[1] : null;
-}
-
-/**
- * Label classes the champion does not know: it cannot score rows of them, so the challenger could
- * not be compared with it at evaluation, after training and registering. Caught here instead.
- */
-function checkClassesKnown(
-  table: Table,
-  i: number,
-  pipeline: Pipeline,
-  counts: Record<string, number>,
-  champion: { version: string; classes: string[] },
-  problems: ValidationProblem[],
-): void {
-  const known = new Set(champion.classes);
-  // A blank label is reported as missing, not as a class.
-  const unknown = Object.keys(counts).filter((c) => !known.has(c) && c.trim() !== '');
-  if (unknown.length === 0) return;
-  const rows = table.rows.length;
-  // The first row of each class named (one pass, however many new classes there are).
-  const named = unknown.slice(0, EXAMPLES);
-  const first = new Map<string, number>();
-  for (let r = 0; r < rows && first.size < named.length; r++) {
-    const cell = table.rows[r][i];
-    if (cell !== null && named.includes(cell) && !first.has(cell)) first.set(cell, r);
-  }
-  const described = named.map(
-    (c) => `"${c}" (${counts[c]} rows, ${pct(counts[c] / rows)}; first: ${rowName(table, first.get(c)!, pipeline)})`,
-  );
-  if (unknown.length > named.length) described.push(`and ${unknown.length - named.length} more`);
-  problems.push({
-    code: 'new_label_class',
-    column: pipeline.label,
-    message:
-      `label "${pipeline.label}" has ${unknown.length === 1 ? 'a class' : `${unknown.length} classes`} the champion ${champion.version} does not know: ${described.join(', ')}; ` +
-      `the champion knows ${champion.classes.map((c) => `"${c}"`).join(', ')}. New label classes are not accepted: the champion cannot ` +
-      `score rows of a new class, so a new model could not be compared with it. Fix the labels if the class is a mistake`,
-  });
-}
-
-/** "row 12" (1 = the first row after the header), with its id when the pipeline has an id column. */
-function rowName(table: Table, r: number, pipeline: Pipeline): string {
-  const id = pipeline.idColumn ? table.columns.indexOf(pipeline.idColumn) : -1;
-  const value = id >= 0 ? table.rows[r][id] : null;
-  return `row ${r + 1}${value !== null ? `, ${pipeline.idColumn} "${value}"` : ''}`;
-}
-
-function countValues(table: Table, i: number): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const row of table.rows) {
-    const cell = row[i];
-    if (cell !== null) counts[cell] = (counts[cell] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/**
- * What makes two rows the same record: the id column when there is one (two customers may well
- * share every value, but one customer twice is a double load); otherwise the whole row (in
- * low-dimensional data, equal feature values are normal and must not block training).
- */
-function duplicateKeyColumns(table: Table, pipeline: Pipeline): number[] {
-  const id = pipeline.idColumn ? table.columns.indexOf(pipeline.idColumn) : -1;
-  return id >= 0 ? [id] : table.columns.map((_, i) => i);
-}
-
-function countDuplicates(table: Table, keyColumns: number[]): number {
-  const seen = new Set<string>();
-  let dups = 0;
-  for (const row of table.rows) {
-    const key = JSON.stringify(keyColumns.map((i) => row[i]));
-    if (seen.has(key)) dups++;
-    else seen.add(key);
-  }
-  return dups;
 }
 
 function pct(share: number): string {

@@ -1,3 +1,6 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { once } from 'node:events';
 import pg from 'pg';
 import { InvalidInputError, TransientError, type ErrorContext } from '../lib/errors';
 import { postgresQueryProblem, type Pipeline, type PostgresSource } from '../lib/pipeline';
@@ -5,6 +8,13 @@ import { postgresQueryProblem, type Pipeline, type PostgresSource } from '../lib
 /** Rows fetched from the server-side cursor at a time. */
 const FETCH_ROWS = 10_000;
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The rows of a time window: `column` in [from, to) (from null: no lower bound); ISO-8601 instants. */
+export interface SqlWindow {
+  column: string;
+  from: string | null;
+  to: string;
+}
 
 /** The columns a pipeline needs from a source, to check them before reading every row. */
 export type SourceColumns = Pick<Pipeline, 'features' | 'label'> & { idColumn?: string };
@@ -30,22 +40,30 @@ const SQL_TYPES: Record<number, { name: string; kind: 'numeric' | 'text' | 'bool
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 
 /**
- * Reads a PostgreSQL source as CSV bytes: the query runs with its bound params in a read-only
- * transaction (a statement that writes is refused by the server), through a server-side cursor
- * fetched {@link FETCH_ROWS} rows at a time. The header is the result's column names; numbers
- * are the server's decimal text, null is empty, booleans true/false, timestamps ISO-8601 (UTC
- * for timestamptz). The CSV is built in memory (chunks joined at the end) for now.
+ * Writes a PostgreSQL source as CSV to the file `out`: the query runs with its bound params in a
+ * read-only transaction (a statement that writes is refused by the server), through a
+ * server-side cursor fetched {@link FETCH_ROWS} rows at a time, each batch written before the
+ * next is fetched, so memory holds one batch whatever the table's size. The header is the
+ * result's column names; numbers are the server's decimal text, null is empty, booleans
+ * true/false, timestamps ISO-8601 (UTC for timestamptz).
+ *
+ * With a `window`, the server returns only its rows: the query is wrapped as
+ * `SELECT * FROM (query) WHERE column >= from AND column < to`. PostgreSQL keeps the order of a
+ * sorted subquery under such a filter (SQL itself does not promise it; were it ever lost, the
+ * snapshot hash would differ and the run would train a new version, never a wrong one).
  *
  * @throws InvalidInputError for what a retry cannot fix (variable unset, bad URL, wrong password,
  * missing table, no ORDER BY, no rows, a pipeline column missing or of the wrong SQL type);
- * TransientError when the server cannot be reached (retried).
+ * TransientError when the server cannot be reached (retried). Nothing is left at `out` then.
  */
-export async function readPostgresSource(
+export async function fetchPostgresSource(
   source: PostgresSource,
   what: string,
   context: ErrorContext,
+  out: string,
   columns?: SourceColumns,
-): Promise<Buffer> {
+  window?: SqlWindow,
+): Promise<void> {
   const fail = (message: string) => new InvalidInputError(`${what}: ${message}`, context);
   const problem = postgresQueryProblem(source.query);
   if (problem) throw fail(`${problem} (query: ${shortQuery(source.query)})`);
@@ -66,6 +84,7 @@ export async function readPostgresSource(
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, types: TEXT_TYPES });
   // A connection that breaks mid-read reports through the query that fails; keep the event quiet.
   client.on('error', () => {});
+  let file: WriteStream | undefined;
   try {
     try {
       await client.connect();
@@ -77,30 +96,57 @@ export async function readPostgresSource(
       await client.query("SET LOCAL TIME ZONE 'UTC'");
       await client.query("SET LOCAL DateStyle = 'ISO, YMD'");
       await client.query('SET LOCAL extra_float_digits = 1');
-      const query = source.query.trim().replace(/;\s*$/, '');
-      await client.query({ text: `DECLARE retrain_source NO SCROLL CURSOR FOR ${query}`, values: source.params ?? [] });
-      const chunks: string[] = [];
+      const { text, values } = windowedQuery(source, window);
+      await client.query({ text: `DECLARE retrain_source NO SCROLL CURSOR FOR ${text}`, values });
+      file = createWriteStream(out);
+      const failed = once(file, 'error').then(([err]) => Promise.reject(err as Error));
+      failed.catch(() => {});
       let rows = 0;
       let render: ((row: unknown[]) => string) | undefined;
       for (;;) {
         const batch = await client.query({ text: `FETCH ${FETCH_ROWS} FROM retrain_source`, rowMode: 'array' });
+        let chunk = '';
         if (!render) {
           render = rowRenderer(batch.fields, what, where, context, columns);
-          chunks.push(batch.fields.map((f) => quote(f.name)).join(',') + '\n');
+          chunk = batch.fields.map((f) => quote(f.name)).join(',') + '\n';
         }
-        for (const row of batch.rows as unknown[][]) chunks.push(render(row));
+        for (const row of batch.rows as unknown[][]) chunk += render(row);
         rows += batch.rows.length;
+        if (!file.write(chunk)) await Promise.race([once(file, 'drain'), failed]);
         if (batch.rows.length < FETCH_ROWS) break;
       }
       await client.query('COMMIT');
-      if (rows === 0) throw fail(`the query returned no rows from ${where} (query: ${shortQuery(source.query)})`);
-      return Buffer.from(chunks.join(''));
+      if (rows === 0) {
+        const within = window ? ` in the window ${window.column} ${window.from ? `>= ${window.from} and ` : ''}< ${window.to}` : '';
+        throw fail(`the query returned no rows${within} from ${where} (query: ${shortQuery(source.query)})`);
+      }
+      await Promise.race([new Promise<void>((done) => file!.end(done)), failed]);
     } catch (err) {
-      throw classify(err, what, where, source, context);
+      throw classify(err, what, where, source, context, window);
     }
+  } catch (err) {
+    file?.destroy();
+    await rm(out, { force: true });
+    throw err;
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** The source's query and params, wrapped in the window's filter when there is one. */
+function windowedQuery(source: PostgresSource, window: SqlWindow | undefined): { text: string; values: unknown[] } {
+  const query = source.query.trim().replace(/;\s*$/, '');
+  const values: unknown[] = [...(source.params ?? [])];
+  if (!window) return { text: query, values };
+  const column = `"${window.column.replace(/"/g, '""')}"`;
+  const conditions: string[] = [];
+  if (window.from) {
+    values.push(window.from);
+    conditions.push(`${column} >= $${values.length}::timestamptz`);
+  }
+  values.push(window.to);
+  conditions.push(`${column} < $${values.length}::timestamptz`);
+  return { text: `SELECT * FROM (${query}\n) AS retrain_window WHERE ${conditions.join(' AND ')}`, values };
 }
 
 /** A check of the result's columns, then a function that writes one row as a CSV line. */
@@ -153,12 +199,20 @@ function rowRenderer(
 }
 
 /** Turns a driver or server error into one a person can act on, and says whether a retry can help. */
-function classify(err: unknown, what: string, where: string, source: PostgresSource, context: ErrorContext): Error {
+function classify(err: unknown, what: string, where: string, source: PostgresSource, context: ErrorContext, window?: SqlWindow): Error {
   if (err instanceof InvalidInputError || err instanceof TransientError) return err;
   const e = err as { code?: string; message?: string; errors?: { code?: string }[] };
   const code = e.code ?? e.errors?.[0]?.code;
   const message = e.message || String(err);
   const bad = (text: string) => new InvalidInputError(`${what}: ${text}`, context);
+  if (window && code === '42703' && message.includes(`"${window.column}"`)) {
+    return bad(`the window's column "${window.column}" is not in the query's result from ${where}: select it (a timestamp column)`);
+  }
+  if (window && (code === '42883' || code === '42804') && /timestamp/i.test(message)) {
+    return bad(
+      `the window's column "${window.column}" is not a timestamp or date in ${where} (${message}): cast it in the query (${window.column}::timestamptz AS ${window.column})`,
+    );
+  }
   switch (code) {
     case '28P01':
     case '28000':

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Columns } from '../lib/drift/dataset-drift';
 import type { FeatureKind } from '../lib/feature-kind';
 import { keys } from '../lib/keys';
@@ -7,10 +10,12 @@ import {
   encodeFloat64,
   parseReferenceProfile,
   referenceColumns,
+  ReferenceProfileBuilder,
   type ReferenceProfile,
 } from '../lib/reference-profile';
 import type { Table } from '../lib/table';
 import type { Store } from '../store/store';
+import { rowBatches } from './dataset-rows';
 
 type ProfileName = 'features' | 'prediction';
 
@@ -22,7 +27,34 @@ export async function saveReferenceProfile(
   store: Store,
   opts: { model: string; version: string; name: ProfileName; table: Table; columns: { name: string; kind: FeatureKind }[] },
 ): Promise<ReferenceProfile> {
-  const { profile, values } = buildReferenceProfile(opts);
+  return storeReferenceProfile(store, opts, buildReferenceProfile(opts));
+}
+
+/**
+ * Profiles the rows of a stored CSV (the train split), streaming, and stores the profile: the
+ * training data is never held in memory.
+ */
+export async function saveReferenceProfileOf(
+  store: Store,
+  opts: { model: string; version: string; name: ProfileName; key: string; columns: { name: string; kind: FeatureKind }[] },
+): Promise<ReferenceProfile> {
+  const builder = new ReferenceProfileBuilder(opts);
+  const work = await mkdtemp(join(tmpdir(), 'retrain-profile-'));
+  try {
+    const path = join(work, 'data.csv');
+    await store.download(opts.key, path);
+    for await (const batch of rowBatches({ path }, 'csv', opts.key)) builder.add(batch);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return storeReferenceProfile(store, opts, builder.finish());
+}
+
+async function storeReferenceProfile(
+  store: Store,
+  opts: { model: string; version: string; name: ProfileName },
+  { profile, values }: { profile: ReferenceProfile; values: Record<string, Float64Array> },
+): Promise<ReferenceProfile> {
   for (const [column, entry] of Object.entries(profile.columns)) {
     if (entry.kind === 'numeric')
       await store.put(keys.referenceValues(opts.model, opts.version, opts.name, entry.file), encodeFloat64(values[column]));

@@ -3,10 +3,9 @@ import type { RetrainConfig } from '../lib/config';
 import { keys } from '../lib/keys';
 import type { Pipeline } from '../lib/pipeline';
 import { versionIdFor, type ModelVersion } from '../lib/registry';
-import { parseTable } from '../lib/table';
 import type { DatasetSnapshot, DatasetSplit, TrainedModel, VersionPlan } from '../shared/results';
 import type { Store } from '../store/store';
-import { saveReferenceProfile } from './reference-profiles';
+import { saveReferenceProfileOf } from './reference-profiles';
 import { readPointer, readVersion, trainingCodeVersion } from './registry';
 
 /**
@@ -89,13 +88,12 @@ export async function registerVersion(store: Store, input: Registration): Promis
       runId: input.runId,
     },
   };
-  const train = await store.get(split.trainKey);
-  if (!train) throw new Error(`train split ${split.trainKey} is missing from the store (${store.location})`);
-  await saveReferenceProfile(store, {
+  if (!(await store.exists(split.trainKey))) throw new Error(`train split ${split.trainKey} is missing from the store (${store.location})`);
+  await saveReferenceProfileOf(store, {
     model: pipeline.name,
     version: plan.version,
     name: 'features',
-    table: parseTable(train, 'csv', 'train split'),
+    key: split.trainKey,
     columns: pipeline.features.map((f) => ({ name: f.name, kind: f.type })),
   });
   const created = await store.putIfAbsent(keys.version(pipeline.name, plan.version), JSON.stringify(record, null, 2));

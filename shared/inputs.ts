@@ -35,6 +35,12 @@ export interface RetrainOptions {
   requestedBy?: string;
   reason?: string;
   /**
+   * The time the run reads its data as of, for a source with a window: a date (`2026-10-01`,
+   * midnight UTC) or an ISO-8601 time with its zone, not after the run's start. A backfill.
+   * @default the run's start
+   */
+  asOf?: string;
+  /**
    * Task queue of the training activities.
    * @default "training"
    */

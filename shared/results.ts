@@ -16,6 +16,10 @@ export interface DatasetSnapshot {
   bytes: number;
   /** False when the same content was already snapshotted (nothing new was written). */
   created: boolean;
+  /** The source's time window as of the run's asOf, when it has one: rows with `column` in [from, to). */
+  window?: { column: string; from: string | null; to: string };
+  /** The point in time the rows were read as of (the window's `to`). */
+  asOf?: string;
 }
 
 /** The train/holdout split of a snapshot, stored as two CSVs of the columns training needs. */

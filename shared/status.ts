@@ -1,4 +1,5 @@
 import type { GateDecision, Metrics } from '../lib/gate';
+import type { ResolvedWindow } from '../lib/time-window';
 
 /** The steps of a retraining run, in the order they happen (`approval` and `rollback` only when needed). */
 export type RunStep =
@@ -40,6 +41,16 @@ export interface RunStatus {
   requestedBy: string | null;
   /** Why it was asked for ("new labels", "drift confirmed"), as the starter gave it. */
   reason: string | null;
+  /**
+   * The time the run reads its data as of (ISO-8601 UTC): the `asOf` it was started with (a
+   * backfill), else its start. Absent from the results of runs that ended before it was recorded.
+   */
+  asOf: string;
+  /**
+   * The rows of the training source the run reads (`column` in [`from`, `to`)), or null when the
+   * source has no window or the pipeline is not loaded yet.
+   */
+  window: ResolvedWindow | null;
   step: RunStep;
   outcome: RunOutcome;
   version: string | null;

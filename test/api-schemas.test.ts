@@ -331,6 +331,8 @@ describe('run status answers', () => {
     model: MODEL,
     requestedBy: 'rails-app',
     reason: 'new labels',
+    asOf: '2026-10-01T00:00:00.000Z',
+    window: { column: 'labelled_at', from: '2026-07-03T00:00:00.000Z', to: '2026-10-01T00:00:00.000Z' },
     step: 'approval',
     outcome: 'running',
     version: 'v1',
@@ -349,10 +351,10 @@ describe('run status answers', () => {
     JSON.parse(serializerCompiler({ schema, method: 'GET', url: '/v1/models/:model/runs/current' })(data));
   const execution = { workflowId: `retrain-${MODEL}`, runId: 'r1', workflowStatus: 'COMPLETED' };
 
-  it('serializes a status, and one of a run that ended before `reason` was recorded', () => {
+  it('serializes a status, and one of a run that ended before `reason`, `asOf` and `window` were recorded', () => {
     expect(serialize(runStatusSchema, status)).toEqual(status);
     expect(serialize(currentRunSchema, { ...execution, ...status })).toEqual({ ...execution, ...status });
-    const { reason: _reason, ...older } = status;
+    const { reason: _reason, asOf: _asOf, window: _window, ...older } = status;
     expect(serialize(currentRunSchema, { ...execution, ...older })).toEqual({ ...execution, ...older });
   });
 

@@ -37,7 +37,14 @@ afterAll(async () => {
 describe('the champion of a run that stopped before reading the registry', () => {
   it('is "unknown" in the run summary, not "none → none"', () => {
     const status = {
-      ...newRunStatus('m', null, initialApprovalState({ mode: 'auto' })),
+      ...newRunStatus({
+        model: 'm',
+        requestedBy: null,
+        reason: null,
+        asOf: '2026-01-01T00:00:00.000Z',
+        window: null,
+        approval: initialApprovalState({ mode: 'auto' }),
+      }),
       outcome: 'failed' as const,
       step: 'validate' as const,
     };

@@ -1,11 +1,11 @@
 import { makeUserProject, runCli, writeTestPipeline } from './helpers/cli-project';
 import { listAudit } from '../services/audit-log';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './helpers/harness';
+import { REPO, startHarness, type Harness } from './helpers/harness';
 import { startApi } from '../api/server';
 import type { Command } from '../cli/command';
 import { COMMANDS, loadAllCommands } from '../cli/registry';
@@ -322,6 +322,39 @@ describe('retrain help', () => {
     expect(real.stderr).not.toMatch(/Unknown option/);
     expect(real.code).toBe(1);
     expect(real.stderr).toMatch(/no running retraining run of cli-model .* is waiting for a decision/);
+  });
+
+  it('backfills with --as-of, and refuses a bad value or a source without a window with exit 2', async () => {
+    const bad = await retrain(['run', 'cli-model', '--as-of', 'yesterday']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--as-of: expected a date \(2026-10-01, midnight UTC\) or an ISO-8601 time with its zone/);
+    const future = await retrain(['run', 'cli-model', '--as-of', '2999-01-01']);
+    expect(future.code).toBe(2);
+    expect(future.stderr).toMatch(/--as-of: 2999-01-01T00:00:00\.000Z is in the future/);
+    const noWindow = await retrain(['run', 'cli-model', '--as-of', '2026-10-01']);
+    expect(noWindow.code).toBe(2);
+    expect(noWindow.stderr).toMatch(/--as-of 2026-10-01T00:00:00\.000Z: pipeline cli-model has no source\.window/);
+
+    // Every row labelled in August and September 2026: inside the window of a backfill as of 1 October.
+    const [header, ...rows] = readFileSync(join(REPO, 'examples/data/churn.csv'), 'utf8').trim().split('\n');
+    const day = (i: number) => new Date(Date.UTC(2026, 7, 1) + (i % 50) * 86_400_000).toISOString().slice(0, 10);
+    const data = join(project, 'churn-labelled.csv');
+    writeFileSync(data, [`${header},labelled_at`, ...rows.map((r, i) => `${r},${day(i)}`)].join('\n') + '\n');
+    writeTestPipeline(project, 'cli-window');
+    const file = join(project, 'pipelines', 'cli-window.ts');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        /source: \{[^}]*\}/,
+        `source: { path: ${JSON.stringify(data)}, window: { column: 'labelled_at', last: '90d' } }`,
+      ),
+    );
+    const window = { column: 'labelled_at', from: '2026-07-03T00:00:00.000Z', to: '2026-10-01T00:00:00.000Z' };
+    const run = await retrain(['run', 'cli-window', '--as-of', '2026-10-01', '--wait', '--json']);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'promoted', asOf: window.to, window });
+    const status = await retrain(['status', 'cli-window']);
+    expect(status.stdout).toContain('  data:              rows with labelled_at in [2026-07-03T00:00:00.000Z, 2026-10-01T00:00:00.000Z)');
   });
 
   it('names the flag and what was expected when a value is wrong, with exit 2', async () => {

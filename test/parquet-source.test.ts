@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRetrain } from '../client/client';
 import { InvalidInputError } from '../lib/errors';
 import { sourceFormat } from '../lib/pipeline';
-import { combineParts } from '../lib/source-parts';
+import { joinParts } from '../lib/source-parts';
 import { readTable, type Table } from '../lib/table';
 import { findSdkPython } from '../scripts/provision.mjs';
 import { snapshotSource, splitSnapshot, validateData, validateSnapshot } from '../services/datasets';
@@ -135,8 +135,14 @@ describe.skipIf(pyarrowMissing)('Parquet sources written by pyarrow', () => {
 
   it('joins part files in order, the same parts always giving the same bytes', async () => {
     const parts = ['part-0000.parquet', 'part-0001.parquet'].map((f) => ({ name: f, body: readFileSync(join(dir, 'parts', f)) }));
-    const body = combineParts(parts, 'parquet', { model: 'churn', step: 'pull' });
-    expect(combineParts(parts, 'parquet', { model: 'churn', step: 'pull' }).equals(body)).toBe(true);
+    const joined = async () => {
+      const streamed = parts.map((p) => ({ name: p.name, size: p.body.length, chunks: () => [p.body] as never }));
+      const out: Uint8Array[] = [];
+      for await (const chunk of joinParts(streamed, 'parquet', { model: 'churn', step: 'pull' })) out.push(chunk);
+      return Buffer.concat(out);
+    };
+    const body = await joined();
+    expect((await joined()).equals(body)).toBe(true);
     const table = await readTable(body, 'parquet', 'parts');
     expect(table.columns).toEqual(COLUMNS);
     expect(table.rows).toEqual(rowsFrom(0, N));

@@ -278,3 +278,49 @@ describe('pipeline schema: errors name the field', () => {
     expect(errorFor(null)).toContain('(root)');
   });
 });
+
+describe('pipeline schema: source windows', () => {
+  const postgres = { kind: 'postgres', urlEnv: 'CHURN_DATABASE_URL', query: 'SELECT * FROM churn ORDER BY customer_id' };
+
+  it('accepts a window on a file source and on a PostgreSQL source, with or without `last`', () => {
+    const file = definePipeline(classification({ source: { path: 'data/churn.csv', window: { column: 'labelled_at', last: '90d' } } }));
+    expect(file.source.window).toEqual({ column: 'labelled_at', last: '90d' });
+    const pg = definePipeline(classification({ source: { ...postgres, window: { column: 'labelled_at' } } }));
+    expect(pg.source.window).toEqual({ column: 'labelled_at' });
+    expect(definePipeline(classification()).source.window).toBeUndefined();
+  });
+
+  it('names what is wrong inside a window', () => {
+    const error = (window: unknown) => errorFor(classification({ source: { path: 'data/churn.csv', window } }));
+    expect(error({})).toContain('source.window.column: name the timestamp column, e.g. column: "labelled_at"');
+    expect(error({ column: '' })).toContain('source.window.column: name the timestamp column');
+    expect(error({ column: 'labelled_at', last: '3 months' })).toContain('source.window.last: expected a duration like');
+    expect(error({ column: 'labelled_at', last: '0d' })).toContain('source.window.last: a window of no time selects no rows');
+    expect(error({ column: 'labelled_at', from: '2026-01-01' })).toMatch(/source\.window: Unrecognized key: "from"/);
+    expect(error('labelled_at')).toContain('source.window: expected { column: "<timestamp column>", last?: "90d" }');
+  });
+
+  it('names what is wrong inside the window of a PostgreSQL source', () => {
+    expect(errorFor(classification({ source: { ...postgres, window: { column: 'labelled_at', last: 90 } } }))).toContain(
+      'source.window.last: Invalid input: expected string, received number',
+    );
+  });
+
+  it('refuses the label as the window column', () => {
+    expect(errorFor(classification({ source: { path: 'data/churn.csv', window: { column: 'churned' } } }))).toContain(
+      'source.window.column: the label "churned" cannot be the window\'s timestamp column',
+    );
+  });
+
+  it('refuses a window on a holdout source, saying why', () => {
+    const message = errorFor(classification({ holdout: { source: { path: 'data/holdout.csv', window: { column: 'labelled_at' } } } }));
+    expect(message).toContain('holdout.source.window: a holdout source takes no window: the holdout is fixed data');
+  });
+
+  it('refuses a window on drift.labels, saying why', () => {
+    const message = errorFor(
+      classification({ idColumn: 'id', drift: { labels: { path: 'labels.jsonl', window: { column: 'knownAt' } } } }),
+    );
+    expect(message).toContain('drift.labels.window: drift.labels takes no window');
+  });
+});

@@ -7,10 +7,12 @@ import { sha256 } from '../lib/canonical-json';
 import { InvalidInputError, TransientError } from '../lib/errors';
 import { parsePipeline, type PipelineInput, type PostgresSource } from '../lib/pipeline';
 import { readTable } from '../lib/table';
+import { listAudit } from '../services/audit-log';
 import { snapshotSource } from '../services/datasets';
-import { sourceReader } from '../services/sources';
+import { sourceFetcher, sourceReader } from '../services/sources';
 import { REPO, startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
 import { startPostgres, type Postgres } from './helpers/postgres';
+import { tempDir } from './helpers/runs';
 
 /*
  * PostgreSQL sources against a real PostgreSQL server (test/helpers/postgres.ts): the query's
@@ -276,4 +278,81 @@ describe('retraining from a PostgreSQL source', () => {
     expect(third.version).not.toBe(first.version);
     console.log(`runs: ${first.outcome} ${first.version}, ${second.outcome}, ${third.outcome} ${third.version}`);
   }, 180_000);
+});
+
+describe('retraining from a PostgreSQL source with a time window', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    // The churn rows, labelled one an hour from 2025-01-01: 2,000 rows reach into 2025-03-25.
+    await admin.query(
+      `CREATE TABLE churn_timed AS SELECT *, timestamptz '2025-01-01' + (row_number() OVER (ORDER BY customer_id) - 1) * interval '1 hour' AS labelled_at FROM churn_labels WHERE customer_id <> 'c009999'`,
+    );
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const timed = (name: string, last?: string) =>
+    testPipeline({
+      name,
+      source: { ...source('SELECT * FROM churn_timed ORDER BY customer_id'), window: { column: 'labelled_at', ...(last ? { last } : {}) } },
+      training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT },
+    });
+
+  it('reads only the rows before asOf (and after asOf - last), in the server', async () => {
+    const out = join(tempDir('pg-window'), 'window.csv');
+    await sourceFetcher({ projectDir: REPO, s3: undefined as never })(timed('pg-window').source, what, context, out, {
+      window: { column: 'labelled_at', from: '2025-01-02T00:00:00.000Z', to: '2025-01-03T00:00:00.000Z' },
+    });
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(25);
+    expect(lines[1]).toMatch(/,2025-01-02T00:00:00Z$/);
+    expect(lines[24]).toMatch(/,2025-01-02T23:00:00Z$/);
+  });
+
+  it('a backfill with --as-of gives the earlier snapshot again; new rows after it make a new version', async () => {
+    const p = timed('pg-backfill');
+    const run = async (asOf?: string) =>
+      (await startRetrain(h.client, h.config, p, { requestedBy: 'test', ...(asOf ? { asOf } : {}) })).handle.result();
+    const march = await run('2025-03-01');
+    expect(march.outcome).toBe('promoted');
+    expect(march.snapshot?.rows).toBe(59 * 24);
+    const now = await run();
+    expect(now.outcome).toBe('promoted');
+    expect(now.version).not.toBe(march.version);
+    expect(now.snapshot?.sha256).not.toBe(march.snapshot?.sha256);
+    const again = await run('2025-03-01');
+    expect(again.snapshot?.sha256).toBe(march.snapshot?.sha256);
+    expect(again.version).toBe(march.version);
+    expect(again.asOf).toBe('2025-03-01T00:00:00.000Z');
+    // The snapshot's audit event says what the rows came from: the query, its params and the window.
+    const pulls = (await listAudit(h.store, 'pg-backfill')).filter((e) => e.type === 'snapshot');
+    expect(pulls[0]!.details).toMatchObject({
+      query: 'SELECT * FROM churn_timed ORDER BY customer_id',
+      params: [],
+      urlEnv: URL_ENV,
+      asOf: '2025-03-01T00:00:00.000Z',
+      window: { column: 'labelled_at', from: null, to: '2025-03-01T00:00:00.000Z' },
+    });
+    console.log(
+      `as of 2025-03-01: ${march.outcome} ${march.version} (${march.snapshot?.rows} rows, ${march.snapshot?.sha256.slice(0, 12)}); ` +
+        `as of now: ${now.outcome} ${now.version}; as of 2025-03-01 again: ${again.outcome} ${again.version} (${again.snapshot?.sha256.slice(0, 12)})`,
+    );
+  }, 240_000);
+
+  it("fails a window whose column is not in the query's result, naming it", async () => {
+    const p = testPipeline({
+      name: 'pg-window-missing',
+      source: { ...source(), window: { column: 'labelled_at' } },
+      training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT },
+    });
+    const err = await snapshotSource({ store: h.store, config: h.config }, p, { asOf: '2025-03-01' }).then(
+      () => new Error('the snapshot succeeded'),
+      (e: unknown) => e as Error,
+    );
+    console.log(`[${err.constructor.name}] ${err.message}`);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(err.message).toMatch(/the window's column "labelled_at" is not in the query's result/);
+  });
 });

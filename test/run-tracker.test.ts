@@ -3,12 +3,13 @@ import { initialApprovalState } from '../workflows/approval';
 import { newRunStatus, RunTracker } from '../workflows/run-tracker';
 
 const START = Date.parse('2024-01-01T10:00:00.000Z');
+const start = { model: 'churn', requestedBy: null, reason: null, asOf: '2024-01-01T10:00:00.000Z', window: null };
 
 /** A tracker over a fresh run whose clock only moves when the test says so. */
 function tracker() {
   let now = START;
   const lines: { level: 'info' | 'warn'; message: string; meta?: Record<string, unknown> }[] = [];
-  const status = newRunStatus('churn', 'alice', initialApprovalState({ mode: 'auto' }));
+  const status = newRunStatus({ ...start, requestedBy: 'alice', approval: initialApprovalState({ mode: 'auto' }) });
   const run = new RunTracker(
     status,
     {
@@ -21,13 +22,15 @@ function tracker() {
 }
 
 describe('newRunStatus', () => {
-  it('starts running with nothing known but the model, who asked and the approval state', () => {
+  it('starts running with nothing known but what it started with: model, who asked, asOf, window, approval state', () => {
     const approval = initialApprovalState({ mode: 'auto' });
-    const status = newRunStatus('churn', null, approval);
+    const status = newRunStatus({ ...start, approval });
     expect(status).toEqual({
       model: 'churn',
       requestedBy: null,
       reason: null,
+      asOf: '2024-01-01T10:00:00.000Z',
+      window: null,
       step: 'starting',
       outcome: 'running',
       version: null,
@@ -42,7 +45,13 @@ describe('newRunStatus', () => {
       steps: [],
     });
     expect(status.approval).toBe(approval);
-    expect(newRunStatus('churn', 'rails-app', approval, 'new labels')).toMatchObject({ requestedBy: 'rails-app', reason: 'new labels' });
+    const window = { column: 'labelled_at', from: null, to: '2023-10-01T00:00:00.000Z' };
+    expect(newRunStatus({ ...start, requestedBy: 'rails-app', reason: 'new labels', asOf: window.to, window, approval })).toMatchObject({
+      requestedBy: 'rails-app',
+      reason: 'new labels',
+      asOf: window.to,
+      window,
+    });
   });
 });
 

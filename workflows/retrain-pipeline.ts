@@ -23,6 +23,7 @@ import type { RetrainInput, RetrainSummary } from '../shared/inputs';
 import type { VersionPlan } from '../shared/results';
 import { ApprovalMachine, initialApprovalState } from './approval';
 import { inputPipeline } from './pipeline-input';
+import { inputAsOf, runWindow } from './run-as-of';
 import { newRunStatus, RunTracker } from './run-tracker';
 
 const light = proxyActivities<LightActivities>({
@@ -35,17 +36,21 @@ const light = proxyActivities<LightActivities>({
  * (approve) → promote → verify, rolling back to the previous champion if verification fails.
  */
 export async function retrainPipeline(input: RetrainInput): Promise<RetrainSummary> {
+  const info = workflowInfo();
+  // A backfill's asOf, else the run's start: both in the history, so a replay reads the same rows.
+  const { asOf, backfill } = inputAsOf(input, info.startTime);
+  const started = { requestedBy: input.requestedBy ?? null, reason: input.reason ?? null, asOf };
   // Started by model name, the run answers `status` while the worker loads the definition.
   const named = (input as { model?: unknown })?.model;
   if (typeof named === 'string') {
-    const loading = newRunStatus(named, input.requestedBy ?? null, initialApprovalState({ mode: 'auto' }), input.reason ?? null);
+    const loading = newRunStatus({ ...started, model: named, window: null, approval: initialApprovalState({ mode: 'auto' }) });
     setHandler(statusQuery, () => loading);
   }
   // Inline, or loaded by model name (an activity: the definition used is in the history).
   const pipeline = await inputPipeline('retrainPipeline', input, light.resolvePipeline);
-  const info = workflowInfo();
+  const window = runWindow(pipeline, asOf, backfill);
   const training = trainingActivities(pipeline, input.trainingTaskQueue);
-  const status = newRunStatus(pipeline.name, input.requestedBy ?? null, initialApprovalState(pipeline.approval), input.reason ?? null);
+  const status = newRunStatus({ ...started, model: pipeline.name, window, approval: initialApprovalState(pipeline.approval) });
   const approvals = new ApprovalMachine(pipeline.approval, status.approval, { model: pipeline.name, candidate: () => status.version, log });
   const run = new RunTracker(status, log);
 
@@ -85,7 +90,7 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
   async function lifecycle(): Promise<RetrainSummary> {
     try {
       run.enter('pull');
-      const snapshot = await light.snapshotDataset({ pipeline });
+      const snapshot = await light.snapshotDataset({ pipeline, asOf });
 
       run.enter('validate');
       const report = await light.validateSnapshot({ pipeline, snapshot });

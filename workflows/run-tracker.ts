@@ -8,17 +8,18 @@ export interface RunLog {
   warn(message: string, meta?: Record<string, unknown>): void;
 }
 
-/** A new run's status: starting, running, nothing known yet but the model and the approval state. */
-export function newRunStatus(
-  model: string,
-  requestedBy: string | null,
-  approval: RunStatus['approval'],
-  reason: string | null = null,
-): RunStatus {
+/** What a run knows when it starts: the model, who asked and why, its asOf and window, the approval state. */
+export type RunStart = Pick<RunStatus, 'model' | 'requestedBy' | 'reason' | 'asOf' | 'window' | 'approval'>;
+
+/** A new run's status: starting, running, nothing known yet but what it started with. */
+export function newRunStatus(start: RunStart): RunStatus {
+  const { model, requestedBy, reason, asOf, window, approval } = start;
   return {
     model,
     requestedBy,
     reason,
+    asOf,
+    window,
     step: 'starting',
     outcome: 'running',
     version: null,

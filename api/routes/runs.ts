@@ -5,6 +5,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { decideCandidate, inspectRun, retrainWorkflowId, startRetrain } from '../../client/client';
 import { queuesWithoutPollers } from '../../client/pollers';
 import { appendAudit } from '../../services/audit-log';
+import { asOfProblem, asOfSchema } from '../../lib/time-window';
 import { identityOf, requireScope } from '../auth';
 import type { ApiContext } from '../context';
 import { errorBodySchema, HttpError } from '../http-errors';
@@ -12,7 +13,14 @@ import { currentRunSchema, runStatusSchema } from '../schemas/run-status';
 import { modelParams } from './models';
 
 const retrainBody = z
-  .object({ reason: z.string().max(2000).optional().describe('why, kept in the run and the audit log') })
+  .object({
+    reason: z.string().max(2000).optional().describe('why, kept in the run and the audit log'),
+    asOf: asOfSchema()
+      .optional()
+      .describe(
+        'train on the data as it was then (a backfill): a date (2026-10-01, midnight UTC) or an ISO-8601 time with its zone, not in the future; only for a pipeline whose source has a window. Default: the run’s start',
+      ),
+  })
   .strict()
   .optional();
 const decisionBody = z
@@ -45,16 +53,20 @@ export function runRoutes(app: FastifyInstance, ctx: ApiContext): void {
     schema: {
       summary: 'Start a retrain (or join the running one)',
       description:
-        'What a background job calls. The worker loads pipelines/<model>.ts when the run starts; the caller’s token is recorded as who asked.',
+        'What a background job calls. The worker loads pipelines/<model>.ts when the run starts; the caller’s token is recorded as who asked. ' +
+        'A run in progress is joined only when it reads the data as of the same time: a request whose `asOf` differs from the running run’s (or that has none while a backfill runs) gets 409 `RunConflict`.',
       tags: ['runs'],
       params: modelParams,
       body: retrainBody,
-      response: { 200: runStartedSchema, 202: runStartedSchema, ...errors },
+      response: { 200: runStartedSchema, 202: runStartedSchema, 409: errorBodySchema, ...errors },
     },
     handler: async (request, reply) => {
       const { model } = request.params as z.infer<typeof modelParams>;
       ctx.models.require(model);
       const body = request.body as z.infer<typeof retrainBody>;
+      // Refused here rather than by the run: a backfill of a source without a window would train on today's data.
+      const problem = body?.asOf ? asOfProblem(model, (await ctx.models.pipeline(model)).source.window) : null;
+      if (problem) throw new HttpError(400, 'InvalidInput', `invalid body: asOf: ${problem}`, [{ path: 'body.asOf', message: problem }]);
       const client = await ctx.temporal.get();
       const { handle, joined } = await startRetrain(
         client,
@@ -63,6 +75,7 @@ export function runRoutes(app: FastifyInstance, ctx: ApiContext): void {
         {
           requestedBy: identityOf(request).name,
           reason: body?.reason ?? 'requested through the HTTP API',
+          ...(body?.asOf ? { asOf: body.asOf } : {}),
         },
       );
       const { runId } = await handle.describe();

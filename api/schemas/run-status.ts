@@ -49,6 +49,14 @@ export const approvalStateSchema = z
   })
   .meta({ id: 'ApprovalState', description: 'Who may decide, what was decided, what was ignored.' });
 
+export const resolvedWindowSchema = z
+  .object({
+    column: z.string().describe('The timestamp column.'),
+    from: z.string().nullable().describe('Inclusive lower bound (ISO-8601 UTC); null: every row before `to`.'),
+    to: z.string().describe('Exclusive upper bound (ISO-8601 UTC): the run’s asOf.'),
+  })
+  .meta({ id: 'DataWindow', description: 'The rows of a training source a run reads: `column` in [`from`, `to`).' });
+
 export const runStatusSchema = z
   .object({
     model: z.string(),
@@ -62,6 +70,19 @@ export const runStatusSchema = z
       .optional()
       .describe(
         'Why it was asked for ("new labels", "drift confirmed"), as the starter gave it. Absent for runs that ended before it was recorded.',
+      ),
+    // Optional for the same reason as `reason`: runs that ended before they were recorded lack them.
+    asOf: z
+      .string()
+      .optional()
+      .describe(
+        'The time the run reads its data as of (ISO-8601 UTC): the `asOf` it was started with (a backfill), else its start. Absent for runs that ended before it was recorded.',
+      ),
+    window: resolvedWindowSchema
+      .nullable()
+      .optional()
+      .describe(
+        'The rows of the training source the run reads, or null when the source has no window (or the pipeline is not loaded yet).',
       ),
     step: runStepSchema,
     outcome: runOutcomeSchema,
@@ -91,8 +112,12 @@ type _RunStep = Assert<Equals<z.infer<typeof runStepSchema>, RunStep>>;
 type _RunOutcome = Assert<Equals<z.infer<typeof runOutcomeSchema>, RunOutcome>>;
 type _ApprovalState = Assert<Equals<z.infer<typeof approvalStateSchema>, ApprovalState>>;
 type ApiRunStatus = z.infer<typeof runStatusSchema>;
-// Equal but for `reason`, which the API allows to be absent (see above)…
-type _RunStatus = Assert<Equals<Omit<ApiRunStatus, 'reason'>, Omit<RunStatus, 'reason'>>>;
+/** The fields the API allows to be absent, for runs that ended before they were recorded (see above). */
+type Recorded = 'reason' | 'asOf' | 'window';
+// Equal but for those…
+type _RunStatus = Assert<Equals<Omit<ApiRunStatus, Recorded>, Omit<RunStatus, Recorded>>>;
 type _RunStatusReason = Assert<Equals<Exclude<ApiRunStatus['reason'], undefined>, RunStatus['reason']>>;
+type _RunStatusAsOf = Assert<Equals<Exclude<ApiRunStatus['asOf'], undefined>, RunStatus['asOf']>>;
+type _RunStatusWindow = Assert<Equals<Exclude<ApiRunStatus['window'], undefined>, RunStatus['window']>>;
 // …so every RunStatus the code builds is a valid answer.
 type _RunStatusAnswer = Assert<Extends<RunStatus, ApiRunStatus>>;

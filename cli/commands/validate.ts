@@ -1,14 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../../lib/errors';
 import { describeSource, sourceFormat, type Pipeline } from '../../lib/pipeline';
 import type { ValidationReport } from '../../lib/validate-dataset';
 import type { TableFormat } from '../../lib/table';
 import { loadConfig } from '../../services/config';
-import { assertValid, championClasses, validateData } from '../../services/datasets';
+import type { RowInput } from '../../services/dataset-rows';
+import { assertValid, championClasses, validateRows } from '../../services/datasets';
 import { loadPipeline } from '../../services/pipelines';
-import { sourceReader } from '../../services/sources';
+import { sourceFetcher } from '../../services/sources';
 import { createStore } from '../../store/index';
 import { defineCommand } from '../command';
 import { jsonFlag, pipelineArgument } from '../common-args';
@@ -47,8 +49,16 @@ format from, and validation needs the whole file).`,
   async run(args) {
     const config = loadConfig();
     const pipeline = await loadPipeline(config.projectDir, args.pipeline);
-    const data = args.data === undefined ? await readPipelineSource(config, pipeline) : await readDataFile(args.data);
-    const { report, notes } = await check(config, pipeline, data);
+    const work = await mkdtemp(join(tmpdir(), 'retrain-validate-'));
+    let data: DataFile;
+    let checked: Awaited<ReturnType<typeof check>>;
+    try {
+      data = args.data === undefined ? await fetchPipelineSource(config, pipeline, work) : await dataFile(args.data);
+      checked = await check(config, pipeline, data);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    const { report, notes } = checked;
     const what = `${data.label} (pipeline ${pipeline.name})`;
     if (args.json) {
       output(true, { pipeline: pipeline.name, data: data.label, ...report, notes }, () => '');
@@ -71,7 +81,7 @@ format from, and validation needs the whole file).`,
 async function check(
   config: ReturnType<typeof loadConfig>,
   pipeline: Pipeline,
-  data: DataBytes,
+  data: DataFile,
 ): Promise<{ report: ValidationReport; notes: string[] }> {
   const notes: string[] = [];
   // A store that cannot be read leaves the champion check out, with a note.
@@ -83,26 +93,34 @@ async function check(
       return null;
     }
   };
-  const report = await validateData(data.body, data.format, data.label, pipeline, champion);
+  const encoding = pipeline.source.kind !== 'postgres' ? pipeline.source.encoding : undefined;
+  const report = await validateRows(data.input, data.format, data.label, pipeline, champion, encoding);
   return { report, notes: [...report.notes, ...notes] };
 }
 
-interface DataBytes {
-  body: Buffer;
+/** The data to check, on disk (validation streams it: a file of any size is read with bounded memory). */
+interface DataFile {
+  input: RowInput;
   format: TableFormat;
   /** How messages name the data. */
   label: string;
 }
 
-async function readPipelineSource(config: ReturnType<typeof loadConfig>, pipeline: Pipeline): Promise<DataBytes> {
-  const body = await sourceReader(config)(pipeline.source, `data source of pipeline "${pipeline.name}"`, {
-    model: pipeline.name,
-    step: 'validate',
-  });
-  return { body, format: sourceFormat(pipeline.source), label: describeSource(pipeline.source) };
+async function fetchPipelineSource(config: ReturnType<typeof loadConfig>, pipeline: Pipeline, work: string): Promise<DataFile> {
+  const path = join(work, 'source');
+  await sourceFetcher(config)(
+    pipeline.source,
+    `data source of pipeline "${pipeline.name}"`,
+    { model: pipeline.name, step: 'validate' },
+    path,
+    {
+      columns: pipeline,
+    },
+  );
+  return { input: { path }, format: sourceFormat(pipeline.source), label: describeSource(pipeline.source) };
 }
 
-async function readDataFile(path: string): Promise<DataBytes> {
+async function dataFile(path: string): Promise<DataFile> {
   const extension = /\.([^./]+)$/.exec(path)?.[1]?.toLowerCase();
   const format = extension === undefined ? undefined : DATA_EXTENSIONS[extension];
   if (!format) {
@@ -111,11 +129,14 @@ async function readDataFile(path: string): Promise<DataBytes> {
       { step: 'cli' },
     );
   }
+  const full = resolve(path);
+  let why: string | null = null;
   try {
-    return { body: await readFile(resolve(path)), format, label: `--data ${path}` };
+    if (!(await stat(full)).isFile()) why = 'is a directory';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new InvalidInputError(`--data ${path}: ${why}`, { step: 'cli' });
+    why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
   }
+  if (why) throw new InvalidInputError(`--data ${path}: ${why}`, { step: 'cli' });
+  return { input: { path: full }, format, label: `--data ${path}` };
 }
