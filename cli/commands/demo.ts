@@ -20,28 +20,69 @@ import { describeRun } from '../format';
 import { followRun, rootCause } from '../../client/follow';
 import { listPipelines, loadPipeline } from '../../services/pipelines';
 import { startLocalStack } from '../local-stack';
+import { isAbsolute, relative } from 'node:path';
+import { z } from 'zod';
+import { RETRAIN_HOME } from '../../lib/config';
+import { InvalidInputError } from '../../lib/errors';
+import { describeDatabase } from '../../services/postgres-source';
+import { CHURN_TABLE, loadChurnTable } from '../../examples/postgres/load-churn';
+
+/** churn read from PostgreSQL (examples/postgres/): run when the demo is given a database. */
+const POSTGRES_DEMO = 'churn-pg';
+const POSTGRES_DEMO_FILE = `${RETRAIN_HOME}/examples/postgres/churn-postgres.ts`;
+/** Where the demo's database URL comes from when --database-url is not given. */
+const DATABASE_URL_ENV = 'RETRAIN_DEMO_DATABASE_URL';
+const databaseUrl = z.url({
+  protocol: /^postgres(ql)?$/,
+  message: 'expected a PostgreSQL URL, postgres://user:password@host:5432/database',
+});
 
 /** `retrain demo`: the whole lifecycle on the embedded default (dev server and worker in this process). */
 export const demoCommand = defineCommand({
   name: 'demo',
   summary: 'start a local dev server + worker and run the example pipelines',
   details:
-    'Runs each pipeline in pipelines/ (or those named) on a local dev server and worker, printing each\nstep; then, for churn, monitoring: served batches, the prediction log and drift checks.\nRun it twice: the second run finds the same data and params already trained.',
+    'Runs each pipeline in pipelines/ (or those named) on a local dev server and worker, printing each\nstep; then, for churn, monitoring: served batches, the prediction log and drift checks.\nRun it twice: the second run finds the same data and params already trained.\n' +
+    `With a database URL, also ${POSTGRES_DEMO}: churn with its rows in the PostgreSQL table ${CHURN_TABLE}\n(created and filled from examples/data/churn.csv when absent or empty), read by a query.`,
   positionals: [
     {
       name: 'pipeline',
-      description: 'the pipelines to run; every pipeline in pipelines/ when none is named',
+      description: `the pipelines to run; every pipeline in pipelines/ when none is named (and ${POSTGRES_DEMO} with a database)`,
       optional: true,
       variadic: true,
     },
   ],
-  examples: ['retrain demo', 'retrain demo churn'],
+  flags: {
+    'database-url': {
+      type: 'string',
+      schema: databaseUrl.optional(),
+      placeholder: 'URL',
+      description: `also run ${POSTGRES_DEMO}, churn read from this PostgreSQL database`,
+      shownDefault: DATABASE_URL_ENV,
+    },
+  },
+  examples: [
+    'retrain demo',
+    'retrain demo churn',
+    'retrain demo --database-url postgres://me:secret@localhost:5432/shop',
+    `${DATABASE_URL_ENV}=postgres://me:secret@localhost:5432/shop retrain demo ${POSTGRES_DEMO}`,
+  ],
   async run(args) {
     const config = loadConfig();
     const say = (line: string) => process.stdout.write(line + '\n');
-    const names = args.pipeline.length ? args.pipeline : listPipelines(config.projectDir);
+    const database = args['database-url'] ?? databaseUrlFromEnv();
+    const available = listPipelines(config.projectDir);
+    const names = [...new Set(args.pipeline.length ? args.pipeline : [...available, ...(database ? [POSTGRES_DEMO] : [])])];
     const pipelines: Pipeline[] = [];
-    for (const name of names) pipelines.push(await loadPipeline(config.projectDir, name));
+    for (const name of names)
+      pipelines.push(
+        name === POSTGRES_DEMO && !available.includes(name) ? await postgresVariant(database) : await loadPipeline(config.projectDir, name),
+      );
+    const postgres = database ? pipelines.find((p) => p.name === POSTGRES_DEMO && p.source.kind === 'postgres') : undefined;
+    if (args['database-url'] && !postgres)
+      say(`(--database-url is for ${POSTGRES_DEMO}, which is not among the pipelines named: not used)`);
+    // Before any server starts: a database the demo cannot use is the first thing to hear about.
+    if (postgres && !(await preparePostgres(postgres, database!, say))) return 1;
 
     say('Retrain demo: the retraining lifecycle of each example pipeline, then monitoring of churn, on a local Temporal server.\n');
     const stack = await startLocalStack(config, say);
@@ -90,8 +131,15 @@ export const demoCommand = defineCommand({
       if (monitored) say(`  prediction log, drift reports:  ${at(`predictions/${monitored.name}`)}/, ${at(`reports/${monitored.name}`)}/`);
       say(`  worker log (JSON lines):        ${stack.workerLog}`);
       if (stack.uiUrl) say(`  Temporal UI (while running):    ${stack.uiUrl}`);
+      if (postgres)
+        say(
+          `  ${POSTGRES_DEMO}'s rows:                table ${CHURN_TABLE} in ${describeDatabase(database!)}; pipeline ${shownPath(config.projectDir, POSTGRES_DEMO_FILE)}\n` +
+            `                                  (to keep it: copy it to pipelines/, set CHURN_DATABASE_URL where workers run; churn.sql beside it has a read-only user)`,
+        );
       say(`\nNext: run the demo again (same data: nothing new is trained), or keep things running with`);
-      say(`  npx retrain dev        and in another terminal:   npx retrain versions churn`);
+      // churn when it ran (or without a database, as ever); else the PostgreSQL variant that did.
+      const shown = postgres && !pipelines.some((p) => p.name === 'churn') ? postgres.name : 'churn';
+      say(`  npx retrain dev        and in another terminal:   npx retrain versions ${shown}`);
       if (explain) say(`Which model made a prediction, and why:   ${explainCommand(explain)}`);
     } finally {
       await stack.stop();
@@ -99,6 +147,61 @@ export const demoCommand = defineCommand({
     return failures ? 1 : 0;
   },
 });
+
+/** RETRAIN_DEMO_DATABASE_URL, validated; unset or empty is no database. */
+function databaseUrlFromEnv(): string | undefined {
+  const value = process.env[DATABASE_URL_ENV] || undefined;
+  const parsed = databaseUrl.optional().safeParse(value);
+  // The message leaves the value out: a URL carries its password.
+  if (!parsed.success) throw new InvalidInputError(`${DATABASE_URL_ENV}: ${parsed.error.issues[0]!.message}`, { step: 'cli' });
+  return parsed.data;
+}
+
+/** The PostgreSQL variant of churn from examples/postgres/, which needs a database to read. */
+async function postgresVariant(database: string | undefined): Promise<Pipeline> {
+  if (!database) {
+    throw new InvalidInputError(
+      `${POSTGRES_DEMO} reads churn from PostgreSQL: give the demo a database with --database-url postgres://user:password@host:5432/database (or ${DATABASE_URL_ENV})`,
+      { step: 'cli' },
+    );
+  }
+  return ((await import('../../examples/postgres/churn-postgres')) as { default: Pipeline }).default;
+}
+
+/**
+ * Creates and fills the demo table if need be, and hands the URL to this process's worker in the
+ * variable the pipeline names, where a production worker finds it too. False when the database
+ * cannot be used (said on stderr).
+ */
+async function preparePostgres(pipeline: Pipeline, database: string, say: (line: string) => void): Promise<boolean> {
+  const where = describeDatabase(database);
+  try {
+    const t = await loadChurnTable(database);
+    say(
+      t.loaded
+        ? `PostgreSQL: ${t.created ? 'created' : 'filled the empty'} table ${CHURN_TABLE} in ${where}: ${t.loaded} rows from examples/data/churn.csv.`
+        : `PostgreSQL: table ${CHURN_TABLE} in ${where} has ${t.rows} rows; left as it is.`,
+    );
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    // The demo writes only to create or fill the table; after that a read-only user will do.
+    const hint = ['25006', '42501'].includes(e.code ?? '')
+      ? `: the first run creates and fills the table, so it needs a user that may (the reader of churn.sql will do afterwards)`
+      : '';
+    process.stderr.write(
+      `retrain: cannot prepare the demo table ${CHURN_TABLE} in ${where}: ${e.message || e.code || String(err)}${hint}\n`,
+    );
+    return false;
+  }
+  if (pipeline.source.kind === 'postgres') process.env[pipeline.source.urlEnv] = database;
+  return true;
+}
+
+/** A path relative to the project when it is inside it, else absolute. */
+function shownPath(projectDir: string, path: string): string {
+  const rel = relative(projectDir, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
 
 /** The status query can show the approval step a moment before the update handler accepts decisions. */
 async function waitForApprovalStep(send: () => Promise<unknown>): Promise<void> {
