@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryConflictError, TrainingContractError } from '../lib/errors';
 import { scorePredictions } from '../lib/evaluate';
@@ -8,10 +8,11 @@ import { keys } from '../lib/keys';
 import { MetricInputError } from '../lib/metrics';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
-import { parseTable, toCsv, type Table } from '../lib/table';
+import { toCsv, type Table } from '../lib/table';
 import type { ModelOutput } from '../lib/training-contract';
 import type { DatasetSplit, Evaluation } from '../shared/results';
 import type { Store } from '../store/store';
+import { rowBatches } from './dataset-rows';
 import { saveReferenceProfile } from './reference-profiles';
 import { readPointer, readVersion } from './registry';
 
@@ -43,15 +44,19 @@ export interface ScoringRequest {
  */
 export async function evaluateCandidate(store: Store, request: ScoringRequest): Promise<Evaluation> {
   const { pipeline, version, split, dir, predict } = request;
-  const holdout = await loadHoldout(store, split, dir);
-  const labelIndex = holdout.table.columns.indexOf(pipeline.label);
-  const labels = holdout.table.rows.map((r) => r[labelIndex] ?? '');
+  const holdout = await downloadHoldout(store, split, dir);
+  // Only the label column is kept: the predict command reads the holdout file itself.
+  const labels: string[] = [];
+  for await (const batch of rowBatches({ path: holdout }, 'csv', 'holdout')) {
+    const at = batch.columns.indexOf(pipeline.label);
+    for (const row of batch.rows) labels.push((at >= 0 ? row[at] : null) ?? '');
+  }
   const { pointer } = await readPointer(store, pipeline.name);
   const championVersion = pointer.champion && pointer.champion !== version ? pointer.champion : null;
 
   const score = async (v: string): Promise<Metrics> => {
     const model = await readVersion(store, pipeline.name, v);
-    const predictions = await predict({ model, inputPath: holdout.path, rows: labels.length, purpose: 'evaluate' });
+    const predictions = await predict({ model, inputPath: holdout, rows: labels.length, purpose: 'evaluate' });
     if (v === version) await savePredictionReference(store, pipeline, v, predictions);
     try {
       return scorePredictions({ task: pipeline.task, labels, predictions, classes: model.classes, positiveClass: pipeline.positiveClass });
@@ -87,19 +92,26 @@ export async function verifyChampion(store: Store, request: ScoringRequest): Pro
       { model: pipeline.name, version, step: 'verify' },
     );
   }
-  const { table } = await loadHoldout(store, split, dir);
-  const rows = Math.min(pipeline.verification.sampleRows, table.rows.length);
+  // The first sampleRows rows of the holdout, read until there are enough.
+  const sample: Table = { columns: [], rows: [] };
+  for await (const batch of rowBatches({ path: await downloadHoldout(store, split, dir) }, 'csv', 'holdout')) {
+    sample.columns = [...batch.columns];
+    for (const row of batch.rows) if (sample.rows.length < pipeline.verification.sampleRows) sample.rows.push(row);
+    if (sample.rows.length >= pipeline.verification.sampleRows) break;
+  }
+  const rows = sample.rows.length;
   const samplePath = join(dir, 'sample.csv');
-  await writeFile(samplePath, toCsv({ columns: table.columns, rows: table.rows.slice(0, rows) }));
+  await writeFile(samplePath, toCsv(sample));
   const model = await readVersion(store, pipeline.name, version);
   await predict({ model, inputPath: samplePath, rows, purpose: 'verify' });
   return { rows };
 }
 
-async function loadHoldout(store: Store, split: DatasetSplit, dir: string): Promise<{ path: string; table: Table }> {
+/** The holdout split as a local file (the predict command reads it). */
+async function downloadHoldout(store: Store, split: DatasetSplit, dir: string): Promise<string> {
   const path = join(dir, 'holdout.csv');
   await store.download(split.holdoutKey, path);
-  return { path, table: parseTable(await readFile(path), 'csv', 'holdout') };
+  return path;
 }
 
 /** The challenger's holdout predictions: the reference that prediction drift is measured against. */
