@@ -264,10 +264,42 @@ export function cellOf(value: unknown): string | null {
 /** Parses a numeric cell; null for missing, NaN and anything that is not a finite number. */
 export function numericValue(cell: string | null): number | null {
   if (cell === null) return null;
+  const simple = simpleDecimal(cell);
+  if (simple !== undefined) return simple;
   // Number() ignores surrounding whitespace itself; only blank text, which it reads as 0, is checked.
   const n = Number(cell);
   if (n === 0 && cell.trim() === '') return null;
   return Number.isFinite(n) ? n : null;
+}
+
+/** Exact powers of ten up to 10^15 (every one a double without rounding). */
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * The value of a plain decimal (`-12.3456`: an optional minus, at most 15 digits, one optional
+ * point), or undefined for anything else. The digits make an exact integer and the divisor an
+ * exact power of ten, so their one division rounds once, correctly: the same double Number()
+ * gives (the fast path of Clinger's algorithm), several times faster, and it is most cells.
+ */
+function simpleDecimal(text: string): number | undefined {
+  const length = text.length;
+  if (length === 0 || length > 17) return undefined;
+  let i = text.charCodeAt(0) === 45 ? 1 : 0;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) decimals = 0;
+    else return undefined;
+  }
+  if (digits === 0 || digits > 15) return undefined;
+  const value = decimals > 0 ? mantissa / POW10[decimals]! : mantissa;
+  return text.charCodeAt(0) === 45 ? -value : value;
 }
 
 /** True for a cell that spells a missing number (NaN, nan, null, NA, empty). */

@@ -242,4 +242,20 @@ describe('retrain drift-report on too few rows', () => {
     expect(r.stdout).toMatch(/^ {2}--min-rows N +.*\(default: 30\)/m);
     expect(r.stdout).toContain('not enough data');
   });
+
+  it('reads a column that looks numeric for thousands of rows, then has text, as categories (read again as cells)', async () => {
+    // 5,000 distinct numbers, then "n/k": the reference column is categorical, and every value distinct (an id?).
+    const rows = (n: number, last: string) => [...Array.from({ length: n }, (_, i) => `${i},${i % 7}`), `${last},3`];
+    writeFileSync(join(dir, 'late-ref.csv'), ['code,level', ...rows(5000, 'n/k')].join('\n'));
+    writeFileSync(join(dir, 'late-cur.csv'), ['code,level', ...rows(4000, 'x')].join('\n'));
+    const r = await driftReport(['--reference', 'late-ref.csv', '--current', 'late-cur.csv', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { columns: { tested: { name: string; kind: string }[]; skipped: { name: string }[] } };
+    expect(out.columns.skipped.map((s) => s.name)).toEqual(['code']);
+    expect(out.columns.tested).toEqual([{ name: 'level', kind: 'numeric' }]);
+    const named = await driftReport(['--reference', 'late-ref.csv', '--current', 'late-cur.csv', '--json', '--columns', 'code']);
+    expect((JSON.parse(named.stdout) as { columns: { tested: unknown[] } }).columns.tested).toEqual([
+      { name: 'code', kind: 'categorical' },
+    ]);
+  });
 });

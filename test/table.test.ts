@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { InvalidInputError } from '../lib/errors';
 import { isMissingMarker, numericValue, parseTable, toCsv, type Table } from '../lib/table';
+import { mulberry32 } from '../lib/split';
 
 describe('parseTable: CSV', () => {
   it('reads a header and rows of text cells', () => {
@@ -273,5 +274,25 @@ describe('parseTable: columns named twice', () => {
   it('does not mistake nested objects, arrays or colons and quotes inside strings for repeated keys', () => {
     const text = '{"a":{"a":1,"b":[{"a":2}]},"b":"a\\":b","c":"x:y"}\n';
     expect(parseTable(text, 'jsonl', 'data.jsonl')).toEqual({ columns: ['a', 'b', 'c'], rows: [['{"a":1,"b":[{"a":2}]}', 'a":b', 'x:y']] });
+  });
+});
+
+describe('numericValue', () => {
+  it('gives the double Number() gives, for plain decimals (its fast path) and everything else', () => {
+    const samples = ['0', '-0', '12.', '-.5', '.', '-', '007', '1e3', '0.1', '0.30000000000000004', '123456789012345', '1234567890123456'];
+    samples.push('-9.87654321098765', '99999999999999.9', '  12', '12 ', '+5', '0x1A', '1_000', '1.2.3', '', 'NaN', 'Infinity');
+    const random = mulberry32(5);
+    for (let k = 0; k < 200_000; k++) {
+      const digits = 1 + Math.floor(random() * 17);
+      let s = '';
+      for (let d = 0; d < digits; d++) s += Math.floor(random() * 10);
+      const point = Math.floor(random() * (digits + 1));
+      if (point < digits) s = `${s.slice(0, point)}.${s.slice(point)}`;
+      samples.push(random() < 0.5 ? `-${s}` : s);
+    }
+    for (const s of samples) {
+      const n = s.trim() === '' ? null : Number(s);
+      expect(Object.is(numericValue(s), n !== null && Number.isFinite(n) ? n : null), s).toBe(true);
+    }
   });
 });

@@ -1,15 +1,20 @@
 import { shellQuote } from '../../lib/shell-quote';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { pipeline as pipe } from 'node:stream/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { columnCells, driftColumn, inferKind, looksLikeId } from '../../lib/drift/column-kinds';
+import { ColumnCollector } from '../../lib/drift/column-collector';
+import { driftColumn, inferKind, looksLikeId } from '../../lib/drift/column-kinds';
 import type { CategoricalColumn, Columns, FeatureSpec } from '../../lib/drift/dataset-drift';
 import { buildDriftReport, type DriftCheckReport } from '../../lib/drift/report';
 import { STATTEST_KINDS, STATTEST_NAMES, type StattestName } from '../../lib/drift/stattest-names';
 import { InvalidInputError } from '../../lib/errors';
 import { sourceFormat } from '../../lib/pipeline';
-import { readTable, type Table } from '../../lib/table';
+import type { FeatureKind } from '../../lib/feature-kind';
+import type { TableFormat } from '../../lib/table';
+import { rowBatches } from '../../services/dataset-rows';
 import { formatNumber, renderDriftReportHtml } from '../../reports/html-report';
 import { defineCommand, type Args, type Flags } from '../command';
 import { jsonFlag } from '../common-args';
@@ -102,26 +107,81 @@ function numericOnlyTests(): StattestName[] {
   return STATTEST_NAMES.filter((m) => STATTEST_KINDS[m].length === 1 && STATTEST_KINDS[m][0] === 'numeric');
 }
 
+/** A data file read into typed columns (see ColumnCollector), with its row count and hash. */
 interface LoadedFile {
   path: string;
-  table: Table;
+  format: TableFormat;
+  columns: string[];
+  rows: number;
   sha256: string;
+  collectors: Map<string, ColumnCollector>;
 }
 
-async function loadFile(which: 'reference' | 'current', path: string): Promise<LoadedFile> {
-  let body: Buffer;
+/**
+ * Reads a file in batches of rows into one collector per column: `kinds` (the reference's, for
+ * the current file) gives each column's kind and which columns to keep; without it every column
+ * is kept and its kind inferred. Memory holds the typed columns, not the file.
+ */
+async function loadFile(which: 'reference' | 'current', path: string, kinds: Map<string, FeatureKind> | null): Promise<LoadedFile> {
   try {
-    body = await readFile(path);
+    if (!(await stat(path)).isFile()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw new InvalidInputError(`--${which} ${path}: ${why}`, { step: 'cli' });
   }
-  const table = await readTable(body, sourceFormat({ path }), `--${which} ${path}`);
-  if (table.columns.length === 0)
-    throw new InvalidInputError(`--${which} ${path} is empty: expected a header row and data`, { step: 'cli' });
-  if (table.rows.length === 0) throw new InvalidInputError(`--${which} ${path} has a header but no rows`, { step: 'cli' });
-  return { path, table, sha256: createHash('sha256').update(body).digest('hex') };
+  const format = sourceFormat({ path });
+  const collectors = new Map<string, ColumnCollector>();
+  let columns: readonly string[] = [];
+  let rows = 0;
+  for await (const batch of rowBatches({ path }, format, `--${which} ${path}`)) {
+    columns = batch.columns;
+    batch.columns.forEach((name, c) => {
+      let collector = collectors.get(name);
+      if (!collector) {
+        if (kinds && !kinds.has(name)) return;
+        collector = new ColumnCollector(kinds?.get(name) ?? null);
+        // A JSON-lines key first given after `rows` rows: it was missing in those.
+        for (let r = 0; r < rows; r++) collector.add(null);
+        collectors.set(name, collector);
+      }
+      for (const row of batch.rows) collector.add(row[c] ?? null);
+    });
+    rows += batch.rows.length;
+  }
+  if (columns.length === 0) throw new InvalidInputError(`--${which} ${path} is empty: expected a header row and data`, { step: 'cli' });
+  if (rows === 0) throw new InvalidInputError(`--${which} ${path} has a header but no rows`, { step: 'cli' });
+  return { path, format, columns: [...columns], rows, sha256: await sha256Of(path), collectors };
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipe(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/** The raw cells of some columns of a file (the rare reference column whose categories were dropped). */
+async function readCells(file: LoadedFile, names: string[]): Promise<Map<string, (string | null)[]>> {
+  const cells = new Map(names.map((n) => [n, [] as (string | null)[]]));
+  for await (const batch of rowBatches({ path: file.path }, file.format, file.path)) {
+    for (const [name, list] of cells) {
+      const c = batch.columns.indexOf(name);
+      for (const row of batch.rows) list.push(c >= 0 ? (row[c] ?? null) : null);
+    }
+  }
+  return cells;
+}
+
+/** The reference columns' kinds, for reading the current file (id-like columns left out unless named). */
+function referenceKinds(ref: LoadedFile, named: string[] | undefined): Map<string, FeatureKind> {
+  const kinds = new Map<string, FeatureKind>();
+  for (const [name, collector] of ref.collectors) {
+    if (named && !named.includes(name)) continue;
+    const kind = collector.inferredKind();
+    if (!named && kind === 'categorical' && collector.looksLikeId()) continue;
+    kinds.set(name, kind);
+  }
+  return kinds;
 }
 
 interface Plan {
@@ -141,22 +201,22 @@ interface ColumnChoice {
 }
 
 /** Which columns to test, of which kind, with which test; the columns as detectDrift takes them. */
-function planColumns(ref: LoadedFile, cur: LoadedFile, args: ColumnChoice): Plan {
-  const curSet = new Set(cur.table.columns);
-  const refSet = new Set(ref.table.columns);
-  const common = ref.table.columns.filter((c) => curSet.has(c));
+async function planColumns(ref: LoadedFile, cur: LoadedFile, args: ColumnChoice): Promise<Plan> {
+  const curSet = new Set(cur.columns);
+  const refSet = new Set(ref.columns);
+  const common = ref.columns.filter((c) => curSet.has(c));
   const plan: Plan = {
     features: [],
     reference: {},
     current: {},
     skipped: [],
-    onlyInReference: ref.table.columns.filter((c) => !curSet.has(c)),
-    onlyInCurrent: cur.table.columns.filter((c) => !refSet.has(c)),
+    onlyInReference: ref.columns.filter((c) => !curSet.has(c)),
+    onlyInCurrent: cur.columns.filter((c) => !refSet.has(c)),
     warnings: [],
   };
   if (common.length === 0) {
     throw new InvalidInputError(
-      `${ref.path} and ${cur.path} have no column in common (reference: ${ref.table.columns.slice(0, 8).join(', ')}; current: ${cur.table.columns.slice(0, 8).join(', ')})`,
+      `${ref.path} and ${cur.path} have no column in common (reference: ${ref.columns.slice(0, 8).join(', ')}; current: ${cur.columns.slice(0, 8).join(', ')})`,
       { step: 'cli' },
     );
   }
@@ -170,19 +230,40 @@ function planColumns(ref: LoadedFile, cur: LoadedFile, args: ColumnChoice): Plan
     }
     chosen = [...new Set(args.columns)];
   }
+  // Reference columns that must be read again as cells (see ColumnCollector.needsCells).
+  const reread = chosen.filter((name) => ref.collectors.get(name)!.needsCells);
+  const refCells = reread.length ? await readCells(ref, reread) : new Map<string, (string | null)[]>();
+  const curCells = reread.length ? await readCells(cur, reread) : new Map<string, (string | null)[]>();
   for (const name of chosen) {
-    const refCells = columnCells(ref.table, name);
-    const kind = inferKind(refCells);
-    if (kind === 'categorical' && !args.columns && looksLikeId(refCells)) {
+    const collector = ref.collectors.get(name)!;
+    const cells = refCells.get(name);
+    const kind = cells ? inferKind(cells) : collector.inferredKind();
+    if (kind === 'categorical' && !args.columns && (cells ? looksLikeId(cells) : collector.looksLikeId())) {
       plan.skipped.push({ name, reason: 'every reference value is distinct (an id?); name it in --columns to test it' });
       continue;
     }
-    plan.reference[name] = driftColumn(kind, refCells).column;
-    const { column, invalid } = driftColumn(kind, columnCells(cur.table, name));
-    plan.current[name] = column;
-    if (invalid.length) {
+    let invalid: { count: number; example: string | undefined };
+    if (cells) {
+      plan.reference[name] = driftColumn(kind, cells).column;
+      const current = driftColumn(kind, curCells.get(name)!);
+      plan.current[name] = current.column;
+      invalid = { count: current.invalid.length, example: current.invalid[0] };
+    } else {
+      const current = cur.collectors.get(name)!;
+      if (kind === 'numeric') {
+        plan.reference[name] = collector.numeric().column;
+        const { column, invalid: count, examples } = current.numeric();
+        plan.current[name] = column;
+        invalid = { count, example: examples[0] };
+      } else {
+        plan.reference[name] = collector.categorical();
+        plan.current[name] = current.categorical();
+        invalid = { count: 0, example: undefined };
+      }
+    }
+    if (invalid.count) {
       plan.warnings.push(
-        `${name}: ${invalid.length} non-numeric cell(s) in ${cur.path} (e.g. ${JSON.stringify(invalid[0])}) counted as missing`,
+        `${name}: ${invalid.count} non-numeric cell(s) in ${cur.path} (e.g. ${JSON.stringify(invalid.example)}) counted as missing`,
       );
     }
     plan.features.push({ name, kind, ...(args.method ? { method: args.method } : {}) });
@@ -228,8 +309,8 @@ type Verdict = 'drift' | 'no drift' | 'not enough data';
 /** The sentence that replaces a verdict when a file has fewer rows than `minRows`; null when both have enough. */
 function notEnoughData(ref: LoadedFile, cur: LoadedFile, minRows: number): string | null {
   const short = [
-    { name: 'reference', rows: ref.table.rows.length },
-    { name: 'current', rows: cur.table.rows.length },
+    { name: 'reference', rows: ref.rows },
+    { name: 'current', rows: cur.rows },
   ].filter((f) => f.rows < minRows);
   if (short.length === 0) return null;
   const files = short.map((f) => `the ${f.name} file has ${f.rows} row${f.rows === 1 ? '' : 's'}`).join(' and ');
@@ -298,8 +379,10 @@ function planNotes(plan: Plan): string[] {
 }
 
 async function driftReport(args: Args<[], typeof flags>): Promise<number> {
-  const [ref, cur] = await Promise.all([loadFile('reference', args.reference), loadFile('current', args.current)]);
-  const plan = planColumns(ref, cur, args);
+  // The reference first: its columns' kinds say how to read the current file.
+  const ref = await loadFile('reference', args.reference, null);
+  const cur = await loadFile('current', args.current, referenceKinds(ref, args.columns));
+  const plan = await planColumns(ref, cur, args);
   // Too few rows in either file: test nothing and give no verdict (a one-row file "drifts" on every column).
   const tooFew = notEnoughData(ref, cur, args['min-rows']);
   const report = buildDriftReport({
@@ -308,8 +391,8 @@ async function driftReport(args: Args<[], typeof flags>): Promise<number> {
     // The same two files always get the same id.
     checkId: `files-${createHash('sha256').update(`${ref.sha256}:${cur.sha256}`).digest('hex').slice(0, 12)}`,
     createdAt: new Date().toISOString(),
-    reference: { label: ref.path, columns: plan.reference as Columns, rows: ref.table.rows.length },
-    current: { label: cur.path, columns: plan.current as Columns, rows: cur.table.rows.length },
+    reference: { label: ref.path, columns: plan.reference as Columns, rows: ref.rows },
+    current: { label: cur.path, columns: plan.current as Columns, rows: cur.rows },
     features: tooFew ? [] : plan.features,
     datasetDriftShare: args['drift-share'],
   });
