@@ -1,14 +1,17 @@
 /**
- * The drift engine (lib/drift, `detectDrift`) against scipy, and optionally Evidently, on the same
- * generated data. Not a test: it measures and prints, it asserts nothing.
+ * Drift against scipy, and optionally Evidently, on the same generated data, in three cases.
+ * Not a test: it measures and prints, it asserts nothing.
  *
- *   node --import tsx bench/drift.ts [--sizes 1e5,1e6,5e6] [--evidently] [--repeats N]
- *                                    [--chunk-rows 65536] [--seed 20240612] [--no-stream] [--keep-data]
+ *   node --import tsx bench/drift.ts [--cases engine,column,e2e] [--evidently] [--seed 20240612] [--keep-data]
+ *        engine: [--sizes 1e5,1e6,5e6] [--repeats N] [--chunk-rows 65536] [--no-stream]
+ *        column: [--column-rows 1e4] [--column-repeats 100]
+ *        e2e:    [--e2e-sizes 1e5,1e6] [--max-rss-gib N]
  *
- * Per size (rows per window; reference and current have the same size), 20 numeric and 5
- * categorical features are generated here from a fixed seed and written once, one little-endian
- * file per column and window (Float64 for numeric, uint8 codes for categorical), to a temporary
- * directory that is deleted afterwards. Each side runs in its own process and reads those bytes:
+ * engine: the drift engine (lib/drift, `detectDrift`). Per size (rows per window; reference and
+ * current have the same size), 20 numeric and 5 categorical features are generated here from a
+ * fixed seed and written once, one little-endian file per column and window (Float64 for numeric,
+ * uint8 codes for categorical), to a temporary directory that is deleted afterwards. Each side runs
+ * in its own process and reads those bytes:
  *   - TS: a child Node process (heap sized to the data) loads the files and runs `detectDrift`,
  *     one call per test: ks, wasserstein, psi (numeric); chisquare, jensenshannon, psi (categorical);
  *   - scipy: bench/drift_peer.py memory-maps the files and computes the same with scipy/numpy;
@@ -17,6 +20,9 @@
  *   - streaming (unless --no-stream): a child Node process that receives the current window in
  *     chunks of --chunk-rows rows, keeps what the engine needs, then runs the same tests.
  * Then it compares every statistic and p-value between the sides and prints tables.
+ * column: the same at --column-rows (1e4) with many repeats, printed as ms per column and test.
+ * e2e: `retrain drift-report` on two CSV files against pandas.read_csv + scipy and Evidently's
+ * DataDriftPreset, one fresh process each (bench/drift-e2e.ts, bench/drift_e2e_peer.py).
  * See bench/README.md for what each column means.
  */
 import { spawnSync } from 'node:child_process';
@@ -27,7 +33,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { detectDrift, type Columns, type FeatureSpec } from '../lib/drift/dataset-drift';
 import type { StattestName } from '../lib/drift/stattest-names';
-import { findPython } from '../scripts/provision.mjs';
+import { chooseStattest } from '../lib/drift/stattests';
+import { findPython, findSdkPython } from '../scripts/provision.mjs';
+import { defaultMaxRssKiB, printE2e, runE2e, type E2eResult } from './drift-e2e';
 
 const REPO = resolve(import.meta.dirname, '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -460,7 +468,9 @@ async function tsChild(dir: string, out: string, repeats: number, heapMiB: numbe
     if (i > 0) gc(); // between runs, not timed
     last = computeTs(reference, current, m);
     runs.push(last.times);
-    childLog('ts', `run ${i + 1}/${repeats}: ${sum(Object.values(last.times)).toFixed(2)} s`);
+    // Many short runs (the per-column case) log every 25th only.
+    if (repeats <= 10 || (i + 1) % 25 === 0 || i === repeats - 1)
+      childLog('ts', `run ${i + 1}/${repeats}: ${sum(Object.values(last.times)).toFixed(2)} s`);
   }
   const output: TsChildOutput = {
     runs,
@@ -562,7 +572,17 @@ interface Options {
   stream: boolean;
   /** Leave the data files in place (for profiling); their directory is printed. */
   keepData: boolean;
+  /** Which cases run: the engine at --sizes, the engine per column at --column-rows, the CLI end to end at --e2e-sizes. */
+  cases: Case[];
+  columnRows: number;
+  columnRepeats: number;
+  e2eSizes: number[];
+  /** End-to-end processes past this RSS (KiB) are killed. */
+  maxRssKiB: number;
 }
+
+const CASES = ['engine', 'column', 'e2e'] as const;
+type Case = (typeof CASES)[number];
 
 function parseArgs(argv: string[]): Options {
   const value = (flag: string) => {
@@ -578,8 +598,27 @@ function parseArgs(argv: string[]): Options {
   if (!(Number.isInteger(chunkRows) && chunkRows >= 1)) throw new Error('--chunk-rows expects a positive integer');
   const seed = Number(value('--seed') ?? 20240612);
   if (!Number.isInteger(seed)) throw new Error('--seed expects an integer');
+  const cases = (value('--cases') ?? CASES.join(',')).split(',').map((c) => c.trim());
+  for (const c of cases)
+    if (!(CASES as readonly string[]).includes(c)) throw new Error(`--cases expects some of ${CASES.join(', ')}, got "${c}"`);
+  const columnRows = Number(value('--column-rows') ?? 1e4);
+  if (!(Number.isInteger(columnRows) && columnRows >= 100)) throw new Error('--column-rows expects an integer >= 100, e.g. 1e4');
+  const columnRepeats = Number(value('--column-repeats') ?? 100);
+  if (!(Number.isInteger(columnRepeats) && columnRepeats >= 1)) throw new Error('--column-repeats expects a positive integer');
+  const e2eSizes = (value('--e2e-sizes') ?? '1e5,1e6').split(',').map((s) => Number(s.trim()));
+  if (e2eSizes.some((n) => !Number.isInteger(n) || n < 1000))
+    throw new Error('--e2e-sizes expects row counts of at least 1000, e.g. 1e5,1e6,5e6');
+  const maxRss = value('--max-rss-gib');
+  const wantE2e = cases.includes('e2e');
+  const maxRssKiB = maxRss !== undefined ? Number(maxRss) * 1024 * 1024 : wantE2e ? defaultMaxRssKiB() : Infinity;
+  if (!(maxRssKiB >= 1024 * 1024)) throw new Error('--max-rss-gib expects GiB, at least 1');
   return {
     sizes,
+    cases: CASES.filter((c) => cases.includes(c)),
+    columnRows,
+    columnRepeats,
+    e2eSizes,
+    maxRssKiB,
     evidently: argv.includes('--evidently'),
     repeats,
     chunkRows,
@@ -753,7 +792,14 @@ const total = (t: Times) => sum(Object.values(t));
 const medianTotal = (runs: Times[]) => median(runs.map(total));
 const medianGroup = (runs: Times[], g: GroupKey) => median(runs.map((t) => t[g]));
 const mib = (kib: number) => (kib / 1024).toFixed(0);
-const fmtRows = (n: number) => (n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}e6` : n >= 1e5 && n % 1e4 === 0 ? `${n / 1e5}e5` : String(n));
+const fmtRows = (n: number) =>
+  n >= 1e6 && n % 1e5 === 0
+    ? `${n / 1e6}e6`
+    : n >= 1e5 && n % 1e4 === 0
+      ? `${n / 1e5}e5`
+      : n >= 1e4 && n % 1e3 === 0
+        ? `${n / 1e4}e4`
+        : String(n);
 const fmtDiff = (d: Diff | null | undefined) => (d === null || d === undefined ? 'n/a' : d.max === 0 ? '0' : d.max.toExponential(1));
 
 function printReport(rows: Row[], opts: Options): void {
@@ -908,7 +954,140 @@ function printReport(rows: Row[], opts: Options): void {
   }
 }
 
+/** Issue 12's goal for the engine on one column of 1e4 rows, ms (Deepchecks' goal). */
+const COLUMN_GOAL_MS = 1;
+
+/** The test group that `drift-report` runs by default on a feature of this kind and size (chooseStattest, with enough distinct values). */
+function defaultGroup(kind: FeatureSpec['kind'], rows: number): (typeof GROUPS)[number] | undefined {
+  const method = chooseStattest({ kind, referenceSize: rows, uniqueCount: 6 });
+  return GROUPS.find((g) => g.kind === kind && g.method === method);
+}
+
+/** The per-column case: ms per column and test at a small size (issue 12, third row of its table). */
+function printColumnReport(r: Row, machine: boolean, opts: Options): void {
+  const features = (g: (typeof GROUPS)[number]) => (g.kind === 'numeric' ? NUMERIC.length : CATEGORICAL.length);
+  const ms = (runs: Times[], g: (typeof GROUPS)[number]) => (medianGroup(runs, g.key) * 1000) / features(g);
+  const defaults = [defaultGroup('numeric', r.rows), defaultGroup('categorical', r.rows)];
+  const defaultMs = (runs: Times[]) =>
+    defaults.every(Boolean)
+      ? defaults.reduce((a, g) => a + medianGroup(runs, g!.key) * 1000, 0) / (NUMERIC.length + CATEGORICAL.length)
+      : NaN;
+  const sides: [string, Times[] | undefined][] = [
+    ['TS', r.ts.runs],
+    ['scipy', r.scipy.runs],
+    ['Evidently', r.evidently?.runs],
+  ];
+  const ev = Boolean(r.evidently);
+  const f = (x: number) => (Number.isFinite(x) ? (x < 1 ? x.toFixed(3) : x.toFixed(2)) : 'n/a');
+  console.log('');
+  console.log(`### Per column at ${fmtRows(r.rows)} rows: the engine alone, ms per column`);
+  console.log('');
+  console.log(
+    `Median over ${r.repeats} timed runs of one test on all features of its kind (TS: one \`detectDrift\` call; scipy, Evidently: a loop), ` +
+      `divided by their number (${NUMERIC.length} numeric, ${CATEGORICAL.length} categorical); the data of the engine case. Ratios above 1: TS is faster.`,
+  );
+  console.log('');
+  const head = ['test', 'TS ms', 'scipy ms', 'scipy/TS', ...(ev ? ['Evidently ms', 'Evidently/TS'] : [])];
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(
+    `|:---|${head
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
+  );
+  const line = (label: string, value: (runs: Times[]) => number) => {
+    const [ts, py, e] = sides.map(([, runs]) => (runs ? value(runs) : NaN));
+    console.log(`| ${[label, f(ts), f(py), (py / ts).toFixed(2), ...(ev ? [f(e), (e / ts).toFixed(2)] : [])].join(' | ')} |`);
+  };
+  for (const g of GROUPS) line(`${GROUP_LABEL[g.key]}${defaults.includes(g) ? ' (drift-report default)' : ''}`, (runs) => ms(runs, g));
+  line(
+    `drift-report's defaults, mean over all ${NUMERIC.length + CATEGORICAL.length} columns (${defaults.map((g) => (g ? GROUP_LABEL[g.key] : '?')).join(' / ')})`,
+    defaultMs,
+  );
+  const tsDefault = defaultMs(r.ts.runs);
+  const statKeys = ['ks_d', 'w', 'psi_n', 'chi_s', 'js', 'psi_c'];
+  const worstStat = Math.max(...statKeys.map((k) => r.vsScipy[k]?.max ?? 0));
+  const worstP = Math.max(r.vsScipy.ks_p?.max ?? 0, r.vsScipy.chi_p?.max ?? 0);
+  const slowest = GROUPS.filter((g) => ms(r.ts.runs, g) >= COLUMN_GOAL_MS).map((g) => `${GROUP_LABEL[g.key]} ${f(ms(r.ts.runs, g))} ms`);
+  console.log('');
+  console.log(
+    `Goal < ${COLUMN_GOAL_MS} ms per column at ${fmtRows(r.rows)} rows with drift-report's default tests: ${tsDefault < COLUMN_GOAL_MS ? 'met' : 'MISSED'} (${f(tsDefault)} ms)` +
+      `${slowest.length ? `; tests at or above ${COLUMN_GOAL_MS} ms: ${slowest.join(', ')}` : '; every test below it'}. ` +
+      `Against scipy at this size: statistics within ${worstStat === 0 ? '0' : worstStat.toExponential(1)}, p-values within ${worstP === 0 ? '0' : worstP.toExponential(1)} relative.`,
+  );
+  if (machine) {
+    const cpus = os.cpus();
+    const py = r.scipy.versions;
+    console.log(
+      `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, Python ${py.python} (numpy ${py.numpy}, scipy ${py.scipy}); seed ${opts.seed}; ` +
+        `load average ${loadStart} at start, ${os.loadavg()[0].toFixed(2)} now`,
+    );
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
+
+/** One size of the engine case: data written, then each side in a process of its own. */
+function measureEngine(
+  n: number,
+  repeats: number,
+  python: string,
+  evPython: string | null,
+  opts: Options,
+  stream: boolean,
+  dirs: string[],
+): Row {
+  const dir = mkdtempSync(join(os.tmpdir(), 'retrain-drift-bench-'));
+  dirs.push(dir);
+  progress(
+    `${fmtRows(n)} rows: generating ${NUMERIC.length} numeric + ${CATEGORICAL.length} categorical columns x 2 windows (seed ${opts.seed})`,
+  );
+  const g0 = performance.now();
+  generate(dir, n, opts.seed);
+  const genSeconds = (performance.now() - g0) / 1000;
+  progress(`${fmtRows(n)} rows: written to ${dir} in ${genSeconds.toFixed(1)} s; TS side (${repeats} run(s))`);
+  const ts = runTsChild('ts', dir, n, ['--repeats', String(repeats)]);
+  progress(`${fmtRows(n)} rows: TS ${medianTotal(ts.runs).toFixed(2)} s; scipy side (${repeats} run(s))`);
+  const scipy = runPeer(python, 'scipy', dir, repeats);
+  progress(`${fmtRows(n)} rows: scipy ${medianTotal(scipy.runs).toFixed(2)} s`);
+  let evidently: PeerOutput | undefined;
+  if (evPython) {
+    progress(`${fmtRows(n)} rows: Evidently side (${repeats} run(s))`);
+    evidently = runPeer(evPython, 'evidently', dir, repeats);
+    progress(`${fmtRows(n)} rows: Evidently ${medianTotal(evidently.runs).toFixed(2)} s`);
+  }
+  let streamed: TsChildOutput | undefined;
+  if (stream) {
+    progress(`${fmtRows(n)} rows: TS streamed (current window in chunks of ${opts.chunkRows} rows)`);
+    streamed = runTsChild('stream', dir, n, ['--chunk-rows', String(opts.chunkRows)]);
+  }
+  const row: Row = {
+    rows: n,
+    repeats,
+    genSeconds,
+    ts,
+    scipy,
+    evidently,
+    stream: streamed,
+    vsScipy: compare(ts.results, scipy.results),
+    vsEvidently: evidently ? compare(ts.results, evidently.results) : undefined,
+  };
+  if (streamed) {
+    const same = compare(ts.results, streamed.results);
+    const off = Object.entries(same).filter(([, d]) => d && d.max !== 0);
+    if (off.length)
+      console.warn(`  WARNING: the streamed run's results differ from the whole-window run: ${off.map(([k]) => k).join(', ')}`);
+  }
+  if (opts.keepData) {
+    dirs.splice(dirs.indexOf(dir), 1);
+    progress(`${fmtRows(n)} rows: done, data files kept in ${dir} (--keep-data): delete them when done`);
+  } else {
+    rmSync(dir, { recursive: true, force: true });
+    dirs.splice(dirs.indexOf(dir), 1);
+    progress(`${fmtRows(n)} rows: done, data files deleted`);
+  }
+  return row;
+}
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
@@ -923,64 +1102,35 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   const rows: Row[] = [];
+  let column: Row | undefined;
+  let e2e: E2eResult | undefined;
+  let e2eError: unknown;
   try {
-    for (const n of opts.sizes) {
-      const repeats = opts.repeats ?? autoRepeats(n);
-      const dir = mkdtempSync(join(os.tmpdir(), 'retrain-drift-bench-'));
-      dirs.push(dir);
-      progress(
-        `${fmtRows(n)} rows: generating ${NUMERIC.length} numeric + ${CATEGORICAL.length} categorical columns x 2 windows (seed ${opts.seed})`,
-      );
-      const g0 = performance.now();
-      generate(dir, n, opts.seed);
-      const genSeconds = (performance.now() - g0) / 1000;
-      progress(`${fmtRows(n)} rows: written to ${dir} in ${genSeconds.toFixed(1)} s; TS side (${repeats} run(s))`);
-      const ts = runTsChild('ts', dir, n, ['--repeats', String(repeats)]);
-      progress(`${fmtRows(n)} rows: TS ${medianTotal(ts.runs).toFixed(2)} s; scipy side (${repeats} run(s))`);
-      const scipy = runPeer(python, 'scipy', dir, repeats);
-      progress(`${fmtRows(n)} rows: scipy ${medianTotal(scipy.runs).toFixed(2)} s`);
-      let evidently: PeerOutput | undefined;
-      if (evPython) {
-        progress(`${fmtRows(n)} rows: Evidently side (${repeats} run(s))`);
-        evidently = runPeer(evPython, 'evidently', dir, repeats);
-        progress(`${fmtRows(n)} rows: Evidently ${medianTotal(evidently.runs).toFixed(2)} s`);
-      }
-      let stream: TsChildOutput | undefined;
-      if (opts.stream) {
-        progress(`${fmtRows(n)} rows: TS streamed (current window in chunks of ${opts.chunkRows} rows)`);
-        stream = runTsChild('stream', dir, n, ['--chunk-rows', String(opts.chunkRows)]);
-      }
-      const row: Row = {
-        rows: n,
-        repeats,
-        genSeconds,
-        ts,
-        scipy,
-        evidently,
-        stream,
-        vsScipy: compare(ts.results, scipy.results),
-        vsEvidently: evidently ? compare(ts.results, evidently.results) : undefined,
-      };
-      if (stream) {
-        const same = compare(ts.results, stream.results);
-        const off = Object.entries(same).filter(([, d]) => d && d.max !== 0);
-        if (off.length)
-          console.warn(`  WARNING: the streamed run's results differ from the whole-window run: ${off.map(([k]) => k).join(', ')}`);
-      }
-      rows.push(row);
-      if (opts.keepData) {
-        dirs.splice(dirs.indexOf(dir), 1);
-        progress(`${fmtRows(n)} rows: done, data files kept in ${dir} (--keep-data): delete them when done`);
-      } else {
-        rmSync(dir, { recursive: true, force: true });
-        dirs.splice(dirs.indexOf(dir), 1);
-        progress(`${fmtRows(n)} rows: done, data files deleted`);
+    if (opts.cases.includes('engine')) {
+      for (const n of opts.sizes) rows.push(measureEngine(n, opts.repeats ?? autoRepeats(n), python, evPython, opts, opts.stream, dirs));
+    }
+    if (opts.cases.includes('column')) {
+      progress(`per column: the engine at ${fmtRows(opts.columnRows)} rows, ${opts.columnRepeats} timed runs per side`);
+      column = measureEngine(opts.columnRows, opts.columnRepeats, python, evPython, opts, false, dirs);
+    }
+    if (opts.cases.includes('e2e')) {
+      try {
+        e2e = runE2e(
+          { sizes: opts.e2eSizes, seed: opts.seed, maxRssKiB: opts.maxRssKiB, keepData: opts.keepData },
+          { scipy: python, generator: findSdkPython(), evidently: evPython },
+          progress,
+        );
+      } catch (err) {
+        e2eError = err; // the other cases' tables are still printed
       }
     }
   } finally {
     cleanUp();
   }
-  printReport(rows, opts);
+  if (rows.length) printReport(rows, opts);
+  if (column) printColumnReport(column, rows.length === 0, opts);
+  if (e2e) printE2e(e2e);
+  if (e2eError) throw e2eError;
 }
 
 async function child(argv: string[]): Promise<void> {
