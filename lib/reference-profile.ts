@@ -1,4 +1,5 @@
 import type { CategoricalColumn, Columns, NumericColumn } from './drift/dataset-drift';
+import { sortedCopy } from './drift/sort';
 import type { FeatureKind } from './feature-kind';
 import { mulberry32 } from './split';
 import { numericValue, type Table } from './table';
@@ -26,6 +27,13 @@ export type ReferenceColumn =
       file: string;
       missing: number;
       sampled: boolean;
+      /**
+       * The file holds the values ascending (as Float64Array.prototype.sort orders them), so the
+       * order-based drift tests (KS, Wasserstein) do not sort the reference again. Absent in
+       * profiles stored before it was recorded: those hold the values in row order and are
+       * sorted when loaded ({@link referenceColumns}).
+       */
+      sorted?: boolean;
     }
   | {
       kind: 'categorical';
@@ -73,6 +81,8 @@ interface NumericSample {
  * A reference profile built from batches of rows, holding at most {@link MAX_REFERENCE_VALUES}
  * values per numeric column (a seeded reservoir sample past that: the same rows in the same order
  * give the same sample) and counts per category: memory does not grow with the training data.
+ * The numeric values are handed out sorted (the drift tests need them in order; no test needs
+ * the row order, and the columns' samples are not row-aligned anyway once values are missing).
  */
 export class ReferenceProfileBuilder {
   private rows = 0;
@@ -124,13 +134,15 @@ export class ReferenceProfileBuilder {
       if (!this.present.includes(col.name)) continue;
       const numeric = this.numeric.get(col.name);
       if (numeric) {
-        const kept = numeric.kept.slice(0, Math.min(numeric.seen, MAX_REFERENCE_VALUES));
+        // Sorted once here, where the profile is made, instead of by every drift check that reads it.
+        const kept = sortedCopy(numeric.kept.subarray(0, Math.min(numeric.seen, MAX_REFERENCE_VALUES)));
         profile.columns[col.name] = {
           kind: 'numeric',
           count: kept.length,
           file: `column-${n}.f64`,
           missing: numeric.missing,
           sampled: numeric.seen > MAX_REFERENCE_VALUES,
+          sorted: true,
         };
         values[col.name] = kept;
       } else {
@@ -158,13 +170,20 @@ function keep(sample: NumericSample, value: number): void {
   if (j < MAX_REFERENCE_VALUES) sample.kept[j] = value;
 }
 
-/** The reference as drift-test columns: numeric values as stored, categories expanded from counts. */
+/**
+ * The reference as drift-test columns: numeric values ascending, then one NaN per missing value;
+ * categories expanded from counts. Values of a profile stored before they were kept sorted are
+ * sorted here; stored sorted ones are taken as they are, and the drift tests see that they are
+ * in order and do not sort them.
+ */
 export function referenceColumns(profile: ReferenceProfile, values: Readonly<Record<string, Float64Array>>): Columns {
   const columns: Record<string, NumericColumn | CategoricalColumn> = {};
   for (const [name, col] of Object.entries(profile.columns)) {
     if (col.kind === 'numeric') {
-      const kept = values[name] ?? new Float64Array(0);
-      // Missing values are reported by the checks, so they are put back as NaN.
+      const stored = values[name] ?? new Float64Array(0);
+      const kept = col.sorted === true ? stored : sortedCopy(stored);
+      // Missing values are reported by the checks, so they are put back as NaN (after the values:
+      // the column stays in order once the tests leave the NaN out).
       const withMissing = new Float64Array(kept.length + col.missing).fill(Number.NaN);
       withMissing.set(kept);
       columns[name] = withMissing;

@@ -64,7 +64,11 @@ async function storeReferenceProfile(
   return profile;
 }
 
-/** A stored profile as drift-test columns, or null when the version has none. */
+/**
+ * A stored profile as drift-test columns, or null when the version has none. Numeric values come
+ * ascending: as stored (profiles record `sorted: true`), or sorted here for a profile stored
+ * before they were kept sorted (see referenceColumns).
+ */
 export async function loadReferenceColumns(
   store: Store,
   model: string,

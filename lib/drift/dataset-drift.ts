@@ -6,15 +6,21 @@
  * Missing values are counted and reported per window, then left out of the test, as Evidently's
  * `get_one_column_drift` does (it drops NaN and, for numeric columns, +-Infinity before testing).
  * Categorical columns are reduced to label counts in that same pass and tested on the counts.
- * Each feature runs one test, so there are no sorted copies to share between tests here; a caller
- * running ks and wasserstein on one column can sort once (`sortedCopy`) and pass `presorted`.
+ *
+ * Sorting: the tests that read a numeric sample in order (ks, wasserstein: {@link ORDERED_TESTS})
+ * get each window's values sorted once per column, shared by every test and every use that needs
+ * the order; a column that is already ascending (a reference profile stores its values sorted) is
+ * recognised in one pass and not sorted at all. A column passed as a {@link PreparedColumn}
+ * keeps its cleaning and its sort across calls: a caller running ks and wasserstein (or the
+ * tests and the report's distributions) on one column prepares it once.
  */
 
 import { InvalidInputError } from '../errors';
 import type { FeatureKind } from '../feature-kind';
 import { Counter, countDistinctUnion, type CountedSample } from './binning';
+import { ascending } from './sort';
 import { isStattestName, STATTEST_KINDS, type StattestName } from './stattest-names';
-import { chooseStattest, runCountedStattest, runStattest, type StattestResult } from './stattests';
+import { chooseStattest, ORDERED_TESTS, runCountedStattest, runStattest, type StattestResult } from './stattests';
 
 /** A numeric column: NaN marks a missing value; +-Infinity is also left out of the tests. */
 export type NumericColumn = Float64Array;
@@ -22,6 +28,10 @@ export type NumericColumn = Float64Array;
 export type CategoricalColumn = readonly (string | null)[];
 /** A window's columns by name, numeric or categorical, one entry per row. */
 export type Columns = Readonly<Record<string, NumericColumn | CategoricalColumn>>;
+/** A column as the drift functions take it: raw, or cleaned once by {@link prepareColumn}. */
+export type DriftColumn = NumericColumn | CategoricalColumn | PreparedColumn;
+/** A window's columns by name as the drift functions take them (raw {@link Columns} are such). */
+export type DriftColumns = Readonly<Record<string, DriftColumn>>;
 
 /** A feature to test for drift, and optionally how. */
 export interface FeatureSpec {
@@ -41,8 +51,8 @@ export interface FeatureSpec {
 
 /** What {@link detectDrift} compares: the reference and current columns, and the features to test. */
 export interface DetectDriftInput {
-  reference: Columns;
-  current: Columns;
+  reference: DriftColumns;
+  current: DriftColumns;
   features: readonly FeatureSpec[];
   /**
    * Dataset drift when the share of drifted features is >= this, as in Evidently.
@@ -90,11 +100,29 @@ export interface DriftReport {
 /** Share of drifted features (0..1) from which the dataset counts as drifted, as in Evidently. */
 export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 
-/** A cleaned numeric column: the finite values. */
-interface CleanNumeric {
-  kind: 'numeric';
-  values: Float64Array;
-  counts: WindowCounts;
+/** A cleaned numeric column: the finite values, put in order at most once. */
+class CleanNumeric {
+  readonly kind = 'numeric';
+  private isSorted = false;
+  constructor(
+    private finite: Float64Array,
+    readonly counts: WindowCounts,
+  ) {}
+  /** The finite values: in column order, or ascending once {@link sorted} has run (no test depends on which). */
+  get values(): Float64Array {
+    return this.finite;
+  }
+  /**
+   * The finite values ascending: sorted on the first call (not at all when already ascending),
+   * then shared. The sorted copy replaces the values in column order, so one copy is kept.
+   */
+  sorted(): Float64Array {
+    if (!this.isSorted) {
+      this.finite = ascending(this.finite);
+      this.isSorted = true;
+    }
+    return this.finite;
+  }
 }
 /** A cleaned categorical column: its label counts, all the categorical tests need. */
 interface CleanCategorical {
@@ -105,8 +133,61 @@ interface CleanCategorical {
 
 type Clean = CleanNumeric | CleanCategorical;
 
+/**
+ * A window's column cleaned once for the drift tests (see {@link prepareColumn}): numeric columns
+ * keep their finite values and sort them on the first test that needs the order, categorical ones
+ * keep their label counts. Pass it in {@link DriftColumns} in place of the raw column.
+ */
+export class PreparedColumn {
+  /** @internal Use {@link prepareColumn}. */
+  constructor(readonly clean: Clean) {}
+  get kind(): FeatureKind {
+    return this.clean.kind;
+  }
+  /** Rows, missing and infinite entries, rows used. */
+  get counts(): WindowCounts {
+    return this.clean.counts;
+  }
+  /** Numeric: the finite values (ascending once a test sorted them). Not to be modified. */
+  get values(): Float64Array | null {
+    return this.clean.kind === 'numeric' ? this.clean.values : null;
+  }
+  /** Numeric: the finite values ascending, sorted now if no test has yet. Not to be modified. */
+  sorted(): Float64Array | null {
+    return this.clean.kind === 'numeric' ? this.clean.sorted() : null;
+  }
+  /** Categorical: the label counts. */
+  get counted(): CountedSample | null {
+    return this.clean.kind === 'categorical' ? this.clean.counted : null;
+  }
+}
+
+/**
+ * Cleans a column once for any number of drift tests and report sections: missing values counted
+ * and left out (numeric: NaN and +-Infinity; categorical: null), labels counted. The sort the
+ * order-based tests need is done once, by the first of them, and kept. The column must not change
+ * while the prepared column is in use (a numeric column without missing values is not copied).
+ *
+ * @param options.name, options.where name the feature and window in error messages.
+ * @throws InvalidInputError when the column is not of the kind (a numeric column must be a
+ *   Float64Array; a categorical one an array of string | null).
+ */
+export function prepareColumn(
+  column: NumericColumn | CategoricalColumn,
+  kind: FeatureKind,
+  options: { name?: string; where?: string } = {},
+): PreparedColumn {
+  return new PreparedColumn(clean(column, kind, options.where ?? 'the window', options.name ?? 'column'));
+}
+
 /** Split a column into what a test can take and the counts of what was left out. */
-function clean(column: NumericColumn | CategoricalColumn, kind: FeatureKind, where: string, name: string): Clean {
+function clean(column: DriftColumn, kind: FeatureKind, where: string, name: string): Clean {
+  if (column instanceof PreparedColumn) {
+    if (column.kind !== kind) {
+      throw new InvalidInputError(`feature '${name}' in ${where} was prepared as ${column.kind}, not ${kind}`, { feature: name });
+    }
+    return column.clean;
+  }
   return kind === 'numeric' ? cleanNumeric(column, where, name) : cleanCategorical(column, where, name);
 }
 
@@ -127,7 +208,7 @@ function cleanNumeric(column: NumericColumn | CategoricalColumn, where: string, 
     let k = 0;
     for (let i = 0; i < column.length; i++) if (Number.isFinite(column[i])) values[k++] = column[i];
   }
-  return { kind: 'numeric', values, counts: { rows: column.length, missing, infinite, used: values.length } };
+  return new CleanNumeric(values, { rows: column.length, missing, infinite, used: values.length });
 }
 
 /** Label counts in one pass, nulls counted as missing: no copy of the labels is made. */
@@ -163,13 +244,20 @@ function distinctUnion(ref: Clean, cur: Clean, cap: number): number {
   return keys.size;
 }
 
-/** Run one test on a cleaned feature: counts for categorical columns, values for numeric ones. */
+/**
+ * Run one test on a cleaned feature: counts for categorical columns, values for numeric ones,
+ * sorted (once per column, see {@link CleanNumeric}) for the tests that read them in order.
+ */
 function runOn(method: StattestName, ref: Clean, cur: Clean, spec: FeatureSpec): StattestResult {
   if (ref.kind === 'categorical' && cur.kind === 'categorical') {
     return runCountedStattest(method, ref.counted, cur.counted, { threshold: spec.threshold });
   }
-  const values = (c: Clean) => (c as CleanNumeric).values;
-  return runStattest(method, values(ref), values(cur), { kind: spec.kind, threshold: spec.threshold });
+  const r = ref as CleanNumeric;
+  const c = cur as CleanNumeric;
+  if (ORDERED_TESTS.has(method)) {
+    return runStattest(method, r.sorted(), c.sorted(), { kind: spec.kind, threshold: spec.threshold, presorted: true });
+  }
+  return runStattest(method, r.values, c.values, { kind: spec.kind, threshold: spec.threshold });
 }
 
 function validate(input: DetectDriftInput, share: number): void {

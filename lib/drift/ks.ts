@@ -6,7 +6,7 @@
  * Inputs must hold no NaN: the caller filters missing values first (scipy would propagate NaN
  * through its `nan_policy`; we do not re-create that). The inputs are not modified.
  *
- * Cost: one sorted copy per sample (a radix sort when large, see sort.ts; none with `presorted`),
+ * Cost: one sorted copy per sample that is not already ascending (see sort.ts; none with `presorted`),
  * plus the p-value:
  *  - exact (both sizes <= 10000 under 'auto'): O(n) when n = m, else O(max(n,m) * D * min(n,m))
  *    (at most ~1e8 cheap steps, a fraction of a second);
@@ -15,7 +15,7 @@
  */
 
 import { kstwoSf } from './kstwo';
-import { sortedCopy } from './sort';
+import { ascending } from './sort';
 
 /** How to compute the p-value, as scipy's `method`: 'auto' is exact when both sizes are <= 10000. */
 export type KsMethod = 'auto' | 'exact' | 'asymp';
@@ -180,9 +180,9 @@ export function ks2samp(a: Float64Array, b: Float64Array, options: { method?: Ks
   const n1 = a.length;
   const n2 = b.length;
   if (Math.min(n1, n2) === 0) throw new RangeError('ks2samp: samples must not be empty');
-  // Sorted copies, so the caller's arrays stay as they were.
-  const sa = options.presorted ? a : sortedCopy(a);
-  const sb = options.presorted ? b : sortedCopy(b);
+  // Sorted copies (or the inputs themselves when ascending), so the caller's arrays stay as they were.
+  const sa = options.presorted ? a : ascending(a);
+  const sb = options.presorted ? b : ascending(b);
 
   const { max, min, maxAt, minAt } = ecdfExtremes(sa, sb);
   const minS = Math.min(Math.max(-min, 0), 1);

@@ -18,11 +18,15 @@ import {
   sturgesEdges,
   valueCounts,
   type CategoryKey,
+  type CountedSample,
 } from './binning';
 import {
   detectDrift,
+  PreparedColumn,
+  prepareColumn,
   type CategoricalColumn,
-  type Columns,
+  type DriftColumn,
+  type DriftColumns,
   type DriftReport,
   type FeatureDrift,
   type FeatureSpec,
@@ -93,7 +97,8 @@ export interface DriftCheckReport {
 /** A window of data: its label (file, time range…) and its columns. */
 export interface DriftWindowInput {
   label: string;
-  columns: Columns;
+  /** Raw columns, or columns prepared once ({@link prepareColumn}) and shared with other calls. */
+  columns: DriftColumns;
   /**
    * Rows in the window.
    * @default the length of its first column
@@ -119,8 +124,8 @@ export interface BuildDriftReportInput {
   /** Model outputs in both windows (numeric scores or categorical labels). */
   prediction?: {
     kind: FeatureKind;
-    reference: NumericColumn | CategoricalColumn;
-    current: NumericColumn | CategoricalColumn;
+    reference: DriftColumn;
+    current: DriftColumn;
     method?: StattestName;
     threshold?: number;
   } | null;
@@ -145,15 +150,14 @@ const EPS = 1e-12;
  *   cases (empty windows, constant columns, new categories) give defined results.
  */
 export function buildDriftReport(input: BuildDriftReportInput): DriftCheckReport {
-  const data = detectDrift({
-    reference: input.reference.columns,
-    current: input.current.columns,
-    features: input.features,
-    datasetDriftShare: input.datasetDriftShare,
-  });
+  // Each column is cleaned (and, for the order-based tests, sorted) once, for its test and its
+  // distribution both.
+  const reference = preparedColumns(input.reference.columns, input.features);
+  const current = preparedColumns(input.current.columns, input.features);
+  const data = detectDrift({ reference, current, features: input.features, datasetDriftShare: input.datasetDriftShare });
   // fromEntries: a feature may be called "__proto__"; an assignment would not make it a key.
   const distributions: Record<string, FeatureDistribution> = Object.fromEntries(
-    input.features.map((f) => [f.name, featureDistribution(input.reference.columns[f.name], input.current.columns[f.name], f.kind)]),
+    input.features.map((f) => [f.name, featureDistribution(reference[f.name], current[f.name], f.kind)]),
   );
   const predictionDrift = input.prediction ? predictionDriftOf(input.prediction) : null;
   const conceptDrift = input.conceptDrift ? conceptDriftOf(input.conceptDrift) : null;
@@ -183,20 +187,47 @@ export function buildDriftReport(input: BuildDriftReportInput): DriftCheckReport
   return finiteOrNullDeep(report) as DriftCheckReport;
 }
 
+/**
+ * The window's columns with each tested feature's column prepared for its kind. A column that
+ * does not fit its kind (or is missing) is left as it is, for detectDrift to report in its usual
+ * order of checks.
+ */
+function preparedColumns(columns: DriftColumns, features: readonly FeatureSpec[]): Record<string, DriftColumn> {
+  const kinds = new Map(features.map((f) => [f.name, f.kind]));
+  // fromEntries, as below: a column may be called "__proto__".
+  return Object.fromEntries(
+    Object.entries(columns).map(([name, column]) => {
+      const kind = kinds.get(name);
+      return [name, kind === undefined || column instanceof PreparedColumn ? column : preparedOrRaw(column, kind)];
+    }),
+  );
+}
+
+function preparedOrRaw(column: NumericColumn | CategoricalColumn, kind: FeatureKind): DriftColumn {
+  try {
+    return prepareColumn(column, kind);
+  } catch (error) {
+    if (error instanceof InvalidInputError) return column;
+    throw error;
+  }
+}
+
+function columnRows(column: DriftColumn): number {
+  return column instanceof PreparedColumn ? column.counts.rows : column.length;
+}
+
 function rowsOf(w: DriftWindowInput): number {
   if (w.rows !== undefined) return w.rows;
   const first = Object.values(w.columns)[0];
-  return first ? first.length : 0;
+  return first ? columnRows(first) : 0;
 }
 
 function predictionDriftOf(p: NonNullable<BuildDriftReportInput['prediction']>): DriftCheckReport['predictionDrift'] {
   const spec: FeatureSpec = { name: PREDICTION_FEATURE, kind: p.kind, method: p.method, threshold: p.threshold };
-  const result = detectDrift({
-    reference: { [PREDICTION_FEATURE]: p.reference },
-    current: { [PREDICTION_FEATURE]: p.current },
-    features: [spec],
-  }).features[0];
-  return { ...result, distribution: featureDistribution(p.reference, p.current, p.kind) };
+  const reference = preparedColumns({ [PREDICTION_FEATURE]: p.reference }, [spec]);
+  const current = preparedColumns({ [PREDICTION_FEATURE]: p.current }, [spec]);
+  const result = detectDrift({ reference, current, features: [spec] }).features[0];
+  return { ...result, distribution: featureDistribution(reference[PREDICTION_FEATURE], current[PREDICTION_FEATURE], p.kind) };
 }
 
 function conceptDriftOf(c: NonNullable<BuildDriftReportInput['conceptDrift']>): ConceptDrift {
@@ -218,7 +249,9 @@ export function regressed(metric: string, baseline: number | null, current: numb
 // Distributions
 // ---------------------------------------------------------------------------------------------
 
-function finiteValues(column: NumericColumn | CategoricalColumn): Float64Array {
+/** The finite numbers of a column (none in a column prepared as categorical). */
+function finiteValues(column: DriftColumn): Float64Array {
+  if (column instanceof PreparedColumn) return column.values ?? new Float64Array(0);
   const out: number[] = [];
   for (let i = 0; i < column.length; i++) {
     const v: unknown = column[i];
@@ -227,13 +260,19 @@ function finiteValues(column: NumericColumn | CategoricalColumn): Float64Array {
   return Float64Array.from(out);
 }
 
-function categoryValues(column: NumericColumn | CategoricalColumn): string[] {
+/** The label counts of a column (strings only; none in a column prepared as numeric). */
+function categoryCounts(column: DriftColumn): CountedSample {
+  if (column instanceof PreparedColumn) return column.counted ?? { counts: new Map(), size: 0 };
   const out: string[] = [];
   for (let i = 0; i < column.length; i++) {
     const v: unknown = column[i];
     if (typeof v === 'string') out.push(v);
   }
-  return out;
+  return countedOf(out);
+}
+
+function countedOf(values: Float64Array | string[]): CountedSample {
+  return { counts: valueCounts(values), size: values.length };
 }
 
 /**
@@ -245,11 +284,7 @@ function categoryValues(column: NumericColumn | CategoricalColumn): string[] {
  * Categorical: one bin per category in key order, capped at {@link MAX_CATEGORY_BINS} bins by
  * keeping the most frequent and summing the rest into "other (N more)".
  */
-export function featureDistribution(
-  reference: NumericColumn | CategoricalColumn,
-  current: NumericColumn | CategoricalColumn,
-  kind: FeatureKind,
-): FeatureDistribution {
+export function featureDistribution(reference: DriftColumn, current: DriftColumn, kind: FeatureKind): FeatureDistribution {
   if (kind === 'numeric') {
     const ref = finiteValues(reference);
     const cur = finiteValues(current);
@@ -261,9 +296,9 @@ export function featureDistribution(
       const bins = histogramBins(ref, cur);
       if (bins) return { kind, bins };
     }
-    return { kind, bins: valueBins(ref, cur) };
+    return { kind, bins: valueBins(countedOf(ref), countedOf(cur)) };
   }
-  return { kind, bins: valueBins(categoryValues(reference), categoryValues(current)) };
+  return { kind, bins: valueBins(categoryCounts(reference), categoryCounts(current)) };
 }
 
 function histogramBins(ref: Float64Array, cur: Float64Array): FeatureDistribution['bins'] | null {
@@ -289,9 +324,11 @@ function share(count: number, total: number): number {
   return total === 0 ? 0 : count / total;
 }
 
-function valueBins(ref: Float64Array | string[], cur: Float64Array | string[]): FeatureDistribution['bins'] {
-  const r = valueCounts(ref);
-  const c = valueCounts(cur);
+function valueBins(refCounted: CountedSample, curCounted: CountedSample): FeatureDistribution['bins'] {
+  const r = refCounted.counts;
+  const c = curCounted.counts;
+  const ref = { length: refCounted.size };
+  const cur = { length: curCounted.size };
   const keys = [...new Set<CategoryKey>([...r.keys(), ...c.keys()])];
   const weight = (k: CategoryKey) => share(r.get(k) ?? 0, ref.length) + share(c.get(k) ?? 0, cur.length);
   let kept = keys;

@@ -24,7 +24,7 @@ import type { FeatureKind } from '../feature-kind';
 import { InvalidInputError } from '../errors';
 import { binnedShares, valueCounts, valueShares, unionKeys, type CountedSample, type Sample, type CategoryKey } from './binning';
 import { ks2samp } from './ks';
-import { sortedCopy } from './sort';
+import { ascending } from './sort';
 import { chi2Sf, normSf } from './special';
 import { STATTEST_KINDS, type StattestName } from './stattest-names';
 
@@ -65,11 +65,18 @@ export interface StattestOptions {
    */
   threshold?: number;
   /**
-   * Numeric samples are already ascending: ks and wasserstein then skip their sorted copies
-   * (a caller running both on one feature sorts once). Other tests ignore it.
+   * Numeric samples are already ascending (the built-in sort's order): ks and wasserstein
+   * ({@link ORDERED_TESTS}) then neither sort nor check the order (without it, an ascending
+   * sample is recognised in one pass and not copied). Other tests ignore it.
    */
   presorted?: boolean;
 }
+
+/**
+ * The tests that read numeric samples in sorted order: a caller running several of them on one
+ * column sorts each window once and passes `presorted` (detectDrift does).
+ */
+export const ORDERED_TESTS: ReadonlySet<StattestName> = new Set<StattestName>(['ks', 'wasserstein']);
 
 /** Floor on the reference standard deviation that normalises the Wasserstein distance (Evidently). */
 export const WASSERSTEIN_MIN_STD = 0.001;
@@ -276,24 +283,29 @@ export function populationStd(values: Float64Array): number {
  * @param options.presorted both inputs are already ascending: skips the sorted copies.
  */
 export function wassersteinDistance(u: Float64Array, v: Float64Array, options: { presorted?: boolean } = {}): number {
-  const a = options.presorted ? u : sortedCopy(u);
-  const b = options.presorted ? v : sortedCopy(v);
+  const a = options.presorted ? u : ascending(u);
+  const b = options.presorted ? v : ascending(v);
   const nu = a.length;
   const nv = b.length;
   let i = 0;
   let j = 0;
-  const total = new Sum();
-  let prev = NaN;
+  // The Neumaier sum of {@link Sum}, inlined (the same operations in the same order).
+  let sum = 0;
+  let compensation = 0;
+  let prev = a[0] <= b[0] ? a[0] : b[0];
   let cdfDiff = 0;
   while (i < nu || j < nv) {
     const x = j >= nv || (i < nu && a[i] <= b[j]) ? a[i] : b[j];
-    if (i + j > 0) total.add(cdfDiff * (x - prev));
+    const term = cdfDiff * (x - prev);
+    const t = sum + term;
+    if (Number.isFinite(t)) compensation += Math.abs(sum) >= Math.abs(term) ? sum - t + term : term - t + sum;
+    sum = t;
     while (i < nu && a[i] <= x) i++;
     while (j < nv && b[j] <= x) j++;
     cdfDiff = Math.abs(i / nu - j / nv);
     prev = x;
   }
-  return total.value;
+  return Number.isFinite(sum) ? sum + compensation : sum;
 }
 
 /**
