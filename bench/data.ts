@@ -27,6 +27,7 @@ import pg from 'pg';
 import { findSdkPython } from '../scripts/provision.mjs';
 import { startPostgres, type Postgres } from '../test/helpers/postgres';
 import type { BenchColumn, ChildArgs, ChildResult } from './data-child';
+import { gist, lastLine } from './child-output';
 
 const REPO = resolve(import.meta.dirname, '..');
 const CHILD = join(REPO, 'bench/data-child.ts');
@@ -182,22 +183,6 @@ function runProcess(
     });
   });
 }
-
-/** The line of a failed process's stderr that says why: V8's fatal error, else the last error line, else the last line. */
-function gist(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  return (
-    lines.find((l) => l.includes('FATAL ERROR')) ??
-    [...lines].reverse().find((l) => /^\w*(Error|Exception)\b/.test(l)) ??
-    lines.at(-1) ??
-    '(nothing on stderr)'
-  );
-}
-
-const lastLine = (s: string) => s.trim().split('\n').pop()!;
 
 /** Flushes written pages (untimed), so one step's writeback does not land in the next one's time. */
 const flush = () => spawnSync('sync');

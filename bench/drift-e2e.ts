@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { gist, lastLine } from './child-output';
 
 const REPO = resolve(import.meta.dirname, '..');
 const PEER = join(REPO, 'bench/drift_e2e_peer.py');
@@ -137,22 +138,6 @@ const fmtRows = (n: number) => {
   const m = n / 10 ** e;
   return Number.isInteger(m) && e >= 3 ? `${m}e${e}` : n.toLocaleString('en-US');
 };
-
-/** The line of a failed process's stderr that says why: V8's fatal error, else the last error line, else the last line. */
-function gist(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  return (
-    lines.find((l) => l.includes('FATAL ERROR')) ??
-    [...lines].reverse().find((l) => /^\w*(Error|Exception)\b/.test(l)) ??
-    lines.at(-1) ??
-    '(nothing on stderr)'
-  );
-}
-
-const lastLine = (s: string) => s.trim().split('\n').pop()!;
 
 /** Runs `cmd` under the launcher; `parse` reads its stdout. A failed or stopped run is an outcome, not an exception. */
 function measure<T>(

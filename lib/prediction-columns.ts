@@ -1,5 +1,6 @@
 import type { PredictionLine } from './prediction-log';
 import { mulberry32 } from './split';
+import { Float64Builder } from './float64-builder';
 
 /**
  * Prediction-log lines turned into columns, the shape drift statistics read: one entry per
@@ -34,42 +35,9 @@ export interface PredictionColumns {
   cost: Float64Array;
 }
 
-/** A growable Float64Array. */
-class NumberColumn {
-  private data = new Float64Array(64);
-  length = 0;
-
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = v;
-  }
-
-  /** Pads with NaN up to `n` entries (a column first seen after `n` lines). */
-  padTo(n: number): void {
-    while (this.length < n) this.push(NaN);
-  }
-
-  at(i: number): number {
-    return this.data[i];
-  }
-
-  /** Overwrites entry `i` (< length). */
-  set(i: number, v: number): void {
-    this.data[i] = v;
-  }
-
-  build(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-}
-
 /** Numbers in a typed array until the first string; then one array of values. */
 class MixedColumn {
-  private numbers: NumberColumn | null = new NumberColumn();
+  private numbers: Float64Builder | null = new Float64Builder();
   private values: (string | null)[] | null = null;
 
   get length(): number {
@@ -128,13 +96,13 @@ export class PredictionColumnsBuilder {
   private readonly random: (() => number) | null;
   private readonly ids: string[] = [];
   private readonly versions: string[] = [];
-  private readonly timestamps = new NumberColumn();
+  private readonly timestamps = new Float64Builder();
   private readonly features = new Map<string, MixedColumn>();
   private readonly predictions = new MixedColumn();
-  private score: NumberColumn | null = null;
-  private readonly scores = new Map<string, NumberColumn>();
-  private readonly latencyMs = new NumberColumn();
-  private readonly cost = new NumberColumn();
+  private score: Float64Builder | null = null;
+  private readonly scores = new Map<string, Float64Builder>();
+  private readonly latencyMs = new Float64Builder();
+  private readonly cost = new Float64Builder();
 
   constructor(reservoir?: Reservoir) {
     if (reservoir && !(Number.isInteger(reservoir.maxRows) && reservoir.maxRows >= 1))
@@ -167,14 +135,14 @@ export class PredictionColumnsBuilder {
       column.push(line.features[name]);
     }
     if (line.score !== undefined) {
-      this.score ??= new NumberColumn();
+      this.score ??= new Float64Builder();
       this.score.padTo(row);
       this.score.push(line.score);
     }
     if (line.scores) {
       for (const label in line.scores) {
         let column = this.scores.get(label);
-        if (!column) this.scores.set(label, (column = new NumberColumn()));
+        if (!column) this.scores.set(label, (column = new Float64Builder()));
         column.padTo(row);
         column.push(line.scores[label]);
       }
@@ -201,13 +169,13 @@ export class PredictionColumnsBuilder {
       column.padTo(n);
       column.set(j, Object.hasOwn(line.features, name) ? line.features[name] : null);
     }
-    if (line.score !== undefined) this.score ??= new NumberColumn();
+    if (line.score !== undefined) this.score ??= new Float64Builder();
     if (this.score) {
       this.score.padTo(n);
       this.score.set(j, line.score ?? NaN);
     }
     for (const label in line.scores ?? {}) {
-      if (!this.scores.has(label)) this.scores.set(label, new NumberColumn());
+      if (!this.scores.has(label)) this.scores.set(label, new Float64Builder());
     }
     for (const [label, column] of this.scores) {
       column.padTo(n);

@@ -10,6 +10,7 @@
  * {@link MAX_OPEN_CATEGORIES} distinct numbers) says so with `needsCells`: its caller reads it again.
  */
 import type { FeatureKind } from '../feature-kind';
+import { Float64Builder } from '../float64-builder';
 import { hash53 } from '../row-hash';
 import { isMissingMarker, numericValue } from '../table';
 import { FLAG_MIN_VALUES, ID_MIN_ROWS } from './column-kinds';
@@ -19,24 +20,6 @@ import type { CategoricalColumn, NumericColumn } from './dataset-drift';
 export const MAX_OPEN_CATEGORIES = 4096;
 /** Cells that are not numbers, named in a warning. */
 const EXAMPLES = 1;
-
-/** A growable Float64Array. */
-class Float64Builder {
-  private values = new Float64Array(1024);
-  length = 0;
-  push(value: number): void {
-    if (this.length === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.length++] = value;
-  }
-  /** The values, as a view (no copy: a column of millions of rows is not held twice). */
-  finish(): Float64Array {
-    return this.values.subarray(0, this.length);
-  }
-}
 
 /** A growable Int32Array of category codes (-1: missing) and the values they stand for. */
 class CategoryBuilder {
@@ -90,7 +73,7 @@ export class ColumnCollector {
 
   /** @param kind the column's kind when it is known (a current file, by its reference); null to infer it. */
   constructor(private readonly kind: FeatureKind | null) {
-    this.numbers = kind === 'categorical' ? null : new Float64Builder();
+    this.numbers = kind === 'categorical' ? null : new Float64Builder(1024);
     this.categories = kind === 'numeric' ? null : new CategoryBuilder();
     if (kind) this.distinctCells = null;
   }
@@ -163,7 +146,7 @@ export class ColumnCollector {
   /** The numeric column (missing and invalid cells NaN), the count of invalid cells and the first of them. */
   numeric(): { column: NumericColumn; invalid: number; examples: string[] } {
     if (!this.numbers) throw new Error('the column was read as categories only');
-    return { column: this.numbers.finish(), invalid: this.invalid, examples: this.invalidExamples };
+    return { column: this.numbers.view(), invalid: this.invalid, examples: this.invalidExamples };
   }
 
   /** The categorical column: the cells, as the tests take them. */
