@@ -314,14 +314,21 @@ export function toCsv(table: Table, columns: string[] = table.columns, rowIndexe
     if (i < 0) throw new Error(`column "${c}" is not in the table`);
     return i;
   });
-  const lines = [columns.map(quote).join(',')];
+  let text = columns.map(quote).join(',') + '\n';
   const count = rowIndexes ? rowIndexes.length : table.rows.length;
-  for (let k = 0; k < count; k++) {
-    const row = table.rows[rowIndexes ? rowIndexes[k] : k];
-    // A lone null cell would be an empty line, which the parser skips: write it as "" instead.
-    lines.push(idx.length === 1 && !row[idx[0]] ? '""' : idx.map((i) => quote(row[i] ?? '')).join(','));
-  }
-  return lines.join('\n') + '\n';
+  for (let k = 0; k < count; k++) text += csvLine(table.rows[rowIndexes ? rowIndexes[k]! : k]!, idx);
+  return text;
+}
+
+/**
+ * The cells of a row at `at` as one CSV line, with its line break. A lone missing cell is written
+ * "" (an empty line would be skipped by the reader); a position of -1 is a missing cell.
+ */
+export function csvLine(row: readonly (string | null)[], at: readonly number[]): string {
+  if (at.length === 1) return (row[at[0]!] ? quote(row[at[0]!]!) : '""') + '\n';
+  let line = '';
+  for (let k = 0; k < at.length; k++) line += (k ? ',' : '') + quote(row[at[k]!] ?? '');
+  return line + '\n';
 }
 
 /** A CSV cell per RFC 4180: quoted when it holds a quote, comma or line break. */

@@ -10,7 +10,7 @@ import { InvalidDatasetError, InvalidInputError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { sourceEncoding, sourceFormat, type Pipeline } from '../lib/pipeline';
 import { splitPoint, SplitTally } from '../lib/split';
-import { quote, readTable, toCsv, type Table, type TableFormat } from '../lib/table';
+import { csvLine, quote, readTable, toCsv, type Table, type TableFormat } from '../lib/table';
 import type { RowBatch } from '../lib/table-stream';
 import { resolveWindow } from '../lib/time-window';
 import {
@@ -77,7 +77,8 @@ export async function snapshotSource(
   }
 }
 
-async function sha256File(path: string): Promise<string> {
+/** The sha256 of a file's bytes, read as a stream. */
+export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
   await pipe(createReadStream(path, { highWaterMark: 1 << 20 }), hash);
   return hash.digest('hex');
@@ -327,12 +328,4 @@ async function writeRows(rows: () => AsyncIterable<RowBatch>, columns: string[],
  */
 function columnIndexes(present: readonly string[], columns: string[]): number[] {
   return columns.map((c) => present.indexOf(c));
-}
-
-/** One row's chosen cells as a CSV line; a lone missing cell is written "" (an empty line would be skipped). */
-function csvLine(row: readonly (string | null)[], at: number[]): string {
-  if (at.length === 1) return (row[at[0]!] ? quote(row[at[0]!]!) : '""') + '\n';
-  let line = '';
-  for (let k = 0; k < at.length; k++) line += (k ? ',' : '') + quote(row[at[k]!] ?? '');
-  return line + '\n';
 }

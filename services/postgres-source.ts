@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import { InvalidInputError, TransientError, type ErrorContext } from '../lib/errors';
 import { postgresQueryProblem, type Pipeline, type PostgresSource } from '../lib/pipeline';
+import { quote } from '../lib/table';
 
 /** Rows fetched from the server-side cursor at a time. */
 const FETCH_ROWS = 10_000;
@@ -261,9 +262,4 @@ export function describeDatabase(url: string): string {
 function shortQuery(query: string): string {
   const q = query.replace(/\s+/g, ' ').trim();
   return `"${q.length > 120 ? `${q.slice(0, 117)}…` : q}"`;
-}
-
-/** A CSV cell per RFC 4180: quoted when it holds a quote, comma or line break. */
-function quote(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { InvalidInputError, type ErrorContext } from '../lib/errors';
-import { jsonLineObject, quote, type TableFormat, type TextEncoding } from '../lib/table';
+import { csvLine, jsonLineObject, quote, type TableFormat, type TextEncoding } from '../lib/table';
 import { describeWindow, inWindow, timestampOf, type ResolvedWindow } from '../lib/time-window';
 import { rowBatches } from './dataset-rows';
 import { TextFileWriter } from './text-file-writer';
@@ -81,11 +81,12 @@ async function filterRows(job: {
           if (at < 0) throw missingColumn(window, what, context, batch.columns);
           await writer.write(batch.columns.map(quote).join(',') + '\n');
         }
+        const all = batch.columns.map((_, i) => i);
         let text = '';
         for (const row of batch.rows) {
           if (!inWindow(timeOf(row[at] ?? null, ++seen), window)) continue;
           kept++;
-          text += row.length === 1 && !row[0] ? '""\n' : row.map((c) => quote(c ?? '')).join(',') + '\n';
+          text += csvLine(row, all);
         }
         await writer.write(text);
       }

@@ -1,8 +1,6 @@
 import { shellQuote } from '../../lib/shell-quote';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { pipeline as pipe } from 'node:stream/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ColumnCollector } from '../../lib/drift/column-collector';
@@ -15,6 +13,7 @@ import { sourceFormat } from '../../lib/pipeline';
 import type { FeatureKind } from '../../lib/feature-kind';
 import type { TableFormat } from '../../lib/table';
 import { rowBatches } from '../../services/dataset-rows';
+import { sha256File } from '../../services/datasets';
 import { formatNumber, renderDriftReportHtml } from '../../reports/html-report';
 import { defineCommand, type Args, type Flags } from '../command';
 import { jsonFlag } from '../common-args';
@@ -151,13 +150,7 @@ async function loadFile(which: 'reference' | 'current', path: string, kinds: Map
   }
   if (columns.length === 0) throw new InvalidInputError(`--${which} ${path} is empty: expected a header row and data`, { step: 'cli' });
   if (rows === 0) throw new InvalidInputError(`--${which} ${path} has a header but no rows`, { step: 'cli' });
-  return { path, format, columns: [...columns], rows, sha256: await sha256Of(path), collectors };
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipe(createReadStream(path), hash);
-  return hash.digest('hex');
+  return { path, format, columns: [...columns], rows, sha256: await sha256File(path), collectors };
 }
 
 /** The raw cells of some columns of a file (the rare reference column whose categories were dropped). */
