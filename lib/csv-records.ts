@@ -13,12 +13,22 @@ export class CsvRecordReader {
   /** Text of a record that is not complete yet. */
   private carry = '';
   /** Line number (1-based) at which `carry` starts. */
-  private line = 1;
+  private line: number;
   private width = -1;
-  private started = false;
+  private started: boolean;
 
-  /** @param onError builds the error for a malformed record ("not valid CSV: …"). */
-  constructor(private readonly onError: (message: string) => Error) {}
+  /**
+   * @param onError builds the error for a malformed record ("not valid CSV: …").
+   * @param options.firstLine the line number of the first text pushed, for errors (text that starts mid-file).
+   * @param options.midFile the text starts after the data's start: a byte order mark there is a character, not a mark.
+   */
+  constructor(
+    private readonly onError: (message: string) => Error,
+    options: { firstLine?: number; midFile?: boolean } = {},
+  ) {
+    this.line = options.firstLine ?? 1;
+    this.started = options.midFile ?? false;
+  }
 
   /** Reads the complete records of `text`, after what earlier pieces left, into `out`. */
   push(text: string, out: (string | null)[][]): void {

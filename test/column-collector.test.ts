@@ -1,6 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { memoryStorage } from '../lib/column-storage';
+import { parseTable } from '../lib/table';
+import { ColumnFiles } from '../services/column-files';
+import { readFileColumns } from '../services/file-columns';
 import { ColumnCollector, MAX_OPEN_CATEGORIES } from '../lib/drift/column-collector';
-import { driftColumn, inferKind, looksLikeId } from '../lib/drift/column-kinds';
+import { columnCells, driftColumn, inferKind, looksLikeId, numericColumn } from '../lib/drift/column-kinds';
 import { mulberry32 } from '../lib/split';
 
 /** What the collector gives for cells, and what the cell-based functions give: they must agree. */
@@ -64,5 +71,68 @@ describe('ColumnCollector', () => {
     const late = both([...numbers, 'text']);
     expect(late.inferredKind()).toBe('categorical');
     expect(late.needsCells).toBe(true);
+  });
+
+  it('reads a CSV file from bytes into the same columns as cell by cell, in memory and in column files', async () => {
+    const random = mulberry32(3);
+    const n = MAX_OPEN_CATEGORIES * 3;
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+    const makers: Record<string, (i: number) => string> = {
+      real: () => (random() < 0.05 ? pick(['', 'NaN', 'NA']) : (random() * 200 - 100).toFixed(Math.floor(random() * 6))),
+      few: () => String(Math.floor(random() * 40)),
+      flag: () => pick(['0', '1']),
+      plan: () => pick(['free', 'pro', 'team', '"pro, annual"', 'équipe', '']),
+      id: (i) => `u-${i}`,
+      late: (i) => (i === n - 5 ? 'text' : String(i)),
+      wide: () => String(1e16 + Math.floor(random() * 1e6)),
+      bad: () => (random() < 0.01 ? 'oops' : String(random())),
+    };
+    const names = Object.keys(makers);
+    const lines = [names.join(',')];
+    for (let i = 0; i < n; i++) lines.push(names.map((name) => makers[name]!(i)).join(','));
+    const dir = mkdtempSync(join(tmpdir(), 'retrain-columns-'));
+    const path = join(dir, 'data.csv');
+    writeFileSync(path, lines.join('\n') + '\n');
+    try {
+      const table = parseTable(readFileSync(path), 'csv', path);
+      const files = new ColumnFiles();
+      for (const storage of [memoryStorage, files]) {
+        const read = await readFileColumns(path, { what: path, kinds: null, storage });
+        expect(read.rows).toBe(n);
+        expect(read.columns).toEqual(names);
+        for (const name of names) {
+          const collector = read.collectors.get(name)!;
+          const cells = columnCells(table, name);
+          const byCell = new ColumnCollector(null);
+          for (const cell of cells) byCell.add(cell);
+          const about = `${name} (${storage === files ? 'files' : 'memory'})`;
+          expect(collector.inferredKind(), about).toBe(byCell.inferredKind());
+          expect(collector.inferredKind(), about).toBe(inferKind(cells));
+          expect(collector.looksLikeId(), about).toBe(byCell.looksLikeId());
+          expect(collector.needsCells, about).toBe(byCell.needsCells);
+          expect(collector.invalidCells(), about).toEqual(byCell.invalidCells());
+          if (collector.inferredKind() === 'numeric')
+            expect([...collector.numeric().column], about).toEqual([...numericColumn(cells).column]);
+          else if (!collector.needsCells) {
+            expect(collector.categorical(), about).toEqual(cells);
+            const counts = new Map<string, number>();
+            for (const cell of cells) if (cell !== null) counts.set(cell, (counts.get(cell) ?? 0) + 1);
+            expect(collector.categoryCounts(), about).toEqual({ counts, rows: n, missing: cells.filter((c) => c === null).length });
+          }
+        }
+        // The current file, read with the reference's kinds: numbers and categories from bytes from the first row.
+        const kinds = new Map(names.map((name) => [name, read.collectors.get(name)!.inferredKind()]));
+        const current = await readFileColumns(path, { what: path, kinds, storage });
+        for (const name of names) {
+          const cells = columnCells(table, name);
+          const collector = current.collectors.get(name)!;
+          if (kinds.get(name) === 'numeric') expect([...collector.numeric().column], name).toEqual([...numericColumn(cells).column]);
+          else expect(collector.categorical(), name).toEqual(cells);
+        }
+      }
+      files.remove();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

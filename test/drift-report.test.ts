@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { generateChurn, type ChurnRow } from '../examples/data/generators.js';
-import type { FeatureSpec } from '../lib/drift/dataset-drift.js';
-import { buildDriftReport, featureDistribution, MAX_CATEGORY_BINS, type DriftCheckReport } from '../lib/drift/report.js';
+import { prepareCounted, type FeatureSpec } from '../lib/drift/dataset-drift.js';
+import {
+  buildDriftReport,
+  buildDriftReportOf,
+  featureDistribution,
+  testFeature,
+  MAX_CATEGORY_BINS,
+  type DriftCheckReport,
+} from '../lib/drift/report.js';
 
 function churnColumns(rows: ChurnRow[]) {
   const num = (k: 'tenure_months' | 'monthly_spend' | 'support_tickets' | 'seats') => Float64Array.from(rows, (r) => r[k]);
@@ -180,5 +187,40 @@ describe('featureDistribution', () => {
       { label: 'a', reference: 1 / 3, current: 1 },
       { label: 'b', reference: 2 / 3, current: 0 },
     ]);
+  });
+});
+
+describe('buildDriftReportOf', () => {
+  it('gives the report buildDriftReport gives, from features tested one at a time (categories as counts)', () => {
+    for (const drift of [0, 0.8]) {
+      const reference = churnColumns(generateChurn({ rows: 2000, seed: 1, drift: 0 }));
+      const current = churnColumns(generateChurn({ rows: 1500, seed: 2, drift }));
+      const whole = buildDriftReport({
+        checkId: 'c',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        reference: { label: 'r', columns: reference },
+        current: { label: 'c', columns: current },
+        features: FEATURES,
+        datasetDriftShare: 0.3,
+      });
+      const countsOf = (cells: readonly (string | null)[]) => {
+        const counts = new Map<string, number>();
+        for (const cell of cells) if (cell !== null) counts.set(cell, (counts.get(cell) ?? 0) + 1);
+        return prepareCounted({ counts, rows: cells.length, missing: cells.filter((c) => c === null).length });
+      };
+      const column = (columns: ReturnType<typeof churnColumns>, spec: FeatureSpec) => {
+        const raw = columns[spec.name as keyof typeof columns];
+        return spec.kind === 'categorical' ? countsOf(raw as string[]) : raw;
+      };
+      const byFeature = buildDriftReportOf({
+        checkId: 'c',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        reference: { label: 'r', rows: 2000 },
+        current: { label: 'c', rows: 1500 },
+        tested: FEATURES.map((spec) => testFeature(column(reference, spec), column(current, spec), spec)),
+        datasetDriftShare: 0.3,
+      });
+      expect(byFeature).toEqual(whole);
+    }
   });
 });

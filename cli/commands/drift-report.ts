@@ -1,19 +1,17 @@
-import { shellQuote } from '../../lib/shell-quote';
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { ColumnCollector } from '../../lib/drift/column-collector';
-import { driftColumn, inferKind, looksLikeId } from '../../lib/drift/column-kinds';
-import type { CategoricalColumn, Columns, FeatureSpec } from '../../lib/drift/dataset-drift';
-import { buildDriftReport, type DriftCheckReport } from '../../lib/drift/report';
+import { memoryStorage, type ColumnStorage } from '../../lib/column-storage';
+import { driftColumn, inferKind, looksLikeId, numericColumn } from '../../lib/drift/column-kinds';
+import { prepareCounted, type DriftColumn, type FeatureSpec } from '../../lib/drift/dataset-drift';
+import { buildDriftReportOf, testFeature, type DriftCheckReport, type TestedFeature } from '../../lib/drift/report';
 import { STATTEST_KINDS, STATTEST_NAMES, type StattestName } from '../../lib/drift/stattest-names';
 import { InvalidInputError } from '../../lib/errors';
-import { sourceFormat } from '../../lib/pipeline';
 import type { FeatureKind } from '../../lib/feature-kind';
-import type { TableFormat } from '../../lib/table';
-import { rowBatches } from '../../services/dataset-rows';
-import { sha256File } from '../../services/datasets';
+import { shellQuote } from '../../lib/shell-quote';
+import { ColumnFiles } from '../../services/column-files';
+import { readCells, readFileColumns, type FileColumns } from '../../services/file-columns';
 import { formatNumber, renderDriftReportHtml } from '../../reports/html-report';
 import { defineCommand, type Args, type Flags } from '../command';
 import { jsonFlag } from '../common-args';
@@ -106,67 +104,8 @@ function numericOnlyTests(): StattestName[] {
   return STATTEST_NAMES.filter((m) => STATTEST_KINDS[m].length === 1 && STATTEST_KINDS[m][0] === 'numeric');
 }
 
-/** A data file read into typed columns (see ColumnCollector), with its row count and hash. */
-interface LoadedFile {
-  path: string;
-  format: TableFormat;
-  columns: string[];
-  rows: number;
-  sha256: string;
-  collectors: Map<string, ColumnCollector>;
-}
-
-/**
- * Reads a file in batches of rows into one collector per column: `kinds` (the reference's, for
- * the current file) gives each column's kind and which columns to keep; without it every column
- * is kept and its kind inferred. Memory holds the typed columns, not the file.
- */
-async function loadFile(which: 'reference' | 'current', path: string, kinds: Map<string, FeatureKind> | null): Promise<LoadedFile> {
-  try {
-    if (!(await stat(path)).isFile()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new InvalidInputError(`--${which} ${path}: ${why}`, { step: 'cli' });
-  }
-  const format = sourceFormat({ path });
-  const collectors = new Map<string, ColumnCollector>();
-  let columns: readonly string[] = [];
-  let rows = 0;
-  for await (const batch of rowBatches({ path }, format, `--${which} ${path}`)) {
-    columns = batch.columns;
-    batch.columns.forEach((name, c) => {
-      let collector = collectors.get(name);
-      if (!collector) {
-        if (kinds && !kinds.has(name)) return;
-        collector = new ColumnCollector(kinds?.get(name) ?? null);
-        // A JSON-lines key first given after `rows` rows: it was missing in those.
-        for (let r = 0; r < rows; r++) collector.add(null);
-        collectors.set(name, collector);
-      }
-      for (const row of batch.rows) collector.add(row[c] ?? null);
-    });
-    rows += batch.rows.length;
-  }
-  if (columns.length === 0) throw new InvalidInputError(`--${which} ${path} is empty: expected a header row and data`, { step: 'cli' });
-  if (rows === 0) throw new InvalidInputError(`--${which} ${path} has a header but no rows`, { step: 'cli' });
-  return { path, format, columns: [...columns], rows, sha256: await sha256File(path), collectors };
-}
-
-/** The raw cells of some columns of a file (the rare reference column whose categories were dropped). */
-async function readCells(file: LoadedFile, names: string[]): Promise<Map<string, (string | null)[]>> {
-  const cells = new Map(names.map((n) => [n, [] as (string | null)[]]));
-  for await (const batch of rowBatches({ path: file.path }, file.format, file.path)) {
-    for (const [name, list] of cells) {
-      const c = batch.columns.indexOf(name);
-      for (const row of batch.rows) list.push(c >= 0 ? (row[c] ?? null) : null);
-    }
-  }
-  return cells;
-}
-
 /** The reference columns' kinds, for reading the current file (id-like columns left out unless named). */
-function referenceKinds(ref: LoadedFile, named: string[] | undefined): Map<string, FeatureKind> {
+function referenceKinds(ref: FileColumns, named: string[] | undefined): Map<string, FeatureKind> {
   const kinds = new Map<string, FeatureKind>();
   for (const [name, collector] of ref.collectors) {
     if (named && !named.includes(name)) continue;
@@ -177,10 +116,14 @@ function referenceKinds(ref: LoadedFile, named: string[] | undefined): Map<strin
   return kinds;
 }
 
+/** A column to test: its spec, and its cells when they had to be read again (see ColumnCollector.needsCells). */
+interface PlannedFeature {
+  spec: FeatureSpec;
+  cells: { reference: (string | null)[]; current: (string | null)[] } | null;
+}
+
 interface Plan {
-  features: FeatureSpec[];
-  reference: Record<string, Float64Array | CategoricalColumn>;
-  current: Record<string, Float64Array | CategoricalColumn>;
+  features: PlannedFeature[];
   skipped: { name: string; reason: string }[];
   onlyInReference: string[];
   onlyInCurrent: string[];
@@ -193,15 +136,13 @@ interface ColumnChoice {
   method?: StattestName;
 }
 
-/** Which columns to test, of which kind, with which test; the columns as detectDrift takes them. */
-async function planColumns(ref: LoadedFile, cur: LoadedFile, args: ColumnChoice): Promise<Plan> {
+/** Which columns to test, of which kind, with which test. */
+async function planColumns(ref: FileColumns, cur: FileColumns, args: ColumnChoice): Promise<Plan> {
   const curSet = new Set(cur.columns);
   const refSet = new Set(ref.columns);
   const common = ref.columns.filter((c) => curSet.has(c));
   const plan: Plan = {
     features: [],
-    reference: {},
-    current: {},
     skipped: [],
     onlyInReference: ref.columns.filter((c) => !curSet.has(c)),
     onlyInCurrent: cur.columns.filter((c) => !refSet.has(c)),
@@ -233,33 +174,20 @@ async function planColumns(ref: LoadedFile, cur: LoadedFile, args: ColumnChoice)
     const kind = cells ? inferKind(cells) : collector.inferredKind();
     if (kind === 'categorical' && !args.columns && (cells ? looksLikeId(cells) : collector.looksLikeId())) {
       plan.skipped.push({ name, reason: 'every reference value is distinct (an id?); name it in --columns to test it' });
+      collector.release();
+      cur.collectors.get(name)?.release();
       continue;
     }
-    let invalid: { count: number; example: string | undefined };
-    if (cells) {
-      plan.reference[name] = driftColumn(kind, cells).column;
-      const current = driftColumn(kind, curCells.get(name)!);
-      plan.current[name] = current.column;
-      invalid = { count: current.invalid.length, example: current.invalid[0] };
-    } else {
-      const current = cur.collectors.get(name)!;
-      if (kind === 'numeric') {
-        plan.reference[name] = collector.numeric().column;
-        const { column, invalid: count, examples } = current.numeric();
-        plan.current[name] = column;
-        invalid = { count, example: examples[0] };
-      } else {
-        plan.reference[name] = collector.categorical();
-        plan.current[name] = current.categorical();
-        invalid = { count: 0, example: undefined };
+    const spec: FeatureSpec = { name, kind, ...(args.method ? { method: args.method } : {}) };
+    const both = cells ? { reference: cells, current: curCells.get(name)! } : null;
+    if (kind === 'numeric') {
+      const invalid = both ? numericColumn(both.current).invalid : null;
+      const { count, examples } = invalid ? { count: invalid.length, examples: invalid } : cur.collectors.get(name)!.invalidCells();
+      if (count) {
+        plan.warnings.push(`${name}: ${count} non-numeric cell(s) in ${cur.path} (e.g. ${JSON.stringify(examples[0])}) counted as missing`);
       }
     }
-    if (invalid.count) {
-      plan.warnings.push(
-        `${name}: ${invalid.count} non-numeric cell(s) in ${cur.path} (e.g. ${JSON.stringify(invalid.example)}) counted as missing`,
-      );
-    }
-    plan.features.push({ name, kind, ...(args.method ? { method: args.method } : {}) });
+    plan.features.push({ spec, cells: both });
   }
   if (plan.features.length === 0) {
     throw new InvalidInputError(
@@ -267,8 +195,39 @@ async function planColumns(ref: LoadedFile, cur: LoadedFile, args: ColumnChoice)
       { step: 'cli' },
     );
   }
-  if (args.method) checkMethodFits(args.method, plan.features);
+  if (args.method)
+    checkMethodFits(
+      args.method,
+      plan.features.map((f) => f.spec),
+    );
   return plan;
+}
+
+/**
+ * Tests the planned features one at a time: each column of both files is loaded, tested and
+ * released before the next, so memory holds one column per file beyond what the files' storage keeps.
+ */
+function testColumns(ref: FileColumns, cur: FileColumns, plan: Plan): TestedFeature[] {
+  return plan.features.map(({ spec, cells }) => {
+    const refCollector = ref.collectors.get(spec.name)!;
+    const curCollector = cur.collectors.get(spec.name)!;
+    let reference: DriftColumn;
+    let current: DriftColumn;
+    if (cells) {
+      reference = driftColumn(spec.kind, cells.reference).column;
+      current = driftColumn(spec.kind, cells.current).column;
+    } else if (spec.kind === 'numeric') {
+      reference = refCollector.numeric().column;
+      current = curCollector.numeric().column;
+    } else {
+      reference = prepareCounted(refCollector.categoryCounts());
+      current = prepareCounted(curCollector.categoryCounts());
+    }
+    const tested = testFeature(reference, current, spec);
+    refCollector.release();
+    curCollector.release();
+    return tested;
+  });
 }
 
 function checkMethodFits(method: StattestName, features: FeatureSpec[]): void {
@@ -300,7 +259,7 @@ async function writeAtomically(path: string, text: string): Promise<void> {
 type Verdict = 'drift' | 'no drift' | 'not enough data';
 
 /** The sentence that replaces a verdict when a file has fewer rows than `minRows`; null when both have enough. */
-function notEnoughData(ref: LoadedFile, cur: LoadedFile, minRows: number): string | null {
+function notEnoughData(ref: FileColumns, cur: FileColumns, minRows: number): string | null {
   const short = [
     { name: 'reference', rows: ref.rows },
     { name: 'current', rows: cur.rows },
@@ -355,7 +314,7 @@ function humanNotEnoughData(r: DriftCheckReport, plan: Plan, htmlSkipped: boolea
     `Drift: reference ${r.reference.label} (${r.reference.rows} rows) vs current ${r.current.label} (${r.current.rows} rows)`,
     '',
     r.summary,
-    `  columns to test with more rows: ${plan.features.map((f) => `${f.name} (${f.kind})`).join(', ')}`,
+    `  columns to test with more rows: ${plan.features.map(({ spec }) => `${spec.name} (${spec.kind})`).join(', ')}`,
     ...planNotes(plan),
   ];
   if (htmlSkipped) out.push('', 'HTML report not written: there is no verdict to show.');
@@ -372,21 +331,60 @@ function planNotes(plan: Plan): string[] {
 }
 
 async function driftReport(args: Args<[], typeof flags>): Promise<number> {
+  const storage = await storageFor([args.reference, args.current]);
+  try {
+    return await driftReportWith(args, storage);
+  } finally {
+    if (storage instanceof ColumnFiles) storage.remove();
+  }
+}
+
+/** Column data kept on disk when both files together pass this size; memory for smaller ones. */
+const FILE_STORAGE_FROM = 64 << 20;
+
+/** File storage for large files (memory for one column per file at a time), memory for small ones. */
+async function storageFor(paths: string[]): Promise<ColumnStorage> {
+  const sizes = await Promise.all(
+    paths.map((p) =>
+      stat(p).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    ),
+  );
+  return sizes.reduce((a, b) => a + b, 0) > FILE_STORAGE_FROM ? new ColumnFiles() : memoryStorage;
+}
+
+async function driftReportWith(args: Args<[], typeof flags>, storage: ColumnStorage): Promise<number> {
+  const progress = progressLine();
   // The reference first: its columns' kinds say how to read the current file.
-  const ref = await loadFile('reference', args.reference, null);
-  const cur = await loadFile('current', args.current, referenceKinds(ref, args.columns));
+  const ref = await readFileColumns(args.reference, {
+    what: `--reference ${args.reference}`,
+    kinds: null,
+    storage,
+    onProgress: (read, size) => progress(`reading ${args.reference}: ${percent(read, size)}`),
+  });
+  const cur = await readFileColumns(args.current, {
+    what: `--current ${args.current}`,
+    kinds: referenceKinds(ref, args.columns),
+    storage,
+    onProgress: (read, size) => progress(`reading ${args.current}: ${percent(read, size)}`),
+  });
   const plan = await planColumns(ref, cur, args);
   // Too few rows in either file: test nothing and give no verdict (a one-row file "drifts" on every column).
   const tooFew = notEnoughData(ref, cur, args['min-rows']);
-  const report = buildDriftReport({
+  if (!tooFew) progress(`testing ${plan.features.length} columns`);
+  const tested = tooFew ? [] : testColumns(ref, cur, plan);
+  progress(null);
+  const report = buildDriftReportOf({
     model: null,
     version: null,
     // The same two files always get the same id.
     checkId: `files-${createHash('sha256').update(`${ref.sha256}:${cur.sha256}`).digest('hex').slice(0, 12)}`,
     createdAt: new Date().toISOString(),
-    reference: { label: ref.path, columns: plan.reference as Columns, rows: ref.rows },
-    current: { label: cur.path, columns: plan.current as Columns, rows: cur.rows },
-    features: tooFew ? [] : plan.features,
+    reference: { label: ref.path, rows: ref.rows },
+    current: { label: cur.path, rows: cur.rows },
+    tested,
     datasetDriftShare: args['drift-share'],
   });
   if (tooFew) {
@@ -410,7 +408,7 @@ async function driftReport(args: Args<[], typeof flags>): Promise<number> {
     features: report.dataDrift.features,
     datasetDrift: report.dataDrift.datasetDrift,
     columns: {
-      tested: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+      tested: plan.features.map(({ spec }) => ({ name: spec.name, kind: spec.kind })),
       skipped: plan.skipped,
       onlyInReference: plan.onlyInReference,
       onlyInCurrent: plan.onlyInCurrent,
@@ -435,12 +433,40 @@ function notEnoughDataJson(report: DriftCheckReport, plan: Plan, minRows: number
     datasetDrift: null,
     columns: {
       tested: [],
-      untested: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+      untested: plan.features.map(({ spec }) => ({ name: spec.name, kind: spec.kind })),
       skipped: plan.skipped,
       onlyInReference: plan.onlyInReference,
       onlyInCurrent: plan.onlyInCurrent,
     },
     warnings: plan.warnings,
     html: null,
+  };
+}
+
+/** Whole percent of `read` in `size`. */
+function percent(read: number, size: number): string {
+  return size > 0 ? `${Math.floor((read / size) * 100)}%` : '';
+}
+
+/**
+ * A progress line on stderr, rewritten in place, shown only to a person at a terminal (never in
+ * pipes or tests) and at most every 200 ms; null clears it.
+ */
+function progressLine(): (text: string | null) => void {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  let shown = false;
+  return (text) => {
+    if (!tty) return;
+    if (text === null) {
+      if (shown) process.stderr.write('\r\x1b[K');
+      shown = false;
+      return;
+    }
+    const now = Date.now();
+    if (now - last < 200) return;
+    last = now;
+    shown = true;
+    process.stderr.write(`\r\x1b[K${text}`);
   };
 }

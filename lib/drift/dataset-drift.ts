@@ -180,6 +180,19 @@ export function prepareColumn(
   return new PreparedColumn(clean(column, kind, options.where ?? 'the window', options.name ?? 'column'));
 }
 
+/**
+ * A categorical column prepared from its label counts (a column read as category codes, see
+ * lib/drift/column-collector.ts): the same as {@link prepareColumn} on its cells, without them.
+ */
+export function prepareCounted(counted: { counts: Map<string, number>; rows: number; missing: number }): PreparedColumn {
+  const used = counted.rows - counted.missing;
+  return new PreparedColumn({
+    kind: 'categorical',
+    counted: { counts: counted.counts, size: used },
+    counts: { rows: counted.rows, missing: counted.missing, infinite: 0, used },
+  });
+}
+
 /** Split a column into what a test can take and the counts of what was left out. */
 function clean(column: DriftColumn, kind: FeatureKind, where: string, name: string): Clean {
   if (column instanceof PreparedColumn) {
@@ -323,16 +336,24 @@ export function detectDrift(input: DetectDriftInput): DriftReport {
       current: cur.counts,
     };
   });
+  return { features, datasetDrift: datasetDriftOf(features, threshold) };
+}
+
+/**
+ * Dataset drift from features tested one at a time (see lib/drift/report.ts testFeature): the
+ * share of drifted features against `threshold`, as {@link detectDrift} decides it.
+ * @throws InvalidInputError for a share outside [0, 1] or a feature tested twice.
+ */
+export function datasetDriftOf(features: readonly FeatureDrift[], threshold = DEFAULT_DATASET_DRIFT_SHARE): DriftReport['datasetDrift'] {
+  if (!(threshold >= 0 && threshold <= 1)) {
+    throw new InvalidInputError(`datasetDriftShare must be within [0, 1], got ${threshold}`);
+  }
+  const seen = new Set<string>();
+  for (const f of features) {
+    if (seen.has(f.name)) throw new InvalidInputError(`feature '${f.name}' is listed twice`, { feature: f.name });
+    seen.add(f.name);
+  }
   const driftedCount = features.filter((f) => f.drifted).length;
   const share = features.length === 0 ? 0 : driftedCount / features.length;
-  return {
-    features,
-    datasetDrift: {
-      share,
-      driftedCount,
-      featureCount: features.length,
-      threshold,
-      drifted: features.length > 0 && share >= threshold,
-    },
-  };
+  return { share, driftedCount, featureCount: features.length, threshold, drifted: features.length > 0 && share >= threshold };
 }

@@ -21,6 +21,7 @@ import {
   type CountedSample,
 } from './binning';
 import {
+  datasetDriftOf,
   detectDrift,
   PreparedColumn,
   prepareColumn,
@@ -159,23 +160,68 @@ export function buildDriftReport(input: BuildDriftReportInput): DriftCheckReport
   const distributions: Record<string, FeatureDistribution> = Object.fromEntries(
     input.features.map((f) => [f.name, featureDistribution(reference[f.name], current[f.name], f.kind)]),
   );
+  return assembleReport(
+    {
+      ...input,
+      reference: { label: input.reference.label, rows: rowsOf(input.reference) },
+      current: { ...input.current, rows: rowsOf(input.current) },
+    },
+    { ...data, distributions },
+  );
+}
+
+/** One feature tested on its own: the drift result and the distribution behind it. */
+export interface TestedFeature {
+  drift: FeatureDrift;
+  distribution: FeatureDistribution;
+}
+
+/**
+ * Tests one feature, so that a caller can load, test and drop one column at a time (a report on
+ * files larger than memory); {@link buildDriftReportOf} assembles the results. The same result
+ * {@link buildDriftReport} gives the feature.
+ * @throws InvalidInputError as {@link detectDrift} does for the feature.
+ */
+export function testFeature(reference: DriftColumn, current: DriftColumn, spec: FeatureSpec): TestedFeature {
+  const ref = preparedColumns({ [spec.name]: reference }, [spec]);
+  const cur = preparedColumns({ [spec.name]: current }, [spec]);
+  const drift = detectDrift({ reference: ref, current: cur, features: [spec] }).features[0]!;
+  return { drift, distribution: featureDistribution(ref[spec.name]!, cur[spec.name]!, spec.kind) };
+}
+
+/** What {@link buildDriftReportOf} needs: the windows' labels and sizes, and the features as {@link testFeature} tested them. */
+export type BuildDriftReportOfInput = Omit<BuildDriftReportInput, 'reference' | 'current' | 'features'> & {
+  reference: { label: string; rows: number };
+  current: { label: string; rows: number; from?: string; to?: string };
+  tested: readonly TestedFeature[];
+};
+
+/** The report {@link buildDriftReport} makes, from features tested one at a time. */
+export function buildDriftReportOf(input: BuildDriftReportOfInput): DriftCheckReport {
+  const features = input.tested.map((t) => t.drift);
+  const distributions: Record<string, FeatureDistribution> = Object.fromEntries(input.tested.map((t) => [t.drift.name, t.distribution]));
+  return assembleReport(input, { features, datasetDrift: datasetDriftOf(features, input.datasetDriftShare), distributions });
+}
+
+/** The report around its data drift section: prediction and concept drift, serving, verdict and summary. */
+function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrift: DriftCheckReport['dataDrift']): DriftCheckReport {
   const predictionDrift = input.prediction ? predictionDriftOf(input.prediction) : null;
   const conceptDrift = input.conceptDrift ? conceptDriftOf(input.conceptDrift) : null;
-  const drifted = data.datasetDrift.drifted || Boolean(predictionDrift?.drifted) || Boolean(conceptDrift?.drifted);
+  const drifted = dataDrift.datasetDrift.drifted || Boolean(predictionDrift?.drifted) || Boolean(conceptDrift?.drifted);
   const report: DriftCheckReport = {
     kind: 'retrain.drift-report/v1',
     model: input.model ?? null,
     version: input.version ?? null,
     checkId: input.checkId,
     createdAt: input.createdAt,
-    reference: { label: input.reference.label, rows: rowsOf(input.reference) },
+    reference: { label: input.reference.label, rows: input.reference.rows },
     current: {
       label: input.current.label,
-      rows: rowsOf(input.current),
+      rows: input.current.rows,
       ...(input.current.from !== undefined ? { from: input.current.from } : {}),
       ...(input.current.to !== undefined ? { to: input.current.to } : {}),
     },
-    dataDrift: { ...data, distributions },
+    dataDrift,
     predictionDrift,
     conceptDrift,
     serving: input.serving ? input.serving.map((s) => ({ ...s, latencyMs: { ...s.latencyMs }, cost: { ...s.cost } })) : null,
