@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogramCounts, sturgesEdges } from '../lib/drift/binning.js';
+import { histogramCounts, sortedHistogramCounts, sturgesEdges } from '../lib/drift/binning.js';
 import { detectDrift, prepareColumn } from '../lib/drift/dataset-drift.js';
 import { ks2samp } from '../lib/drift/ks.js';
 import { buildDriftReport } from '../lib/drift/report.js';
@@ -320,6 +320,27 @@ describe('categorical features tested on counts', () => {
         expect(rc.missing + rc.used).toBe(ref.length);
         expect([name, kind, methodSource, cc.rows]).toEqual(['f', 'categorical', 'configured', cur.length]);
       }
+    }
+  });
+});
+
+describe('histograms of sorted windows', () => {
+  it('counts by binary search what histogramCounts counts value by value, edges and ties included', () => {
+    const random = mulberry32(17);
+    for (let k = 0; k < 300; k++) {
+      const n = Math.floor(random() * 400);
+      const discrete = random() < 0.5;
+      const draw = () => (discrete ? Math.floor(random() * 12) : random() * 100 - 50);
+      const a = ascending(Float64Array.from({ length: n }, draw));
+      const b = ascending(Float64Array.from({ length: Math.floor(random() * 300) }, draw));
+      if (a.length + b.length === 0) continue;
+      const edges = sturgesEdges(a, b, true);
+      expect(edges).toEqual(sturgesEdges(a, b));
+      expect(sortedHistogramCounts(a, edges)).toEqual(histogramCounts(a, edges));
+      expect(sortedHistogramCounts(b, edges)).toEqual(histogramCounts(b, edges));
+      // Edges that leave values out on both sides.
+      const inner = Float64Array.from([edges[0] + 1, (edges[0] + edges.at(-1)!) / 2, edges.at(-1)! - 1]);
+      if (inner[0]! < inner[1]! && inner[1]! < inner[2]!) expect(sortedHistogramCounts(a, inner)).toEqual(histogramCounts(a, inner));
     }
   });
 });

@@ -134,12 +134,20 @@ export function unionKeys(a: Map<CategoryKey, number>, b: Map<CategoryKey, numbe
 /**
  * `np.histogram_bin_edges(concat(a, b), bins='sturges')` for finite samples: width
  * ptp / (log2(N) + 1), ceil(range / width) bins, edges by `np.linspace` (i * step + first, last
- * edge exactly the maximum). A constant sample gets one bin [v - 0.5, v + 0.5].
+ * edge exactly the maximum). A constant sample gets one bin [v - 0.5, v + 0.5]. `sorted`: both samples
+ * are ascending, so their ends are the extremes.
  */
-export function sturgesEdges(a: Float64Array, b: Float64Array): Float64Array {
+export function sturgesEdges(a: Float64Array, b: Float64Array, sorted = false): Float64Array {
   let min = Infinity;
   let max = -Infinity;
   for (const values of [a, b]) {
+    if (sorted) {
+      // Ascending: the ends are the extremes.
+      if (values.length === 0) continue;
+      min = Math.min(min, values[0]);
+      max = Math.max(max, values[values.length - 1]);
+      continue;
+    }
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v < min) min = v;
@@ -192,6 +200,47 @@ export function histogramCounts(values: Float64Array, edges: Float64Array): Floa
     counts[k]++;
   }
   return counts;
+}
+
+/**
+ * {@link histogramCounts} of ascending values: the same counts, found by a binary search per edge
+ * instead of a step per value.
+ */
+export function sortedHistogramCounts(sorted: Float64Array, edges: Float64Array): Float64Array {
+  const bins = edges.length - 1;
+  const counts = new Float64Array(bins);
+  let from = lowerBound(sorted, edges[0]);
+  for (let k = 0; k < bins; k++) {
+    // Each bin is [e_k, e_k+1), the last one closed.
+    const to = k === bins - 1 ? upperBound(sorted, edges[bins]) : lowerBound(sorted, edges[k + 1]);
+    counts[k] = Math.max(0, to - from);
+    from = Math.max(from, to);
+  }
+  return counts;
+}
+
+/** First index whose value is >= x. */
+function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose value is > x. */
+function upperBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

@@ -103,7 +103,7 @@ export const DEFAULT_DATASET_DRIFT_SHARE = 0.5;
 /** A cleaned numeric column: the finite values, put in order at most once. */
 class CleanNumeric {
   readonly kind = 'numeric';
-  private isSorted = false;
+  private sortedOnce = false;
   constructor(
     private finite: Float64Array,
     readonly counts: WindowCounts,
@@ -112,14 +112,18 @@ class CleanNumeric {
   get values(): Float64Array {
     return this.finite;
   }
+  /** True once {@link sorted} has run: {@link values} are ascending. */
+  get isSorted(): boolean {
+    return this.sortedOnce;
+  }
   /**
    * The finite values ascending: sorted on the first call (not at all when already ascending),
    * then shared. The sorted copy replaces the values in column order, so one copy is kept.
    */
   sorted(): Float64Array {
-    if (!this.isSorted) {
+    if (!this.sortedOnce) {
       this.finite = ascending(this.finite);
-      this.isSorted = true;
+      this.sortedOnce = true;
     }
     return this.finite;
   }
@@ -151,6 +155,10 @@ export class PreparedColumn {
   /** Numeric: the finite values (ascending once a test sorted them). Not to be modified. */
   get values(): Float64Array | null {
     return this.clean.kind === 'numeric' ? this.clean.values : null;
+  }
+  /** Numeric: true when {@link values} are ascending already (a test sorted them). */
+  get isSorted(): boolean {
+    return this.clean.kind === 'numeric' && this.clean.isSorted;
   }
   /** Numeric: the finite values ascending, sorted now if no test has yet. Not to be modified. */
   sorted(): Float64Array | null {

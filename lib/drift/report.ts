@@ -14,6 +14,7 @@ import {
   countDistinct,
   countDistinctUnion,
   histogramCounts,
+  sortedHistogramCounts,
   MAX_DISTINCT_FOR_VALUE_BINS,
   sturgesEdges,
   valueCounts,
@@ -306,6 +307,10 @@ function finiteValues(column: DriftColumn): Float64Array {
   return Float64Array.from(out);
 }
 
+function isSorted(column: DriftColumn): boolean {
+  return column instanceof PreparedColumn && column.isSorted;
+}
+
 /** The label counts of a column (strings only; none in a column prepared as numeric). */
 function categoryCounts(column: DriftColumn): CountedSample {
   if (column instanceof PreparedColumn) return column.counted ?? { counts: new Map(), size: 0 };
@@ -339,7 +344,7 @@ export function featureDistribution(reference: DriftColumn, current: DriftColumn
       countDistinct(ref, MAX_DISTINCT_FOR_VALUE_BINS) > MAX_DISTINCT_FOR_VALUE_BINS ||
       countDistinctUnion(ref, cur, MAX_CATEGORY_BINS) > MAX_CATEGORY_BINS;
     if (manyValues) {
-      const bins = histogramBins(ref, cur);
+      const bins = histogramBins(ref, cur, isSorted(reference) && isSorted(current));
       if (bins) return { kind, bins };
     }
     return { kind, bins: valueBins(countedOf(ref), countedOf(cur)) };
@@ -347,11 +352,13 @@ export function featureDistribution(reference: DriftColumn, current: DriftColumn
   return { kind, bins: valueBins(categoryCounts(reference), categoryCounts(current)) };
 }
 
-function histogramBins(ref: Float64Array, cur: Float64Array): FeatureDistribution['bins'] | null {
-  const edges = sturgesEdges(ref, cur);
+/** Histogram bins of both windows; `sorted`: both are ascending (a test sorted them), so the counts are binary searches. */
+function histogramBins(ref: Float64Array, cur: Float64Array, sorted: boolean): FeatureDistribution['bins'] | null {
+  const edges = sturgesEdges(ref, cur, sorted);
   for (let i = 1; i < edges.length; i++) if (!(edges[i - 1] < edges[i])) return null;
-  const r = histogramCounts(ref, edges);
-  const c = histogramCounts(cur, edges);
+  const count = sorted ? sortedHistogramCounts : histogramCounts;
+  const r = count(ref, edges);
+  const c = count(cur, edges);
   const decimals = decimalsFor(edges[1] - edges[0]);
   return Array.from(r, (count, i) => ({
     label: `${edges[i].toFixed(decimals)} – ${edges[i + 1].toFixed(decimals)}`,
