@@ -18,6 +18,17 @@ import type { Store } from '../store/store';
  */
 const CHUNK = 1 << 15;
 /**
+ * Bytes read from disk at a time, handed on in pieces of {@link CHUNK}: each read is a round trip
+ * to libuv's thread pool, and at 32 KiB those round trips were a tenth of a validation's time.
+ */
+const READ = 1 << 20;
+
+/** The chunks of a stream cut into views of at most {@link CHUNK} bytes (no copies). */
+async function* slices(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of stream) for (let at = 0; at < chunk.length; at += CHUNK) yield chunk.subarray(at, at + CHUNK);
+}
+
+/**
  * Up to this size, data that is not UTF-8 is read once more, whole, to name the row and column
  * of the bad byte (streaming names its line only).
  */
@@ -36,7 +47,7 @@ export async function* rowBatches(input: RowInput, format: TableFormat, what: st
     yield* parquetRowBatches('path' in input ? await asyncBufferFromFile(input.path) : memoryAsyncBuffer(input.body), what);
     return;
   }
-  const chunks = 'path' in input ? createReadStream(input.path, { highWaterMark: CHUNK }) : [input.body];
+  const chunks = 'path' in input ? slices(createReadStream(input.path, { highWaterMark: READ })) : [input.body];
   try {
     yield* textRowBatches(chunks, format, what, encoding);
   } catch (err) {
