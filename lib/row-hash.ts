@@ -58,6 +58,84 @@ export function hashRow(row: readonly (string | null)[], indexes: readonly numbe
   return mix(h1, h2);
 }
 
+/**
+ * {@link hashRow} fed one cell at a time (cells read from bytes): text, ASCII bytes or missing, in
+ * column order; {@link finish} gives the same number hashRow gives the row, and starts the next.
+ */
+export class RowHasher {
+  private h1 = 0;
+  private h2 = 0;
+  private cells = 0;
+  /** Missing cells not hashed yet: trailing ones are dropped, as hashRow drops them. */
+  private missingCells = 0;
+
+  constructor(private readonly seed = 0) {
+    this.reset();
+  }
+
+  /** A missing cell. */
+  missing(): void {
+    this.missingCells++;
+  }
+
+  /** A present cell's text. */
+  text(cell: string): void {
+    this.startCell();
+    let { h1, h2 } = this;
+    for (let i = 0; i < cell.length; i++) {
+      const ch = cell.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+  }
+
+  /** A present cell as the bytes `[start, end)` of ASCII text (each byte its character's code). */
+  ascii(bytes: Uint8Array, start: number, end: number): void {
+    this.startCell();
+    let { h1, h2 } = this;
+    for (let i = start; i < end; i++) {
+      const ch = bytes[i]!;
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+  }
+
+  /** The row's hash; the hasher is ready for the next row. */
+  finish(): number {
+    const hash = mix(this.h1, this.h2);
+    this.reset();
+    return hash;
+  }
+
+  private reset(): void {
+    this.h1 = 0xdeadbeef ^ this.seed;
+    this.h2 = 0x41c6ce57 ^ this.seed;
+    this.cells = 0;
+    this.missingCells = 0;
+  }
+
+  /** The separator before a cell, after the missing cells that come before it. */
+  private startCell(): void {
+    for (; this.missingCells > 0; this.missingCells--) {
+      this.separate();
+      this.h1 = Math.imul(this.h1 ^ 1, 2654435761);
+      this.h2 = Math.imul(this.h2 ^ 1, 1597334677);
+    }
+    this.separate();
+  }
+
+  private separate(): void {
+    if (this.cells++ > 0) {
+      this.h1 = Math.imul(this.h1, 2654435761);
+      this.h2 = Math.imul(this.h2, 1597334677);
+    }
+  }
+}
+
 /** The final avalanche of both lanes, as 53 bits. */
 function mix(h1: number, h2: number): number {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);

@@ -137,48 +137,102 @@ export class DatasetValidator {
 
   /** Takes a batch of rows (see {@link RowBatch}: columns may grow between batches). */
   add(batch: RowBatch): void {
-    this.columns = batch.columns;
-    const { pipeline, wanted, stats } = this;
-    const at = wanted.map((col) => batch.columns.indexOf(col.name));
-    const idAt = pipeline.idColumn ? batch.columns.indexOf(pipeline.idColumn) : -1;
-    const classification = pipeline.task === 'classification';
-    const labelMissing = (cell: string | null) => (classification ? cell === null || cell.trim() === '' : isMissingMarker(cell));
+    const at = this.columnsAre(batch.columns);
+    const idAt = this.idAt;
     for (const row of batch.rows) {
       const r = this.rows++;
-      for (let k = 0; k < wanted.length; k++) {
-        const col = wanted[k]!;
-        const st = stats[k]!;
-        const cell = at[k]! >= 0 ? (row[at[k]!] ?? null) : null;
-        if (col.type === 'numeric') {
-          if (numericValue(cell) === null) {
-            if (isMissingMarker(cell)) st.nulls++;
-            else {
-              st.wrong++;
-              if (st.examples.length < EXAMPLES) st.examples.push(JSON.stringify(cell));
-            }
-          }
-        } else if (cell === null) st.nulls++;
-        else if (st.distinct && !st.distinct.has(cell)) {
-          if (st.distinct.size < MAX_DISTINCT) st.distinct.add(cell);
-          else st.distinctCapped = true;
-        }
-        const absent = col.role === 'label' ? labelMissing(cell) : col.role === 'id' && (cell === null || cell.trim() === '');
-        if (absent) {
-          st.absent++;
-          st.firstAbsent ??= { row: r, id: idAt >= 0 ? (row[idAt] ?? null) : null };
-        }
-        if (col.role === 'label' && classification && cell !== null) this.countClass(cell, r, idAt >= 0 ? (row[idAt] ?? null) : null);
-      }
-      this.duplicates.add(idAt >= 0 ? hashRow(row, [idAt]) : hashRow(row, null));
+      for (let k = 0; k < at.length; k++) this.cell(k, at[k]! >= 0 ? (row[at[k]!] ?? null) : null, r);
+      this.rowDone(idAt >= 0 ? hashRow(row, [idAt]) : hashRow(row, null), idAt >= 0 ? (row[idAt] ?? null) : null);
     }
   }
 
-  private countClass(cell: string, r: number, id: string | null): void {
+  /** Where the id column is in the data's columns, or -1 (set by {@link columnsAre}). */
+  idAt = -1;
+
+  /**
+   * The data's columns (the header; they may grow between batches of JSON lines): returns where
+   * each used column is in them (-1 when absent), in the order of {@link cell}'s `k`.
+   */
+  columnsAre(columns: readonly string[]): number[] {
+    this.columns = columns;
+    this.idAt = this.pipeline.idColumn ? columns.indexOf(this.pipeline.idColumn) : -1;
+    return this.wanted.map((col) => columns.indexOf(col.name));
+  }
+
+  /** The used columns, in the order of {@link cell}'s `k`. */
+  get usedColumns(): readonly UsedColumn[] {
+    return this.wanted;
+  }
+
+  /** Starts a row read cell by cell (see {@link cell}); returns its position. */
+  nextRow(): number {
+    return this.rows++;
+  }
+
+  /** Row refs of this row whose id is not known yet: {@link rowDone} fills it in. */
+  private readonly waitingForId: RowRef[] = [];
+
+  /**
+   * Checks cell `cell` of used column `k` (null when missing or absent) in row `r`: its type,
+   * missing values, distinct values, label classes. The row's id comes with {@link rowDone}.
+   */
+  cell(k: number, cell: string | null, r: number): void {
+    const col = this.wanted[k]!;
+    const st = this.stats[k]!;
+    const classification = this.pipeline.task === 'classification';
+    if (col.type === 'numeric') {
+      if (numericValue(cell) === null) {
+        if (isMissingMarker(cell)) st.nulls++;
+        else {
+          st.wrong++;
+          if (st.examples.length < EXAMPLES) st.examples.push(JSON.stringify(cell));
+        }
+      }
+    } else if (cell === null) st.nulls++;
+    else if (st.distinct && !st.distinct.has(cell)) {
+      if (st.distinct.size < MAX_DISTINCT) st.distinct.add(cell);
+      else st.distinctCapped = true;
+    }
+    const absent =
+      col.role === 'label'
+        ? classification
+          ? cell === null || cell.trim() === ''
+          : isMissingMarker(cell)
+        : col.role === 'id' && (cell === null || cell.trim() === '');
+    if (absent) {
+      st.absent++;
+      if (!st.firstAbsent) this.waitingForId.push((st.firstAbsent = { row: r, id: null }));
+    }
+    if (col.role === 'label' && classification && cell !== null) this.countClass(cell, r);
+  }
+
+  /**
+   * True when used column `k` counts no more distinct values (it has counted as many as it
+   * keeps, and a value past them): a present cell of a categorical feature then changes nothing,
+   * and one of the id only counts when it is blank.
+   */
+  distinctFull(k: number): boolean {
+    const st = this.stats[k]!;
+    return st.distinctCapped;
+  }
+
+  /** Ends a row: `hash` for duplicates (by id, or of the whole row), and its id cell for messages. */
+  rowDone(hash: number, id: string | null): void {
+    if (this.waitingForId.length > 0) {
+      for (const ref of this.waitingForId) ref.id = id;
+      this.waitingForId.length = 0;
+    }
+    this.duplicates.add(hash);
+  }
+
+  private countClass(cell: string, r: number): void {
     const n = this.classCounts.get(cell);
     if (n !== undefined) this.classCounts.set(cell, n + 1);
     else if (this.classCounts.size < MAX_CLASSES) {
       this.classCounts.set(cell, 1);
-      this.classFirst.set(cell, { row: r, id });
+      const first: RowRef = { row: r, id: null };
+      this.classFirst.set(cell, first);
+      this.waitingForId.push(first);
     } else this.classesCapped = true;
   }
 
@@ -343,7 +397,7 @@ export function describeProblems(report: ValidationReport): string {
   return report.problems.map((p) => `  - ${p.message}`).join('\n');
 }
 
-interface UsedColumn {
+export interface UsedColumn {
   name: string;
   role: ColumnSummary['role'];
   type: ColumnSummary['type'];

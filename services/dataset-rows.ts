@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncBufferFromFile } from 'hyparquet';
+import { CsvColumnReader, type CellSink } from '../lib/csv-column-reader';
 import { InvalidInputError } from '../lib/errors';
 import { memoryAsyncBuffer, parquetRowBatches } from '../lib/parquet-table';
 import { parseTable, type TableFormat, type TextEncoding } from '../lib/table';
@@ -51,13 +52,44 @@ export async function* rowBatches(input: RowInput, format: TableFormat, what: st
   try {
     yield* textRowBatches(chunks, format, what, encoding);
   } catch (err) {
-    if (!(err instanceof InvalidInputError) || !/not valid UTF-8/.test(err.message)) throw err;
-    const body =
-      'path' in input ? ((await stat(input.path)).size <= DETAILED_ERRORS_UP_TO ? await readFile(input.path) : null) : input.body;
-    // The in-memory reader throws the same error with the row and column.
-    if (body) parseTable(body, format, what, encoding);
-    throw err;
+    await rethrowDetailed(err, input, format, what, encoding);
   }
+}
+
+/**
+ * Reads UTF-8 CSV cell by cell into the sink `onHeader` returns for its header (see
+ * lib/csv-column-reader.ts: no row arrays, numbers read from bytes); returns the rows read.
+ * Errors are {@link rowBatches}' errors.
+ */
+export async function readCsvCells(input: RowInput, what: string, onHeader: (columns: string[]) => CellSink): Promise<number> {
+  const reader = new CsvColumnReader(what, onHeader);
+  try {
+    if ('path' in input) {
+      for await (const chunk of createReadStream(input.path, { highWaterMark: READ }) as AsyncIterable<Buffer>) reader.push(chunk);
+    } else reader.push(input.body);
+    reader.end();
+  } catch (err) {
+    await rethrowDetailed(err, input, 'csv', what, 'utf-8');
+  }
+  return reader.rows;
+}
+
+/**
+ * Throws `err`; when it is about bytes that are not UTF-8 (streaming names their line only), data
+ * small enough is read once more, whole, and the error of the in-memory reader, which names the
+ * row and column, is thrown instead.
+ */
+async function rethrowDetailed(
+  err: unknown,
+  input: RowInput,
+  format: 'csv' | 'jsonl',
+  what: string,
+  encoding?: TextEncoding,
+): Promise<never> {
+  if (!(err instanceof InvalidInputError) || !/not valid UTF-8/.test(err.message)) throw err;
+  const body = 'path' in input ? ((await stat(input.path)).size <= DETAILED_ERRORS_UP_TO ? await readFile(input.path) : null) : input.body;
+  if (body) parseTable(body, format, what, encoding);
+  throw err;
 }
 
 /** Runs `use` on a local copy of a snapshot (downloaded from the store), removed afterwards. */

@@ -21,9 +21,10 @@ import {
   type ChampionClasses,
   type ValidationReport,
 } from '../lib/validate-dataset';
+import { validationSink } from '../lib/validate-csv-cells';
 import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
 import type { Store } from '../store/store';
-import { rowBatches, withSnapshotFile, type RowInput } from './dataset-rows';
+import { readCsvCells, rowBatches, withSnapshotFile, type RowInput } from './dataset-rows';
 import { DuplicateCounter } from './duplicate-counter';
 import { readPointer, readVersion } from './registry';
 import { sourceFetcher, sourceReader } from './sources';
@@ -137,7 +138,10 @@ export async function validateRows(
   const duplicates = new DuplicateCounter();
   try {
     const validator = new DatasetValidator(pipeline, await champion(), duplicates);
-    for await (const batch of rowBatches(input, format, what, encoding)) validator.add(batch);
+    if (format === 'csv' && (encoding ?? 'utf-8') === 'utf-8') {
+      // Straight from bytes: no row arrays, no text for plain numbers (lib/validate-csv-cells.ts).
+      await readCsvCells(input, what, (columns) => validationSink(validator, columns, pipeline.task === 'classification'));
+    } else for await (const batch of rowBatches(input, format, what, encoding)) validator.add(batch);
     return validator.finish(duplicates.count());
   } catch (err) {
     if (err instanceof InvalidInputError) return unreadableReport(err.message);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineInput } from '../lib/pipeline';
-import { hash53, HASH53_RANGE, hashRow, rowKey } from '../lib/row-hash';
+import { hash53, HASH53_RANGE, hashRow, RowHasher, rowKey } from '../lib/row-hash';
 import { mulberry32, splitPoint, SplitTally } from '../lib/split';
 import { parseTable } from '../lib/table';
 import { snapshotSource, splitSnapshot, validateSnapshot, type DatasetDeps } from '../services/datasets';
@@ -45,6 +45,21 @@ describe('row hashes', () => {
       const seed = Math.floor(rand() * 100);
       expect(hashRow(row, null, seed), JSON.stringify(row)).toBe(hash53(rowKey(row), seed));
       expect(hashRow(row, indexes, seed), JSON.stringify({ row, indexes })).toBe(hash53(rowKey(row, indexes), seed));
+    }
+  });
+
+  it('RowHasher gives hashRow of the cells fed one at a time, as text or ASCII bytes', () => {
+    const rand = mulberry32(4);
+    const CELLS = [null, 'a', 'B', '', '0', '1.5', 'é', '日本', '😀', 'x,y', '\u0001'];
+    const hasher = new RowHasher(7);
+    for (let t = 0; t < 5000; t++) {
+      const row = Array.from({ length: Math.floor(rand() * 6) }, () => CELLS[Math.floor(rand() * CELLS.length)]!);
+      for (const cell of row) {
+        if (cell === null) hasher.missing();
+        else if (Buffer.byteLength(cell) === cell.length && rand() < 0.5) hasher.ascii(Buffer.from(`..${cell}.`), 2, 2 + cell.length);
+        else hasher.text(cell);
+      }
+      expect(hasher.finish(), JSON.stringify(row)).toBe(hashRow(row, null, 7));
     }
   });
 

@@ -1,0 +1,138 @@
+/**
+ * Dataset validation fed straight from a CSV's bytes (lib/csv-column-reader.ts) instead of rows of
+ * strings: a numeric cell that reads as a plain decimal is valid without its text, a categorical
+ * or label cell is decoded once per distinct value, and the row's duplicate hash is taken from the
+ * bytes. The checks themselves are {@link DatasetValidator}'s, cell by cell, so the report is the
+ * one the row reader gives. Pure: bytes in, counts out.
+ */
+import { ByteDictionary, hashBytes } from './byte-dictionary';
+import type { CellSink } from './csv-column-reader';
+import { RowHasher } from './row-hash';
+import type { DatasetValidator } from './validate-dataset';
+
+/** Distinct values of a column decoded once and kept; past this, cells are decoded each time. */
+const MAX_KEPT_VALUES = 100_000;
+
+/** How a used column's present cells are checked. */
+const enum Mode {
+  /** Numeric: a plain decimal needs no text. */
+  Number,
+  /** Categorical or a class label: the text, decoded once per distinct value. */
+  Text,
+}
+
+/** Each distinct byte string's text, decoded once (up to {@link MAX_KEPT_VALUES} of them). */
+class TextCache {
+  private readonly codes = new ByteDictionary();
+  private readonly texts: string[] = [];
+  /** The text of the bytes if they were seen before, else null. */
+  known(bytes: Buffer, start: number, end: number): string | null {
+    const code = this.codes.find(bytes, start, end, hashBytes(bytes, start, end));
+    return code >= 0 ? this.texts[code]! : null;
+  }
+  /** The text of bytes {@link known} did not know, kept for next time while there is room. */
+  add(bytes: Buffer, start: number, end: number, ascii: boolean): string {
+    const text = decode(bytes, start, end, ascii);
+    if (this.texts.length < MAX_KEPT_VALUES) {
+      this.codes.add(bytes, start, end, hashBytes(bytes, start, end));
+      this.texts.push(text);
+    }
+    return text;
+  }
+}
+
+/** True when the ASCII bytes are all white space (what String.prototype.trim removes). */
+function blank(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = bytes[i]!;
+    if (b !== 32 && (b < 9 || b > 13)) return false;
+  }
+  return true;
+}
+
+function decode(bytes: Buffer, start: number, end: number, ascii: boolean): string {
+  return bytes.toString(ascii ? 'latin1' : 'utf8', start, end);
+}
+
+/**
+ * A sink that validates the rows of a CSV with `columns` (its header) into `validator`; the
+ * reader calls it cell by cell, in column order, every record as wide as the header.
+ */
+export function validationSink(validator: DatasetValidator, columns: readonly string[], classification: boolean): CellSink {
+  const at = validator.columnsAre(columns);
+  const used = validator.usedColumns;
+  const idAt = validator.idAt;
+  const last = columns.length - 1;
+  /** The used columns (k) each data column is, usually none or one. */
+  const usesOf: number[][] = columns.map(() => []);
+  at.forEach((c, k) => {
+    if (c >= 0) usesOf[c]!.push(k);
+  });
+  /** Used columns the data lacks: missing in every row. */
+  const absent = at.flatMap((c, k) => (c < 0 ? [k] : []));
+  const modes = used.map((col) => (col.type === 'numeric' && !(col.role === 'label' && classification) ? Mode.Number : Mode.Text));
+  const caches = used.map(() => new TextCache());
+  const roles = used.map((col) => col.role);
+  const hasher = new RowHasher();
+  let row = 0;
+  // The id cell of the row, kept until its end: as bytes (valid while the reader is on the line) or text.
+  let idBytes: Buffer | null = null;
+  let idStart = 0;
+  let idEnd = 0;
+  let idAscii = true;
+  let idText: string | null = null;
+
+  const startRow = () => {
+    row = validator.nextRow();
+    for (const k of absent) validator.cell(k, null, row);
+    idBytes = null;
+    idText = null;
+  };
+  const endRow = () => {
+    const id = idBytes ? decode(idBytes, idStart, idEnd, idAscii) : idText;
+    validator.rowDone(hasher.finish(), id);
+  };
+
+  return {
+    bytes(column, bytes, start, end, ascii, number) {
+      if (column === 0) startRow();
+      const empty = start === end;
+      if (idAt < 0 || column === idAt) {
+        if (empty) hasher.missing();
+        else if (ascii) hasher.ascii(bytes, start, end);
+        else hasher.text(decode(bytes, start, end, false));
+      }
+      if (column === idAt && !empty) {
+        idBytes = bytes;
+        idStart = start;
+        idEnd = end;
+        idAscii = ascii;
+      }
+      for (const k of usesOf[column]!) {
+        if (empty) validator.cell(k, null, row);
+        else if (modes[k] === Mode.Number && number === number) continue;
+        else if (modes[k] === Mode.Text) {
+          const role = roles[k];
+          // Past the distinct values a column counts, a feature's cell changes nothing and an id's only when blank.
+          if (role !== 'label' && validator.distinctFull(k) && (role === 'feature' || (ascii && !blank(bytes, start, end)))) continue;
+          const cache = caches[k]!;
+          const known = cache.known(bytes, start, end);
+          // A categorical feature's value seen before changes no count: only labels and ids count each row.
+          if (known !== null && role === 'feature') continue;
+          validator.cell(k, known ?? cache.add(bytes, start, end, ascii), row);
+        } else validator.cell(k, decode(bytes, start, end, ascii), row);
+      }
+      if (column === last) endRow();
+    },
+    text(column, cell) {
+      if (column === 0) startRow();
+      if (idAt < 0 || column === idAt) {
+        if (cell === null) hasher.missing();
+        else hasher.text(cell);
+      }
+      if (column === idAt) idText = cell;
+      for (const k of usesOf[column]!) validator.cell(k, cell, row);
+      if (column === last) endRow();
+    },
+  };
+}
