@@ -92,3 +92,40 @@ function grow<T extends Uint8Array | Int32Array>(array: T, least: number): T {
   grown.set(array);
   return grown;
 }
+
+/** The text of byte strings (valid UTF-8), each decoded once: a column's values as they repeat. */
+export class ByteTextCache {
+  private readonly codes = new ByteDictionary();
+  private readonly texts: string[] = [];
+
+  /** @param capacity distinct values kept; past them, new values are decoded each time. */
+  constructor(private readonly capacity: number) {}
+
+  /** The text of the bytes if they were seen before, else null. */
+  known(bytes: Uint8Array, start: number, end: number): string | null {
+    const code = this.codes.find(bytes, start, end, hashBytes(bytes, start, end));
+    return code >= 0 ? this.texts[code]! : null;
+  }
+
+  /** The text of bytes {@link known} did not know (`ascii`: every byte below 0x80), kept while there is room. */
+  add(bytes: Uint8Array, start: number, end: number, ascii: boolean): string {
+    const text = ascii ? latin1(bytes, start, end) : utf8.decode(bytes.subarray(start, end));
+    if (this.texts.length < this.capacity) {
+      this.codes.add(bytes, start, end, hashBytes(bytes, start, end));
+      this.texts.push(text);
+    }
+    return text;
+  }
+
+  /** The text of the bytes, decoded at most once while there is room. */
+  textOf(bytes: Uint8Array, start: number, end: number, ascii: boolean): string {
+    return this.known(bytes, start, end) ?? this.add(bytes, start, end, ascii);
+  }
+}
+
+// ignoreBOM: a cell that starts with U+FEFF keeps it (the default decoder drops it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}

@@ -5,13 +5,10 @@
  * bytes. The checks themselves are {@link DatasetValidator}'s, cell by cell, so the report is the
  * one the row reader gives. Pure: bytes in, counts out.
  */
-import { ByteDictionary, hashBytes } from './byte-dictionary';
+import { ByteTextCache } from './byte-dictionary';
 import type { CellSink } from './csv-column-reader';
 import { RowHasher } from './row-hash';
 import type { DatasetValidator } from './validate-dataset';
-
-/** Distinct values of a column decoded once and kept; past this, cells are decoded each time. */
-const MAX_KEPT_VALUES = 100_000;
 
 /** How a used column's present cells are checked. */
 const enum Mode {
@@ -19,26 +16,6 @@ const enum Mode {
   Number,
   /** Categorical or a class label: the text, decoded once per distinct value. */
   Text,
-}
-
-/** Each distinct byte string's text, decoded once (up to {@link MAX_KEPT_VALUES} of them). */
-class TextCache {
-  private readonly codes = new ByteDictionary();
-  private readonly texts: string[] = [];
-  /** The text of the bytes if they were seen before, else null. */
-  known(bytes: Buffer, start: number, end: number): string | null {
-    const code = this.codes.find(bytes, start, end, hashBytes(bytes, start, end));
-    return code >= 0 ? this.texts[code]! : null;
-  }
-  /** The text of bytes {@link known} did not know, kept for next time while there is room. */
-  add(bytes: Buffer, start: number, end: number, ascii: boolean): string {
-    const text = decode(bytes, start, end, ascii);
-    if (this.texts.length < MAX_KEPT_VALUES) {
-      this.codes.add(bytes, start, end, hashBytes(bytes, start, end));
-      this.texts.push(text);
-    }
-    return text;
-  }
 }
 
 /** True when the ASCII bytes are all white space (what String.prototype.trim removes). */
@@ -71,7 +48,7 @@ export function validationSink(validator: DatasetValidator, columns: readonly st
   /** Used columns the data lacks: missing in every row. */
   const absent = at.flatMap((c, k) => (c < 0 ? [k] : []));
   const modes = used.map((col) => (col.type === 'numeric' && !(col.role === 'label' && classification) ? Mode.Number : Mode.Text));
-  const caches = used.map(() => new TextCache());
+  const caches = used.map(() => new ByteTextCache(100_000));
   const roles = used.map((col) => col.role);
   const hasher = new RowHasher();
   let row = 0;

@@ -59,15 +59,25 @@ export async function* rowBatches(input: RowInput, format: TableFormat, what: st
 /**
  * Reads UTF-8 CSV cell by cell into the sink `onHeader` returns for its header (see
  * lib/csv-column-reader.ts: no row arrays, numbers read from bytes); returns the rows read.
- * Errors are {@link rowBatches}' errors.
+ * `afterChunk` runs after each chunk's records (to write what the sink made, say). Errors are
+ * {@link rowBatches}' errors.
  */
-export async function readCsvCells(input: RowInput, what: string, onHeader: (columns: string[]) => CellSink): Promise<number> {
+export async function readCsvCells(
+  input: RowInput,
+  what: string,
+  onHeader: (columns: string[]) => CellSink,
+  afterChunk?: () => Promise<void>,
+): Promise<number> {
   const reader = new CsvColumnReader(what, onHeader);
   try {
     if ('path' in input) {
-      for await (const chunk of createReadStream(input.path, { highWaterMark: READ }) as AsyncIterable<Buffer>) reader.push(chunk);
+      for await (const chunk of createReadStream(input.path, { highWaterMark: READ }) as AsyncIterable<Buffer>) {
+        reader.push(chunk);
+        await afterChunk?.();
+      }
     } else reader.push(input.body);
     reader.end();
+    await afterChunk?.();
   } catch (err) {
     await rethrowDetailed(err, input, 'csv', what, 'utf-8');
   }

@@ -21,6 +21,7 @@ import {
   type ChampionClasses,
   type ValidationReport,
 } from '../lib/validate-dataset';
+import { splitCellSink, type SplitCellSink } from '../lib/split-csv-cells';
 import { validationSink } from '../lib/validate-csv-cells';
 import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
 import type { Store } from '../store/store';
@@ -190,8 +191,14 @@ export async function splitSnapshot({ store, config }: DatasetDeps, pipeline: Pi
     const rows = (path: string) => rowBatches({ path }, snapshot.format, snapshotLabel(pipeline, snapshot), encodingOf(pipeline, snapshot));
     if ('fraction' in pipeline.holdout) {
       const { fraction, seed } = pipeline.holdout;
+      const bytes = snapshot.format === 'csv' && (encodingOf(pipeline, snapshot) ?? 'utf-8') === 'utf-8';
       counts = await withSnapshotFile(store, snapshot, (path) =>
-        hashSplit(() => rows(path), pipeline, columns, fraction, seed, trainPath, holdoutPath),
+        hashSplit(fraction, (holdout) =>
+          bytes
+            ? // Straight from bytes (lib/split-csv-cells.ts): the same files, without rows of strings.
+              writeSplitCells(path, snapshotLabel(pipeline, snapshot), pipeline, columns, seed, trainPath, holdoutPath, holdout)
+            : writeSplit(rows(path), pipeline, columns, seed, trainPath, holdoutPath, holdout),
+        ),
       );
       // The row hash, by id or by row, replaced a shuffle: its split ids differ from the shuffle's.
       holdoutId = { fraction, seed, assign: pipeline.idColumn ? { hash: pipeline.idColumn } : 'hash' };
@@ -240,20 +247,55 @@ export async function splitSnapshot({ store, config }: DatasetDeps, pipeline: Pi
  * guarantees (see {@link SplitTally}), a second pass writes both files again with its corrections.
  */
 async function hashSplit(
-  rows: () => AsyncIterable<RowBatch>,
+  fraction: number,
+  pass: (holdout: (group: string, point: number) => boolean) => Promise<[number, number]>,
+): Promise<[number, number]> {
+  const tally = new SplitTally(fraction);
+  const first = await pass((group, point) => tally.assign(group, point));
+  const rules = tally.corrections();
+  if (!rules) return first;
+  return pass((group, point) => (rules.get(group) ?? ((p: number) => p < fraction))(point));
+}
+
+/** {@link writeSplit} of a UTF-8 CSV file, read cell by cell from its bytes. */
+async function writeSplitCells(
+  path: string,
+  what: string,
   pipeline: Pipeline,
   columns: string[],
-  fraction: number,
   seed: number,
   trainPath: string,
   holdoutPath: string,
+  holdout: (group: string, point: number) => boolean,
 ): Promise<[number, number]> {
-  const tally = new SplitTally(fraction);
-  const first = await writeSplit(rows(), pipeline, columns, seed, trainPath, holdoutPath, (group, point) => tally.assign(group, point));
-  const rules = tally.corrections();
-  if (!rules) return first;
-  const side = (group: string, point: number) => (rules.get(group) ?? ((p: number) => p < fraction))(point);
-  return writeSplit(rows(), pipeline, columns, seed, trainPath, holdoutPath, side);
+  const train = new TextFileWriter(trainPath);
+  const held = new TextFileWriter(holdoutPath);
+  const header = columns.map(quote).join(',') + '\n';
+  let sink: SplitCellSink | null = null;
+  try {
+    await train.write(header);
+    await held.write(header);
+    const options = { columns, idColumn: pipeline.idColumn ?? null, classification: pipeline.task === 'classification', seed, holdout };
+    await readCsvCells(
+      { path },
+      what,
+      (names) => (sink = splitCellSink(names, options)),
+      async () => {
+        if (!sink) return;
+        const out = sink.take();
+        await train.write(out.train);
+        await held.write(out.holdout);
+      },
+    );
+    await train.close();
+    await held.close();
+  } catch (err) {
+    train.destroy();
+    held.destroy();
+    throw err;
+  }
+  const done = sink as SplitCellSink | null;
+  return [done?.trainRows ?? 0, done?.holdoutRows ?? 0];
 }
 
 /** Writes rows to the train or holdout CSV as `holdout(group, point)` says; returns the two counts. */

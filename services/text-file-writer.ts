@@ -13,7 +13,7 @@ export class TextFileWriter {
     this.stream.on('error', (err) => (this.error ??= err));
   }
 
-  async write(text: string): Promise<void> {
+  async write(text: string | Uint8Array): Promise<void> {
     if (this.error) throw this.error;
     if (text.length > 0 && !this.stream.write(text)) await this.drained();
     if (this.error) throw this.error;

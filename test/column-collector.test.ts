@@ -81,7 +81,7 @@ describe('ColumnCollector', () => {
       real: () => (random() < 0.05 ? pick(['', 'NaN', 'NA']) : (random() * 200 - 100).toFixed(Math.floor(random() * 6))),
       few: () => String(Math.floor(random() * 40)),
       flag: () => pick(['0', '1']),
-      plan: () => pick(['free', 'pro', 'team', '"pro, annual"', 'équipe', '']),
+      plan: () => pick(['free', 'pro', 'team', '"pro, annual"', 'équipe', '', '\uFEFFpro']),
       id: (i) => `u-${i}`,
       late: (i) => (i === n - 5 ? 'text' : String(i)),
       wide: () => String(1e16 + Math.floor(random() * 1e6)),

@@ -23,7 +23,8 @@ export const MAX_OPEN_CATEGORIES = 4096;
 /** Cells that are not numbers, named in a warning. */
 const EXAMPLES = 1;
 
-const utf8 = new TextDecoder();
+// ignoreBOM: a cell that starts with U+FEFF keeps it (the default decoder drops it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Category codes (-1: missing) in a stored column, and the values they stand for. */
 class CategoryBuilder {
