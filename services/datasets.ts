@@ -257,6 +257,29 @@ async function hashSplit(
   return pass((group, point) => (rules.get(group) ?? ((p: number) => p < fraction))(point));
 }
 
+/** Opens the train and holdout files with their header, lets `write` fill them and closes them (destroyed on a failure). */
+async function withSplitFiles(
+  columns: string[],
+  trainPath: string,
+  holdoutPath: string,
+  write: (train: TextFileWriter, holdout: TextFileWriter) => Promise<void>,
+): Promise<void> {
+  const train = new TextFileWriter(trainPath);
+  const held = new TextFileWriter(holdoutPath);
+  const header = columns.map(quote).join(',') + '\n';
+  try {
+    await train.write(header);
+    await held.write(header);
+    await write(train, held);
+    await train.close();
+    await held.close();
+  } catch (err) {
+    train.destroy();
+    held.destroy();
+    throw err;
+  }
+}
+
 /** {@link writeSplit} of a UTF-8 CSV file, read cell by cell from its bytes. */
 async function writeSplitCells(
   path: string,
@@ -268,15 +291,10 @@ async function writeSplitCells(
   holdoutPath: string,
   holdout: (group: string, point: number) => boolean,
 ): Promise<[number, number]> {
-  const train = new TextFileWriter(trainPath);
-  const held = new TextFileWriter(holdoutPath);
-  const header = columns.map(quote).join(',') + '\n';
   let sink: SplitCellSink | null = null;
-  try {
-    await train.write(header);
-    await held.write(header);
-    const options = { columns, idColumn: pipeline.idColumn ?? null, classification: pipeline.task === 'classification', seed, holdout };
-    await readCsvCells(
+  const options = { columns, idColumn: pipeline.idColumn ?? null, classification: pipeline.task === 'classification', seed, holdout };
+  await withSplitFiles(columns, trainPath, holdoutPath, (train, held) =>
+    readCsvCells(
       { path },
       what,
       (names) => (sink = splitCellSink(names, options)),
@@ -286,14 +304,8 @@ async function writeSplitCells(
         await train.write(out.train);
         await held.write(out.holdout);
       },
-    );
-    await train.close();
-    await held.close();
-  } catch (err) {
-    train.destroy();
-    held.destroy();
-    throw err;
-  }
+    ).then(() => undefined),
+  );
   const done = sink as SplitCellSink | null;
   return [done?.trainRows ?? 0, done?.holdoutRows ?? 0];
 }
@@ -308,15 +320,10 @@ async function writeSplit(
   holdoutPath: string,
   holdout: (group: string, point: number) => boolean,
 ): Promise<[number, number]> {
-  const train = new TextFileWriter(trainPath);
-  const held = new TextFileWriter(holdoutPath);
-  const header = columns.map(quote).join(',') + '\n';
-  await train.write(header);
-  await held.write(header);
   let trainRows = 0;
   let holdoutRows = 0;
   const classification = pipeline.task === 'classification';
-  try {
+  await withSplitFiles(columns, trainPath, holdoutPath, async (train, held) => {
     for await (const batch of batches) {
       const at = columnIndexes(batch.columns, columns);
       const idAt = pipeline.idColumn ? batch.columns.indexOf(pipeline.idColumn) : -1;
@@ -337,13 +344,7 @@ async function writeSplit(
       await train.write(trainText);
       await held.write(holdoutText);
     }
-    await train.close();
-    await held.close();
-  } catch (err) {
-    train.destroy();
-    held.destroy();
-    throw err;
-  }
+  });
   return [trainRows, holdoutRows];
 }
 
