@@ -31,7 +31,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { detectDrift, type Columns, type FeatureSpec } from '../lib/drift/dataset-drift';
+import { CodedColumn, detectDrift, type FeatureSpec } from '../lib/drift/dataset-drift';
 import type { StattestName } from '../lib/drift/stattest-names';
 import { chooseStattest } from '../lib/drift/stattests';
 import { findPython, findSdkPython } from '../scripts/provision.mjs';
@@ -306,13 +306,16 @@ function readWhole<T extends Float64Array | Uint8Array>(path: string, make: (n: 
 const f64 = (n: number) => new Float64Array(n);
 const u8 = (n: number) => new Uint8Array(n);
 
-/** Labels for codes: every entry references one of the few label strings (no per-row string). */
-function decode(codes: Uint8Array, labels: string[]): string[] {
-  return Array.from(codes, (c) => labels[c]);
+/** A window's columns as the engine takes them: numbers, and categories as codes into their labels. */
+type Columns = Record<string, Float64Array | CodedColumn>;
+
+/** The codes as the engine's coded column (as numpy counts them: no string per row). */
+function decode(codes: Uint8Array, labels: string[]): CodedColumn {
+  return new CodedColumn(codes, labels);
 }
 
-function loadWindow(dir: string, m: Manifest, window: 'ref' | 'cur'): Record<string, Float64Array | string[]> {
-  const cols: Record<string, Float64Array | string[]> = {};
+function loadWindow(dir: string, m: Manifest, window: 'ref' | 'cur'): Columns {
+  const cols: Columns = {};
   for (const f of m.numeric) cols[f.name] = readWhole(join(dir, f.files[window]), f64, m.rows, m.checksums[f.files[window]]);
   for (const f of m.categorical) {
     cols[f.name] = decode(readWhole(join(dir, f.files[window]), u8, m.rows, m.checksums[f.files[window]]), f.categories);
@@ -321,7 +324,12 @@ function loadWindow(dir: string, m: Manifest, window: 'ref' | 'cur'): Record<str
 }
 
 function sliceColumns(cols: Columns, rows: number): Columns {
-  return Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, v.slice(0, rows)]));
+  return Object.fromEntries(
+    Object.entries(cols).map(([k, v]) => [
+      k,
+      v instanceof CodedColumn ? new CodedColumn(v.codes.slice(0, rows), v.labels) : v.slice(0, rows),
+    ]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,8 +498,8 @@ async function tsChild(dir: string, out: string, repeats: number, heapMiB: numbe
  * arrives in chunks of `chunkRows` rows (each chunk a fresh array, as a decoder would hand it
  * over). The engine has no incremental API and KS/Wasserstein need every value, so the stream
  * keeps one Float64Array of rows per numeric feature (8 B/row; the row count is known up front,
- * as a windowed query can count first) and one array of label references per categorical
- * feature (8 B/row), then runs the same tests once.
+ * as a windowed query can count first) and one array of codes per categorical feature (1 B/row),
+ * then runs the same tests once.
  */
 async function streamChild(dir: string, out: string, chunkRows: number, heapMiB: number): Promise<void> {
   const m: Manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
@@ -500,7 +508,7 @@ async function streamChild(dir: string, out: string, chunkRows: number, heapMiB:
   const reference = loadWindow(dir, m, 'ref');
   {
     // Warm-up on the first rows of both windows, not timed.
-    const head: Record<string, Float64Array | string[]> = {};
+    const head: Columns = {};
     for (const f of m.numeric) {
       const fd = openSync(join(dir, f.files.cur), 'r');
       head[f.name] = readRange(fd, f64, 0, Math.min(WARMUP_ROWS, m.rows));
@@ -522,18 +530,19 @@ async function streamChild(dir: string, out: string, chunkRows: number, heapMiB:
   const fds = new Map<string, number>();
   for (const f of [...m.numeric, ...m.categorical]) fds.set(f.name, openSync(join(dir, f.files.cur), 'r'));
   const numAcc = new Map(m.numeric.map((f) => [f.name, new Float64Array(m.rows)]));
-  const catAcc = new Map(m.categorical.map((f) => [f.name, [] as string[]]));
+  const catAcc = new Map(m.categorical.map((f) => [f.name, new Uint8Array(m.rows)]));
   for (let start = 0; start < m.rows; start += chunkRows) {
     const count = Math.min(chunkRows, m.rows - start);
     for (const f of m.numeric) numAcc.get(f.name)!.set(readRange(fds.get(f.name)!, f64, start, count), start);
     for (const f of m.categorical) {
-      const codes = readRange(fds.get(f.name)!, u8, start, count);
-      const acc = catAcc.get(f.name)!;
-      for (let i = 0; i < codes.length; i++) acc.push(f.categories[codes[i]]);
+      catAcc.get(f.name)!.set(readRange(fds.get(f.name)!, u8, start, count), start);
     }
   }
   for (const fd of fds.values()) closeSync(fd);
-  const current: Columns = { ...Object.fromEntries(numAcc), ...Object.fromEntries(catAcc) };
+  const current: Columns = {
+    ...Object.fromEntries(numAcc),
+    ...Object.fromEntries(m.categorical.map((f) => [f.name, decode(catAcc.get(f.name)!, f.categories)])),
+  };
   for (const f of m.numeric) {
     const col = current[f.name] as Float64Array;
     if (xor32(new Uint8Array(col.buffer)) !== m.checksums[f.files.cur]) throw new Error(`stream: checksum mismatch for ${f.name}`);
@@ -554,7 +563,7 @@ async function streamChild(dir: string, out: string, chunkRows: number, heapMiB:
     hwmKiB: hwmReset ? hwm.read() : null,
     heapMiB,
     ingestSeconds,
-    retainedCurrentBytes: m.rows * 8 * (m.numeric.length + m.categorical.length),
+    retainedCurrentBytes: m.rows * (8 * m.numeric.length + m.categorical.length),
   };
   await rss.stop();
   writeFileSync(out, JSON.stringify(output));
@@ -641,10 +650,10 @@ const median = (xs: number[]) => {
 const autoRepeats = (rows: number) => (rows <= 100_000 ? 5 : rows <= 1_000_000 ? 3 : 1);
 
 /**
- * Old-space limit for a TS child: the categorical label arrays live on the V8 heap (8 B per row
- * per column and window). Room for three times that plus 1 GiB is generous since `detectDrift`
- * stopped copying them; kept so runs stay comparable with earlier ones. Float64Arrays are
- * off-heap and not counted here.
+ * Old-space limit for a TS child: room for three times 8 B per row per categorical column and
+ * window, plus 1 GiB, from when the categorical columns were arrays of label references on the V8
+ * heap; they are codes now (off-heap, like the Float64Arrays), and the limit is kept so runs stay
+ * comparable with earlier ones.
  */
 const heapMiBFor = (rows: number) => 1024 + Math.ceil((rows * CATEGORICAL.length * 2 * 8 * 3) / MiB);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { histogramCounts, sortedHistogramCounts, sturgesEdges } from '../lib/drift/binning.js';
-import { detectDrift, prepareColumn } from '../lib/drift/dataset-drift.js';
+import { CodedColumn, detectDrift, prepareColumn } from '../lib/drift/dataset-drift.js';
 import { ks2samp } from '../lib/drift/ks.js';
 import { buildDriftReport } from '../lib/drift/report.js';
 import { ascending, BUCKET_SORT_MIN, bucketSorted, isAscending, RADIX_SORT_MIN, radixSorted, sortedCopy } from '../lib/drift/sort.js';
@@ -342,5 +342,35 @@ describe('histograms of sorted windows', () => {
       const inner = Float64Array.from([edges[0] + 1, (edges[0] + edges.at(-1)!) / 2, edges.at(-1)! - 1]);
       if (inner[0]! < inner[1]! && inner[1]! < inner[2]!) expect(sortedHistogramCounts(a, inner)).toEqual(histogramCounts(a, inner));
     }
+  });
+});
+
+describe('categorical columns as codes', () => {
+  it('give the results of the same labels as strings, missing codes and all', () => {
+    const random = mulberry32(23);
+    const labels = ['a', 'b', 'c', 'd', 'e'];
+    for (const method of ['chisquare', 'jensenshannon', 'psi', 'z'] as StattestName[]) {
+      const n = 3000;
+      const refCodes = Int32Array.from({ length: n }, () => (random() < 0.02 ? -1 : Math.floor(random() * (method === 'z' ? 2 : 5))));
+      const curCodes = Uint8Array.from({ length: n }, () => (random() < 0.02 ? 9 : Math.floor(random() * (method === 'z' ? 2 : 4))));
+      const cells = (codes: ArrayLike<number>) => Array.from(codes, (c) => labels[c] ?? null);
+      const spec = [{ name: 'plan', kind: 'categorical' as const, method }];
+      const coded = detectDrift({
+        reference: { plan: new CodedColumn(refCodes, labels) },
+        current: { plan: new CodedColumn(curCodes, labels) },
+        features: spec,
+      });
+      const strings = detectDrift({ reference: { plan: cells(refCodes) }, current: { plan: cells(curCodes) }, features: spec });
+      expect(coded, method).toEqual(strings);
+    }
+    // A label given two codes counts as one category.
+    const twice = prepareColumn(new CodedColumn(Uint8Array.from([0, 1, 2]), ['x', 'y', 'x']), 'categorical');
+    expect(twice.counted).toEqual({
+      counts: new Map([
+        ['x', 2],
+        ['y', 1],
+      ]),
+      size: 3,
+    });
   });
 });

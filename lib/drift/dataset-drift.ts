@@ -28,8 +28,20 @@ export type NumericColumn = Float64Array;
 export type CategoricalColumn = readonly (string | null)[];
 /** A window's columns by name, numeric or categorical, one entry per row. */
 export type Columns = Readonly<Record<string, NumericColumn | CategoricalColumn>>;
-/** A column as the drift functions take it: raw, or cleaned once by {@link prepareColumn}. */
-export type DriftColumn = NumericColumn | CategoricalColumn | PreparedColumn;
+/**
+ * A categorical column as codes into its labels, the way columnar data holds one (Parquet, Arrow,
+ * pandas categoricals, a data file read by `retrain drift-report`): counted without a string per
+ * row. A code outside `[0, labels.length)` (-1, say) is a missing value.
+ */
+export class CodedColumn {
+  constructor(
+    readonly codes: Int32Array | Uint16Array | Uint8Array,
+    readonly labels: readonly string[],
+  ) {}
+}
+
+/** A column as the drift functions take it: raw (cells or codes), or cleaned once by {@link prepareColumn}. */
+export type DriftColumn = NumericColumn | CategoricalColumn | CodedColumn | PreparedColumn;
 /** A window's columns by name as the drift functions take them (raw {@link Columns} are such). */
 export type DriftColumns = Readonly<Record<string, DriftColumn>>;
 
@@ -181,7 +193,7 @@ export class PreparedColumn {
  *   Float64Array; a categorical one an array of string | null).
  */
 export function prepareColumn(
-  column: NumericColumn | CategoricalColumn,
+  column: NumericColumn | CategoricalColumn | CodedColumn,
   kind: FeatureKind,
   options: { name?: string; where?: string } = {},
 ): PreparedColumn {
@@ -213,7 +225,7 @@ function clean(column: DriftColumn, kind: FeatureKind, where: string, name: stri
 }
 
 /** The finite values (the column itself when all are), without NaN and +-Infinity. */
-function cleanNumeric(column: NumericColumn | CategoricalColumn, where: string, name: string): CleanNumeric {
+function cleanNumeric(column: NumericColumn | CategoricalColumn | CodedColumn, where: string, name: string): CleanNumeric {
   if (!(column instanceof Float64Array)) {
     throw new InvalidInputError(`numeric feature '${name}' in ${where} must be a Float64Array`, { feature: name });
   }
@@ -233,7 +245,8 @@ function cleanNumeric(column: NumericColumn | CategoricalColumn, where: string, 
 }
 
 /** Label counts in one pass, nulls counted as missing: no copy of the labels is made. */
-function cleanCategorical(column: NumericColumn | CategoricalColumn, where: string, name: string): CleanCategorical {
+function cleanCategorical(column: NumericColumn | CategoricalColumn | CodedColumn, where: string, name: string): CleanCategorical {
+  if (column instanceof CodedColumn) return countCodes(column);
   if (!Array.isArray(column)) {
     throw new InvalidInputError(`categorical feature '${name}' in ${where} must be an array of string | null`, {
       feature: name,
@@ -255,6 +268,27 @@ function cleanCategorical(column: NumericColumn | CategoricalColumn, where: stri
     counted: { counts: counter.counts(), size: used },
     counts: { rows: column.length, missing, infinite: 0, used },
   };
+}
+
+/** Label counts of a coded column: a tally per code, then one map entry per label present (first-code order). */
+function countCodes({ codes, labels }: CodedColumn): CleanCategorical {
+  const tally = new Float64Array(labels.length);
+  const k = labels.length;
+  let missing = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i]!;
+    if (code >= 0 && code < k) tally[code]++;
+    else missing++;
+  }
+  const counts = new Map<string, number>();
+  for (let code = 0; code < k; code++) {
+    if (tally[code]! === 0) continue;
+    // Two codes of one label count as one category, as the same string twice would.
+    const label = labels[code]!;
+    counts.set(label, (counts.get(label) ?? 0) + tally[code]!);
+  }
+  const used = codes.length - missing;
+  return { kind: 'categorical', counted: { counts, size: used }, counts: { rows: codes.length, missing, infinite: 0, used } };
 }
 
 /** Distinct values of both windows together (categorical: the union of their keys). */

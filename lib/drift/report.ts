@@ -22,6 +22,7 @@ import {
   type CountedSample,
 } from './binning';
 import {
+  CodedColumn,
   datasetDriftOf,
   detectDrift,
   PreparedColumn,
@@ -250,7 +251,7 @@ function preparedColumns(columns: DriftColumns, features: readonly FeatureSpec[]
   );
 }
 
-function preparedOrRaw(column: NumericColumn | CategoricalColumn, kind: FeatureKind): DriftColumn {
+function preparedOrRaw(column: NumericColumn | CategoricalColumn | CodedColumn, kind: FeatureKind): DriftColumn {
   try {
     return prepareColumn(column, kind);
   } catch (error) {
@@ -260,6 +261,7 @@ function preparedOrRaw(column: NumericColumn | CategoricalColumn, kind: FeatureK
 }
 
 function columnRows(column: DriftColumn): number {
+  if (column instanceof CodedColumn) return column.codes.length;
   return column instanceof PreparedColumn ? column.counts.rows : column.length;
 }
 
@@ -299,6 +301,7 @@ export function regressed(metric: string, baseline: number | null, current: numb
 /** The finite numbers of a column (none in a column prepared as categorical). */
 function finiteValues(column: DriftColumn): Float64Array {
   if (column instanceof PreparedColumn) return column.values ?? new Float64Array(0);
+  if (column instanceof CodedColumn) return new Float64Array(0);
   const out: number[] = [];
   for (let i = 0; i < column.length; i++) {
     const v: unknown = column[i];
@@ -313,6 +316,7 @@ function isSorted(column: DriftColumn): boolean {
 
 /** The label counts of a column (strings only; none in a column prepared as numeric). */
 function categoryCounts(column: DriftColumn): CountedSample {
+  if (column instanceof CodedColumn) return prepareColumn(column, 'categorical').counted!;
   if (column instanceof PreparedColumn) return column.counted ?? { counts: new Map(), size: 0 };
   const out: string[] = [];
   for (let i = 0; i < column.length; i++) {
