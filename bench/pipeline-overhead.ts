@@ -10,7 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createActivities, createTrainingActivities } from '../activities';
@@ -23,6 +23,7 @@ import type { Pipeline } from '../lib/pipeline';
 import { REPO, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER } from '../test/helpers/pipelines';
 import { startRetrain } from '../client/client';
 import { startDevServer, type DevServer } from '../cli/dev-server';
+import { launcherUsage, type CpuTime } from '../services/runner/launcher';
 import { createStore } from '../store';
 import { createWorkers } from '../workers/worker';
 import type { RetrainSummary } from '../shared/inputs';
@@ -45,15 +46,29 @@ interface RunTiming {
   queueMs: number;
 }
 
+/** CPU time in ms over a batch, by process; null when it could not be read. */
+interface BatchCpu {
+  /** This process: worker (or direct scripts), workflow isolates, client; all threads. */
+  nodeMs: number;
+  /** The command launcher process itself. */
+  launcherMs: number | null;
+  /** The training and predict subprocesses (the launcher's children, once reaped). */
+  pythonMs: number | null;
+  /** The Temporal dev server (Temporal side only). */
+  serverMs: number | null;
+}
+
 interface TemporalBatch {
   wallMs: number;
   runs: RunTiming[];
   peakRssMiB: number;
+  cpu: BatchCpu;
 }
 
 interface DirectBatch {
   wallMs: number;
   perRunMs: number[];
+  cpu: BatchCpu;
 }
 
 interface Row {
@@ -122,6 +137,70 @@ function startRssSampler(): { stop(): number } {
   };
 }
 
+/** Linux's clock tick, in which /proc reports CPU times (USER_HZ: 100 on every common build). */
+const TICK_MS = 10;
+
+/** utime + stime of a process from /proc/<pid>/stat, in ms; null when it cannot be read. */
+function procCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The dev server's pid: startDevServer does not return it, so look in /proc for the process whose
+ * command line is `temporal server start-dev … --port <port>` (the SDK-downloaded server runs the
+ * same command). Null without /proc or when none matches.
+ */
+function findDevServerPid(address: string): number | null {
+  const port = address.slice(address.lastIndexOf(':') + 1);
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const portAt = args.indexOf('--port');
+    if (args.includes('start-dev') && portAt >= 0 && args[portAt + 1] === port) return Number(entry);
+  }
+  return null;
+}
+
+const cpuMs = (t: CpuTime) => (t.user + t.system) / 1000;
+
+/** Starts counting CPU of this process, the launcher and its children, and the dev server when given. */
+async function startCpuMeter(serverPid: number | null): Promise<{ stop(): Promise<BatchCpu> }> {
+  const node = process.cpuUsage();
+  const launcher = await launcherUsage();
+  const server = serverPid === null ? null : procCpuMs(serverPid);
+  return {
+    async stop() {
+      const nodeNow = process.cpuUsage(node);
+      const launcherNow = await launcherUsage();
+      const serverNow = serverPid === null ? null : procCpuMs(serverPid);
+      // A launcher that died and was replaced meanwhile started counting again: no figure beats a wrong one.
+      const sameLauncher = launcherNow.pid === launcher.pid;
+      return {
+        nodeMs: cpuMs(nodeNow),
+        launcherMs: sameLauncher ? cpuMs(launcherNow.self) - cpuMs(launcher.self) : null,
+        pythonMs: sameLauncher && launcherNow.children && launcher.children ? cpuMs(launcherNow.children) - cpuMs(launcher.children) : null,
+        serverMs: server !== null && serverNow !== null ? serverNow - server : null,
+      };
+    },
+  };
+}
+
 type Ts = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;
 
 /** Protobuf timestamps carry seconds as Long: go through the string to stay exact. */
@@ -179,6 +258,8 @@ function p95(xs: number[]): number {
 interface TemporalStack {
   client: Client;
   config: RetrainConfig;
+  /** The dev server process, for its CPU time; null when it was not found. */
+  serverPid: number | null;
   stop(): Promise<void>;
 }
 
@@ -203,9 +284,13 @@ async function startWorker(server: DevServer, opts: Options, tempDirs: string[])
   progress(`creating worker (bundling workflows; training concurrency ${opts.maxTrainings})`);
   const workers = await createWorkers({ config, store: createStore(config), connection, maxConcurrentTrainings: opts.maxTrainings });
   const running = workers.map((w) => w.run());
+  const serverPid = findDevServerPid(server.address);
+  if (serverPid === null)
+    console.warn(`  WARNING: no process \`temporal server start-dev --port …\` for ${server.address} in /proc: no server CPU`);
   return {
     client,
     config,
+    serverPid,
     async stop() {
       progress('stopping worker and dev server');
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
@@ -219,6 +304,7 @@ async function startWorker(server: DevServer, opts: Options, tempDirs: string[])
 
 /** Starts all runs at once, waits for all, then reads each history. */
 async function runTemporalBatch(stack: TemporalStack, names: string[]): Promise<TemporalBatch> {
+  const cpu = await startCpuMeter(stack.serverPid);
   const rss = startRssSampler();
   const started = performance.now();
   const handles = await Promise.all(
@@ -227,12 +313,13 @@ async function runTemporalBatch(stack: TemporalStack, names: string[]): Promise<
   const summaries: RetrainSummary[] = await Promise.all(handles.map((h) => h.result()));
   const wallMs = performance.now() - started;
   const peakRssMiB = rss.stop();
+  const batchCpu = await cpu.stop();
   reportOutcomes(
     'temporal',
     summaries.map((s) => s.outcome),
   );
   const runs = await Promise.all(handles.map(timingsOf));
-  return { wallMs, runs, peakRssMiB };
+  return { wallMs, runs, peakRssMiB, cpu: batchCpu };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,14 +380,16 @@ async function runDirectPipeline(deps: ActivityDeps, pipeline: Pipeline, quiet: 
 
 /** N direct scripts at once (Promise.all), the same concurrency the Temporal batch starts with. */
 async function runDirectBatch(deps: ActivityDeps, names: string[], quiet: DefaultLogger): Promise<DirectBatch> {
+  const cpu = await startCpuMeter(null);
   const started = performance.now();
   const results = await Promise.all(names.map((name) => runDirectPipeline(deps, benchPipeline(name), quiet)));
   const wallMs = performance.now() - started;
+  const batchCpu = await cpu.stop();
   reportOutcomes(
     'direct',
     results.map((r) => r.outcome),
   );
-  return { wallMs, perRunMs: results.map((r) => r.ms) };
+  return { wallMs, perRunMs: results.map((r) => r.ms), cpu: batchCpu };
 }
 
 /** Anything but "promoted" means the runs did different work than intended: say so loudly. */
@@ -319,6 +408,11 @@ function fmtS(ms: number): string {
   return (ms / 1000).toFixed(2);
 }
 
+/** ms of CPU per pipeline, or n/a. */
+function perPipeline(ms: number | null, n: number): string {
+  return ms === null ? 'n/a' : (ms / n).toFixed(0);
+}
+
 function tableRow({ n, temporal, direct }: Row): string {
   const overheads = temporal.runs.map((r) => r.workflowMs - r.activityMs);
   const cells = [
@@ -330,8 +424,23 @@ function tableRow({ n, temporal, direct }: Row): string {
     mean(overheads).toFixed(0),
     p95(overheads).toFixed(0),
     temporal.peakRssMiB.toFixed(0),
+    perPipeline(temporal.cpu.nodeMs, n),
+    perPipeline(temporal.cpu.serverMs, n),
+    perPipeline(temporal.cpu.pythonMs, n),
   ];
   return `| ${cells.join(' | ')} |`;
+}
+
+/** CPU per pipeline of every process, both sides. */
+function cpuLine({ n, temporal, direct }: Row): string {
+  const t = temporal.cpu;
+  const d = direct.cpu;
+  const sum = (c: BatchCpu) => [c.nodeMs, c.launcherMs, c.pythonMs, c.serverMs].reduce<number>((a, b) => a + (b ?? 0), 0);
+  return (
+    `  N=${n}: CPU ms/pipeline: Temporal side: worker ${perPipeline(t.nodeMs, n)} + launcher ${perPipeline(t.launcherMs, n)} ` +
+    `+ server ${perPipeline(t.serverMs, n)} + Python ${perPipeline(t.pythonMs, n)} = ${perPipeline(sum(t), n)}; ` +
+    `direct: Node ${perPipeline(d.nodeMs, n)} + launcher ${perPipeline(d.launcherMs, n)} + Python ${perPipeline(d.pythonMs, n)} = ${perPipeline(sum(d), n)}`
+  );
 }
 
 /** Where the overhead goes, next to what one pipeline costs without Temporal. */
@@ -356,14 +465,16 @@ function machineLine(opts: Options): string {
 function printReport(rows: Row[], opts: Options): void {
   console.log('');
   console.log(
-    '| runs | wall s (Temporal) | wall s (direct) | ratio | pipelines/min | overhead/pipeline mean ms | p95 ms | worker peak RSS MiB |',
+    '| runs | wall s (Temporal) | wall s (direct) | ratio | pipelines/min | overhead/pipeline mean ms | p95 ms | worker peak RSS MiB ' +
+      '| worker CPU ms/pipeline | server CPU ms/pipeline | Python CPU ms/pipeline |',
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(tableRow(row));
   console.log('');
   console.log(machineLine(opts));
   console.log('Peak RSS is the Node process (worker, workflow isolates, client); Python training/predict subprocesses are not included.');
   for (const row of rows) console.log(detailLine(row));
+  for (const row of rows) console.log(cpuLine(row));
 }
 
 // ---------------------------------------------------------------------------------------------

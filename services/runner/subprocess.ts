@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, resolve } from 'node:path';
 import { RETRAIN_HOME } from '../../lib/config';
+import { KILL_GRACE_MS, launch } from './launcher';
 
-/** How long a process gets between SIGTERM and SIGKILL. */
-const KILL_GRACE_MS = 5_000;
 const STDERR_TAIL = 4_000;
 
 /** How a contract command ended. */
@@ -20,9 +18,12 @@ export interface ContractRun {
 
 /**
  * Runs a contract command (training or predict) without a shell, in its own process group so
- * cancellation and timeouts end it and everything it started. stdin stays open while we live:
- * a command following the contract exits when it closes, so a dead worker leaves no orphans.
- * Each stdout line that parses as a JSON object goes to `onProgress`; other lines to `onOutput`.
+ * cancellation and timeouts end it and everything it started. The command is started by this
+ * process's launcher (launcher.ts), never by a fork of the worker. Its stdin stays open while the
+ * worker lives: when the worker dies, the launcher stops the command's group and exits, and a
+ * command following the contract exits anyway when its stdin closes. Each stdout line that parses
+ * as a JSON object goes to `onProgress`; other lines to `onOutput`. Rejects when the program
+ * cannot be started, and with a `TransientError` when the launcher dies while the command runs.
  */
 export function runContractCommand(opts: {
   command: string[];
@@ -43,21 +44,50 @@ export function runContractCommand(opts: {
 }): Promise<ContractRun> {
   const [program, ...args] = expandCommand(opts.command, opts.python);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(program, [...args, opts.requestPath], {
-      cwd: opts.cwd,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
-    });
     let stderrTail = '';
     let killedFor: ContractRun['killedFor'] = null;
+    let exited = false;
     let killTimer: NodeJS.Timeout | undefined;
+    const stdout = lineSplitter((line) => {
+      const progress = parseObject(line);
+      if (progress) {
+        progressed();
+        opts.onProgress(progress);
+      } else opts.onOutput(line, 'stdout');
+    });
+    const stderr = lineSplitter((line) => {
+      stderrTail = (stderrTail + line + '\n').slice(-STDERR_TAIL);
+      opts.onOutput(line, 'stderr');
+    });
+
+    const command = launch(
+      { program, args: [...args, opts.requestPath], cwd: opts.cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+      {
+        output: (stream, text) => (stream === 'stdout' ? stdout : stderr).push(text),
+        // The launcher has sent the group SIGKILL already: grandchildren must not outlive the command.
+        exit: () => (exited = true),
+        close: (exitCode, signal) => {
+          stdout.end();
+          stderr.end();
+          cleanup();
+          resolvePromise({ exitCode, signal, stderrTail: stderrTail.trim(), killedFor });
+        },
+        notStarted: (message) => {
+          cleanup();
+          reject(new Error(`could not start ${program}: ${message}`));
+        },
+        lost: (error) => {
+          cleanup();
+          reject(error);
+        },
+      },
+    );
 
     const killGroup = (why: NonNullable<ContractRun['killedFor']>) => {
-      if (killedFor || child.exitCode !== null || !child.pid) return;
+      if (killedFor || exited) return;
       killedFor = why;
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), KILL_GRACE_MS);
+      command.signalGroup('SIGTERM');
+      killTimer = setTimeout(() => command.signalGroup('SIGKILL'), KILL_GRACE_MS);
     };
     const onAbort = () => killGroup('cancelled');
     opts.signal.addEventListener('abort', onAbort);
@@ -66,42 +96,12 @@ export function runContractCommand(opts: {
     // The liveness ticks above go on whatever the command does; this catches one that lives but
     // no longer gets anywhere.
     let silence: NodeJS.Timeout | undefined;
-    const progressed = () => {
+    function progressed() {
       if (!opts.progressTimeoutMs) return;
       clearTimeout(silence);
       silence = setTimeout(() => killGroup('no_progress'), opts.progressTimeoutMs);
-    };
+    }
     progressed();
-
-    splitLines(child.stdout, (line) => {
-      const progress = parseObject(line);
-      if (progress) {
-        progressed();
-        opts.onProgress(progress);
-      } else opts.onOutput(line, 'stdout');
-    });
-    splitLines(child.stderr, (line) => {
-      stderrTail = (stderrTail + line + '\n').slice(-STDERR_TAIL);
-      opts.onOutput(line, 'stderr');
-    });
-    child.stdin.on('error', () => undefined); // the command may exit without reading stdin
-
-    child.on('error', (err) => {
-      cleanup();
-      reject(new Error(`could not start ${program}: ${err.message}`));
-    });
-    // The group may hold grandchildren that outlived their parent: end them as soon as the
-    // parent exits. Waiting for 'close' is not enough: a grandchild holding the inherited
-    // stdout/stderr keeps 'close' from firing, and the timeout no longer applies, so the run
-    // would hang as long as the grandchild lives.
-    child.on('exit', () => {
-      if (child.pid) signalGroup(child.pid, 'SIGKILL');
-    });
-    child.on('close', (exitCode, signal) => {
-      cleanup();
-      if (child.pid) signalGroup(child.pid, 'SIGKILL');
-      resolvePromise({ exitCode, signal, stderrTail: stderrTail.trim(), killedFor });
-    });
 
     function cleanup() {
       clearTimeout(timeout);
@@ -109,7 +109,6 @@ export function runContractCommand(opts: {
       clearTimeout(killTimer);
       if (ticker) clearInterval(ticker);
       opts.signal.removeEventListener('abort', onAbort);
-      child.stdin.destroy();
     }
     if (opts.signal.aborted) onAbort();
   });
@@ -183,29 +182,24 @@ async function onPath(program: string, cwd: string): Promise<boolean> {
   return false;
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+/** Splits text arriving in pieces into lines; `end` delivers a last line without a newline. */
+function lineSplitter(onLine: (line: string) => void): { push(text: string): void; end(): void } {
   let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline).trimEnd();
-      buffered = buffered.slice(newline + 1);
-      if (line) onLine(line);
-    }
-  });
-  stream.on('end', () => {
-    if (buffered.trim()) onLine(buffered.trim());
-  });
+  return {
+    push(text) {
+      buffered += text;
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trimEnd();
+        buffered = buffered.slice(newline + 1);
+        if (line) onLine(line);
+      }
+    },
+    end() {
+      if (buffered.trim()) onLine(buffered.trim());
+      buffered = '';
+    },
+  };
 }
 
 function parseObject(line: string): Record<string, unknown> | null {
