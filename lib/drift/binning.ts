@@ -154,7 +154,15 @@ export function sturgesEdges(a: Float64Array, b: Float64Array, sorted = false): 
       if (v > max) max = v;
     }
   }
-  const size = a.length + b.length;
+  return sturgesEdgesOfRange(min, max, a.length + b.length);
+}
+
+/**
+ * {@link sturgesEdges} of samples that together hold `size` values from `min` to `max` (the
+ * edges depend on nothing else): for callers that know a sample's range and size but not its
+ * values (a sketch of it).
+ */
+export function sturgesEdgesOfRange(min: number, max: number, size: number): Float64Array {
   let first = min;
   let last = max;
   if (first === last) {

@@ -176,7 +176,6 @@ function attemptExact(n1: number, n2: number, g: number, d: number) {
  * @throws RangeError when either sample is empty (scipy raises ValueError).
  */
 export function ks2samp(a: Float64Array, b: Float64Array, options: { method?: KsMethod; presorted?: boolean } = {}): KsResult {
-  let mode: KsMethod = options.method ?? 'auto';
   const n1 = a.length;
   const n2 = b.length;
   if (Math.min(n1, n2) === 0) throw new RangeError('ks2samp: samples must not be empty');
@@ -184,6 +183,7 @@ export function ks2samp(a: Float64Array, b: Float64Array, options: { method?: Ks
   const sa = options.presorted ? a : ascending(a);
   const sb = options.presorted ? b : ascending(b);
 
+  const mode: KsMethod = options.method ?? 'auto';
   const { max, min, maxAt, minAt } = ecdfExtremes(sa, sb);
   const minS = Math.min(Math.max(-min, 0), 1);
   const maxS = max;
@@ -200,6 +200,22 @@ export function ks2samp(a: Float64Array, b: Float64Array, options: { method?: Ks
     sign = 1;
   }
 
+  const p = ksPValue(d, n1, n2, mode);
+  return { ...p, statisticLocation: location, statisticSign: sign };
+}
+
+/**
+ * The p-value ks2samp gives a statistic `d` of samples of n1 and n2 values (its method choice,
+ * exact distribution with the statistic put on its lattice, or kstwo.sf of the effective size),
+ * for callers that know the statistic without the samples (sketches of them, say).
+ */
+export function ksPValue(
+  d: number,
+  n1: number,
+  n2: number,
+  method: KsMethod = 'auto',
+): Pick<KsResult, 'statistic' | 'pValue' | 'method' | 'warning'> {
+  let mode = method;
   const g = gcd(n1, n2);
   const n1g = n1 / g;
   const n2g = n2 / g;
@@ -226,12 +242,5 @@ export function ks2samp(a: Float64Array, b: Float64Array, options: { method?: Ks
     prob = kstwoSf(d, roundHalfEven(en));
   }
   const pValue = Number.isNaN(prob) ? prob : Math.min(Math.max(prob, 0), 1);
-  return {
-    statistic: d,
-    pValue,
-    method: mode === 'exact' ? 'exact' : 'asymp',
-    statisticLocation: location,
-    statisticSign: sign,
-    ...(warning ? { warning } : {}),
-  };
+  return { statistic: d, pValue, method: mode === 'exact' ? 'exact' : 'asymp', ...(warning ? { warning } : {}) };
 }
