@@ -41,7 +41,22 @@ export async function startDevServer(
   const cli: string | null = findTemporalCli();
   if (!cli) return startDownloadedServer(opts);
   const port = opts.port ?? (await freePort());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--namespace', 'default'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'error',
+    '--namespace',
+    'default',
+    // The dev server has one history shard, which reads new tasks at most 20 times a second by
+    // default: past the first few, every step of a run waited ~45 ms for the next read (bench/README.md).
+    '--dynamic-config-value',
+    'history.transferProcessorMaxPollRPS=1000',
+  ];
   if (opts.uiPort === null) args.push('--headless');
   else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
   if (opts.dbFile) {

@@ -1,12 +1,16 @@
-import { z } from 'zod';
+/**
+ * Durations as pipelines write them (`90s`, `15m`, `2h`, `1d`: the units Temporal accepts). No
+ * schema library here: the workflow bundle imports this file (lib/pipeline.ts builds the schema).
+ */
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
-/** A duration string such as `90s`, `15m`, `2h` or `1d` (the units Temporal accepts). */
-export const durationSchema = z.string().regex(DURATION, 'expected a duration like "500ms", "30s", "15m", "2h" or "1d"');
+/** What a duration string looks like. */
+export const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+/** The message for a string that is not one. */
+export const DURATION_HINT = 'expected a duration like "500ms", "30s", "15m", "2h" or "1d"';
 
-/** Milliseconds in a duration string validated by `durationSchema`. */
+/** Milliseconds in a duration string (one that matches {@link DURATION}); throws on anything else. */
 export function durationToMs(duration: string): number {
   const match = DURATION.exec(duration);
   if (!match) throw new Error(`not a duration: ${duration}`);

@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { durationSchema } from './duration';
+import { DURATION, DURATION_HINT } from './duration';
 import { formatIssues, InvalidInputError } from './errors';
 import { FEATURE_KINDS } from './feature-kind';
 // Name-only modules: workflows bundle this schema and must not carry the statistics engines.
 import { STATTEST_NAMES } from './drift/stattest-names';
 import { METRIC_NAMES, metricsForTask } from './metrics/names';
 import { isS3Url, parseS3Url } from './s3-url';
+
+/** A duration string such as `90s`, `15m`, `2h` or `1d` (lib/duration.ts). */
+const durationSchema = z.string().regex(DURATION, DURATION_HINT);
 
 const metricNameSchema = z.enum(METRIC_NAMES);
 

@@ -1,5 +1,7 @@
 import type { Metrics } from '../lib/gate';
+import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
+import type { ResolvedWindow } from '../lib/time-window';
 
 /*
  * What the steps of the workflows hand each other: small records of ids, keys and figures,
@@ -95,4 +97,15 @@ export interface RetrainStart {
   workflowId: string;
   runId: string;
   joined: boolean;
+}
+
+/** A retraining run's input once checked: what the run reads, and as of when. */
+export interface CheckedRetrainInput {
+  pipeline: Pipeline;
+  /** The time the run reads its data as of (ISO-8601 UTC): the input's `asOf`, else the run's start. */
+  asOf: string;
+  /** True when the input gave `asOf` (a backfill). */
+  backfill: boolean;
+  /** The rows of the training source the run reads, or null when the source has no window. */
+  window: ResolvedWindow | null;
 }

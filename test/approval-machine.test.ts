@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ApprovalMachine, initialApprovalState, type ApprovalPolicy } from '../workflows/approval';
-import type { ApprovalDecision } from '../shared/messages';
+import { checkApprovalDecision, type ApprovalDecision } from '../shared/messages';
 
 const MANUAL: ApprovalPolicy = { mode: 'manual', approvers: ['alice', 'bob'], timeout: '1h', onTimeout: 'reject' };
 const NOW = new Date('2024-01-01T10:00:00.000Z');
@@ -192,5 +193,56 @@ describe('ApprovalMachine timeOut', () => {
     approvals.decide('approve', { by: 'alice' }, LATER);
     expect(state.decision).toBe('timed-out');
     expect(state.ignored).toEqual([expect.objectContaining({ why: 'already timed-out' })]);
+  });
+});
+
+describe('checkApprovalDecision', () => {
+  // The zod schema decisions were checked with before the workflow bundle dropped zod: a run in
+  // flight replays its signals, so a decision it counted must still count, and one it ignored
+  // must still be ignored.
+  const formerSchema = z
+    .object({ by: z.string().min(1, 'say who decides (--by)'), reason: z.string().default(''), version: z.string().min(1).optional() })
+    .strict();
+  const payloads: unknown[] = [
+    { by: 'alice' },
+    { by: 'alice', reason: 'ok' },
+    { by: 'alice', reason: '', version: 'v1' },
+    { by: 'alice', reason: undefined, version: undefined },
+    { by: '' },
+    { by: ' ' },
+    { by: 3 },
+    { by: null },
+    {},
+    { reason: 'no one' },
+    { by: 'alice', reason: null },
+    { by: 'alice', reason: 7 },
+    { by: 'alice', version: '' },
+    { by: 'alice', version: null },
+    { by: 'alice', version: 2 },
+    { by: 'alice', extra: 1 },
+    { by: 'alice', by2: 'bob', reason: 'x' },
+    null,
+    undefined,
+    'alice',
+    ['alice'],
+    42,
+  ];
+
+  it('accepts and refuses exactly what the former schema did, with the same decision', () => {
+    for (const payload of payloads) {
+      const former = formerSchema.safeParse(payload);
+      const checked = checkApprovalDecision(payload);
+      expect(checked.ok, JSON.stringify(payload)).toBe(former.success);
+      if (checked.ok && former.success) expect(checked.decision).toEqual(former.data);
+    }
+  });
+
+  it('names each problem', () => {
+    expect(checkApprovalDecision({ by: '' })).toEqual({ ok: false, problems: ['say who decides (--by)'] });
+    expect(checkApprovalDecision({ by: 'alice', extra: 1, version: '' })).toEqual({
+      ok: false,
+      problems: ['version: expected a version id', 'unknown field "extra"'],
+    });
+    expect(checkApprovalDecision(null)).toEqual({ ok: false, problems: ['expected { by, reason?, version? }'] });
   });
 });

@@ -11,9 +11,13 @@ import { HISTORY_DIR } from './helpers/harness';
  * and update, refused and early decisions, approval timeouts, gate rejection, rollback after failed
  * verification, drift checks that alert or start a retrain, manual rollbacks) from the approval,
  * rollback, gate and drift-check tests, run on the workflow code as it was before the approval
- * state machine and step tracker moved into their own modules. Replaying them against
- * today's workflow code catches a change that would break runs already in flight: such a change
- * needs `patched()` (or a new workflow type), not a re-recording.
+ * state machine and step tracker moved into their own modules. 01-22 were recorded before runs
+ * checked their input in the worker and took their quick steps as local activities; 23-29 after
+ * (the patches `input-checked-by-worker` and `local-light-steps`): a run by inline pipeline and
+ * by model name, a rollback after failed verification, approval signals (one refused, audited
+ * from the handler), an input that fails the check, a drift check and a manual rollback.
+ * Replaying them against today's workflow code catches a change that would break runs already in
+ * flight: such a change needs `patched()` (or a new workflow type), not a re-recording.
  */
 describe('recorded workflow histories', () => {
   it('replay against the current workflow code without nondeterminism', async () => {

@@ -147,7 +147,7 @@ describe('the retraining pipeline on S3', () => {
     expect(cause.message).toContain(`data source of pipeline "s3-nobucket" s3://retrain-no-such-bucket at ${minio.endpoint}`);
     expect(cause.message).toContain('the bucket does not exist: create it, or fix the bucket name');
     // One attempt only: the activity was not retried (the run then records its failure in the audit).
-    expect(await activityAttempts(handle)).toEqual({ snapshotDataset: [1], recordAudit: [1] });
+    expect(await activityAttempts(handle)).toEqual({ checkRetrainInput: [1], snapshotDataset: [1], recordAudit: [1] });
   });
 
   it('rides out an S3 outage: the failing step is retried until the server is back, and the run ends with one version', async () => {

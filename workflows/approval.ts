@@ -2,7 +2,7 @@
 // Pure (no Temporal API is called here), so it is tested directly; the workflow only wires its
 // methods to the approve/reject signals and updates and decides when the wait ends.
 import type { Pipeline } from '../lib/pipeline';
-import { approvalDecisionSchema, type ApprovalDecision } from '../shared/messages';
+import { checkApprovalDecision, type ApprovalDecision } from '../shared/messages';
 import type { ApprovalState } from '../shared/status';
 
 /** How a pipeline wants its candidates approved: automatically, or by listed people within a timeout. */
@@ -65,9 +65,9 @@ export class ApprovalMachine {
    * why, for the audit.
    */
   decide(action: ApprovalAction, raw: ApprovalDecision, now: Date): void {
-    const parsed = approvalDecisionSchema.safeParse(raw);
-    const by = parsed.success ? parsed.data.by : String((raw as { by?: unknown })?.by ?? '?');
-    const why = parsed.success ? this.refusal(parsed.data) : `invalid payload: ${parsed.error.issues.map((i) => i.message).join('; ')}`;
+    const checked = checkApprovalDecision(raw);
+    const by = checked.ok ? checked.decision.by : String((raw as { by?: unknown })?.by ?? '?');
+    const why = checked.ok ? this.refusal(checked.decision) : `invalid payload: ${checked.problems.join('; ')}`;
     if (why) {
       this.state.ignored.push({ by, action, why, at: now.toISOString() });
       this.context.log.warn(`ignored ${action} from ${by}: ${why}`, {
@@ -79,7 +79,7 @@ export class ApprovalMachine {
     }
     this.state.decision = action === 'approve' ? 'approved' : 'rejected';
     this.state.by = by;
-    this.state.reason = parsed.success ? parsed.data.reason : null;
+    this.state.reason = checked.ok ? checked.decision.reason : null;
     this.state.at = now.toISOString();
   }
 
@@ -88,9 +88,9 @@ export class ApprovalMachine {
    * count, so a refused update never enters history and its caller learns why.
    */
   validate(raw: ApprovalDecision): void {
-    const parsed = approvalDecisionSchema.safeParse(raw);
-    if (!parsed.success) throw new Error(`invalid decision: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-    const why = this.refusal(parsed.data);
+    const checked = checkApprovalDecision(raw);
+    if (!checked.ok) throw new Error(`invalid decision: ${checked.problems.join('; ')}`);
+    const why = this.refusal(checked.decision);
     if (why) throw new Error(why);
   }
 

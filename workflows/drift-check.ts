@@ -1,9 +1,9 @@
 import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { LightActivities } from '../activities';
-import { durationToMs } from '../lib/duration';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import type { DriftCheckInput, DriftCheckSummary } from '../shared/inputs';
-import { inputPipeline } from './pipeline-input';
+import { durationToMs } from '../lib/duration';
+import { driftInput } from './run-input';
 
 const drift = proxyActivities<LightActivities>({
   startToCloseTimeout: '10m',
@@ -21,8 +21,8 @@ const alerts = proxyActivities<LightActivities>({
  * and, when the pipeline says so, a retraining run (joined if one is already running).
  */
 export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSummary> {
-  // Inline, or loaded by model name (an activity: the definition used is in the history).
-  const pipeline = await inputPipeline('driftCheck', input, drift.resolvePipeline);
+  // Checked, inline or loaded by model name (the definition used is in the history).
+  const pipeline = await driftInput(input, drift.resolvePipeline);
   if (!pipeline.drift) throw ApplicationFailure.nonRetryable(`pipeline ${pipeline.name} has no drift settings`, ErrorType.INVALID_INPUT);
   const info = workflowInfo();
   const meta = { model: pipeline.name, step: 'drift-check', trigger: input.trigger ?? 'manual' };

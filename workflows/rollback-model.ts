@@ -1,9 +1,9 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { LightActivities } from '../activities';
 import { changeByEventId, type ChampionPointer } from '../lib/registry';
-import { rollbackInputSchema, type RollbackInput } from '../shared/inputs';
+import type { RollbackInput } from '../shared/inputs';
 import { NON_RETRYABLE } from '../lib/errors';
-import { checkedInput } from './checked-input';
+import { rollbackInput } from './run-input';
 
 const { rollbackChampion, notifyOwner } = proxyActivities<LightActivities>({
   startToCloseTimeout: '1m',
@@ -12,7 +12,7 @@ const { rollbackChampion, notifyOwner } = proxyActivities<LightActivities>({
 
 /** Rolls a model's champion back (to the previous one or a named version), audited and announced. */
 export async function rollbackModel(raw: RollbackInput): Promise<ChampionPointer> {
-  const input = checkedInput(rollbackInputSchema, raw, 'rollback request');
+  const input = await rollbackInput(raw);
   const info = workflowInfo();
   const eventId = `${info.workflowId}/${info.runId}/rollback`;
   const pointer = await rollbackChampion({ model: input.model, to: input.to, reason: input.reason, actor: input.requestedBy, eventId });

@@ -1,5 +1,6 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, type TemporalFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, defaultPayloadConverter, type TemporalFailure } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,7 +69,10 @@ export function waitForStep(handle: WorkflowHandle, step: RunStep): Promise<RunS
   });
 }
 
-/** Attempt numbers of each finished activity of a run, by activity type, in history order. */
+/**
+ * Attempt numbers of each finished activity of a run, by activity type, in history order: the
+ * attempt that ended it. Local activities count too (their history entry is a marker).
+ */
 export async function activityAttempts(handle: WorkflowHandle): Promise<Record<string, number[]>> {
   const history = await handle.fetchHistory();
   const typeOf = new Map<string, string>();
@@ -81,8 +85,19 @@ export async function activityAttempts(handle: WorkflowHandle): Promise<Record<s
       const type = typeOf.get(String(started.scheduledEventId)) ?? '?';
       (attempts[type] ??= []).push(started.attempt ?? 0);
     }
+    const local = localActivityOf(event);
+    if (local) (attempts[local.type] ??= []).push(local.attempt);
   }
   return attempts;
+}
+
+/** The type and attempt of a local activity, from its marker in the history (null for any other event). */
+export function localActivityOf(event: temporal.api.history.v1.IHistoryEvent): { type: string; attempt: number } | null {
+  const marker = event.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0] : undefined;
+  if (!data) return null;
+  const { activity_type, attempt } = defaultPayloadConverter.fromPayload<{ activity_type: string; attempt: number }>(data);
+  return { type: activity_type, attempt };
 }
 
 export function tempDir(prefix: string): string {
