@@ -28,6 +28,8 @@ export interface WorkerSetOptions {
    * @default bundle workflows/ now
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Interceptors for both workers (benchmarks time the activities with one). */
+  interceptors?: WorkerOptions['interceptors'];
 }
 
 /**
@@ -62,6 +64,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
         taskQueue: opts.config.taskQueue,
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities: createActivities(deps),
+        ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
         ...shutdown,
       }),
     );
@@ -74,6 +77,7 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
         namespace: opts.config.namespace,
         taskQueue: opts.config.trainingTaskQueue,
         activities: createTrainingActivities(deps),
+        ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
         maxConcurrentActivityTaskExecutions: opts.maxConcurrentTrainings ?? opts.config.maxConcurrentTrainings,
         // Cancellation reaches a subprocess only with a heartbeat sent to the server: send them
         // at least every 5 s, so a cancelled training stops within seconds, not a minute.
