@@ -14,6 +14,7 @@
  * side's lines are then read back from the store and checked against what was acknowledged.
  * See bench/README.md for what each column means.
  */
+import { checkBenchArgs } from './bench-args';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,6 +92,7 @@ interface Options {
 type StoreKind = 'local' | 'minio';
 
 function parseArgs(argv: string[]): Options {
+  checkBenchArgs(argv, { values: ['--batches', '--stores', '--warmup', '--cpu-prof', '--duration', '--connections'] }, import.meta.url);
   const value = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;

@@ -19,6 +19,7 @@
  * Temporary files, the store and the server are removed at the end (also on Ctrl-C).
  * See bench/README.md for what each column means.
  */
+import { checkBenchArgs } from './bench-args';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -64,6 +65,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
+  checkBenchArgs(argv, { values: ['--sizes', '--sources', '--repeats', '--seed', '--heap-mib', '--max-rss-gib'] }, import.meta.url);
   const value = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;

@@ -25,6 +25,7 @@
  * DataDriftPreset, one fresh process each (bench/drift-e2e.ts, bench/drift_e2e_peer.py).
  * See bench/README.md for what each column means.
  */
+import { checkBenchArgs } from './bench-args';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -594,6 +595,24 @@ const CASES = ['engine', 'column', 'e2e'] as const;
 type Case = (typeof CASES)[number];
 
 function parseArgs(argv: string[]): Options {
+  checkBenchArgs(
+    argv,
+    {
+      values: [
+        '--sizes',
+        '--repeats',
+        '--chunk-rows',
+        '--seed',
+        '--cases',
+        '--column-rows',
+        '--column-repeats',
+        '--e2e-sizes',
+        '--max-rss-gib',
+      ],
+      switches: ['--evidently', '--no-stream', '--keep-data'],
+    },
+    import.meta.url,
+  );
   const value = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;

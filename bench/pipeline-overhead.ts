@@ -6,6 +6,7 @@
  *
  * See bench/README.md for what each column means and what it leaves out.
  */
+import { checkBenchArgs } from './bench-args';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type ActivityInterceptorsFactory } from '@temporalio/worker';
@@ -83,6 +84,7 @@ interface Row {
 // Setup
 
 function parseArgs(argv: string[]): Options {
+  checkBenchArgs(argv, { values: ['--sizes', '--max-trainings'] }, import.meta.url);
   const value = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;

@@ -13,6 +13,7 @@
  * The AWS CLI lives in a venv of its own (.retrain/bench-venv-awscli), made on first use.
  * See bench/README.md for what each column means.
  */
+import { checkBenchArgs } from './bench-args';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -354,6 +355,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
+  checkBenchArgs(argv, { values: ['--sizes', '--repeats'], switches: ['--keep'] }, import.meta.url);
   const value = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;

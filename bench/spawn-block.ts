@@ -12,6 +12,7 @@
  * of a 1 ms timer, so an idle loop reads a little over 1 ms). Commands run one at a time; phases
  * alternate between the two ways for `--rounds` rounds.
  */
+import { checkBenchArgs } from './bench-args';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -132,6 +133,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (ms: number) => ms.toFixed(3);
 
 async function main(): Promise<void> {
+  checkBenchArgs(process.argv.slice(2), { values: ['--heap-mib', '--commands', '--rounds', '--command'] }, import.meta.url);
   const heapMiB = Number(option('--heap-mib', '1024'));
   const commands = Number(option('--commands', '50'));
   const rounds = Number(option('--rounds', '2'));
