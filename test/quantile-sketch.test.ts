@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countBelow } from '../lib/drift/sorted-search';
 import { InvalidInputError } from '../lib/errors';
 import { DEFAULT_K, QuantileSketch, uniformRankError, type QuantileSketchJson } from '../lib/drift/quantile-sketch';
 import { mulberry32 } from '../lib/split';
@@ -99,9 +100,9 @@ describe('QuantileSketch', () => {
     const r = mulberry32(11);
     for (let t = 0; t < 2000; t++) {
       const x = sorted[Math.floor(r() * N)] + (r() < 0.5 ? 0 : 1e-3);
-      const truth = upperBound(sorted, x);
+      const truth = countBelow(sorted, x, true);
       expect(Math.abs(sketch.rank(x) - truth)).toBeLessThanOrEqual(eps * N);
-      expect(Math.abs(sketch.rank(x, false) - lowerBound(sorted, x))).toBeLessThanOrEqual(eps * N);
+      expect(Math.abs(sketch.rank(x, false) - countBelow(sorted, x))).toBeLessThanOrEqual(eps * N);
       expect(Math.abs(sketch.cdf(x) - truth / N)).toBeLessThanOrEqual(eps);
     }
     for (const [name, values] of Object.entries(DATA)) {
@@ -109,8 +110,8 @@ describe('QuantileSketch', () => {
       for (let q = 0; q <= 1.0000001; q += 0.01) {
         const v = s.quantile(Math.min(q, 1));
         // The value's rank range (a tie block) must meet [q - ε, q + ε].
-        expect(lowerBound(SORTED[name], v), name).toBeLessThanOrEqual((Math.min(q, 1) + s.rankError) * N);
-        expect(upperBound(SORTED[name], v), name).toBeGreaterThanOrEqual((Math.min(q, 1) - s.rankError) * N);
+        expect(countBelow(SORTED[name], v), name).toBeLessThanOrEqual((Math.min(q, 1) + s.rankError) * N);
+        expect(countBelow(SORTED[name], v, true), name).toBeGreaterThanOrEqual((Math.min(q, 1) - s.rankError) * N);
       }
       expect(s.quantile(0)).toBe(SORTED[name][0]);
       expect(s.quantile(1)).toBe(SORTED[name][N - 1]);
@@ -162,8 +163,8 @@ describe('QuantileSketch', () => {
     expect(sketch.rankError).toBe(0);
     const sorted = values.slice().sort();
     for (const x of [-3, -2, 0, 1, 2, 3, 4, 9, 10]) {
-      expect(sketch.rank(x)).toBe(upperBound(sorted, x));
-      expect(sketch.rank(x, false)).toBe(lowerBound(sorted, x));
+      expect(sketch.rank(x)).toBe(countBelow(sorted, x, true));
+      expect(sketch.rank(x, false)).toBe(countBelow(sorted, x));
     }
     expect(sketch.quantile(0.5)).toBe(3);
     expect(sketch.quantile(0)).toBe(-2);
@@ -231,25 +232,3 @@ describe('QuantileSketch', () => {
     expect(uniformRankError(1e6, 1e6, 0.9)).toBeLessThan(uniformRankError(1e6, 1e6, 0.999));
   });
 });
-
-function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function lowerBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

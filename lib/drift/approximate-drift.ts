@@ -30,6 +30,7 @@
  *       to jensenshannon as the exact test does when categories are certainly unseen.
  */
 
+import { countBelow } from './sorted-search';
 import { InvalidInputError } from '../errors';
 import type { FeatureKind } from '../feature-kind';
 import { MAX_DISTINCT_FOR_VALUE_BINS, sturgesEdgesOfRange, type CategoryKey, type CountedSample } from './binning';
@@ -323,19 +324,6 @@ function uniqueUnion(a: NumericView, b: NumericView): number {
   return n;
 }
 
-/** Index of the first point > x (inclusive) or >= x. */
-function pointsBelow(view: NumericView, x: number, inclusive: boolean): number {
-  const values = view.values;
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (inclusive ? values[mid] <= x : values[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * Count of values <= x (inclusive) or < x in a view, at a bin edge: exact for exact views;
  * smoothed where the view is a sketch, whose step function makes tail bins all or nothing (one
@@ -347,7 +335,7 @@ function pointsBelow(view: NumericView, x: number, inclusive: boolean): number {
  */
 function smoothCountAt(view: NumericView, x: number, inclusive: boolean): number {
   const { values, cumulative } = view;
-  const i = pointsBelow(view, x, inclusive);
+  const i = countBelow(view.values, x, inclusive);
   const before = i === 0 ? 0 : cumulative[i - 1];
   if (view.exact) return before;
   if (x < view.min || (!inclusive && x === view.min)) return 0;

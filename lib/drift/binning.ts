@@ -20,6 +20,7 @@ export type NumericSample = Float64Array;
 export type CategoricalSample = readonly string[];
 /** A cleaned sample of either kind. */
 export type Sample = NumericSample | CategoricalSample;
+import { countBelow } from './sorted-search';
 import type { FeatureKind } from '../feature-kind';
 /** A value counted as its own bin: a number or a category label. */
 export type CategoryKey = number | string;
@@ -217,38 +218,14 @@ export function histogramCounts(values: Float64Array, edges: Float64Array): Floa
 export function sortedHistogramCounts(sorted: Float64Array, edges: Float64Array): Float64Array {
   const bins = edges.length - 1;
   const counts = new Float64Array(bins);
-  let from = lowerBound(sorted, edges[0]);
+  let from = countBelow(sorted, edges[0]);
   for (let k = 0; k < bins; k++) {
     // Each bin is [e_k, e_k+1), the last one closed.
-    const to = k === bins - 1 ? upperBound(sorted, edges[bins]) : lowerBound(sorted, edges[k + 1]);
+    const to = k === bins - 1 ? countBelow(sorted, edges[bins], true) : countBelow(sorted, edges[k + 1]);
     counts[k] = Math.max(0, to - from);
     from = Math.max(from, to);
   }
   return counts;
-}
-
-/** First index whose value is >= x. */
-function lowerBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index whose value is > x. */
-function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

@@ -32,6 +32,7 @@
  * NaN is counted as missing and ±Infinity as infinite; neither is inserted.
  */
 
+import { countBelow } from './sorted-search';
 import { z } from 'zod';
 import { formatIssues, InvalidInputError } from '../errors';
 import { hash53 } from '../row-hash';
@@ -304,14 +305,7 @@ export class QuantileSketch {
     if (x < this.minValue || (!inclusive && x === this.minValue)) return 0;
     if (x > this.maxValue || (inclusive && x === this.maxValue)) return this.count;
     const { values, cumulative } = this.points();
-    // Index of the first value > x (inclusive) or >= x.
-    let lo = 0;
-    let hi = values.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (inclusive ? values[mid] <= x : values[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = countBelow(values, x, inclusive);
     return lo === 0 ? 0 : cumulative[lo - 1];
   }
 
