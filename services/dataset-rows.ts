@@ -102,8 +102,14 @@ async function rethrowDetailed(
   throw err;
 }
 
-/** Runs `use` on a local copy of a snapshot (downloaded from the store), removed afterwards. */
+/**
+ * Runs `use` on a local file of a snapshot: the store's own file when it keeps one on this
+ * machine (snapshots are content-addressed, never rewritten: read in place), else a copy
+ * downloaded from the store and removed afterwards.
+ */
 export async function withSnapshotFile<T>(store: Store, snapshot: DatasetSnapshot, use: (path: string) => Promise<T>): Promise<T> {
+  const inPlace = store.localFile ? await store.localFile(snapshot.key) : null;
+  if (inPlace) return use(inPlace);
   const work = await mkdtemp(join(tmpdir(), 'retrain-snapshot-'));
   try {
     const path = join(work, `snapshot.${snapshot.format}`);

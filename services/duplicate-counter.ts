@@ -18,12 +18,18 @@ const PARTITION_WIDTH = 2 ** 53 / PARTITIONS;
  * one chance in 180 of one spurious duplicate at 1e7 rows).
  */
 export class DuplicateCounter implements DuplicateSink {
-  private buffer = new Float64Array(IN_MEMORY);
+  /** Grown as hashes come, up to IN_MEMORY: a small dataset does not pay for 8 MiB of zeroes. */
+  private buffer = new Float64Array(1024);
   private size = 0;
   private dir: string | null = null;
   private files: number[] = [];
 
   add(hash: number): void {
+    if (this.size === this.buffer.length) {
+      const grown = new Float64Array(Math.min(IN_MEMORY, this.buffer.length * 4));
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
     this.buffer[this.size++] = hash;
     if (this.size === IN_MEMORY) this.spill();
   }

@@ -25,6 +25,11 @@ export class LocalStore implements Store {
     return join(this.root, ...checkKey(key).split('/'));
   }
 
+  async localFile(key: string): Promise<string | null> {
+    const path = this.path(key);
+    return (await this.exists(key)) ? path : null;
+  }
+
   async get(key: string): Promise<Buffer | null> {
     const path = this.path(key);
     try {

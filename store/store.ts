@@ -27,6 +27,12 @@ export interface Store {
   upload(localPath: string, key: string): Promise<void>;
   /** Copies an object to a local file (streams). */
   download(key: string, localPath: string): Promise<void>;
+  /**
+   * The file that holds an object, when the store keeps it on this machine (the local store), to
+   * read in place instead of copying; null when it does not exist. Only for objects that are
+   * never rewritten (content-addressed ones), and never to be written to.
+   */
+  localFile?(key: string): Promise<string | null>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it, expect } from 'vitest';
@@ -21,6 +21,16 @@ describe('LocalStore specifics', () => {
   it('reports its directory as its location', async () => {
     const store = await freshLocalStore();
     expect(store.location).toBe(store.root);
+  });
+
+  it('names the file of an object to read in place, and null for a missing one', async () => {
+    const store = await freshLocalStore();
+    await store.put('datasets/m/abc.csv', 'a,b\n1,2\n');
+    const file = await store.localFile('datasets/m/abc.csv');
+    expect(file).toBe(join(store.root, 'datasets', 'm', 'abc.csv'));
+    expect(await readFile(file!, 'utf8')).toBe('a,b\n1,2\n');
+    expect(await store.localFile('datasets/m/missing.csv')).toBeNull();
+    expect(await store.localFile('datasets/m')).toBeNull();
   });
 
   it('does not list leftover temporary and lock files of a crashed writer', async () => {
