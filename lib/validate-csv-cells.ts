@@ -10,6 +10,9 @@ import type { CellSink } from './csv-column-reader';
 import { RowHasher } from './row-hash';
 import type { DatasetValidator } from './validate-dataset';
 
+const NONE = -1;
+const MANY = -2;
+
 /** How a used column's present cells are checked. */
 const enum Mode {
   /** Numeric: a plain decimal needs no text. */
@@ -45,6 +48,8 @@ export function validationSink(validator: DatasetValidator, columns: readonly st
   at.forEach((c, k) => {
     if (c >= 0) usesOf[c]!.push(k);
   });
+  /** Per data column: the one used column it is, NONE, or MANY (then see usesOf). */
+  const onlyUse = Int32Array.from(usesOf, (uses) => (uses.length === 0 ? NONE : uses.length === 1 ? uses[0]! : MANY));
   /** Used columns the data lacks: missing in every row. */
   const absent = at.flatMap((c, k) => (c < 0 ? [k] : []));
   const modes = used.map((col) => (col.type === 'numeric' && !(col.role === 'label' && classification) ? Mode.Number : Mode.Text));
@@ -66,8 +71,25 @@ export function validationSink(validator: DatasetValidator, columns: readonly st
     idText = null;
   };
   const endRow = () => {
-    const id = idBytes ? decode(idBytes, idStart, idEnd, idAscii) : idText;
+    // Decoded only for a row a message will name.
+    const id = !validator.wantsId ? null : idBytes ? decode(idBytes, idStart, idEnd, idAscii) : idText;
     validator.rowDone(hasher.finish(), id);
+  };
+
+  /** Checks a cell of used column `k` given as bytes, decoding it only when a check needs its text. */
+  const checkBytes = (k: number, bytes: Buffer, start: number, end: number, ascii: boolean, number: number) => {
+    if (start === end) validator.cell(k, null, row);
+    else if (modes[k] === Mode.Number && number === number) return;
+    else if (modes[k] === Mode.Text) {
+      const role = roles[k];
+      // Past the distinct values a column counts, a feature's cell changes nothing and an id's only when blank.
+      if (role !== 'label' && validator.distinctFull(k) && (role === 'feature' || (ascii && !blank(bytes, start, end)))) return;
+      const cache = caches[k]!;
+      const known = cache.known(bytes, start, end);
+      // A categorical feature's value seen before changes no count: only labels and ids count each row.
+      if (known !== null && role === 'feature') return;
+      validator.cell(k, known ?? cache.add(bytes, start, end, ascii), row);
+    } else validator.cell(k, decode(bytes, start, end, ascii), row);
   };
 
   return {
@@ -85,20 +107,10 @@ export function validationSink(validator: DatasetValidator, columns: readonly st
         idEnd = end;
         idAscii = ascii;
       }
-      for (const k of usesOf[column]!) {
-        if (empty) validator.cell(k, null, row);
-        else if (modes[k] === Mode.Number && number === number) continue;
-        else if (modes[k] === Mode.Text) {
-          const role = roles[k];
-          // Past the distinct values a column counts, a feature's cell changes nothing and an id's only when blank.
-          if (role !== 'label' && validator.distinctFull(k) && (role === 'feature' || (ascii && !blank(bytes, start, end)))) continue;
-          const cache = caches[k]!;
-          const known = cache.known(bytes, start, end);
-          // A categorical feature's value seen before changes no count: only labels and ids count each row.
-          if (known !== null && role === 'feature') continue;
-          validator.cell(k, known ?? cache.add(bytes, start, end, ascii), row);
-        } else validator.cell(k, decode(bytes, start, end, ascii), row);
-      }
+      // Most columns are used once or not at all: no loop for them.
+      const only = onlyUse[column]!;
+      if (only >= 0) checkBytes(only, bytes, start, end, ascii, number);
+      else if (only === MANY) for (const k of usesOf[column]!) checkBytes(k, bytes, start, end, ascii, number);
       if (column === last) endRow();
     },
     text(column, cell) {

@@ -216,6 +216,11 @@ export class DatasetValidator {
     return st.distinctCapped;
   }
 
+  /** True when the row's id will be named in a message (a first missing label, a first class): pass it to {@link rowDone}. */
+  get wantsId(): boolean {
+    return this.waitingForId.length > 0;
+  }
+
   /** Ends a row: `hash` for duplicates (by id, or of the whole row), and its id cell for messages. */
   rowDone(hash: number, id: string | null): void {
     if (this.waitingForId.length > 0) {

@@ -41,7 +41,12 @@ describe('validation from CSV bytes', () => {
       const table = generated(seed, 1 + (seed % 97));
       const csv = Buffer.from(toCsv(table));
       const withId = seed % 3 !== 0;
-      const pipeline = testPipeline({ name: 'churn', ...(withId ? {} : { idColumn: undefined }) });
+      // Sometimes the id is a feature too: one data column checked as two used columns.
+      const idAsFeature = withId && seed % 5 === 0;
+      const base = testPipeline({ name: 'churn', ...(withId ? {} : { idColumn: undefined }) });
+      const pipeline = idAsFeature
+        ? { ...base, features: [...base.features, { name: 'customer_id', type: 'categorical' as const }] }
+        : base;
       const champion: ChampionClasses | null = seed % 4 === 0 ? { version: 'v1', classes: ['no', 'yes'] } : null;
       // The parsed CSV, not the generated table: empty cells read as missing either way.
       const expected = validateDataset(parseTable(csv, 'csv', 'gen.csv'), pipeline, champion);
