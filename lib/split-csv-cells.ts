@@ -57,8 +57,13 @@ class ByteOutput {
   copy(from: Uint8Array, start: number, end: number): void {
     this.room(end - start);
     const bytes = this.bytes;
+    if (end - start > 32) {
+      bytes.set(from.subarray(start, end), this.length);
+      this.length += end - start;
+      return;
+    }
     let at = this.length;
-    // Cells are short: a loop beats a native copy's call.
+    // A cell is short: a loop beats a native copy's call.
     for (let i = start; i < end; i++) bytes[at++] = from[i]!;
     this.length = at;
   }
@@ -82,6 +87,8 @@ export function splitCellSink(header: readonly string[], options: SplitCellsOpti
   const idAt = options.idColumn ? header.indexOf(options.idColumn) : -1;
   const hashed = idAt >= 0 ? [idAt] : at;
   const labelAt = at[at.length - 1]!;
+  /** Two or more written columns, each the one after the other in the file. */
+  const contiguous = at.length > 1 && at.every((c, k) => c >= 0 && (k === 0 || c === at[k - 1]! + 1));
   const width = header.length;
   const last = width - 1;
   const hasher = new RowHasher(options.seed);
@@ -119,6 +126,17 @@ export function splitCellSink(header: readonly string[], options: SplitCellsOpti
         ? null
         : labels.textOf(bytes, starts[labelAt]!, ends[labelAt]!, ascii[labelAt] === 1),
     );
+    if (contiguous) {
+      // The written columns are a run of the file's, in its order: the line's bytes from the run's
+      // first cell to its last are what csvLine writes, unless a carriage return makes it quote one.
+      const from = starts[at[0]!]!;
+      const to = ends[at[at.length - 1]!]!;
+      if (bytes.subarray(from, to).indexOf(CR) < 0) {
+        out.copy(bytes, from, to);
+        out.byte(LF);
+        return;
+      }
+    }
     if (at.length === 1) {
       // A lone empty cell is written "" (an empty line would be skipped when read back).
       const c = at[0]!;

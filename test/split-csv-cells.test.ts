@@ -87,3 +87,20 @@ describe('the split from CSV bytes', () => {
     expect(compared).toBeGreaterThan(1000);
   });
 });
+
+describe('the split from CSV bytes, a run of columns', () => {
+  it('copies a run of the file’s columns whole, and still quotes a cell with a carriage return', () => {
+    const text = 'id,a,b,c\n1,x,2,yes\n2,x\ry,3,no\n3,,4,yes\n';
+    for (const columns of [
+      ['a', 'b', 'c'],
+      ['b', 'c'],
+      ['a', 'c'],
+      ['c', 'a', 'b'],
+    ]) {
+      const holdout = (_group: string, point: number) => point < 0.5;
+      const expected = expectedSplit(text, columns, 'id', 3, holdout);
+      expect(splitFromBytes([Buffer.from(text)], columns, 'id', 3, holdout), columns.join(',')).toEqual(expected);
+      expect(expected.train + expected.holdout, columns.join(',')).toContain(columns[0] === 'a' ? '"x\ry"' : '');
+    }
+  });
+});
