@@ -78,7 +78,7 @@ async function parseParquetFile(body: Uint8Array, source: string): Promise<Table
 }
 
 /** A Parquet value as a cell: the text CSV would hold for it; null for missing. */
-function parquetCell(value: unknown): string | null {
+export function parquetCell(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value === '' ? null : value;
   if (typeof value === 'number') return Number.isNaN(value) ? null : String(value);
@@ -95,6 +95,36 @@ function parquetCell(value: unknown): string | null {
  * @throws InvalidInputError naming `source` when the bytes are not readable Parquet.
  */
 export async function* parquetRowBatches(file: AsyncBuffer, source: string): AsyncGenerator<RowBatch> {
+  for await (const slice of parquetSlices(file, source)) {
+    const { columns, cursors } = slice;
+    if (slice.end === slice.start) yield { columns, rows: [] };
+    for (let start = slice.start; start < slice.end; start += ROWS_PER_BATCH) {
+      const end = Math.min(slice.end, start + ROWS_PER_BATCH);
+      const rows: (string | null)[][] = [];
+      for (let r = start; r < end; r++) rows.push(cursors.map((at) => parquetCell(at(r))));
+      yield { columns, rows };
+    }
+  }
+}
+
+/**
+ * Rows `start` to `end` (absolute, end excluded) of a Parquet source, decoded column by column:
+ * `cursors[c](row)` is column c's value at a row of the slice, as hyparquet decodes it (a number,
+ * bigint, string, boolean, Date, bytes or null). A source without rows gives one empty slice.
+ */
+export interface ParquetSlice {
+  columns: string[];
+  start: number;
+  end: number;
+  cursors: ((row: number) => unknown)[];
+}
+
+/**
+ * A Parquet source as slices of decoded columns (see {@link ParquetSlice}): a row group is read
+ * a slice of rows at a time, so memory holds one slice's columns.
+ * @throws InvalidInputError naming `source` when the bytes are not readable Parquet.
+ */
+export async function* parquetSlices(file: AsyncBuffer, source: string): AsyncGenerator<ParquetSlice> {
   let columns: string[] | undefined;
   let yielded = false;
   const parts = await framedParts(file, source);
@@ -124,8 +154,8 @@ export async function* parquetRowBatches(file: AsyncBuffer, source: string): Asy
     for (const group of metadata.row_groups) {
       const groupEnd = rowStart + Number(group.num_rows);
       // A row group is read a slice of rows at a time (hyparquet skips the pages before a slice
-      // without decoding them), columns first, then rows a batch at a time: memory holds one
-      // slice's decoded columns, not a group of a million rows, and never the group as text.
+      // without decoding them), columns first: memory holds one slice's decoded columns, not a
+      // group of a million rows.
       for (let sliceStart = rowStart; sliceStart < groupEnd; sliceStart += ROWS_PER_SLICE) {
         const sliceEnd = Math.min(groupEnd, sliceStart + ROWS_PER_SLICE);
         const chunks = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
@@ -145,20 +175,14 @@ export async function* parquetRowBatches(file: AsyncBuffer, source: string): Asy
         } catch (err) {
           throw bad(`not a readable Parquet file: ${(err as Error).message}`);
         }
-        const cursors = names.map((name) => columnCursor(chunks.get(name) ?? []));
-        for (let start = sliceStart; start < sliceEnd; start += ROWS_PER_BATCH) {
-          const end = Math.min(sliceEnd, start + ROWS_PER_BATCH);
-          const rows: (string | null)[][] = [];
-          for (let r = start; r < end; r++) rows.push(cursors.map((at) => parquetCell(at(r))));
-          yielded = true;
-          yield { columns, rows };
-        }
+        yielded = true;
+        yield { columns, start: sliceStart, end: sliceEnd, cursors: names.map((name) => columnCursor(chunks.get(name) ?? [])) };
       }
       rowStart = groupEnd;
     }
   }
   // Files without row groups still say which columns they have.
-  if (!yielded) yield { columns: columns ?? [], rows: [] };
+  if (!yielded) yield { columns: columns ?? [], start: 0, end: 0, cursors: [] };
 }
 
 /** Rows of a row group decoded at a time. */

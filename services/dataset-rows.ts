@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { asyncBufferFromFile } from 'hyparquet';
 import { CsvColumnReader, type CellSink } from '../lib/csv-column-reader';
 import { InvalidInputError } from '../lib/errors';
-import { memoryAsyncBuffer, parquetRowBatches } from '../lib/parquet-table';
+import { memoryAsyncBuffer, parquetRowBatches, parquetSlices, type ParquetSlice } from '../lib/parquet-table';
 import { parseTable, type TableFormat, type TextEncoding } from '../lib/table';
 import { textRowBatches, type RowBatch } from '../lib/table-stream';
 import type { DatasetSnapshot } from '../shared/results';
@@ -54,6 +54,11 @@ export async function* rowBatches(input: RowInput, format: TableFormat, what: st
   } catch (err) {
     await rethrowDetailed(err, input, format, what, encoding);
   }
+}
+
+/** A Parquet file or bytes as slices of decoded columns (see lib/parquet-table.ts parquetSlices). */
+export async function* parquetSlicesOf(input: RowInput, what: string): AsyncGenerator<ParquetSlice> {
+  yield* parquetSlices('path' in input ? await asyncBufferFromFile(input.path) : memoryAsyncBuffer(input.body), what);
 }
 
 /**

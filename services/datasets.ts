@@ -23,9 +23,10 @@ import {
 } from '../lib/validate-dataset';
 import { splitCellSink, type SplitCellSink } from '../lib/split-csv-cells';
 import { validationSink } from '../lib/validate-csv-cells';
+import { validateParquetSlice } from '../lib/validate-parquet-cells';
 import type { DatasetSnapshot, DatasetSplit } from '../shared/results';
 import type { Store } from '../store/store';
-import { readCsvCells, rowBatches, withSnapshotFile, type RowInput } from './dataset-rows';
+import { parquetSlicesOf, readCsvCells, rowBatches, withSnapshotFile, type RowInput } from './dataset-rows';
 import { DuplicateCounter } from './duplicate-counter';
 import { readPointer, readVersion } from './registry';
 import { sourceFetcher, sourceReader } from './sources';
@@ -139,9 +140,13 @@ export async function validateRows(
   const duplicates = new DuplicateCounter();
   try {
     const validator = new DatasetValidator(pipeline, await champion(), duplicates);
+    const classification = pipeline.task === 'classification';
     if (format === 'csv' && (encoding ?? 'utf-8') === 'utf-8') {
       // Straight from bytes: no row arrays, no text for plain numbers (lib/validate-csv-cells.ts).
-      await readCsvCells(input, what, (columns) => validationSink(validator, columns, pipeline.task === 'classification'));
+      await readCsvCells(input, what, (columns) => validationSink(validator, columns, classification));
+    } else if (format === 'parquet') {
+      // From the decoded columns: no row arrays, no text for numbers (lib/validate-parquet-cells.ts).
+      for await (const slice of parquetSlicesOf(input, what)) validateParquetSlice(validator, slice, classification);
     } else for await (const batch of rowBatches(input, format, what, encoding)) validator.add(batch);
     return validator.finish(duplicates.count());
   } catch (err) {
