@@ -109,7 +109,7 @@ export class ByteTextCache {
 
   /** The text of bytes {@link known} did not know (`ascii`: every byte below 0x80), kept while there is room. */
   add(bytes: Uint8Array, start: number, end: number, ascii: boolean): string {
-    const text = ascii ? latin1(bytes, start, end) : utf8.decode(bytes.subarray(start, end));
+    const text = cellText(bytes, start, end, ascii);
     if (this.texts.length < this.capacity) {
       this.codes.add(bytes, start, end, hashBytes(bytes, start, end));
       this.texts.push(text);
@@ -123,9 +123,11 @@ export class ByteTextCache {
   }
 }
 
-// ignoreBOM: a cell that starts with U+FEFF keeps it (the default decoder drops it).
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
-
-function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+/**
+ * The text of a cell's bytes (valid UTF-8; `ascii`: every byte below 0x80, read faster as
+ * latin1). A leading U+FEFF is kept: it is part of the cell, not a byte order mark.
+ */
+export function cellText(bytes: Uint8Array, start: number, end: number, ascii = false): string {
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buffer.toString(ascii ? 'latin1' : 'utf8', start, end);
 }

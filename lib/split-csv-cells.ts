@@ -4,7 +4,7 @@
  * copied from them, cell by cell, so no row of strings is built. The output is byte for byte what
  * csvLine writes from the parsed row, and the split the same. Pure: bytes in, bytes out.
  */
-import { ByteTextCache } from './byte-dictionary';
+import { ByteTextCache, cellText } from './byte-dictionary';
 import type { CellSink } from './csv-column-reader';
 import { HASH53_RANGE, RowHasher } from './row-hash';
 import { csvLine, quote } from './table';
@@ -118,7 +118,7 @@ export function splitCellSink(header: readonly string[], options: SplitCellsOpti
     for (const c of hashed) {
       if (c < 0 || starts[c] === ends[c]) hasher.missing();
       else if (ascii[c]) hasher.ascii(bytes, starts[c]!, ends[c]!);
-      else hasher.text(bytes.toString('utf8', starts[c]!, ends[c]!));
+      else hasher.text(cellText(bytes, starts[c]!, ends[c]!));
     }
     const point = hasher.finish() / HASH53_RANGE;
     const out = sideOf(point, () =>
@@ -157,7 +157,7 @@ export function splitCellSink(header: readonly string[], options: SplitCellsOpti
     const start = starts[c]!;
     const end = ends[c]!;
     for (let i = start; i < end; i++) {
-      if (bytes[i] === CR) return out.text(quote(bytes.toString('utf8', start, end)));
+      if (bytes[i] === CR) return out.text(quote(cellText(bytes, start, end)));
     }
     out.copy(bytes, start, end);
   };

@@ -5,7 +5,7 @@
  * bytes. The checks themselves are {@link DatasetValidator}'s, cell by cell, so the report is the
  * one the row reader gives. Pure: bytes in, counts out.
  */
-import { ByteTextCache } from './byte-dictionary';
+import { ByteTextCache, cellText } from './byte-dictionary';
 import type { CellSink } from './csv-column-reader';
 import { RowHasher } from './row-hash';
 import type { DatasetValidator } from './validate-dataset';
@@ -28,10 +28,6 @@ function blank(bytes: Buffer, start: number, end: number): boolean {
     if (b !== 32 && (b < 9 || b > 13)) return false;
   }
   return true;
-}
-
-function decode(bytes: Buffer, start: number, end: number, ascii: boolean): string {
-  return bytes.toString(ascii ? 'latin1' : 'utf8', start, end);
 }
 
 /**
@@ -72,7 +68,7 @@ export function validationSink(validator: DatasetValidator, columns: readonly st
   };
   const endRow = () => {
     // Decoded only for a row a message will name.
-    const id = !validator.wantsId ? null : idBytes ? decode(idBytes, idStart, idEnd, idAscii) : idText;
+    const id = !validator.wantsId ? null : idBytes ? cellText(idBytes, idStart, idEnd, idAscii) : idText;
     validator.rowDone(hasher.finish(), id);
   };
 
@@ -89,7 +85,7 @@ export function validationSink(validator: DatasetValidator, columns: readonly st
       // A categorical feature's value seen before changes no count: only labels and ids count each row.
       if (known !== null && role === 'feature') return;
       validator.cell(k, known ?? cache.add(bytes, start, end, ascii), row);
-    } else validator.cell(k, decode(bytes, start, end, ascii), row);
+    } else validator.cell(k, cellText(bytes, start, end, ascii), row);
   };
 
   return {
@@ -99,7 +95,7 @@ export function validationSink(validator: DatasetValidator, columns: readonly st
       if (idAt < 0 || column === idAt) {
         if (empty) hasher.missing();
         else if (ascii) hasher.ascii(bytes, start, end);
-        else hasher.text(decode(bytes, start, end, false));
+        else hasher.text(cellText(bytes, start, end, false));
       }
       if (column === idAt && !empty) {
         idBytes = bytes;

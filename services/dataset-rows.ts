@@ -61,32 +61,39 @@ export async function* parquetSlicesOf(input: RowInput, what: string): AsyncGene
   yield* parquetSlices('path' in input ? await asyncBufferFromFile(input.path) : memoryAsyncBuffer(input.body), what);
 }
 
+/** What {@link readCsvCells} calls around each chunk of bytes it reads. */
+export interface CsvChunkHooks {
+  /** Before a chunk's records are read (to hash the bytes or report progress, say). */
+  onChunk?: (chunk: Buffer) => void;
+  /** After a chunk's records are read (to write what the sink made, say), and once at the end. */
+  afterChunk?: () => Promise<void>;
+}
+
 /**
  * Reads UTF-8 CSV cell by cell into the sink `onHeader` returns for its header (see
- * lib/csv-column-reader.ts: no row arrays, numbers read from bytes); returns the rows read.
- * `afterChunk` runs after each chunk's records (to write what the sink made, say). Errors are
- * {@link rowBatches}' errors.
+ * lib/csv-column-reader.ts: no row arrays, numbers read from bytes); returns the header's columns
+ * (null for empty data) and the rows read. Errors are {@link rowBatches}' errors.
  */
 export async function readCsvCells(
   input: RowInput,
   what: string,
   onHeader: (columns: string[]) => CellSink,
-  afterChunk?: () => Promise<void>,
-): Promise<number> {
+  hooks: CsvChunkHooks = {},
+): Promise<{ columns: string[] | null; rows: number }> {
   const reader = new CsvColumnReader(what, onHeader);
   try {
-    if ('path' in input) {
-      for await (const chunk of createReadStream(input.path, { highWaterMark: READ }) as AsyncIterable<Buffer>) {
-        reader.push(chunk);
-        await afterChunk?.();
-      }
-    } else reader.push(input.body);
+    const chunks = 'path' in input ? (createReadStream(input.path, { highWaterMark: READ }) as AsyncIterable<Buffer>) : [input.body];
+    for await (const chunk of chunks) {
+      hooks.onChunk?.(chunk);
+      reader.push(chunk);
+      await hooks.afterChunk?.();
+    }
     reader.end();
-    await afterChunk?.();
+    await hooks.afterChunk?.();
   } catch (err) {
     await rethrowDetailed(err, input, 'csv', what, 'utf-8');
   }
-  return reader.rows;
+  return { columns: reader.columns, rows: reader.rows };
 }
 
 /**

@@ -299,17 +299,14 @@ async function writeSplitCells(
   let sink: SplitCellSink | null = null;
   const options = { columns, idColumn: pipeline.idColumn ?? null, classification: pipeline.task === 'classification', seed, holdout };
   await withSplitFiles(columns, trainPath, holdoutPath, (train, held) =>
-    readCsvCells(
-      { path },
-      what,
-      (names) => (sink = splitCellSink(names, options)),
-      async () => {
+    readCsvCells({ path }, what, (names) => (sink = splitCellSink(names, options)), {
+      afterChunk: async () => {
         if (!sink) return;
         const out = sink.take();
         await train.write(out.train);
         await held.write(out.holdout);
       },
-    ).then(() => undefined),
+    }).then(() => undefined),
   );
   const done = sink as SplitCellSink | null;
   return [done?.trainRows ?? 0, done?.holdoutRows ?? 0];

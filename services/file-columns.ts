@@ -6,20 +6,17 @@
  * through the row batches every dataset step reads.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ColumnStorage } from '../lib/column-storage';
-import { CsvColumnReader, type CellSink } from '../lib/csv-column-reader';
+import type { CellSink } from '../lib/csv-column-reader';
 import { ColumnCollector } from '../lib/drift/column-collector';
 import { InvalidInputError } from '../lib/errors';
 import type { FeatureKind } from '../lib/feature-kind';
 import { sourceFormat } from '../lib/pipeline';
 import type { TableFormat } from '../lib/table';
-import { rowBatches } from './dataset-rows';
+import { cellText } from '../lib/byte-dictionary';
+import { readCsvCells, rowBatches } from './dataset-rows';
 import { sha256File } from './datasets';
-
-/** Bytes read at a time: large, since no rows are built from them. */
-const CHUNK = 1 << 20;
 
 /** A data file read into one collector per kept column, with its row count and hash. */
 export interface FileColumns {
@@ -84,23 +81,27 @@ function collectorFor(name: string, opts: ReadFileColumnsOptions): ColumnCollect
 async function readCsv(path: string, size: number, opts: ReadFileColumnsOptions): Promise<Read> {
   const collectors = new Map<string, ColumnCollector>();
   const hash = createHash('sha256');
-  const reader = new CsvColumnReader(opts.what, (columns) => {
-    const byIndex = columns.map((name) => {
-      const collector = collectorFor(name, opts);
-      if (collector) collectors.set(name, collector);
-      return collector;
-    });
-    return cellSink(byIndex);
-  });
   let bytesRead = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    reader.push(chunk);
-    bytesRead += chunk.length;
-    opts.onProgress?.(bytesRead, size);
-  }
-  reader.end();
-  return { columns: reader.columns ?? [], rows: reader.rows, sha256: hash.digest('hex'), collectors };
+  const read = await readCsvCells(
+    { path },
+    opts.what,
+    (columns) =>
+      cellSink(
+        columns.map((name) => {
+          const collector = collectorFor(name, opts);
+          if (collector) collectors.set(name, collector);
+          return collector;
+        }),
+      ),
+    {
+      onChunk: (chunk) => {
+        hash.update(chunk);
+        bytesRead += chunk.length;
+        opts.onProgress?.(bytesRead, size);
+      },
+    },
+  );
+  return { columns: read.columns ?? [], rows: read.rows, sha256: hash.digest('hex'), collectors };
 }
 
 /** Hands each cell to its column's collector: a plain number without making its text, anything else as text. */
@@ -112,7 +113,7 @@ function cellSink(byIndex: (ColumnCollector | null)[]): CellSink {
       if (start === end) return collector.add(null);
       if (number === number && collector.takesBareNumbers) return collector.addNumber(number, bytes, start, end);
       if (collector.takesBareCategories) return collector.addCategoryBytes(bytes, start, end);
-      collector.add(ascii ? bytes.toString('latin1', start, end) : bytes.toString('utf8', start, end));
+      collector.add(cellText(bytes, start, end, ascii));
     },
     text(column, cell) {
       byIndex[column]?.add(cell);

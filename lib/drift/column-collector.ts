@@ -11,7 +11,7 @@
  * {@link MAX_OPEN_CATEGORIES} distinct numbers) says so with `needsCells`: its caller reads it again.
  */
 import type { FeatureKind } from '../feature-kind';
-import { ByteDictionary, hashBytes } from '../byte-dictionary';
+import { ByteDictionary, cellText, hashBytes } from '../byte-dictionary';
 import { memoryStorage, type ColumnStorage, type StoredColumn } from '../column-storage';
 import { hash53 } from '../row-hash';
 import { isMissingMarker, numericValue } from '../table';
@@ -22,9 +22,6 @@ import type { CategoricalColumn, NumericColumn } from './dataset-drift';
 export const MAX_OPEN_CATEGORIES = 4096;
 /** Cells that are not numbers, named in a warning. */
 const EXAMPLES = 1;
-
-// ignoreBOM: a cell that starts with U+FEFF keeps it (the default decoder drops it).
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Category codes (-1: missing) in a stored column, and the values they stand for. */
 class CategoryBuilder {
@@ -51,7 +48,7 @@ class CategoryBuilder {
         grown.set(this.byteCodes);
         this.byteCodes = grown;
       }
-      this.byteCodes[byteCode] = this.codeOf(utf8.decode(bytes.subarray(start, end)));
+      this.byteCodes[byteCode] = this.codeOf(cellText(bytes, start, end));
     }
     this.codes.push(this.byteCodes[byteCode]!);
   }
