@@ -92,11 +92,11 @@ interface Options {
 type StoreKind = 'local' | 'minio';
 
 function parseArgs(argv: string[]): Options {
-  checkBenchArgs(argv, { values: ['--batches', '--stores', '--warmup', '--cpu-prof', '--duration', '--connections'] }, import.meta.url);
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const value = checkBenchArgs(
+    argv,
+    { values: ['--batches', '--stores', '--warmup', '--cpu-prof', '--duration', '--connections'] },
+    import.meta.url,
+  );
   const positive = (flag: string, fallback: string, integer: boolean) => {
     const n = Number(value(flag) ?? fallback);
     if (!(n > 0) || (integer && !Number.isInteger(n))) throw new Error(`${flag} expects a positive ${integer ? 'integer' : 'number'}`);

@@ -14,9 +14,9 @@ export interface BenchFlags {
 
 /**
  * Checks `argv` against `flags`; `script` is the benchmark's `import.meta.url`, whose first doc
- * comment `--help` prints.
+ * comment `--help` prints. Returns the value an option was given, or undefined.
  */
-export function checkBenchArgs(argv: readonly string[], flags: BenchFlags, script: string): void {
+export function checkBenchArgs(argv: readonly string[], flags: BenchFlags, script: string): (flag: string) => string | undefined {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(headerOf(script) + '\n');
     process.exit(0);
@@ -31,6 +31,10 @@ export function checkBenchArgs(argv: readonly string[], flags: BenchFlags, scrip
       fail(`unknown option ${JSON.stringify(arg)}; this benchmark takes ${known || 'no options'} (--help says more)`);
     }
   }
+  return (flag) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
 }
 
 function fail(message: string): never {

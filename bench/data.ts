@@ -65,11 +65,11 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  checkBenchArgs(argv, { values: ['--sizes', '--sources', '--repeats', '--seed', '--heap-mib', '--max-rss-gib'] }, import.meta.url);
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const value = checkBenchArgs(
+    argv,
+    { values: ['--sizes', '--sources', '--repeats', '--seed', '--heap-mib', '--max-rss-gib'] },
+    import.meta.url,
+  );
   const sizes = (value('--sizes') ?? '1e5,1e6,1e7').split(',').map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error('--sizes expects row counts of at least 100, e.g. 1e5,1e6,1e7');
   const sources = (value('--sources') ?? SOURCES.join(',')).split(',').map((s) => s.trim());

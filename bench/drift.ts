@@ -595,7 +595,7 @@ const CASES = ['engine', 'column', 'e2e'] as const;
 type Case = (typeof CASES)[number];
 
 function parseArgs(argv: string[]): Options {
-  checkBenchArgs(
+  const value = checkBenchArgs(
     argv,
     {
       values: [
@@ -613,10 +613,6 @@ function parseArgs(argv: string[]): Options {
     },
     import.meta.url,
   );
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
   const sizes = (value('--sizes') ?? '1e5,1e6,5e6').split(',').map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < WARMUP_ROWS))
     throw new Error(`--sizes expects integers >= ${WARMUP_ROWS}, e.g. 1e5,1e6,5e6`);

@@ -84,11 +84,7 @@ interface Row {
 // Setup
 
 function parseArgs(argv: string[]): Options {
-  checkBenchArgs(argv, { values: ['--sizes', '--max-trainings'] }, import.meta.url);
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const value = checkBenchArgs(argv, { values: ['--sizes', '--max-trainings'] }, import.meta.url);
   const sizes = (value('--sizes') ?? '1,10,50').split(',').map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes expects positive integers, e.g. 1,10,50`);
   const maxTrainings = Number(value('--max-trainings') ?? 2);

@@ -355,11 +355,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  checkBenchArgs(argv, { values: ['--sizes', '--repeats'], switches: ['--keep'] }, import.meta.url);
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const value = checkBenchArgs(argv, { values: ['--sizes', '--repeats'], switches: ['--keep'] }, import.meta.url);
   const sizes = (value('--sizes') ?? '64MiB,256MiB,1GiB').split(',').map(parseSize);
   if (sizes.some((n) => !(n >= 1))) throw new Error('--sizes expects sizes of at least 1 byte, e.g. 64MiB,256MiB,1GiB');
   const repeats = Number(value('--repeats') ?? 3);

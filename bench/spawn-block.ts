@@ -39,11 +39,6 @@ interface Phase {
   loopP99Ms: number;
 }
 
-function option(flag: string, fallback: string): string {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
 /** Arrays of doubles on the V8 heap, written, so the pages are resident as a worker's would be. */
 function holdHeap(mib: number): number[][] {
   // 64 Ki elements: short enough for V8 to preallocate the array in fast mode, 512 KiB each.
@@ -133,7 +128,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (ms: number) => ms.toFixed(3);
 
 async function main(): Promise<void> {
-  checkBenchArgs(process.argv.slice(2), { values: ['--heap-mib', '--commands', '--rounds', '--command'] }, import.meta.url);
+  const value = checkBenchArgs(process.argv.slice(2), { values: ['--heap-mib', '--commands', '--rounds', '--command'] }, import.meta.url);
+  const option = (flag: string, fallback: string) => value(flag) ?? fallback;
   const heapMiB = Number(option('--heap-mib', '1024'));
   const commands = Number(option('--commands', '50'));
   const rounds = Number(option('--rounds', '2'));
