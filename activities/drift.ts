@@ -1,7 +1,16 @@
 import { getClient, log } from '@temporalio/activity';
 import type { Pipeline } from '../lib/pipeline';
 import { retrainWorkflowId } from '../lib/workflow-ids';
+import type { DriftCheckReport } from '../lib/drift/report';
 import { runDriftCheck, type DriftCheckRequest } from '../services/drift-check';
+import {
+  deleteSummaries,
+  finishPartitionedDriftCheck,
+  summarizePartition,
+  type PartitionedDriftCheckRequest,
+  type PartitionRequest,
+  type PartitionSummaryRef,
+} from '../services/partitioned-drift-check';
 import { postJson } from '../services/webhook';
 import { statusQuery } from '../shared/messages';
 import type { DriftAlertDelivery, DriftCheckResult, RetrainStart } from '../shared/results';
@@ -12,6 +21,21 @@ import { recordDriftCheck } from './telemetry';
 
 /** The drift-check steps on the `retrain` queue: the check, the alert, and the retrain it may start. */
 export function driftActivities({ store, config }: ActivityDeps) {
+  /** A check's metrics and audit event (one per check id: the audit log is idempotent). */
+  async function recorded(input: DriftCheckRequest, checked: { result: DriftCheckResult; report: DriftCheckReport }) {
+    const { result, report } = checked;
+    recordDriftCheck(input.pipeline.name, result, report.serving);
+    await writeAudit(store, {
+      type: 'drift-check',
+      model: input.pipeline.name,
+      version: input.version,
+      outcome: result.drifted ? 'failed' : 'ok',
+      summary: report.summary,
+      details: { ...result, window: { from: input.from, to: input.to } },
+    });
+    return result;
+  }
+
   return {
     /**
      * Compares the prediction-log window with the champion's reference (data drift, prediction
@@ -19,19 +43,34 @@ export function driftActivities({ store, config }: ActivityDeps) {
      * and HTML report under the check id.
      */
     async runDriftCheck(input: DriftCheckRequest): Promise<DriftCheckResult> {
-      return step('drift-check', { model: input.pipeline.name, version: input.version }, async () => {
-        const { result, report } = await runDriftCheck({ store, config }, input, log);
-        recordDriftCheck(input.pipeline.name, result, report.serving);
-        await writeAudit(store, {
-          type: 'drift-check',
-          model: input.pipeline.name,
-          version: input.version,
-          outcome: result.drifted ? 'failed' : 'ok',
-          summary: report.summary,
-          details: { ...result, window: { from: input.from, to: input.to } },
-        });
-        return result;
-      });
+      return step('drift-check', { model: input.pipeline.name, version: input.version }, async () =>
+        recorded(input, await runDriftCheck({ store, config }, input, log)),
+      );
+    },
+
+    /**
+     * A partitioned check's share of the window: summarises the prediction log of a run of hours
+     * (any worker may take it) and stores the summary; returns its key and counts.
+     */
+    async summarizeDriftPartition(input: PartitionRequest): Promise<PartitionSummaryRef> {
+      return step('drift-partition', { model: input.model, hours: `${input.hours[0]}..${input.hours.at(-1)}` }, () =>
+        summarizePartition(store, input),
+      );
+    },
+
+    /**
+     * A partitioned check's end: merges the partitions' summaries, tests them against the
+     * champion's reference and stores the report, as runDriftCheck does for a whole window.
+     */
+    async finishPartitionedDriftCheck(input: PartitionedDriftCheckRequest): Promise<DriftCheckResult> {
+      return step('drift-check', { model: input.pipeline.name, version: input.version, partitions: input.parts.length }, async () =>
+        recorded(input, await finishPartitionedDriftCheck({ store, config }, input, log)),
+      );
+    },
+
+    /** Removes a partitioned check's summaries once its report is stored. */
+    async deleteDriftSummaries(input: { model: string; parts: Pick<PartitionSummaryRef, 'key'>[] }): Promise<void> {
+      return step('drift-cleanup', { model: input.model }, () => deleteSummaries(store, input.parts));
     },
 
     async sendDriftAlert(input: { pipeline: Pipeline; result: DriftCheckResult }): Promise<DriftAlertDelivery> {

@@ -10,6 +10,8 @@ import { recordStep } from './telemetry';
 interface StepMeta {
   model: string;
   version?: string | null;
+  /** More fields for the log line (never for the metrics). */
+  [field: string]: unknown;
 }
 
 /**

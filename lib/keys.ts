@@ -20,6 +20,8 @@ export const keys = {
   audit: (model: string) => `audit/${model}/`,
   driftReport: (model: string, checkId: string, ext: 'json' | 'html') => `reports/${model}/${checkId}.${ext}`,
   driftReports: (model: string) => `reports/${model}/`,
+  /** A partitioned drift check's summary of the hours from `firstHour` ('YYYY-MM-DDTHH'): scratch, removed when the check ends. */
+  driftSummary: (model: string, checkId: string, firstHour: string) => `drift-summaries/${model}/${checkId}/${firstHour}.json`,
   alert: (model: string, id: string) => `alerts/${model}/${id}.json`,
   /** One batch of prediction-log lines; `isoHour` is the UTC hour of its lines, 'YYYY-MM-DDTHH'. */
   predictionBatch: (model: string, isoHour: string, batchId: string) =>

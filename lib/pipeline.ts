@@ -244,6 +244,15 @@ const driftSchema = z.object({
    * many rows (seeded, reproducible), so a check's memory is bounded; the report says so.
    */
   maxWindowRows: z.number().int().min(1000).default(1_000_000),
+  /**
+   * Read the window in parallel, one activity per UTC hour of the prediction log (any number of
+   * workers share them), each summarising its hour; the check merges the summaries. Every
+   * prediction counts (no sampling, so maxWindowRows does not apply) and a worker holds one
+   * summary, not the window; numeric features with more than 1000 distinct values are then
+   * tested on quantile sketches, and the report states the rank error. For windows too large
+   * for one worker.
+   */
+  partitioned: z.boolean().default(false),
   /** Dataset drift when at least this share of features drifted. */
   datasetDriftShare: z.number().gt(0).max(1).default(0.5),
   /** Per-feature test settings, by feature name. */
@@ -384,4 +393,14 @@ export function describeSource(source: DataSource): string {
   if (source.kind !== 'postgres') return source.path;
   const query = source.query.replace(/\s+/g, ' ').trim();
   return `PostgreSQL query (${source.urlEnv}) "${query.length > 80 ? `${query.slice(0, 77)}…` : query}"`;
+}
+
+/** A pipeline's drift settings. @throws InvalidInputError when it has none. */
+export function requireDrift(pipeline: Pipeline): NonNullable<Pipeline['drift']> {
+  if (!pipeline.drift)
+    throw new InvalidInputError(`pipeline ${pipeline.name} has no drift settings (add drift: { … } to its definition)`, {
+      model: pipeline.name,
+      step: 'drift-check',
+    });
+  return pipeline.drift;
 }

@@ -1,6 +1,7 @@
 import { maxSorted, mean, sum } from 'simple-statistics';
 import { z } from 'zod';
 import { InvalidInputError } from './errors';
+import { isoHour } from './log-hours';
 import { safeParseJsonLine, validateJsonLine, type ParsedLine as ParsedJsonLine } from './json-lines';
 
 /**
@@ -44,12 +45,68 @@ export type ParsedLine = ParsedJsonLine<PredictionLine>;
  * error names the field and what was expected.
  */
 export function safeParsePredictionLine(text: string, where: string): ParsedLine {
-  return safeParseJsonLine(predictionLineSchema, text, where, 'prediction line');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return safeParseJsonLine(predictionLineSchema, text, where, 'prediction line');
+  }
+  return validatePredictionLine(value, where);
 }
 
 /** Validates an already-parsed value as a line; the error names `where` and each bad field. */
 export function validatePredictionLine(value: unknown, where: string): ParsedLine {
+  if (isPlainValidLine(value)) return { ok: true, line: value };
   return validateJsonLine(predictionLineSchema, value, where, 'prediction line');
+}
+
+/** The fields a line may have, and the string fields that must not be empty. */
+const LINE_FIELDS = new Set(Object.keys(predictionLineSchema.shape));
+const TIMESTAMP = predictionLineSchema.shape.timestamp.def.pattern ?? /(?!)/;
+
+/**
+ * The common case checked without the schema's machinery, which costs about three times as much
+ * as JSON.parse: a line as JSON.parse gives it that certainly matches predictionLineSchema (the
+ * same timestamp pattern; the schema returns such a line as it is). False means "ask the
+ * schema", which either accepts an unusual line or names what is wrong: this check may be
+ * stricter than the schema, never looser.
+ */
+function isPlainValidLine(value: unknown): value is PredictionLine {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  let fields = 0;
+  for (const key in v) {
+    if (!LINE_FIELDS.has(key)) return false;
+    fields++;
+  }
+  if (!nonEmpty(v.id) || !nonEmpty(v.model) || !nonEmpty(v.version)) return false;
+  if (typeof v.timestamp !== 'string' || !TIMESTAMP.test(v.timestamp)) return false;
+  if (typeof v.prediction !== 'number' && typeof v.prediction !== 'string') return false;
+  if (!nonNegative(v.latencyMs)) return false;
+  if (v.cost !== undefined && !nonNegative(v.cost)) return false;
+  if (v.score !== undefined && !Number.isFinite(v.score)) return false;
+  if (v.scores !== undefined && !plainRecord(v.scores, (x) => Number.isFinite(x))) return false;
+  if (!plainRecord(v.features, (x) => x === null || typeof x === 'string' || Number.isFinite(x))) return false;
+  // Every field is one of the checked ones: 7 required, and the optional ones present.
+  const optional = Number(v.cost !== undefined) + Number(v.score !== undefined) + Number(v.scores !== undefined);
+  return fields === 7 + optional;
+}
+
+function nonEmpty(x: unknown): boolean {
+  return typeof x === 'string' && x.length > 0;
+}
+
+function nonNegative(x: unknown): boolean {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
+/** An object of JSON.parse's making whose every value passes `valid`; "__proto__" is left to the schema. */
+function plainRecord(x: unknown, valid: (value: unknown) => boolean): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || Object.getPrototypeOf(x) !== Object.prototype) return false;
+  for (const key in x) {
+    if (key === '__proto__' || !Object.hasOwn(x, key) || !valid((x as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 /** Parses one line of text; throws an `InvalidInput` error naming `where` and the field. */
@@ -59,10 +116,7 @@ export function parsePredictionLine(text: string, where: string): PredictionLine
   return parsed.line;
 }
 
-/** The UTC hour of an instant as 'YYYY-MM-DDTHH': the partition its line is stored under. */
-export function isoHour(at: Date | string | number): string {
-  return new Date(at).toISOString().slice(0, 13);
-}
+export { isoHour } from './log-hours';
 
 /** How one model version served: volume, latency and cost. */
 export interface VersionServing {

@@ -167,7 +167,7 @@ function header(r: DriftCheckReport): string {
 <div class="verdict ${r.enoughData === false ? 'unknown' : r.drifted ? 'bad' : 'good'}" role="status">
 <div class="verdict-title">${r.enoughData === false ? '? Not enough data: no verdict' : r.drifted ? '▲ Drift detected' : '✓ No drift'}</div>
 <p class="summary">${escapeHtml(r.summary)}</p>
-<ul class="facts">
+${r.accuracy ? `<p class="accuracy">${escapeHtml(r.accuracy)}</p>\n` : ''}<ul class="facts">
 <li>Data: ${d.driftedCount} of ${d.featureCount} features drifted (${pct(d.share)}; dataset drift at ≥ ${pct(d.threshold)}): <b>${d.drifted ? 'dataset drift' : 'no dataset drift'}</b></li>
 <li>Predictions: <b>${r.predictionDrift ? (r.predictionDrift.drifted ? 'drifted' : 'stable') : 'not checked'}</b></li>
 <li>Performance: <b>${r.conceptDrift ? (r.conceptDrift.drifted ? 'regressed' : 'within limits') : 'not checked'}</b></li>
@@ -285,7 +285,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 12px}h3{font-si
 .verdict{border:2px solid;border-radius:10px;padding:14px 18px;margin:14px 0}
 .verdict.bad{border-color:var(--bad);background:var(--bad-bg)}.verdict.good{border-color:var(--good);background:var(--good-bg)}.verdict.unknown{border-color:var(--muted)}
 .verdict-title{font-size:22px;font-weight:700}.verdict.bad .verdict-title{color:var(--bad)}.verdict.good .verdict-title{color:var(--good)}
-.summary{font-size:16px;margin:6px 0}.facts{margin:6px 0 0;padding-left:20px}
+.summary{font-size:16px;margin:6px 0}.accuracy{margin:6px 0;font-style:italic}.facts{margin:6px 0 0;padding-left:20px}
 .badge{display:inline-block;border-radius:999px;padding:1px 9px;font-size:12px;font-weight:600;white-space:nowrap;border:1px solid}
 .badge.bad{color:var(--bad);background:var(--bad-bg);border-color:var(--bad)}.badge.good{color:var(--good);background:var(--good-bg);border-color:var(--good)}
 .scroll{overflow-x:auto}

@@ -93,6 +93,10 @@ export class LocalStore implements Store {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
   async list(prefix: string): Promise<string[]> {
     // Walk from the prefix's last whole folder: a prefix is a string prefix, as in S3, so
     // "datasets/m/abc" matches "datasets/m/abc123.csv" and "reg" matches "registry/...".

@@ -4,7 +4,14 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorType, RetrainError } from '../lib/errors';
 import { checkKey, checkPrefix, type Store } from './store';
@@ -112,6 +119,16 @@ export class S3Store implements Store {
       // A missing bucket is caught by every other call, which does get an error code.
       if (isNoSuchKey(err)) return false;
       throw await this.translate(err, 'HeadObject', Key);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    try {
+      // S3 answers 204 whether or not the key existed.
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (err) {
+      throw await this.translate(err, 'DeleteObject', Key);
     }
   }
 

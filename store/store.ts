@@ -21,6 +21,11 @@ export interface Store {
    */
   putIfMatch(key: string, body: Buffer | string, tag: string | null): Promise<boolean>;
   exists(key: string): Promise<boolean>;
+  /**
+   * Removes an object; nothing happens when it does not exist. Only for scratch objects (a
+   * partitioned drift check's summaries): artefacts, registry and logs are never removed.
+   */
+  delete(key: string): Promise<void>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Copies a local file into the store (streams; for large artefacts). */

@@ -252,3 +252,109 @@ describe('drift schedules', () => {
     await expect(handle.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 });
+
+describe('partitioned drift checks', () => {
+  /** Runs a check and counts the partition activities its history scheduled. */
+  async function checkCounted(pipeline: ReturnType<typeof driftPipeline>): Promise<{ summary: DriftCheckSummary; partitions: number }> {
+    const workflowId = `${driftScheduleId(pipeline.name)}-parts-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`;
+    const handle = await h.client.workflow.start('driftCheck', {
+      taskQueue: h.config.taskQueue,
+      workflowId,
+      args: [{ pipeline, trigger: 'test' }],
+    });
+    const summary: DriftCheckSummary = await handle.result();
+    const history = await handle.fetchHistory();
+    const partitions = (history.events ?? []).filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'summarizeDriftPartition',
+    ).length;
+    return { summary, partitions };
+  }
+  const exactOf = (p: ReturnType<typeof driftPipeline>) => ({ ...p, drift: { ...p.drift!, partitioned: false } });
+
+  it("summarises each hour of the window in its own activity and reaches the exact check's verdicts", async () => {
+    const pipeline = driftPipeline('drift-parts', { window: '3h', partitioned: true });
+    const version = await promote(pipeline);
+    for (const [hoursAgo, seed] of [
+      [0, 21],
+      [1, 22],
+      [2, 23],
+    ])
+      await serve(pipeline.name, version, { rows: 1500, seed, drift: 0, hoursAgo });
+
+    const { summary, partitions } = await checkCounted(pipeline);
+    const exact = await check(exactOf(pipeline));
+
+    // A 3-hour window that does not start on the hour touches 4 hours.
+    expect(partitions).toBe(4);
+    expect(summary.outcome).toBe('no-drift');
+    expect(exact.outcome).toBe('no-drift');
+    expect(summary.result).toMatchObject({ predictions: 4500, windowPredictions: 4500, sampled: false });
+    expect(summary.message).toMatch(/^Summarised all 4500 predictions of the window in 4 partitions\. No drift/);
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    const exactReport = await storedReport(pipeline.name, exact.result!.checkId);
+    // monthly_spend has thousands of distinct values: tested on sketches; the others exactly.
+    expect(report.accuracy).toMatch(/^Approximate, rank error ≤ 0\.\d+ \(99% confidence\): monthly_spend \(wasserstein\)\. Exact: /);
+    for (const f of report.dataDrift.features) {
+      const e = exactReport.dataDrift.features.find((x) => x.name === f.name)!;
+      expect({ name: f.name, drifted: f.drifted, method: f.method }).toEqual({ name: e.name, drifted: e.drifted, method: e.method });
+      expect(f.current.used).toBe(e.current.used);
+      const approx = f as typeof f & { approximate: boolean; statisticError?: number };
+      if (approx.approximate) expect(Math.abs(f.statistic! - e.statistic!)).toBeLessThanOrEqual(approx.statisticError!);
+      else expect(f.statistic).toBeCloseTo(e.statistic!, 12);
+    }
+    expect(report.predictionDrift).toMatchObject({ drifted: false, statistic: exactReport.predictionDrift!.statistic });
+    const [serving] = report.serving!;
+    const [exactServing] = exactReport.serving!;
+    expect(serving).toMatchObject({ version, predictions: 4500, latencyMs: { max: 14 }, cost: { counted: 4500 } });
+    expect(serving.latencyMs.mean).toBeCloseTo(exactServing.latencyMs.mean, 9);
+    expect(serving.cost.total).toBeCloseTo(exactServing.cost.total, 12);
+    expect(Math.abs(serving.latencyMs.p95 - exactServing.latencyMs.p95)).toBeLessThanOrEqual(1);
+    const html = (await h.store.get(summary.result!.htmlKey))!.toString();
+    expect(html).toContain('Approximate, rank error');
+    // The scratch summaries are gone once the report is stored.
+    expect(await h.store.list(`drift-summaries/${pipeline.name}/`)).toEqual([]);
+  });
+
+  it('alerts on drift found in one hour of a partitioned window, as the exact check does', async () => {
+    const pipeline = driftPipeline('drift-parts-loud', { window: '2h', partitioned: true });
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 300, seed: 31, drift: 0, hoursAgo: 1 });
+    await serve(pipeline.name, version, { rows: 900, seed: 32, drift: 1, prediction: 'yes' });
+
+    const { summary } = await checkCounted(pipeline);
+    const exact = await check(exactOf(pipeline));
+
+    expect(summary.outcome).toBe('drift-alerted');
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    const exactReport = await storedReport(pipeline.name, exact.result!.checkId);
+    const drifted = (r: DriftCheckReport) => r.dataDrift.features.filter((f) => f.drifted).map((f) => f.name);
+    expect(drifted(report)).toEqual(drifted(exactReport));
+    expect(report.predictionDrift?.drifted).toBe(true);
+    expect(received.filter((r) => r.body.model === pipeline.name).map((r) => r.body.checkId)).toContain(summary.result!.checkId);
+  });
+
+  it('joins labels to predictions by id for concept drift without holding the window', async () => {
+    const labelsDir = mkdtempSync(join(tmpdir(), 'retrain-labels-'));
+    const labelsPath = join(labelsDir, 'labels.csv');
+    const pipeline = driftPipeline(
+      'drift-parts-concept',
+      { labels: { path: labelsPath }, maxMetricRegression: 0.05, partitioned: true },
+      { metrics: { primary: 'accuracy' } },
+    );
+    const version = await promote(pipeline);
+    const rows = await serve(pipeline.name, version, { rows: 200, seed: 41, drift: 0 });
+    writeFileSync(labelsPath, 'customer_id,churned\n' + rows.map((r) => `${pipeline.name}-41-${r.customer_id},yes`).join('\n') + '\n');
+
+    const { summary } = await checkCounted(pipeline);
+    const exact = await check(exactOf(pipeline));
+
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    expect(report.conceptDrift).toMatchObject({ labelledRows: 200, metric: 'accuracy', current: 0, drifted: true });
+    const exactReport = await storedReport(pipeline.name, exact.result!.checkId);
+    expect(report.conceptDrift!.metrics).toEqual(exactReport.conceptDrift!.metrics);
+    expect(report.dataDrift.features.map((f) => [f.name, f.drifted])).toEqual(
+      exactReport.dataDrift.features.map((f) => [f.name, f.drifted]),
+    );
+    expect(summary.outcome).toBe('drift-alerted');
+  });
+});

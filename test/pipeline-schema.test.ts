@@ -82,6 +82,7 @@ describe('pipeline schema: defaults', () => {
       window: '24h',
       minPredictions: 30,
       maxWindowRows: 1_000_000,
+      partitioned: false,
       datasetDriftShare: 0.5,
       features: {},
       prediction: {},

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parsePredictionLine, partitionsOverlapping, safeParsePredictionLine, servingSummary } from '../lib/prediction-log';
+import {
+  parsePredictionLine,
+  partitionsOverlapping,
+  predictionLineSchema,
+  safeParsePredictionLine,
+  servingSummary,
+  validatePredictionLine,
+} from '../lib/prediction-log';
 
 const valid = {
   id: 'p-1',
@@ -52,6 +59,71 @@ describe('prediction line schema', () => {
       error: expect.stringMatching(/^f\.jsonl:3: not valid JSON/),
     });
     expect(() => parsePredictionLine('{"id": 1}', 'f.jsonl:4')).toThrow(/f\.jsonl:4: invalid prediction line: .*id: /);
+  });
+});
+
+describe('prediction line validation without the schema (the common case)', () => {
+  // validatePredictionLine skips the schema for lines it can tell are valid: it must accept
+  // exactly what the schema accepts, return what the schema returns, and leave every error to it.
+  const { features, scores, ...rest } = valid;
+  const cases: [string, unknown][] = [
+    ['the full line', valid],
+    ['only the required fields', { ...rest, score: undefined, scores: undefined, cost: undefined }],
+    [
+      'a numeric prediction and no optional fields',
+      { id: 'x', timestamp: valid.timestamp, model: 'm', version: 'v', features: {}, prediction: 3.5, latencyMs: 0 },
+    ],
+    ['an offset timestamp', { ...valid, timestamp: '2024-05-01T10:15:02+02:00' }],
+    ['a timestamp without seconds', { ...valid, timestamp: '2024-05-01T10:15Z' }],
+    ['February 30th', { ...valid, timestamp: '2024-02-30T10:15:02Z' }],
+    ['February 29th of a leap year', { ...valid, timestamp: '2024-02-29T10:15:02Z' }],
+    ['February 29th of another year', { ...valid, timestamp: '2023-02-29T10:15:02Z' }],
+    ['hour 24', { ...valid, timestamp: '2024-05-01T24:00:00Z' }],
+    ['a date only', { ...valid, timestamp: '2024-05-01' }],
+    ['an empty id', { ...valid, id: '' }],
+    ['a numeric id', { ...valid, id: 7 }],
+    ['an empty version', { ...valid, version: '' }],
+    ['a missing model', { ...valid, model: undefined }],
+    ['a negative latency', { ...valid, latencyMs: -1 }],
+    ['a text latency', { ...valid, latencyMs: '12' }],
+    ['a negative cost', { ...valid, cost: -0.1 }],
+    ['a null cost', { ...valid, cost: null }],
+    ['a text score', { ...valid, score: '0.8' }],
+    ['a text in scores', { ...valid, scores: { ...scores, yes: 'high' } }],
+    ['scores as an array', { ...valid, scores: [0.2, 0.8] }],
+    ['a null prediction', { ...valid, prediction: null }],
+    ['a boolean prediction', { ...valid, prediction: true }],
+    ['an object feature', { ...valid, features: { ...features, nested: { a: 1 } } }],
+    ['a boolean feature', { ...valid, features: { ...features, flag: true } }],
+    ['features as an array', { ...valid, features: [1, 2] }],
+    ['null features', { ...valid, features: null }],
+    ['an unknown field', { ...valid, extra: 1 }],
+    ['an array', [valid]],
+    ['null', null],
+    ['a number', 42],
+  ];
+  const fromJson = (value: unknown) => JSON.parse(JSON.stringify(value));
+  for (const [what, value] of cases) {
+    it(`agrees with the schema on ${what}`, () => {
+      const line = fromJson(value);
+      const ours = validatePredictionLine(line, 'f:1');
+      const schema = predictionLineSchema.safeParse(line);
+      expect(ours.ok).toBe(schema.success);
+      if (ours.ok) expect(ours.line).toEqual(schema.data);
+    });
+  }
+  it('agrees with the schema on "__proto__" keys, at the top and in features and scores', () => {
+    for (const text of [
+      JSON.stringify(valid).replace('{"id"', '{"__proto__":{"x":1},"id"'),
+      JSON.stringify(valid).replace('"features":{', '"features":{"__proto__":3,'),
+      JSON.stringify(valid).replace('"scores":{', '"scores":{"__proto__":0.5,'),
+    ]) {
+      const line = JSON.parse(text);
+      const ours = validatePredictionLine(line, 'f:1');
+      const schema = predictionLineSchema.safeParse(line);
+      expect(ours.ok).toBe(schema.success);
+      if (ours.ok) expect(JSON.stringify(ours.line)).toBe(JSON.stringify(schema.data));
+    }
   });
 });
 

@@ -3,6 +3,9 @@ import type { LightActivities } from '../activities';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import type { DriftCheckInput, DriftCheckSummary } from '../shared/inputs';
 import { durationToMs } from '../lib/duration';
+import { hourGroups, hoursOverlapping } from '../lib/log-hours';
+import type { Pipeline } from '../lib/pipeline';
+import type { DriftCheckResult } from '../shared/results';
 import { driftInput } from './run-input';
 
 const drift = proxyActivities<LightActivities>({
@@ -51,7 +54,8 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}-${info.runId.replace(/-/g, '').slice(-12)}`;
-  const result = await drift.runDriftCheck({ pipeline, version: champion, checkId, from: from.toISOString(), to: to.toISOString() });
+  const request = { pipeline, version: champion, checkId, from: from.toISOString(), to: to.toISOString() };
+  const result = pipeline.drift.partitioned ? await partitionedCheck(request) : await drift.runDriftCheck(request);
   log.info(`drift check ${checkId}: ${result.summary}`, { ...meta, version: champion, drifted: result.drifted });
 
   if (!result.enoughData) return summary('not-enough-data', result.summary);
@@ -74,4 +78,47 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
   ): DriftCheckSummary {
     return { model: pipeline.name, outcome, version: champion, result, alert, retrain, message };
   }
+}
+
+/** At most this many partition activities per check: a year of hours still makes a small history. */
+const MAX_PARTITION_TASKS = 500;
+/** Partition activities scheduled at once; workers take them as they have room. */
+const PARTITIONS_IN_FLIGHT = 64;
+
+/**
+ * A check of a window larger than one worker's memory: one activity per run of hours of the
+ * prediction log summarises it (any number of workers share them), then one merges the
+ * summaries, tests and reports, and one removes the summaries.
+ */
+async function partitionedCheck(request: {
+  pipeline: Pipeline;
+  version: string;
+  checkId: string;
+  from: string;
+  to: string;
+}): Promise<DriftCheckResult> {
+  const { pipeline, checkId, from, to } = request;
+  const groups = hourGroups(hoursOverlapping(new Date(from), new Date(to)), MAX_PARTITION_TASKS);
+  const features = pipeline.features.map((f) => ({ name: f.name, kind: f.type }));
+  const outputKind = pipeline.task === 'regression' ? 'numeric' : 'categorical';
+  const parts = await inParallel(groups, PARTITIONS_IN_FLIGHT, (hours) =>
+    drift.summarizeDriftPartition({ model: pipeline.name, checkId, hours, from, to, features, outputKind }),
+  );
+  const result = await drift.finishPartitionedDriftCheck({ ...request, parts });
+  await drift.deleteDriftSummaries({ model: pipeline.name, parts: parts.map((p) => ({ key: p.key })) });
+  return result;
+}
+
+/** Maps every item with at most `limit` calls in flight; results in the items' order. */
+async function inParallel<T, R>(items: readonly T[], limit: number, call: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await call(items[i]);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }

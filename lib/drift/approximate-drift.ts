@@ -153,15 +153,61 @@ export function testSummarizedFeature(reference: SummaryColumn, current: Summary
 }
 
 /**
+ * The counts a report plots for one numeric feature on summaries, on the bins featureDistribution
+ * (report.ts) picks for exact columns: Sturges histogram bins over both windows (`edges`) when
+ * the reference has more than 20 distinct values or both together more than `maxValueBins`, else
+ * one bin per value (`edges` null). A sketch's bin counts are estimates, smoothed as the binned
+ * tests' are.
+ * @throws InvalidInputError as {@link testSummarizedFeature} for a column of the wrong kind.
+ */
+export function numericPlotCounts(
+  reference: SummaryColumn,
+  current: SummaryColumn,
+  name: string,
+  maxValueBins: number,
+): { edges: Float64Array | null; reference: CountedSample; current: CountedSample } {
+  const ref = numericView(reference, name, 'reference');
+  const cur = numericView(current, name, 'current');
+  if (ref.distinct > MAX_DISTINCT_FOR_VALUE_BINS || uniqueUnion(ref, cur, maxValueBins) > maxValueBins) {
+    const used = ref.counts.used + cur.counts.used;
+    const min = Math.min(ref.counts.used ? ref.min : Infinity, cur.counts.used ? cur.min : Infinity);
+    const max = Math.max(ref.counts.used ? ref.max : -Infinity, cur.counts.used ? cur.max : -Infinity);
+    const edges = sturgesEdgesOfRange(min, max, used);
+    let increasing = edges.length > 1;
+    for (let i = 1; i < edges.length; i++) if (!(edges[i - 1] < edges[i])) increasing = false;
+    if (increasing) return { edges, reference: histogramOrEmpty(ref, edges), current: histogramOrEmpty(cur, edges) };
+  }
+  return { edges: null, reference: valueBins(ref), current: valueBins(cur) };
+}
+
+/**
+ * The label counts a report plots for one categorical feature, from a summary or an exact column.
+ * @throws InvalidInputError as {@link testSummarizedFeature} for a column of the wrong kind.
+ */
+export function categoricalPlotCounts(
+  reference: SummaryColumn,
+  current: SummaryColumn,
+  name: string,
+): { reference: CountedSample; current: CountedSample } {
+  return { reference: categoricalView(reference, name, 'reference').counted, current: categoricalView(current, name, 'current').counted };
+}
+
+function histogramOrEmpty(view: NumericView, edges: Float64Array): CountedSample {
+  return view.counts.used === 0 ? { counts: new Map(), size: 0 } : histogram(view, edges);
+}
+
+/**
  * What a report says about accuracy: which results are approximate, with what rank error, and
  * which are exact. Null when every result is exact.
  */
-export function describeAccuracy(features: readonly ApproximateFeatureDrift[]): string | null {
+export function describeAccuracy(
+  features: readonly (FeatureDrift & Partial<Omit<ApproximateStattestResult, keyof StattestResult>>)[],
+): string | null {
   const approximate = features.filter((f) => f.approximate);
   if (approximate.length === 0) return null;
   const epsilon = Math.max(...approximate.map((f) => f.rankError ?? 0));
   const exact = features.filter((f) => !f.approximate);
-  const list = (fs: readonly ApproximateFeatureDrift[]) => {
+  const list = (fs: readonly FeatureDrift[]) => {
     const names = fs.map((f) => `${f.name} (${f.method})`);
     return names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
   };
@@ -309,13 +355,16 @@ function categoricalView(column: SummaryColumn, name: string, where: string): { 
   return { counted: { counts: new Map<CategoryKey, number>(column.labelCounts), size: counts.used }, counts };
 }
 
-/** Distinct values of both windows together, counted up to 6 (the default choice only asks "<= 2" and "<= 5"). */
-function uniqueUnion(a: NumericView, b: NumericView): number {
-  if (!Number.isFinite(a.distinct) || !Number.isFinite(b.distinct)) return 6;
+/**
+ * Distinct values of both windows together, counted up to cap + 1 (the default choice only asks
+ * "<= 2" and "<= 5"; the plot "<= 30").
+ */
+function uniqueUnion(a: NumericView, b: NumericView, cap = 5): number {
+  if (!Number.isFinite(a.distinct) || !Number.isFinite(b.distinct)) return cap + 1;
   let i = 0;
   let j = 0;
   let n = 0;
-  while ((i < a.values.length || j < b.values.length) && n <= 5) {
+  while ((i < a.values.length || j < b.values.length) && n <= cap) {
     const v = j >= b.values.length || (i < a.values.length && a.values[i] <= b.values[j]) ? a.values[i] : b.values[j];
     if (i < a.values.length && a.values[i] === v) i++;
     if (j < b.values.length && b.values[j] === v) j++;

@@ -36,6 +36,7 @@ import {
   type NumericColumn,
 } from './dataset-drift';
 import type { StattestName } from './stattest-names';
+import { describeAccuracy } from './approximate-drift';
 
 /** Shares (0..1) of each window per bin, for plots. */
 export interface FeatureDistribution {
@@ -93,6 +94,11 @@ export interface DriftCheckReport {
    * @default true
    */
   enoughData?: boolean;
+  /**
+   * Present when a result was estimated from window summaries (a partitioned check): which
+   * results are approximate, with what rank error, and which are exact.
+   */
+  accuracy?: string;
   /** One sentence a person reads first. */
   summary: string;
 }
@@ -196,6 +202,8 @@ export type BuildDriftReportOfInput = Omit<BuildDriftReportInput, 'reference' | 
   reference: { label: string; rows: number };
   current: { label: string; rows: number; from?: string; to?: string };
   tested: readonly TestedFeature[];
+  /** Prediction drift already tested (on summaries), instead of `prediction`'s columns. */
+  predictionTested?: TestedFeature | null;
 };
 
 /** The report {@link buildDriftReport} makes, from features tested one at a time. */
@@ -207,7 +215,12 @@ export function buildDriftReportOf(input: BuildDriftReportOfInput): DriftCheckRe
 
 /** The report around its data drift section: prediction and concept drift, serving, verdict and summary. */
 function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrift: DriftCheckReport['dataDrift']): DriftCheckReport {
-  const predictionDrift = input.prediction ? predictionDriftOf(input.prediction) : null;
+  const predictionDrift = input.predictionTested
+    ? { ...input.predictionTested.drift, distribution: input.predictionTested.distribution }
+    : input.prediction
+      ? predictionDriftOf(input.prediction)
+      : null;
+  const accuracy = describeAccuracy([...dataDrift.features, ...(predictionDrift ? [predictionDrift] : [])]);
   const conceptDrift = input.conceptDrift ? conceptDriftOf(input.conceptDrift) : null;
   const drifted = dataDrift.datasetDrift.drifted || Boolean(predictionDrift?.drifted) || Boolean(conceptDrift?.drifted);
   const report: DriftCheckReport = {
@@ -228,6 +241,7 @@ function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrif
     conceptDrift,
     serving: input.serving ? input.serving.map((s) => ({ ...s, latencyMs: { ...s.latencyMs }, cost: { ...s.cost } })) : null,
     drifted,
+    ...(accuracy ? { accuracy } : {}),
     summary: '',
   };
   report.summary = summarize(report);
@@ -361,13 +375,23 @@ function histogramBins(ref: Float64Array, cur: Float64Array, sorted: boolean): F
   const edges = sturgesEdges(ref, cur, sorted);
   for (let i = 1; i < edges.length; i++) if (!(edges[i - 1] < edges[i])) return null;
   const count = sorted ? sortedHistogramCounts : histogramCounts;
-  const r = count(ref, edges);
-  const c = count(cur, edges);
+  return labelledHistogram(edges, { counts: count(ref, edges), total: ref.length }, { counts: count(cur, edges), total: cur.length });
+}
+
+/**
+ * Histogram bins labelled "lo – hi" with each window's share per bin, from counts per bin
+ * [edges[k], edges[k+1]) and each window's total (counts of a summary's sketch may be fractional).
+ */
+export function labelledHistogram(
+  edges: Float64Array,
+  reference: { counts: ArrayLike<number>; total: number },
+  current: { counts: ArrayLike<number>; total: number },
+): FeatureDistribution['bins'] {
   const decimals = decimalsFor(edges[1] - edges[0]);
-  return Array.from(r, (count, i) => ({
+  return Array.from({ length: edges.length - 1 }, (_, i) => ({
     label: `${edges[i].toFixed(decimals)} – ${edges[i + 1].toFixed(decimals)}`,
-    reference: share(count, ref.length),
-    current: share(c[i], cur.length),
+    reference: share(reference.counts[i], reference.total),
+    current: share(current.counts[i], current.total),
   }));
 }
 
@@ -381,7 +405,12 @@ function share(count: number, total: number): number {
   return total === 0 ? 0 : count / total;
 }
 
-function valueBins(refCounted: CountedSample, curCounted: CountedSample): FeatureDistribution['bins'] {
+/**
+ * One bin per value (category, or number of a column with few values) with each window's share,
+ * capped at {@link MAX_CATEGORY_BINS} bins by keeping the values that carry the most mass and
+ * summing the rest into "other (N more)".
+ */
+export function valueBins(refCounted: CountedSample, curCounted: CountedSample): FeatureDistribution['bins'] {
   const r = refCounted.counts;
   const c = curCounted.counts;
   const ref = { length: refCounted.size };

@@ -107,6 +107,16 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
       expect(attempts.every((a) => a >= 1)).toBe(true);
     });
 
+    it('deletes an object, and deleting a missing one is not an error', async () => {
+      await store.put('scratch/a.json', '1');
+      await store.put('scratch/b.json', '2');
+      await store.delete('scratch/a.json');
+      await store.delete('scratch/a.json');
+      await store.delete('scratch/never.json');
+      expect(await store.get('scratch/a.json')).toBeNull();
+      expect(await store.list('scratch/')).toEqual(['scratch/b.json']);
+    });
+
     it('lists keys under a prefix, sorted', async () => {
       for (const key of [
         'reg/m/versions/v3.json',
