@@ -14,7 +14,7 @@ import { keys } from '../lib/keys';
 import { isoHour } from '../lib/log-hours';
 import { checkBenchArgs } from './bench-args';
 
-const LINES_PER_BATCH = 10_000;
+const LINES_PER_BATCH = 5_000;
 const HOUR_MS = 3_600_000;
 
 const arg = checkBenchArgs(

@@ -55,7 +55,6 @@ const MODEL = 'bench-scale';
 const TASK_QUEUE = 'bench-drift';
 const TRAINING_QUEUE = 'bench-drift-training';
 const STORE = join(DIR, 'store');
-const MiB = 1024 * 1024;
 
 for (const [name, n] of [
   ['--predictions', PREDICTIONS],
@@ -134,6 +133,22 @@ interface RunFigures {
   cpuS: number | null;
   peakMiB: number | null;
   summary: DriftCheckSummary;
+  /** Partition activities each worker ran (by worker identity), from the history. */
+  spread: number[];
+}
+
+/** How many partition activities each worker ran: the history names the worker that started each. */
+async function partitionsPerWorker(client: Client, workflowId: string): Promise<number[]> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const partitions = new Set<string>();
+  const byWorker = new Map<string, number>();
+  for (const e of events) {
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'summarizeDriftPartition') partitions.add(String(e.eventId));
+    const started = e.activityTaskStartedEventAttributes;
+    if (started && partitions.has(String(started.scheduledEventId)))
+      byWorker.set(started.identity ?? '?', (byWorker.get(started.identity ?? '?') ?? 0) + 1);
+  }
+  return [...byWorker.values()].sort((a, b) => b - a);
 }
 
 async function timedCheck(client: Client, address: string, bundle: string, mode: RunFigures['mode'], count: number): Promise<RunFigures> {
@@ -141,16 +156,18 @@ async function timedCheck(client: Client, address: string, bundle: string, mode:
   try {
     await Promise.all(workers.map((w) => w.ready));
     const started = performance.now();
+    const workflowId = `bench-drift-${mode}-${count}-${Date.now()}`;
     const summary: DriftCheckSummary = await client.workflow.execute('driftCheck', {
       taskQueue: TASK_QUEUE,
-      workflowId: `bench-drift-${mode}-${count}-${Date.now()}`,
+      workflowId,
       args: [{ pipeline: pipeline(mode === 'partitioned'), trigger: 'bench', asOf: END }],
     });
     const wallS = (performance.now() - started) / 1000;
     const figures = workers.map((w) => processFigures(w.child.pid!));
+    const spread = await partitionsPerWorker(client, workflowId);
     const cpu = figures.every((f) => f.cpuS !== null) ? figures.reduce((a, f) => a + f.cpuS!, 0) : null;
     const peak = figures.every((f) => f.peakMiB !== null) ? Math.max(...figures.map((f) => f.peakMiB!)) : null;
-    return { mode, workers: count, wallS, cpuS: cpu, peakMiB: peak, summary };
+    return { mode, workers: count, wallS, cpuS: cpu, peakMiB: peak, summary, spread };
   } finally {
     await stopWorkers(workers);
   }
@@ -338,10 +355,9 @@ async function main(): Promise<void> {
           .toString()
           .padStart(
             10,
-          )} ${(r.cpuS?.toFixed(0) ?? 'n/a').padStart(8)} ${(r.peakMiB ? `${r.peakMiB.toFixed(0)} MiB` : 'n/a').padStart(16)} ${(r.mode === 'partitioned' ? `${(base.wallS / r.wallS).toFixed(2)}×` : '').padStart(12)} ${(exact ? `${(exact.wallS / r.wallS).toFixed(2)}×` : '').padStart(9)}  ${r.summary.outcome}: ${r.summary.result?.predictions ?? 0} tested`,
+          )} ${(r.cpuS?.toFixed(0) ?? 'n/a').padStart(8)} ${(r.peakMiB ? `${r.peakMiB.toFixed(0)} MiB` : 'n/a').padStart(16)} ${(r.mode === 'partitioned' ? `${(base.wallS / r.wallS).toFixed(2)}×` : '').padStart(12)} ${(exact ? `${(exact.wallS / r.wallS).toFixed(2)}×` : '').padStart(9)}  ${r.summary.outcome}: ${r.summary.result?.predictions ?? 0} tested${r.spread.length ? `; partitions per worker ${r.spread.join('/')}` : ''}`,
       );
     }
-    void MiB;
     const subsetHours = Math.max(1, Math.ceil(SUBSET / PER_HOUR));
     await accuracy('Stable subset', 0, Math.min(subsetHours, HOURS));
     await accuracy('Drifted subset', Math.max(0, HOURS - subsetHours), Math.min(subsetHours, HOURS));

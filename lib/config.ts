@@ -95,6 +95,11 @@ const envSchema = z
     RETRAIN_TRAINING_TASK_QUEUE: z.string().min(1).default(TaskQueue.TRAINING),
     /** Training/predict subprocesses one worker runs at once. */
     RETRAIN_MAX_CONCURRENT_TRAININGS: z.coerce.number().int().min(1).max(64).default(2),
+    /**
+     * Hours of a partitioned drift check one worker summarises at once: CPU-bound work, so about
+     * one per core the process can use; a low limit also spreads a check evenly over workers.
+     */
+    RETRAIN_MAX_CONCURRENT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(2),
     /** On SIGTERM, how long running activities may go on before they are cancelled and handed back. */
     RETRAIN_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
     /** host:port for the worker's Prometheus /metrics endpoint (off when unset). */
@@ -216,6 +221,7 @@ export function configSchema(host: ConfigHost) {
       taskQueue: e.RETRAIN_TASK_QUEUE,
       trainingTaskQueue: e.RETRAIN_TRAINING_TASK_QUEUE,
       maxConcurrentTrainings: e.RETRAIN_MAX_CONCURRENT_TRAININGS,
+      maxConcurrentPartitions: e.RETRAIN_MAX_CONCURRENT_PARTITIONS,
       shutdownGraceSeconds: e.RETRAIN_SHUTDOWN_GRACE_SECONDS,
       metricsAddress: e.RETRAIN_METRICS_ADDRESS as string | undefined,
       alertWebhook: e.RETRAIN_ALERT_WEBHOOK as string | undefined,

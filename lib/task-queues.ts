@@ -8,3 +8,12 @@ export const TaskQueue = {
   TRAINING: 'training',
 } as const;
 export type TaskQueue = (typeof TaskQueue)[keyof typeof TaskQueue];
+
+/**
+ * The queue of a partitioned drift check's hour summaries, next to the workflow's own queue:
+ * every worker of that queue polls it too, with its own concurrency limit
+ * (RETRAIN_MAX_CONCURRENT_PARTITIONS), so a check spreads evenly over the workers.
+ */
+export function partitionQueueOf(taskQueue: string): string {
+  return `${taskQueue}-partitions`;
+}

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       taskQueue: 'retrain',
       trainingTaskQueue: 'training',
       maxConcurrentTrainings: 2,
+      maxConcurrentPartitions: 2,
       shutdownGraceSeconds: 30,
       workDir: join(tmpdir(), 'retrain-work'),
       logLevel: 'info',
@@ -85,6 +86,7 @@ describe('loadConfig', () => {
       RETRAIN_TASK_QUEUE: 'q1',
       RETRAIN_TRAINING_TASK_QUEUE: 'gpu',
       RETRAIN_MAX_CONCURRENT_TRAININGS: '8',
+      RETRAIN_MAX_CONCURRENT_PARTITIONS: '3',
       RETRAIN_SHUTDOWN_GRACE_SECONDS: '600',
       RETRAIN_METRICS_ADDRESS: '0.0.0.0:9464',
       RETRAIN_ALERT_WEBHOOK: 'https://alerts.example.test/hook',
@@ -111,6 +113,7 @@ describe('loadConfig', () => {
       taskQueue: 'q1',
       trainingTaskQueue: 'gpu',
       maxConcurrentTrainings: 8,
+      maxConcurrentPartitions: 3,
       shutdownGraceSeconds: 600,
       metricsAddress: '0.0.0.0:9464',
       alertWebhook: 'https://alerts.example.test/hook',
@@ -266,12 +269,14 @@ describe('loadConfig', () => {
   it('rejects bad worker settings and endpoints, naming each variable', () => {
     const err = configError({
       RETRAIN_MAX_CONCURRENT_TRAININGS: '0',
+      RETRAIN_MAX_CONCURRENT_PARTITIONS: '65',
       RETRAIN_SHUTDOWN_GRACE_SECONDS: 'soon',
       RETRAIN_METRICS_ADDRESS: 'http://0.0.0.0:9464',
       RETRAIN_S3_ENDPOINT: 'minio:9000',
     });
     for (const name of [
       'RETRAIN_MAX_CONCURRENT_TRAININGS',
+      'RETRAIN_MAX_CONCURRENT_PARTITIONS',
       'RETRAIN_SHUTDOWN_GRACE_SECONDS',
       'RETRAIN_METRICS_ADDRESS',
       'RETRAIN_S3_ENDPOINT',

@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { fileURLToPath } from 'node:url';
 import { createActivities, createTrainingActivities } from '../activities';
 import type { RetrainConfig } from '../lib/config';
+import { partitionQueueOf } from '../lib/task-queues';
 import { removeStaleScratch, STALE_SCRATCH_MS } from '../services/runner/scratch';
 import type { Store } from '../store/store';
 
@@ -43,8 +44,9 @@ export const HAND_BACK_SECONDS = 30;
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
- * Creates the workers of one process: the `retrain` queue runs workflows and light activities,
- * the `training` queue runs training and predict subprocesses.
+ * Creates the workers of one process: the `retrain` queue runs workflows and light activities
+ * (and its `-partitions` queue the hours of partitioned drift checks), the `training` queue runs
+ * training and predict subprocesses.
  */
 export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
   const roles = opts.roles ?? ['retrain', 'training'];
@@ -65,6 +67,20 @@ export async function createWorkers(opts: WorkerSetOptions): Promise<Worker[]> {
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities: createActivities(deps),
         ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
+        ...shutdown,
+      }),
+    );
+    // The hours of partitioned drift checks: a few at a time per worker (CPU-bound), so that
+    // every worker takes its share instead of the first to poll taking them all.
+    const { summarizeDriftPartition } = createActivities(deps);
+    workers.push(
+      await Worker.create({
+        connection: opts.connection,
+        namespace: opts.config.namespace,
+        taskQueue: partitionQueueOf(opts.config.taskQueue),
+        activities: { summarizeDriftPartition },
+        ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
+        maxConcurrentActivityTaskExecutions: opts.config.maxConcurrentPartitions,
         ...shutdown,
       }),
     );

@@ -4,6 +4,7 @@ import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import type { DriftCheckInput, DriftCheckSummary } from '../shared/inputs';
 import { durationToMs } from '../lib/duration';
 import { hourGroups, hoursOverlapping } from '../lib/log-hours';
+import { partitionQueueOf } from '../lib/task-queues';
 import type { Pipeline } from '../lib/pipeline';
 import type { DriftCheckResult } from '../shared/results';
 import { driftInput } from './run-input';
@@ -82,8 +83,11 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
 
 /** At most this many partition activities per check: a year of hours still makes a small history. */
 const MAX_PARTITION_TASKS = 500;
-/** Partition activities scheduled at once; workers take them as they have room. */
-const PARTITIONS_IN_FLIGHT = 64;
+/**
+ * Partition activities scheduled at once: enough to keep several workers busy, few enough that a
+ * worker polling faster than its neighbours does not take on the whole window at once.
+ */
+const PARTITIONS_IN_FLIGHT = 16;
 
 /**
  * A check of a window larger than one worker's memory: one activity per run of hours of the
@@ -98,11 +102,17 @@ async function partitionedCheck(request: {
   to: string;
 }): Promise<DriftCheckResult> {
   const { pipeline, checkId, from, to } = request;
+  // On the queue next to this workflow's, which every worker of it polls a few hours at a time.
+  const partitions = proxyActivities<LightActivities>({
+    taskQueue: partitionQueueOf(workflowInfo().taskQueue),
+    startToCloseTimeout: '30m',
+    retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
   const groups = hourGroups(hoursOverlapping(new Date(from), new Date(to)), MAX_PARTITION_TASKS);
   const features = pipeline.features.map((f) => ({ name: f.name, kind: f.type }));
   const outputKind = pipeline.task === 'regression' ? 'numeric' : 'categorical';
   const parts = await inParallel(groups, PARTITIONS_IN_FLIGHT, (hours) =>
-    drift.summarizeDriftPartition({ model: pipeline.name, checkId, hours, from, to, features, outputKind }),
+    partitions.summarizeDriftPartition({ model: pipeline.name, checkId, hours, from, to, features, outputKind }),
   );
   const result = await drift.finishPartitionedDriftCheck({ ...request, parts });
   await drift.deleteDriftSummaries({ model: pipeline.name, parts: parts.map((p) => ({ key: p.key })) });
