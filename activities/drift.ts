@@ -1,4 +1,4 @@
-import { getClient, log } from '@temporalio/activity';
+import { getClient, heartbeat, log } from '@temporalio/activity';
 import type { Pipeline } from '../lib/pipeline';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { DriftCheckReport } from '../lib/drift/report';
@@ -54,7 +54,7 @@ export function driftActivities({ store, config }: ActivityDeps) {
      */
     async summarizeDriftPartition(input: PartitionRequest): Promise<PartitionSummaryRef> {
       return step('drift-partition', { model: input.model, hours: `${input.hours[0]}..${input.hours.at(-1)}` }, () =>
-        summarizePartition(store, input),
+        summarizePartition(store, input, (progress) => heartbeat(progress)),
       );
     },
 

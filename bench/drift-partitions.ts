@@ -12,7 +12,9 @@
  * generated once into --dir and reused while --predictions and --hours stay the same.
  *
  *   node --import tsx bench/drift-partitions.ts [--predictions 1e8] [--hours 168] [--workers 1,2,4]
- *     [--subset 1e6] [--dir .retrain/bench/drift-partitions] [--skip-exact]
+ *     [--subset 1e6] [--dir .retrain/bench/drift-partitions] [--skip-exact] [--accuracy-only]
+ * (--accuracy-only: only the subsets.) On the subsets, monthly_spend (the feature with thousands
+ * of distinct values, the one tested on sketches) is also tested with ks, psi and jensenshannon.
  */
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -26,6 +28,7 @@ import { startDevServer } from '../cli/dev-server';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { hoursOverlapping } from '../lib/log-hours';
 import type { Pipeline } from '../lib/pipeline';
+import type { StattestName } from '../lib/drift/stattest-names';
 import { PredictionWindowSummary } from '../lib/prediction-window-summary';
 import { loadConfig } from '../services/config';
 import { runDriftCheck } from '../services/drift-check';
@@ -39,7 +42,7 @@ import { checkBenchArgs } from './bench-args';
 
 const arg = checkBenchArgs(
   process.argv.slice(2),
-  { values: ['--predictions', '--hours', '--workers', '--subset', '--dir'], switches: ['--skip-exact'] },
+  { values: ['--predictions', '--hours', '--workers', '--subset', '--dir'], switches: ['--skip-exact', '--accuracy-only'] },
   import.meta.url,
 );
 const PREDICTIONS = Number(arg('--predictions') ?? 1e8);
@@ -48,6 +51,9 @@ const WORKERS = (arg('--workers') ?? '1,2,4').split(',').map(Number);
 const SUBSET = Number(arg('--subset') ?? 1e6);
 const DIR = resolve(arg('--dir') ?? join(REPO, '.retrain/bench/drift-partitions'));
 const SKIP_EXACT = process.argv.includes('--skip-exact');
+const ACCURACY_ONLY = process.argv.includes('--accuracy-only');
+/** The one feature with thousands of distinct values: the one a partitioned check tests on sketches. */
+const SKETCHED = 'monthly_spend';
 const PER_HOUR = Math.ceil(PREDICTIONS / HOURS);
 const START = '2026-01-05T00:00:00.000Z';
 const END = new Date(Date.parse(START) + HOURS * 3_600_000).toISOString();
@@ -231,17 +237,20 @@ async function prepare(client: Client, address: string, bundle: string): Promise
 }
 
 /** Exact and summarised reports of the same window, and the merged sketches' CDF error, in this process. */
-async function accuracy(label: string, fromHour: number, hours: number): Promise<void> {
+async function accuracy(label: string, fromHour: number, hours: number, method?: StattestName): Promise<void> {
   const store = createStore({ ...loadConfig({ RETRAIN_PROJECT_DIR: REPO }), store: { kind: 'local', dir: STORE } });
   const config = loadConfig({ RETRAIN_PROJECT_DIR: REPO });
   const from = new Date(Date.parse(START) + fromHour * 3_600_000).toISOString();
   const to = new Date(Date.parse(from) + hours * 3_600_000).toISOString();
   const { version } = JSON.parse(readFileSync(join(DIR, 'state.json'), 'utf8'));
-  const exactPipeline = { ...pipeline(false), drift: { ...pipeline(false).drift!, window: `${hours}h`, maxWindowRows: SUBSET * 2 } };
+  const base = pipeline(false).drift!;
+  // With `method`, the continuous feature is tested that way (and only its rows are printed).
+  const features = method ? { [SKETCHED]: { method } } : base.features;
+  const exactPipeline = { ...pipeline(false), drift: { ...base, window: `${hours}h`, maxWindowRows: SUBSET * 2, features } };
   const quiet = { warn: () => undefined };
   const request = { pipeline: exactPipeline, version, from, to };
-  const exact = (await runDriftCheck({ store, config }, { ...request, checkId: `bench-exact-${fromHour}` }, quiet)).report;
-  const checkId = `bench-parts-${fromHour}`;
+  const exact = (await runDriftCheck({ store, config }, { ...request, checkId: `bench-exact-${fromHour}-${method}` }, quiet)).report;
+  const checkId = `bench-parts-${fromHour}-${method}`;
   const hourList = hoursOverlapping(new Date(from), new Date(to));
   const parts = [];
   for (const hour of hourList)
@@ -256,11 +265,15 @@ async function accuracy(label: string, fromHour: number, hours: number): Promise
   await deleteSummaries(store, parts);
   const window = await readPredictionWindow(store, MODEL, { from: new Date(from), to: new Date(to) });
 
-  log(`\n${label}: ${exact.current.rows} predictions, hours ${fromHour}–${fromHour + hours - 1}, ${parts.length} partitions`);
-  log(
-    `  ${'feature'.padEnd(16)} ${'test'.padEnd(12)} ${'exact stat'.padStart(11)} ${'summary'.padStart(11)} ${'|Δ|'.padStart(9)} ${'bound'.padStart(9)} ${'exact p'.padStart(10)} ${'summary p'.padStart(10)}  verdicts`,
+  if (method) log(`${label}, ${SKETCHED} tested with ${method}:`);
+  else log(`\n${label}: ${exact.current.rows} predictions, hours ${fromHour}–${fromHour + hours - 1}, ${parts.length} partitions`);
+  if (!method)
+    log(
+      `  ${'feature'.padEnd(16)} ${'test'.padEnd(12)} ${'exact stat'.padStart(11)} ${'summary'.padStart(11)} ${'|Δ|'.padStart(9)} ${'bound'.padStart(9)} ${'exact p'.padStart(10)} ${'summary p'.padStart(10)}  verdicts`,
+    );
+  const rows = [...exact.dataDrift.features.map((f) => [f.name, f] as const), ['prediction', exact.predictionDrift!] as const].filter(
+    ([name]) => !method || name === SKETCHED,
   );
-  const rows = [...exact.dataDrift.features.map((f) => [f.name, f] as const), ['prediction', exact.predictionDrift!] as const];
   for (const [name, e] of rows) {
     const a = (
       name === 'prediction' ? approx.predictionDrift : approx.dataDrift.features.find((f) => f.name === name)
@@ -273,6 +286,7 @@ async function accuracy(label: string, fromHour: number, hours: number): Promise
       `  ${name.padEnd(16)} ${(e.method + (a.approximate ? '≈' : '')).padEnd(12)} ${fmt(e.statistic).padStart(11)} ${fmt(a.statistic).padStart(11)} ${fmt(delta).padStart(9)} ${fmt(a.statisticError ?? null).padStart(9)} ${fmt(e.pValue).padStart(10)} ${fmt(a.pValue).padStart(10)}  ${e.drifted ? 'drift' : 'none'}/${a.drifted ? 'drift' : 'none'}${e.drifted === a.drifted ? '' : '  DIFFER'}`,
     );
   }
+  if (method) return;
   log(`  report: ${approx.accuracy ?? '(all exact)'}`);
   // Sketch CDF error at every retained value, against the exact column.
   for (const [name, column] of merged!.features.columns) {
@@ -341,13 +355,14 @@ async function main(): Promise<void> {
       `${os.cpus().length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB; ${PREDICTIONS.toExponential(1)} predictions over ${HOURS} hours`,
     );
     const runs: RunFigures[] = [];
-    if (!SKIP_EXACT) runs.push(await timedCheck(client, server.address, bundle, 'exact', 1));
-    for (const w of WORKERS) runs.push(await timedCheck(client, server.address, bundle, 'partitioned', w));
+    if (!SKIP_EXACT && !ACCURACY_ONLY) runs.push(await timedCheck(client, server.address, bundle, 'exact', 1));
+    for (const w of ACCURACY_ONLY ? [] : WORKERS) runs.push(await timedCheck(client, server.address, bundle, 'partitioned', w));
     const base = runs.find((r) => r.mode === 'partitioned' && r.workers === 1) ?? runs[0]!;
     const exact = runs.find((r) => r.mode === 'exact');
-    log(
-      `\n${'check'.padEnd(12)} ${'workers'.padStart(7)} ${'wall s'.padStart(8)} ${'lines/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'peak RSS/worker'.padStart(16)} ${'vs 1 worker'.padStart(12)} ${'vs exact'.padStart(9)}  verdict`,
-    );
+    if (runs.length > 0)
+      log(
+        `\n${'check'.padEnd(12)} ${'workers'.padStart(7)} ${'wall s'.padStart(8)} ${'lines/s'.padStart(10)} ${'CPU s'.padStart(8)} ${'peak RSS/worker'.padStart(16)} ${'vs 1 worker'.padStart(12)} ${'vs exact'.padStart(9)}  verdict`,
+      );
     for (const r of runs) {
       const n = r.summary.result?.windowPredictions ?? 0;
       log(
@@ -359,8 +374,13 @@ async function main(): Promise<void> {
       );
     }
     const subsetHours = Math.max(1, Math.ceil(SUBSET / PER_HOUR));
-    await accuracy('Stable subset', 0, Math.min(subsetHours, HOURS));
-    await accuracy('Drifted subset', Math.max(0, HOURS - subsetHours), Math.min(subsetHours, HOURS));
+    for (const [label, first] of [
+      ['Stable subset', 0],
+      ['Drifted subset', Math.max(0, HOURS - subsetHours)],
+    ] as const) {
+      await accuracy(label, first, Math.min(subsetHours, HOURS));
+      for (const method of ['ks', 'psi', 'jensenshannon'] as const) await accuracy(label, first, Math.min(subsetHours, HOURS), method);
+    }
   } finally {
     await connection.close();
     await server.stop();

@@ -184,12 +184,17 @@ function sortedFeatures(r: DriftCheckReport): { f: FeatureDrift; index: number }
     .sort((a, b) => Number(b.f.drifted) - Number(a.f.drifted) || a.index - b.index);
 }
 
+/** True for a result a partitioned check estimated from sketches (lib/drift/approximate-drift.ts). */
+function approximate(f: FeatureDrift): boolean {
+  return (f as FeatureDrift & { approximate?: boolean }).approximate === true;
+}
+
 function featureTable(r: DriftCheckReport): string {
   if (r.dataDrift.features.length === 0) return `<section><h2>Features</h2><p class="muted">No features were tested.</p></section>`;
   const rows = sortedFeatures(r).map(
     ({ f, index }) => `<tr class="${f.drifted ? 'drifted' : ''}">
 <td><a href="#feature-${index}">${escapeHtml(f.name)}</a></td><td class="narrow-hide">${escapeHtml(f.kind)}</td><td class="narrow-hide">${escapeHtml(f.method)}</td>
-<td class="num">${formatNumber(f.statistic)}</td><td class="num narrow-hide">${formatNumber(f.pValue)}</td><td class="num narrow-hide">${formatNumber(f.threshold)}</td>
+<td class="num">${approximate(f) ? '<abbr title="estimated from quantile sketches: see the accuracy note">≈</abbr> ' : ''}${formatNumber(f.statistic)}</td><td class="num narrow-hide">${formatNumber(f.pValue)}</td><td class="num narrow-hide">${formatNumber(f.threshold)}</td>
 <td>${badge(f.drifted)}</td></tr>`,
   );
   return `<section><h2>Features</h2>

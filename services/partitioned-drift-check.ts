@@ -73,7 +73,12 @@ export function partitionFeatures(pipeline: DriftCheckRequest['pipeline']): { fe
  * do not fit the pipeline are counted, the first one described), then stores the summary under
  * the check id and first hour. Deterministic: a retry writes the same summary to the same key.
  */
-export async function summarizePartition(store: Store, request: PartitionRequest): Promise<PartitionSummaryRef> {
+export async function summarizePartition(
+  store: Store,
+  request: PartitionRequest,
+  /** Called after each batch file with the files and lines read so far (the activity heartbeats). */
+  onFile: (progress: { files: number; lines: number }) => void = () => undefined,
+): Promise<PartitionSummaryRef> {
   const { model, checkId, hours } = request;
   const from = new Date(request.from);
   const to = new Date(request.to);
@@ -89,7 +94,15 @@ export async function summarizePartition(store: Store, request: PartitionRequest
   const prefixes = hours.map((h) => keys.predictionPartition(model, h));
   // A UTC timestamp in an hour the window covers whole is in the window: no need to parse it.
   const inner = new Set(hours.filter((h) => Date.parse(`${h}:00:00Z`) >= fromMs && Date.parse(`${h}:00:00Z`) + HOUR_MS <= toMs));
+  let lines = 0;
+  let filesRead = 0;
+  let lastKey = '';
   const files = await forEachLogLine(store, prefixes, (text, key, lineNumber) => {
+    if (key !== lastKey) {
+      if (lastKey) onFile({ files: ++filesRead, lines });
+      lastKey = key;
+    }
+    lines++;
     const where = `${key}:${lineNumber}`;
     const parsed = safeParsePredictionLine(text, where);
     if (!parsed.ok) return summary.addInvalid(parsed.error);

@@ -311,6 +311,7 @@ describe('partitioned drift checks', () => {
     expect(Math.abs(serving.latencyMs.p95 - exactServing.latencyMs.p95)).toBeLessThanOrEqual(1);
     const html = (await h.store.get(summary.result!.htmlKey))!.toString();
     expect(html).toContain('Approximate, rank error');
+    expect(html).toContain('<abbr title="estimated from quantile sketches: see the accuracy note">≈</abbr>');
     // The scratch summaries are gone once the report is stored.
     expect(await h.store.list(`drift-summaries/${pipeline.name}/`)).toEqual([]);
   });

@@ -106,6 +106,8 @@ async function partitionedCheck(request: {
   const partitions = proxyActivities<LightActivities>({
     taskQueue: partitionQueueOf(workflowInfo().taskQueue),
     startToCloseTimeout: '30m',
+    // Heartbeats after every batch file: a worker that died hands its hours on within a minute.
+    heartbeatTimeout: '1m',
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
   });
   const groups = hourGroups(hoursOverlapping(new Date(from), new Date(to)), MAX_PARTITION_TASKS);
