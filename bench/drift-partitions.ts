@@ -27,6 +27,7 @@ import { startRetrain } from '../client/client';
 import { startDevServer } from '../cli/dev-server';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { hoursOverlapping } from '../lib/log-hours';
+import { countBelow } from '../lib/drift/sorted-search';
 import type { Pipeline } from '../lib/pipeline';
 import type { StattestName } from '../lib/drift/stattest-names';
 import { PredictionWindowSummary } from '../lib/prediction-window-summary';
@@ -296,7 +297,7 @@ async function accuracy(label: string, fromHour: number, hours: number, method?:
     const { values } = column.sketch.points();
     let worst = 0;
     for (const x of values) {
-      const trueCount = upperBound(sorted, x);
+      const trueCount = countBelow(sorted, x, true);
       worst = Math.max(worst, Math.abs(column.sketch.rank(x) - trueCount) / sorted.length);
     }
     log(
@@ -307,17 +308,6 @@ async function accuracy(label: string, fromHour: number, hours: number, method?:
   log(
     `  latency p50/p95 exact ${es.latencyMs.p50}/${es.latencyMs.p95} ms, from the sketch ${as.latencyMs.p50}/${as.latencyMs.p95} ms; mean ${fmt(es.latencyMs.mean)} / ${fmt(as.latencyMs.mean)}`,
   );
-}
-
-function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function fmt(x: number | null): string {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countBelow } from '../lib/drift/sorted-search';
 import { InvalidInputError } from '../lib/errors';
 import type { FeatureKind } from '../lib/feature-kind';
 import { servingSummary, type PredictionLine, type VersionServing } from '../lib/prediction-log';
@@ -158,14 +159,7 @@ function expectServing(actual: VersionServing[], expected: VersionServing[], wha
 
 /** Share of `sorted` (ascending) that is <= x. */
 function empiricalCdf(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo / sorted.length;
+  return countBelow(sorted, x, true) / sorted.length;
 }
 
 function normals(n: number, seed: number, mean: number, sd: number): Float64Array {
