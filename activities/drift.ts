@@ -87,6 +87,8 @@ export function driftActivities({ store, config }: ActivityDeps) {
           datasetDriftShare: result.datasetDriftShare,
           predictionDrifted: result.predictionDrifted,
           conceptDrifted: result.conceptDrifted,
+          // A partitioned check says which results were estimated, and how closely.
+          ...(result.accuracy ? { accuracy: result.accuracy } : {}),
           report: { json: result.reportKey, html: result.htmlKey, store: store.location },
           onDrift: pipeline.drift?.onDrift ?? 'alert',
         };

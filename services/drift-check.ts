@@ -206,6 +206,7 @@ export async function finishReport(
     drifted: enoughData && report.drifted,
     enoughData,
     ...rows,
+    ...(report.accuracy && enoughData ? { accuracy: report.accuracy } : {}),
     summary: report.summary,
     reportKey,
     htmlKey,

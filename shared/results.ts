@@ -78,6 +78,11 @@ export interface DriftCheckResult {
   windowPredictions: number;
   /** True when `predictions` is a uniform sample of `windowPredictions`. */
   sampled: boolean;
+  /**
+   * A partitioned check's note on which results were estimated from quantile sketches, and with
+   * what rank error; absent when every result is exact.
+   */
+  accuracy?: string;
   summary: string;
   reportKey: string;
   htmlKey: string;

@@ -124,6 +124,7 @@ describe('retrain CLI', () => {
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/^ok +Temporal +127\.0\.0\.1:\d+, namespace default$/m);
     expect(good.stdout).toMatch(new RegExp(`^ok +workers on "${h.config.taskQueue}" +1 polling`, 'm'));
+    expect(good.stdout).toMatch(new RegExp(`^ok +workers on "${h.config.taskQueue}-partitions" +1 polling`, 'm'));
     expect(good.stdout).toMatch(new RegExp(`^ok +workers on "${h.config.trainingTaskQueue}" +1 polling`, 'm'));
     expect(good.stdout).toMatch(/^ok +store +.* \(readable\)$/m);
     expect(good.stdout).toMatch(/^ok +training Python +.*: Python 3\.\d+\.\d+, scikit-learn 1\.9\.1, numpy /m);
@@ -139,6 +140,7 @@ describe('retrain CLI', () => {
       ok: false,
       detail: 'none polling: start `retrain worker --queues retrain`',
     });
+    expect(report.checks.find((c) => c.what === 'workers on "nobody-polls-this-partitions"')).toMatchObject({ ok: false });
     expect(report.checks.find((c) => c.what === 'training Python')).toMatchObject({
       ok: false,
       detail: expect.stringMatching(/^\/nonexistent\/python: .*ENOENT.*\(set RETRAIN_PYTHON/),

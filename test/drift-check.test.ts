@@ -290,6 +290,8 @@ describe('partitioned drift checks', () => {
     expect(exact.outcome).toBe('no-drift');
     expect(summary.result).toMatchObject({ predictions: 4500, windowPredictions: 4500, sampled: false });
     expect(summary.message).toMatch(/^Summarised all 4500 predictions of the window in 4 partitions\. No drift/);
+    expect(summary.result!.accuracy).toMatch(/^Approximate, rank error ≤ .*: monthly_spend \(wasserstein\)\./);
+    expect(exact.result!.accuracy).toBeUndefined();
     const report = await storedReport(pipeline.name, summary.result!.checkId);
     const exactReport = await storedReport(pipeline.name, exact.result!.checkId);
     // monthly_spend has thousands of distinct values: tested on sketches; the others exactly.

@@ -3,6 +3,7 @@ import { get as httpGetRequest } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { storeLocation, type RetrainConfig } from '../../lib/config';
 import { InvalidInputError } from '../../lib/errors';
+import { partitionQueueOf } from '../../lib/task-queues';
 import { loadConfig } from '../../services/config';
 import { checkStore, createStore } from '../../store/index';
 import { defineCommand } from '../command';
@@ -21,13 +22,13 @@ interface Check {
  * Checks what a deployment needs, one line each, so a new machine or a changed setting can be
  * tried before a run depends on it: the configuration parses (else that is the one failure
  * reported, naming the variable: a store that is a file or a missing directory, a bad port…),
- * Temporal answers in the namespace, workers poll both task queues, the store can be read, and
+ * Temporal answers in the namespace, workers poll the task queues, the store can be read, and
  * the training Python has scikit-learn; with RETRAIN_API_URL set, the HTTP API is ready (its
  * /readyz). Exits 1 when any check fails.
  */
 export const checkCommand = defineCommand({
   name: 'check',
-  summary: 'check configuration, Temporal, workers on both queues, store, Python (and the HTTP API)',
+  summary: 'check configuration, Temporal, workers on every queue, store, Python (and the HTTP API)',
   details:
     'One line per check; exits 1 when any check fails, saying what to do about it. A configuration\nthat does not parse is the one failure reported, naming the variable. With RETRAIN_API_URL set, the\nHTTP API of `retrain serve` is checked too (GET <url>/readyz).',
   flags: { json: jsonFlag },
@@ -89,6 +90,8 @@ async function temporalChecks(config: RetrainConfig): Promise<Check[]> {
   const ACTIVITY_TASKS = 2;
   for (const [queue, role, taskQueueType] of [
     [config.taskQueue, 'retrain', WORKFLOW_TASKS],
+    // The hours of partitioned drift checks: polled by every worker of the retrain queue.
+    [partitionQueueOf(config.taskQueue), 'retrain', ACTIVITY_TASKS],
     [config.trainingTaskQueue, 'training', ACTIVITY_TASKS],
   ] as const) {
     const { pollers } = await client.workflowService.describeTaskQueue({

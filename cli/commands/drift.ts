@@ -44,6 +44,7 @@ export const driftCommand = defineCommand({
         lines.push(
           `  champion: ${summary.version}; predictions in the window: ${summary.result.predictions}; drifted feature share: ${summary.result.datasetDriftShare.toFixed(2)}`,
         );
+        if (summary.result.accuracy) lines.push(`  accuracy: ${summary.result.accuracy}`);
         lines.push(`  report: ${storeKeyLocation(config.store, keys.driftReport(pipeline.name, summary.result.checkId, 'html'))}`);
       }
       if (summary.alert)
