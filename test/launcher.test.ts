@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { TransientError } from '../lib/errors';
 import { launcherPid, stopLauncher } from '../services/runner/launcher';
+import { loadConfig } from '../services/config';
 import { runContractCommand, type ContractRun } from '../services/runner/subprocess';
 
 const NODE = process.execPath;
@@ -231,5 +232,130 @@ describe('a worker process that uses the launcher', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
     expect(await eventually(() => !alive(launcher))).toBe(true);
+  });
+});
+
+describe('the Python fork server', () => {
+  const PYTHON = loadConfig({ RETRAIN_PROJECT_DIR: REPO }).python;
+
+  /** Writes a Python script and runs it as a contract command through the launcher, collecting its output lines. */
+  function runPython(name: string, source: string, signal = new AbortController().signal) {
+    const script = join(work, name);
+    writeFileSync(script, source);
+    const lines: string[] = [];
+    const result = runContractCommand({
+      command: ['$PYTHON', script, 'first arg'],
+      requestPath: join(work, 'request.json'),
+      cwd: work,
+      python: PYTHON,
+      timeoutMs: 120_000,
+      signal,
+      onProgress: () => undefined,
+      onOutput: (line, stream) => lines.push(`${stream}: ${line}`),
+    });
+    return { result, lines };
+  }
+
+  /** Runs the script until a run was forked (the server warms up in the background), at most 60 s. */
+  async function untilForked(name: string, source: string) {
+    for (let i = 0; i < 120; i++) {
+      const { result, lines } = runPython(name, source);
+      const run = await result;
+      if (lines.includes('stdout: forked 1')) return { run, lines };
+      await sleep(500);
+    }
+    throw new Error('no run was forked within 60 s');
+  }
+
+  const REPORTER = `
+import os, sys
+print("argv", sys.argv[1:-1], os.path.basename(sys.argv[-1]))
+print("cwd", os.getcwd())
+print("value", os.environ.get("RETRAIN_TEST_VALUE"))
+print("main", __name__, os.path.basename(__file__))
+print("forked", os.environ.get("RETRAIN_FORK_SERVER"))
+print("to stderr", file=sys.stderr)
+sys.exit(4)
+`;
+
+  it('forks a Python script from a warmed-up server with the output, exit code, argv, cwd and environment of a fresh start', async () => {
+    process.env.RETRAIN_TEST_VALUE = 'seen';
+    try {
+      const fresh = runPython('report.py', REPORTER);
+      const freshRun = await fresh.result;
+      const forked = await untilForked('report.py', REPORTER);
+      expect(forked.run).toEqual(freshRun);
+      expect(freshRun).toMatchObject({ exitCode: 4, signal: null, stderrTail: 'to stderr' });
+      const withoutMark = (lines: string[]) => lines.filter((l) => !l.startsWith('stdout: forked'));
+      expect(withoutMark(forked.lines)).toEqual(withoutMark(fresh.lines));
+      expect(forked.lines).toEqual(
+        expect.arrayContaining([
+          "stdout: argv ['first arg'] request.json",
+          `stdout: cwd ${work}`,
+          'stdout: value seen',
+          'stdout: main __main__ report.py',
+        ]),
+      );
+    } finally {
+      delete process.env.RETRAIN_TEST_VALUE;
+    }
+  });
+
+  it("ends a forked command's whole process group when it is cancelled", async () => {
+    const pidFile = join(work, 'forked-family.json');
+    const source = `
+import json, os, subprocess, sys, time
+grandchild = subprocess.Popen(["sleep", "60"])
+with open(${JSON.stringify(pidFile)} + ".tmp", "w") as f:
+    json.dump({"child": os.getpid(), "grandchild": grandchild.pid, "forked": os.environ.get("RETRAIN_FORK_SERVER")}, f)
+os.rename(${JSON.stringify(pidFile)} + ".tmp", ${JSON.stringify(pidFile)})
+time.sleep(60)
+`;
+    await untilForked('warm.py', REPORTER);
+    const controller = new AbortController();
+    const { result } = runPython('family.py', source, controller.signal);
+    const pids = await readJson<{ child: number; grandchild: number; forked: string | null }>(pidFile);
+    groups.push(pids.child);
+    expect(pids.forked).toBe('1');
+    expect(groupOf(pids.child)).toBe(pids.child);
+    expect(groupOf(pids.grandchild)).toBe(pids.child);
+    // A fork of the server, which the launcher started.
+    expect(parentOf(parentOf(pids.child))).toBe(launcherPid());
+    controller.abort();
+    expect(await result).toMatchObject({ killedFor: 'cancelled', signal: 'SIGTERM' });
+    expect(await eventually(() => !groupAlive(pids.child))).toBe(true);
+  });
+
+  it("starts a fresh interpreter when a variable Python reads at start-up differs from the server's", async () => {
+    await untilForked('warm.py', REPORTER);
+    process.env.OMP_NUM_THREADS = '3';
+    try {
+      const { result, lines } = runPython('report.py', REPORTER);
+      expect((await result).exitCode).toBe(4);
+      expect(lines).toContain('stdout: forked None');
+    } finally {
+      delete process.env.OMP_NUM_THREADS;
+    }
+  });
+
+  it('reports a forked command as killed when the server dies under it, and starts a new server', async () => {
+    const pidFile = join(work, 'forked-orphan.json');
+    const source = `
+import json, os, time
+with open(${JSON.stringify(pidFile)} + ".tmp", "w") as f:
+    json.dump({"child": os.getpid(), "server": os.getppid(), "forked": os.environ.get("RETRAIN_FORK_SERVER")}, f)
+os.rename(${JSON.stringify(pidFile)} + ".tmp", ${JSON.stringify(pidFile)})
+time.sleep(60)
+`;
+    await untilForked('warm.py', REPORTER);
+    const { result } = runPython('orphan.py', source);
+    const pids = await readJson<{ child: number; server: number; forked: string | null }>(pidFile);
+    groups.push(pids.child);
+    expect(pids.forked).toBe('1');
+    kill(pids.server);
+    expect(await result).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
+    expect(await eventually(() => !alive(pids.child))).toBe(true);
+    const again = await untilForked('warm.py', REPORTER);
+    expect(again.run.exitCode).toBe(4);
   });
 });

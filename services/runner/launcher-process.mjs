@@ -10,7 +10,12 @@
 // (the worker exited or was killed) every command's process group is stopped: SIGTERM, then
 // SIGKILL after the grace period; then this process exits.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { fileURLToPath } from 'node:url';
 
 const KILL_GRACE_MS = Number(process.argv[2]) || 5_000;
 
@@ -30,7 +35,9 @@ function signalGroup(pid, signal) {
   }
 }
 
-function start({ id, program, args, cwd, env }) {
+function start(request) {
+  if (startForked(request)) return;
+  const { id, program, args, cwd, env } = request;
   let child;
   try {
     // Detached: a process group of its own, so a signal to the group reaches the grandchildren.
@@ -76,19 +83,232 @@ function start({ id, program, args, cwd, env }) {
   });
 }
 
-/** CPU of this process and of its reaped children (the commands), in microseconds. */
+/** Fields after the command name of /proc/<pid>/stat (field 3 is index 0). */
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * CPU of this process and of its children (the commands, and the fork servers with the commands
+ * they forked), in microseconds.
+ */
 function usage(id) {
   const self = process.cpuUsage();
   let children = null;
   try {
-    // Fields 16 and 17 of /proc/self/stat: cutime and cstime, in clock ticks (100 per second on Linux).
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 to 17 of /proc/<pid>/stat: utime, stime, cutime and cstime, in clock ticks (100 a second on Linux).
+    const fields = procStat('self');
     children = { user: Number(fields[13]) * 10_000, system: Number(fields[14]) * 10_000 };
+    for (const server of forkServers.values()) {
+      if (server.state === 'dead' || !server.child?.pid) continue;
+      const f = procStat(server.child.pid);
+      children.user += (Number(f[11]) + Number(f[13])) * 10_000;
+      children.system += (Number(f[12]) + Number(f[14])) * 10_000;
+    }
   } catch {
     // no /proc: unknown
   }
   send({ ev: 'usage', id, self, children });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Python fork server (training/fork_server.py): a `<python> script.py …` command starts as a
+// fork of a Python that has imported scikit-learn, pandas and numpy once, instead of a new
+// interpreter importing them again (about a second of CPU each time). The first such command
+// starts the server and runs the usual way; later ones are forked once it is ready. Off with
+// RETRAIN_PYTHON_FORK_SERVER=0; the modules it imports: RETRAIN_PYTHON_PRELOAD (comma-separated).
+// ---------------------------------------------------------------------------------------------
+
+const FORK_SERVER_SCRIPT = fileURLToPath(new URL('../../training/fork_server.py', import.meta.url));
+const FORK_ENABLED = process.env.RETRAIN_PYTHON_FORK_SERVER !== '0';
+const PRELOAD =
+  process.env.RETRAIN_PYTHON_PRELOAD ??
+  'numpy,pandas,joblib,sklearn.compose,sklearn.dummy,sklearn.ensemble,sklearn.impute,sklearn.linear_model,sklearn.metrics,sklearn.pipeline,sklearn.preprocessing';
+/**
+ * Variables a Python reads when it starts or when it imports those libraries (thread pools,
+ * paths, hash seed, locale): a command whose values differ from the server's gets a fresh
+ * interpreter, so forking never changes what a command sees.
+ */
+const STARTUP_VARIABLE = /^(PYTHON(?!UNBUFFERED$)|OMP_|MKL_|OPENBLAS_|GOTO_|NUMEXPR_|VECLIB_|KMP_|LD_|SKLEARN_|JOBLIB_|LANG$|LC_)/;
+/** After a forked command exits, how long its output connections get to end. */
+const OUTPUT_DRAIN_MS = 2_000;
+
+/** Python program path → { child, key, state: 'starting' | 'ready' | 'dead' }. */
+const forkServers = new Map();
+/** Forked commands by their id as text (how their connections name them). */
+const forkedByText = new Map();
+let socketPath = null;
+
+function startupKey(env) {
+  return JSON.stringify(
+    Object.keys(env)
+      .filter((k) => STARTUP_VARIABLE.test(k))
+      .sort()
+      .map((k) => [k, env[k]]),
+  );
+}
+
+/** The socket forked commands connect their stdin, stdout and stderr to. */
+function outputSocket() {
+  if (socketPath) return socketPath;
+  const path = join(tmpdir(), `retrain-launcher-${process.pid}.sock`);
+  rmSync(path, { force: true });
+  createServer(acceptStream).listen(path).unref();
+  process.on('exit', () => rmSync(path, { force: true }));
+  socketPath = path;
+  return path;
+}
+
+/** A connection from a forked command: "<id> <fd>\n", then its output (fd 1, 2), or nothing (fd 0). */
+function acceptStream(socket) {
+  let header = Buffer.alloc(0);
+  socket.on('error', () => undefined);
+  const onHeader = (chunk) => {
+    header = Buffer.concat([header, chunk]);
+    const newline = header.indexOf(10);
+    if (newline < 0) return;
+    socket.off('data', onHeader);
+    const [idText, fdText] = header.subarray(0, newline).toString().split(' ');
+    const entry = forkedByText.get(idText);
+    const id = entry?.id;
+    const fd = Number(fdText);
+    if (!entry?.forked || entry.closed) return void socket.destroy();
+    if (fd === 0) {
+      // Held open and never written: the command's stdin ends when this process goes away.
+      entry.stdin = socket;
+      if (entry.exit) socket.destroy();
+      return;
+    }
+    entry.streams[fd] = 'open';
+    const decoder = new StringDecoder('utf8');
+    const emit = (bytes) => {
+      const text = decoder.write(bytes);
+      if (text) send({ ev: 'data', id, fd, text });
+    };
+    if (newline + 1 < header.length) emit(header.subarray(newline + 1));
+    socket.on('data', emit);
+    socket.once('close', () => {
+      const rest = decoder.end();
+      if (rest) send({ ev: 'data', id, fd, text: rest });
+      entry.streams[fd] = 'ended';
+      closeForked(entry);
+    });
+  };
+  socket.on('data', onHeader);
+}
+
+function startForkServer(program, env) {
+  const server = { child: null, key: startupKey(env), state: 'starting' };
+  forkServers.set(program, server);
+  try {
+    server.child = spawn(program, [FORK_SERVER_SCRIPT, outputSocket(), PRELOAD], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  } catch {
+    server.state = 'dead';
+    return;
+  }
+  server.child.stdin.on('error', () => undefined);
+  server.child.on('error', () => forkServerGone(server));
+  server.child.on('exit', () => forkServerGone(server));
+  let buffered = '';
+  server.child.stdout.setEncoding('utf8');
+  server.child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line) forkServerEvent(server, JSON.parse(line));
+    }
+  });
+}
+
+function forkServerEvent(server, event) {
+  if (event.ev === 'ready') {
+    if (server.state === 'starting') server.state = 'ready';
+    return;
+  }
+  const entry = commands.get(event.id);
+  if (!entry) return;
+  if (event.ev === 'started') {
+    entry.pid = event.pid;
+    send({ ev: 'spawned', id: entry.id, pid: event.pid });
+    if (entry.pendingSignal) signalGroup(entry.pid, entry.pendingSignal);
+  } else if (event.ev === 'exited') {
+    forkedExited(entry, event.code, event.signal);
+  }
+}
+
+/** The server died: its commands cannot be followed any more, so they are stopped and reported killed. */
+function forkServerGone(server) {
+  if (server.state === 'dead') return;
+  server.state = 'dead';
+  for (const entry of [...commands.values()]) {
+    if (entry.forked !== server || entry.exit) continue;
+    if (entry.pid) forkedExited(entry, null, 'SIGKILL');
+    else {
+      commands.delete(entry.id);
+      forkedByText.delete(String(entry.id));
+      entry.closed = true;
+      send({ ev: 'error', id: entry.id, message: 'the Python fork server exited before it started the command' });
+      finishShutdown();
+    }
+  }
+}
+
+/** Starts the command as a fork of a ready fork server when it is a Python script; false otherwise. */
+function startForked({ id, program, args, cwd, env }) {
+  if (!FORK_ENABLED || shuttingDown || args.length === 0 || !args[0].endsWith('.py') || !/^python[0-9.]*$/.test(basename(program)))
+    return false;
+  const server = forkServers.get(program);
+  if (!server || server.state === 'dead') {
+    // Warmed up in the background (again, after a crash); this command starts the usual way meanwhile.
+    startForkServer(program, env);
+    return false;
+  }
+  if (server.state !== 'ready' || server.key !== startupKey(env)) return false;
+  const entry = { id, forked: server, pid: null, streams: { 1: 'none', 2: 'none' }, stdin: null, exit: null, closed: false };
+  commands.set(id, entry);
+  forkedByText.set(String(id), entry);
+  server.child.stdin.write(JSON.stringify({ op: 'run', id, script: args[0], args: args.slice(1), cwd, env }) + '\n');
+  return true;
+}
+
+function forkedExited(entry, code, signal) {
+  if (entry.exit) return;
+  entry.exit = { code, signal };
+  // As for a spawned command: grandchildren must not outlive it.
+  if (entry.pid) signalGroup(entry.pid, 'SIGKILL');
+  entry.stdin?.destroy();
+  send({ ev: 'exit', id: entry.id });
+  // An output connection that does not end (or never came: the command died first) is given up on.
+  setTimeout(() => {
+    for (const fd of [1, 2]) entry.streams[fd] = 'ended';
+    closeForked(entry);
+  }, OUTPUT_DRAIN_MS).unref();
+  closeForked(entry);
+}
+
+/** 'close' once the command has exited and both its output streams have ended. */
+function closeForked(entry) {
+  if (entry.closed || !entry.exit) return;
+  if (entry.streams[1] === 'open' || entry.streams[2] === 'open') return;
+  if (entry.streams[1] === 'none' || entry.streams[2] === 'none') {
+    // A connection may still be on its way: a moment's grace (the drain timer bounds it too).
+    if (!entry.waitedForStreams) {
+      entry.waitedForStreams = true;
+      setTimeout(() => {
+        for (const fd of [1, 2]) if (entry.streams[fd] === 'none') entry.streams[fd] = 'ended';
+        closeForked(entry);
+      }, 100).unref();
+    }
+    return;
+  }
+  entry.closed = true;
+  commands.delete(entry.id);
+  forkedByText.delete(String(entry.id));
+  send({ ev: 'close', id: entry.id, code: entry.exit.code, signal: entry.exit.signal });
+  finishShutdown();
 }
 
 function handle(request) {
@@ -96,6 +316,7 @@ function handle(request) {
   else if (request.op === 'signal') {
     const entry = commands.get(request.id);
     if (entry?.pid) signalGroup(entry.pid, request.signal);
+    else if (entry?.forked) entry.pendingSignal = request.signal;
   } else if (request.op === 'usage') usage(request.id);
 }
 
@@ -104,6 +325,7 @@ function shutDown() {
   if (shuttingDown) return;
   shuttingDown = true;
   for (const { pid } of commands.values()) if (pid) signalGroup(pid, 'SIGTERM');
+  for (const server of forkServers.values()) server.child?.stdin.end();
   setTimeout(() => {
     for (const { pid } of commands.values()) if (pid) signalGroup(pid, 'SIGKILL');
     process.exit(0);
