@@ -100,6 +100,18 @@ const envSchema = z
      * one per core the process can use; a low limit also spreads a check evenly over workers.
      */
     RETRAIN_MAX_CONCURRENT_PARTITIONS: z.coerce.number().int().min(1).max(64).default(2),
+    /**
+     * Start `$PYTHON script.py` commands as forks of a Python that has imported the libraries
+     * once (training/fork_server.py), instead of a fresh interpreter each time.
+     */
+    RETRAIN_PYTHON_FORK_SERVER: flag.default(true),
+    /** The modules that Python imports before it forks, comma-separated (default: scikit-learn's, pandas, numpy, joblib). */
+    RETRAIN_PYTHON_PRELOAD: z
+      .string()
+      .regex(/^[A-Za-z_][\w.]*(,[A-Za-z_][\w.]*)*$/, {
+        message: 'expected Python module names separated by commas, e.g. numpy,sklearn.ensemble',
+      })
+      .optional(),
     /** On SIGTERM, how long running activities may go on before they are cancelled and handed back. */
     RETRAIN_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
     /** host:port for the worker's Prometheus /metrics endpoint (off when unset). */
@@ -222,6 +234,9 @@ export function configSchema(host: ConfigHost) {
       trainingTaskQueue: e.RETRAIN_TRAINING_TASK_QUEUE,
       maxConcurrentTrainings: e.RETRAIN_MAX_CONCURRENT_TRAININGS,
       maxConcurrentPartitions: e.RETRAIN_MAX_CONCURRENT_PARTITIONS,
+      /** Read by the command launcher from the environment; here so that a bad value stops the worker at start. */
+      pythonForkServer: e.RETRAIN_PYTHON_FORK_SERVER,
+      pythonPreload: e.RETRAIN_PYTHON_PRELOAD as string | undefined,
       shutdownGraceSeconds: e.RETRAIN_SHUTDOWN_GRACE_SECONDS,
       metricsAddress: e.RETRAIN_METRICS_ADDRESS as string | undefined,
       alertWebhook: e.RETRAIN_ALERT_WEBHOOK as string | undefined,

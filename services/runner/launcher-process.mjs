@@ -117,11 +117,12 @@ function usage(id) {
 // fork of a Python that has imported scikit-learn, pandas and numpy once, instead of a new
 // interpreter importing them again (about a second of CPU each time). The first such command
 // starts the server and runs the usual way; later ones are forked once it is ready. Off with
-// RETRAIN_PYTHON_FORK_SERVER=0; the modules it imports: RETRAIN_PYTHON_PRELOAD (comma-separated).
+// RETRAIN_PYTHON_FORK_SERVER=false; the modules it imports: RETRAIN_PYTHON_PRELOAD (comma-separated).
 // ---------------------------------------------------------------------------------------------
 
 const FORK_SERVER_SCRIPT = fileURLToPath(new URL('../../training/fork_server.py', import.meta.url));
-const FORK_ENABLED = process.env.RETRAIN_PYTHON_FORK_SERVER !== '0';
+// Checked by the worker's configuration (lib/config.ts) before this process starts.
+const FORK_ENABLED = !['false', '0', 'no'].includes(process.env.RETRAIN_PYTHON_FORK_SERVER ?? '');
 const PRELOAD =
   process.env.RETRAIN_PYTHON_PRELOAD ??
   'numpy,pandas,joblib,sklearn.compose,sklearn.dummy,sklearn.ensemble,sklearn.impute,sklearn.linear_model,sklearn.metrics,sklearn.pipeline,sklearn.preprocessing';
