@@ -2,7 +2,10 @@
  * Orchestration overhead of a retraining pipeline on Temporal, against the same activities run
  * as a plain script. Not a test: it measures and prints, it asserts nothing.
  *
- *   node --import tsx bench/pipeline-overhead.ts [--sizes 1,10,50] [--max-trainings 2]
+ *   node --import tsx bench/pipeline-overhead.ts [--sizes 1,10,50] [--max-trainings 2] [--trainer trivial|sklearn]
+ *
+ * --trainer sklearn runs the default scikit-learn trainer (training/train.py) instead of the
+ * standard-library one; with RETRAIN_PYTHON_FORK_SERVER=false its commands start fresh Pythons.
  *
  * See bench/README.md for what each column means and what it leaves out.
  */
@@ -84,7 +87,10 @@ interface Row {
 // Setup
 
 function parseArgs(argv: string[]): Options {
-  const value = checkBenchArgs(argv, { values: ['--sizes', '--max-trainings'] }, import.meta.url);
+  const value = checkBenchArgs(argv, { values: ['--sizes', '--max-trainings', '--trainer'] }, import.meta.url);
+  const trainer = value('--trainer') ?? 'trivial';
+  if (trainer !== 'trivial' && trainer !== 'sklearn') throw new Error(`--trainer expects trivial or sklearn, got ${trainer}`);
+  sklearnTrainer = trainer === 'sklearn';
   const sizes = (value('--sizes') ?? '1,10,50').split(',').map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes expects positive integers, e.g. 1,10,50`);
   const maxTrainings = Number(value('--max-trainings') ?? 2);
@@ -96,8 +102,12 @@ function progress(message: string): void {
   console.log(`[${((Date.now() - benchStart) / 1000).toFixed(1).padStart(6)}s] ${message}`);
 }
 
-/** The churn example on the trivial trainer; auto approval, no gates beyond the implicit one. */
+/** --trainer sklearn: the pipelines keep the default scikit-learn trainer. */
+let sklearnTrainer = false;
+
+/** The churn example on the trivial trainer (or the default one); auto approval, no gates beyond the implicit one. */
 function benchPipeline(name: string): Pipeline {
+  if (sklearnTrainer) return testPipeline({ name });
   return testPipeline({ name, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT } });
 }
 
