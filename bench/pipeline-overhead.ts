@@ -539,6 +539,9 @@ async function main(): Promise<void> {
     progress('warm-up: one run per side (not measured)');
     await runTemporalBatch(stack, ['bench-warmup']);
     await runDirectBatch(directDeps, ['bench-warmup'], quiet);
+    // The warm-up's first Python command started the launcher's fork server, which imports
+    // scikit-learn for about a second: let it finish, so that it does not share the CPU with N=1.
+    await new Promise((r) => setTimeout(r, 3_000));
     for (const n of opts.sizes) {
       progress(`N=${n}: Temporal: starting ${n} concurrent runs`);
       const temporal = await runTemporalBatch(stack, runNames(n));
