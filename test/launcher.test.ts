@@ -273,6 +273,8 @@ print("argv", sys.argv[1:-1], os.path.basename(sys.argv[-1]))
 print("cwd", os.getcwd())
 print("value", os.environ.get("RETRAIN_TEST_VALUE"))
 print("main", __name__, os.path.basename(__file__))
+import signal
+print("signals", [str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD, signal.SIGHUP)])
 print("forked", os.environ.get("RETRAIN_FORK_SERVER"))
 print("to stderr", file=sys.stderr)
 sys.exit(4)

@@ -113,8 +113,10 @@ def reap(children, send):
 def run_child(request, sock_path, server_fds, selector):
     os.setpgid(0, 0)
     signal.set_wakeup_fd(-1)
-    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    # The dispositions a fresh interpreter starts with.
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     selector.close()
     for fd in server_fds:
         os.close(fd)
