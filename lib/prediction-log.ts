@@ -72,7 +72,8 @@ const TIMESTAMP = predictionLineSchema.shape.timestamp.def.pattern ?? /(?!)/;
  * stricter than the schema, never looser.
  */
 function isPlainValidLine(value: unknown): value is PredictionLine {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  // A plain object only: the line is returned as it is, so it must serialise as it validates.
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
   const v = value as Record<string, unknown>;
   let fields = 0;
   for (const key in v) {

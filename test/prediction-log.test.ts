@@ -112,6 +112,15 @@ describe('prediction line validation without the schema (the common case)', () =
       if (ours.ok) expect(ours.line).toEqual(schema.data);
     });
   }
+  it('leaves a line that is not a plain object to the schema, and returns what the schema returns', () => {
+    const inherited = Object.assign(Object.create({ id: 'p-inherited' }) as object, { ...valid, id: undefined });
+    delete (inherited as { id?: string }).id;
+    const ours = validatePredictionLine(inherited, 'f:1');
+    const schema = predictionLineSchema.safeParse(inherited);
+    expect(ours.ok).toBe(schema.success);
+    if (ours.ok) expect(JSON.parse(JSON.stringify(ours.line))).toEqual(JSON.parse(JSON.stringify(schema.data)));
+  });
+
   it('agrees with the schema on "__proto__" keys, at the top and in features and scores', () => {
     for (const text of [
       JSON.stringify(valid).replace('{"id"', '{"__proto__":{"x":1},"id"'),
