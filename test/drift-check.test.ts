@@ -9,6 +9,8 @@ import { listAudit } from '../services/audit-log';
 import { generateChurn } from '../examples/data/generators';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { keys } from '../lib/keys';
+import { isoHour } from '../lib/log-hours';
+import { partitionFeatures, summarizePartition } from '../services/partitioned-drift-check';
 import type { PipelineInput } from '../lib/pipeline';
 import { driftScheduleId } from '../lib/workflow-ids';
 import { startRetrain } from '../client/client';
@@ -316,6 +318,29 @@ describe('partitioned drift checks', () => {
     expect(html).toContain('<abbr title="estimated from quantile sketches: see the accuracy note">≈</abbr>');
     // The scratch summaries are gone once the report is stored.
     expect(await h.store.list(`drift-summaries/${pipeline.name}/`)).toEqual([]);
+  });
+
+  it('summarises an hour to the same bytes under the same key on a retry, so a retried hour counts once', async () => {
+    const pipeline = driftPipeline('drift-parts-retry', { window: '1h', partitioned: true });
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 700, seed: 51, drift: 0 });
+    const to = new Date();
+    const from = new Date(to.getTime() - 3_600_000);
+    const request = {
+      model: pipeline.name,
+      checkId: 'retry-check',
+      from: from.toISOString(),
+      to: to.toISOString(),
+      ...partitionFeatures(pipeline),
+    };
+    const hours = [isoHour(from), isoHour(to)].filter((hour, i, all) => all.indexOf(hour) === i);
+    for (const hour of hours) {
+      const first = await summarizePartition(h.store, { ...request, hours: [hour] });
+      const body = (await h.store.get(first.key))!;
+      const again = await summarizePartition(h.store, { ...request, hours: [hour] });
+      expect(again).toEqual(first);
+      expect((await h.store.get(again.key))!.equals(body)).toBe(true);
+    }
   });
 
   it('alerts on drift found in one hour of a partitioned window, as the exact check does', async () => {
