@@ -33,7 +33,8 @@ import type { StattestName } from '../lib/drift/stattest-names';
 import { PredictionWindowSummary } from '../lib/prediction-window-summary';
 import { loadConfig } from '../services/config';
 import { runDriftCheck } from '../services/drift-check';
-import { deleteSummaries, finishPartitionedDriftCheck, partitionFeatures, summarizePartition } from '../services/partitioned-drift-check';
+import { deleteSummaries, finishPartitionedDriftCheck, summarizePartition } from '../services/partitioned-drift-check';
+import { summaryFeaturesOf } from '../lib/feature-kind';
 import { readPredictionWindow } from '../services/prediction-log';
 import type { DriftCheckSummary } from '../shared/inputs';
 import { createStore } from '../store';
@@ -255,7 +256,7 @@ async function accuracy(label: string, fromHour: number, hours: number, method?:
   const hourList = hoursOverlapping(new Date(from), new Date(to));
   const parts = [];
   for (const hour of hourList)
-    parts.push(await summarizePartition(store, { model: MODEL, checkId, hours: [hour], from, to, ...partitionFeatures(exactPipeline) }));
+    parts.push(await summarizePartition(store, { model: MODEL, checkId, hours: [hour], from, to, ...summaryFeaturesOf(exactPipeline) }));
   // The merged summary, for its sketches' CDF error against the exact columns.
   let merged: PredictionWindowSummary | null = null;
   for (const p of parts) {

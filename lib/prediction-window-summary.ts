@@ -236,6 +236,7 @@ export class PredictionWindowSummary {
    * @throws InvalidInputError when the features or the output kind differ.
    */
   merge(other: PredictionWindowSummary): this {
+    if (other === this) return this.merge(PredictionWindowSummary.fromJSON(this.toJSON()));
     // Checked before anything changes (the features are checked by their own merge, first).
     if (other.options.outputKind !== this.options.outputKind)
       throw new InvalidInputError(`cannot merge summaries of a ${this.options.outputKind} and a ${other.options.outputKind} model output`);
@@ -243,9 +244,9 @@ export class PredictionWindowSummary {
     this.output.merge(other.output);
     for (const [version, theirs] of other.versions) {
       const mine = this.versions.get(version);
-      const copy = VersionTally.restore(versionJson(theirs));
-      if (mine) mine.merge(copy);
-      else this.versions.set(version, copy);
+      // Merging leaves `theirs` as it is; a version new here gets a copy, never `theirs` itself.
+      if (mine) mine.merge(theirs);
+      else this.versions.set(version, VersionTally.restore(versionJson(theirs)));
     }
     this.invalidCount += other.invalidCount;
     this.firstInvalidLine ??= other.firstInvalidLine;

@@ -93,7 +93,11 @@ export async function runDriftCheck(
 // ---------------------------------------------------------------------------------------------
 
 /** The champion's reference profiles: its training features, and its holdout predictions when stored. */
-export async function loadReferences(store: Store, model: string, version: string) {
+export async function loadReferences(
+  store: Store,
+  model: string,
+  version: string,
+): Promise<{ features: ReferenceColumns; prediction: ReferenceColumns | null }> {
   const features = await loadReferenceColumns(store, model, version, 'features');
   if (!features)
     throw new NotFoundError(
@@ -101,8 +105,11 @@ export async function loadReferences(store: Store, model: string, version: strin
       { model, version, step: 'drift-check' },
     );
   const prediction = await loadReferenceColumns(store, model, version, 'prediction');
-  return { features, prediction } satisfies Record<string, { profile: ReferenceProfile; columns: Columns } | null>;
+  return { features, prediction };
 }
+
+/** A stored reference profile with its columns. */
+type ReferenceColumns = { profile: ReferenceProfile; columns: Columns };
 
 /** Labels posted to the API that became known in the window: they come after the prediction, up to the check time `to`. */
 export async function readLabelLog(store: Store, input: DriftCheckRequest, log: DriftCheckLog): Promise<LabelWindow> {

@@ -35,13 +35,15 @@ export class InvalidLines {
 
 /**
  * Visits every non-blank line of the batch files under `prefixes` (listed in the prefixes'
- * order, each listing sorted), one file in memory at a time while the next few are fetched.
+ * order, each listing sorted), one file in memory at a time while the next few are fetched;
+ * `afterFile` is told the files read so far after each one (a long read heartbeats there).
  * Returns the number of files read (a file removed since it was listed is skipped).
  */
 export async function forEachLogLine(
   store: Store,
   prefixes: readonly string[],
   visit: (text: string, key: string, lineNumber: number) => void,
+  afterFile: (filesRead: number) => void = () => undefined,
 ): Promise<number> {
   const listed: string[][] = [];
   await forEachInOrder(
@@ -57,6 +59,7 @@ export async function forEachLogLine(
       if (!body) return;
       files++;
       forEachLine(body, (text, lineNumber) => visit(text, key, lineNumber));
+      afterFile(files);
     },
   );
   return files;

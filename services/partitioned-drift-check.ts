@@ -4,7 +4,7 @@ import { buildDriftReportOf, PREDICTION_FEATURE, type DriftCheckReport } from '.
 import { testSummarized } from '../lib/drift/summary-report';
 import type { SummaryFeature } from '../lib/drift/window-summary';
 import { InvalidInputError } from '../lib/errors';
-import { outputKind, type FeatureKind } from '../lib/feature-kind';
+import { outputKind, summaryFeaturesOf, type FeatureKind } from '../lib/feature-kind';
 import { keys } from '../lib/keys';
 import { requireDrift } from '../lib/pipeline';
 import { safeParsePredictionLine } from '../lib/prediction-log';
@@ -62,11 +62,6 @@ export interface PartitionSummaryRef {
   firstInvalid?: string;
 }
 
-/** What the features of a pipeline are summarised as: each with its declared kind. */
-export function partitionFeatures(pipeline: DriftCheckRequest['pipeline']): { features: SummaryFeature[]; outputKind: FeatureKind } {
-  return { features: pipeline.features.map((f) => ({ name: f.name, kind: f.type })), outputKind: outputKind(pipeline.task) };
-}
-
 /**
  * Reads the batch files of the hours one at a time, validates each line as the exact check does
  * and summarises the lines in the window (lines of another model, invalid lines and values that
@@ -93,15 +88,14 @@ export async function summarizePartition(
   });
   const prefixes = hours.map((h) => keys.predictionPartition(model, h));
   // A UTC timestamp in an hour the window covers whole is in the window: no need to parse it.
-  const inner = new Set(hours.filter((h) => Date.parse(`${h}:00:00Z`) >= fromMs && Date.parse(`${h}:00:00Z`) + HOUR_MS <= toMs));
+  const inner = new Set(
+    hours.filter((h) => {
+      const start = Date.parse(`${h}:00:00Z`);
+      return start >= fromMs && start + HOUR_MS <= toMs;
+    }),
+  );
   let lines = 0;
-  let filesRead = 0;
-  let lastKey = '';
-  const files = await forEachLogLine(store, prefixes, (text, key, lineNumber) => {
-    if (key !== lastKey) {
-      if (lastKey) onFile({ files: ++filesRead, lines });
-      lastKey = key;
-    }
+  const visit = (text: string, key: string, lineNumber: number) => {
     lines++;
     const where = `${key}:${lineNumber}`;
     const parsed = safeParsePredictionLine(text, where);
@@ -112,7 +106,8 @@ export async function summarizePartition(
     if (ts.endsWith('Z') && inner.has(ts.slice(0, 13))) return summary.add(line, where);
     const at = Date.parse(ts);
     if (at >= fromMs && at < toMs) summary.add(line, where);
-  });
+  };
+  const files = await forEachLogLine(store, prefixes, visit, (filesRead) => onFile({ files: filesRead, lines }));
   const key = keys.driftSummary(model, checkId, hours[0]);
   await store.put(key, JSON.stringify(summary));
   return { key, rows: summary.rows, files, ...summary.invalid };
@@ -194,7 +189,7 @@ async function mergeSummaries(store: Store, input: PartitionedDriftCheckRequest)
     merged = merged ? merged.merge(summary) : summary;
   }
   if (merged) return merged;
-  return PredictionWindowSummary.create({ ...partitionFeatures(input.pipeline), seed: 0 });
+  return PredictionWindowSummary.create({ ...summaryFeaturesOf(input.pipeline), seed: 0 });
 }
 
 function columnOf(columns: Record<string, unknown>, spec: FeatureSpec) {

@@ -10,7 +10,8 @@ import { generateChurn } from '../examples/data/generators';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { keys } from '../lib/keys';
 import { isoHour } from '../lib/log-hours';
-import { partitionFeatures, summarizePartition } from '../services/partitioned-drift-check';
+import { summarizePartition } from '../services/partitioned-drift-check';
+import { summaryFeaturesOf } from '../lib/feature-kind';
 import type { PipelineInput } from '../lib/pipeline';
 import { driftScheduleId } from '../lib/workflow-ids';
 import { startRetrain } from '../client/client';
@@ -331,7 +332,7 @@ describe('partitioned drift checks', () => {
       checkId: 'retry-check',
       from: from.toISOString(),
       to: to.toISOString(),
-      ...partitionFeatures(pipeline),
+      ...summaryFeaturesOf(pipeline),
     };
     const hours = [isoHour(from), isoHour(to)].filter((hour, i, all) => all.indexOf(hour) === i);
     for (const hour of hours) {

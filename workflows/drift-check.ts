@@ -3,6 +3,7 @@ import type { LightActivities } from '../activities';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import type { DriftCheckInput, DriftCheckSummary } from '../shared/inputs';
 import { durationToMs } from '../lib/duration';
+import { summaryFeaturesOf } from '../lib/feature-kind';
 import { hourGroups, hoursOverlapping } from '../lib/log-hours';
 import { partitionQueueOf } from '../lib/task-queues';
 import type { Pipeline } from '../lib/pipeline';
@@ -111,10 +112,9 @@ async function partitionedCheck(request: {
     retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
   });
   const groups = hourGroups(hoursOverlapping(new Date(from), new Date(to)), MAX_PARTITION_TASKS);
-  const features = pipeline.features.map((f) => ({ name: f.name, kind: f.type }));
-  const outputKind = pipeline.task === 'regression' ? 'numeric' : 'categorical';
+  const summarised = summaryFeaturesOf(pipeline);
   const parts = await inParallel(groups, PARTITIONS_IN_FLIGHT, (hours) =>
-    partitions.summarizeDriftPartition({ model: pipeline.name, checkId, hours, from, to, features, outputKind }),
+    partitions.summarizeDriftPartition({ model: pipeline.name, checkId, hours, from, to, ...summarised }),
   );
   const result = await drift.finishPartitionedDriftCheck({ ...request, parts });
   await drift.deleteDriftSummaries({ model: pipeline.name, parts: parts.map((p) => ({ key: p.key })) });

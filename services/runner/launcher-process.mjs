@@ -132,6 +132,8 @@ const PRELOAD =
  * interpreter, so forking never changes what a command sees.
  */
 const STARTUP_VARIABLE = /^(PYTHON(?!UNBUFFERED$)|OMP_|MKL_|OPENBLAS_|GOTO_|NUMEXPR_|VECLIB_|KMP_|LD_|SKLEARN_|JOBLIB_|LANG$|LC_)/;
+/** After a forked command exits, how long an output connection not yet made may take to come. */
+const CONNECT_GRACE_MS = 100;
 /** After a forked command exits, how long its output connections get to end. */
 const OUTPUT_DRAIN_MS = 2_000;
 
@@ -282,29 +284,21 @@ function forkedExited(entry, code, signal) {
   if (entry.pid) signalGroup(entry.pid, 'SIGKILL');
   entry.stdin?.destroy();
   send({ ev: 'exit', id: entry.id });
-  // An output connection that does not end (or never came: the command died first) is given up on.
-  setTimeout(() => {
-    for (const fd of [1, 2]) entry.streams[fd] = 'ended';
-    closeForked(entry);
-  }, OUTPUT_DRAIN_MS).unref();
+  // Gives up, after a moment, on an output connection that never came (the command died before
+  // it connected), and after longer on one that does not end.
+  const giveUp = (ms, states) =>
+    setTimeout(() => {
+      for (const fd of [1, 2]) if (states.includes(entry.streams[fd])) entry.streams[fd] = 'ended';
+      closeForked(entry);
+    }, ms).unref();
+  giveUp(CONNECT_GRACE_MS, ['none']);
+  giveUp(OUTPUT_DRAIN_MS, ['none', 'open']);
   closeForked(entry);
 }
 
 /** 'close' once the command has exited and both its output streams have ended. */
 function closeForked(entry) {
-  if (entry.closed || !entry.exit) return;
-  if (entry.streams[1] === 'open' || entry.streams[2] === 'open') return;
-  if (entry.streams[1] === 'none' || entry.streams[2] === 'none') {
-    // A connection may still be on its way: a moment's grace (the drain timer bounds it too).
-    if (!entry.waitedForStreams) {
-      entry.waitedForStreams = true;
-      setTimeout(() => {
-        for (const fd of [1, 2]) if (entry.streams[fd] === 'none') entry.streams[fd] = 'ended';
-        closeForked(entry);
-      }, 100).unref();
-    }
-    return;
-  }
+  if (entry.closed || !entry.exit || entry.streams[1] !== 'ended' || entry.streams[2] !== 'ended') return;
   entry.closed = true;
   commands.delete(entry.id);
   forkedByText.delete(String(entry.id));
