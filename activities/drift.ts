@@ -1,5 +1,8 @@
 import { getClient, heartbeat, log } from '@temporalio/activity';
+import type { AlertDecision, CheckOutcome } from '../lib/drift/alert-policy';
+import { durationToMs } from '../lib/duration';
 import type { Pipeline } from '../lib/pipeline';
+import { recordCheckOutcome } from '../services/drift-alert-state';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { runDriftCheck, type DriftCheckRequest } from '../services/drift-check';
@@ -73,8 +76,8 @@ export function driftActivities({ store, config }: ActivityDeps) {
       return step('drift-cleanup', { model: input.model }, () => deleteSummaries(store, input.parts));
     },
 
-    async sendDriftAlert(input: { pipeline: Pipeline; result: DriftCheckResult }): Promise<DriftAlertDelivery> {
-      const { pipeline, result } = input;
+    async sendDriftAlert(input: { pipeline: Pipeline; result: DriftCheckResult; decision?: AlertDecision }): Promise<DriftAlertDelivery> {
+      const { pipeline, result, decision } = input;
       return step('alert', { model: pipeline.name, version: result.version }, async () => {
         const url = pipeline.drift?.alertWebhook ?? config.alertWebhook ?? null;
         const body = {
@@ -89,6 +92,8 @@ export function driftActivities({ store, config }: ActivityDeps) {
           conceptDrifted: result.conceptDrifted,
           // A partitioned check says which results were estimated, and how closely.
           ...(result.accuracy ? { accuracy: result.accuracy } : {}),
+          // How long drift has held, and how many drifted checks this one alert speaks for.
+          ...(decision ? { consecutiveChecks: decision.streak, coveredChecks: decision.coveredChecks, why: decision.reason } : {}),
           report: { json: result.reportKey, html: result.htmlKey, store: store.location },
           onDrift: pipeline.drift?.onDrift ?? 'alert',
         };
@@ -110,6 +115,35 @@ export function driftActivities({ store, config }: ActivityDeps) {
           details: body,
         });
         return { delivered: url ? 'webhook' : 'log', url };
+      });
+    },
+
+    /**
+     * Records a check's outcome in the model's recent history and decides, by the pipeline's
+     * alertAfter and cooldown, whether it alerts (a retried check gets its first decision).
+     */
+    async recordDriftOutcome(input: {
+      model: string;
+      outcome: Omit<CheckOutcome, 'alerted'>;
+      alertAfter: number;
+      cooldown: string;
+    }): Promise<AlertDecision> {
+      const { model, outcome } = input;
+      return step('drift-alert-policy', { model, checkId: outcome.checkId }, async () => {
+        const decision = await recordCheckOutcome(store, model, outcome, {
+          alertAfter: input.alertAfter,
+          cooldownMs: durationToMs(input.cooldown),
+        });
+        if (outcome.drifted && !decision.alert)
+          await writeAudit(store, {
+            type: 'drift-check',
+            model,
+            version: null,
+            outcome: 'ok',
+            summary: `drift alert held: ${decision.reason}`,
+            details: { checkId: outcome.checkId, ...decision },
+          });
+        return decision;
       });
     },
 

@@ -22,6 +22,8 @@ export const keys = {
   driftReports: (model: string) => `reports/${model}/`,
   /** A partitioned drift check's summary of the hours from `firstHour` ('YYYY-MM-DDTHH'): scratch, removed when the check ends. */
   driftSummary: (model: string, checkId: string, firstHour: string) => `drift-summaries/${model}/${checkId}/${firstHour}.json`,
+  /** The recent drift checks' outcomes of a model, for the alert policy (lib/drift/alert-policy.ts). */
+  driftAlertState: (model: string) => `drift-alerts/${model}/checks.json`,
   alert: (model: string, id: string) => `alerts/${model}/${id}.json`,
   /** One batch of prediction-log lines; `isoHour` is the UTC hour of its lines, 'YYYY-MM-DDTHH'. */
   predictionBatch: (model: string, isoHour: string, batchId: string) =>

@@ -231,6 +231,12 @@ const stattestSchema = z.object({
   method: z.enum(STATTEST_NAMES).optional(),
   /** The test's threshold (a p-value for ks, chisquare and z; a distance for the others). */
   threshold: z.number().gt(0).optional(),
+  /**
+   * ks, chisquare and z only: the smallest difference that counts as drift, however small the
+   * p-value (the KS statistic, Cohen's w, Cohen's h). Defaults 0.1, 0.1 and 0.2
+   * (lib/drift/effect-floor.ts); 0 turns the floor off.
+   */
+  minEffect: z.number().min(0).optional(),
 });
 
 /** Drift monitoring of a pipeline's champion (the driftCheck workflow). */
@@ -272,6 +278,17 @@ const driftSchema = z.object({
   labelDelay: durationSchema.default('0s'),
   /** Concept drift when the primary metric on labelled rows is worse than the holdout baseline by more than this. */
   maxMetricRegression: z.number().min(0).default(0.05),
+  /**
+   * Drift is confirmed (alert, and retrain with onDrift 'retrain') only once it held for this
+   * many consecutive checks; a check without enough data neither counts nor breaks the run.
+   */
+  alertAfter: z.number().int().min(1).max(100).default(1),
+  /**
+   * After an alert, no new alert (nor drift-started retrain) for this long while drift goes on:
+   * one incident, one alert; the next one says how many drifted checks it covers. '0s': every
+   * confirmed check alerts.
+   */
+  cooldown: durationSchema.default('0s'),
   /** What confirmed drift does: alert the monitoring owner, or alert and start a retrain. */
   onDrift: z.enum(['alert', 'retrain']).default('alert'),
   /** JSON POST target for alerts (else RETRAIN_ALERT_WEBHOOK, else log and audit only). */

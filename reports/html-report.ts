@@ -4,6 +4,7 @@
  * attachment. Pure: report in, string out. Every string that comes from data is escaped.
  */
 
+import { EFFECT_LABELS } from '../lib/drift/effect-floor';
 import type { FeatureDrift } from '../lib/drift/dataset-drift';
 import type { DriftCheckReport, FeatureDistribution } from '../lib/drift/report';
 import type { StattestName } from '../lib/drift/stattest-names';
@@ -45,9 +46,10 @@ const METHOD_NAMES: Record<StattestName, string> = {
 };
 
 /** The decision rule in words, so a reader knows which way the threshold cuts. */
-function ruleOf(f: Pick<FeatureDrift, 'method' | 'pValue' | 'threshold'>): string {
-  if (f.method === 'ks') return `drift when p-value ≤ ${formatNumber(f.threshold)}`;
-  if (f.method === 'chisquare' || f.method === 'z') return `drift when p-value < ${formatNumber(f.threshold)}`;
+function ruleOf(f: Pick<FeatureDrift, 'method' | 'pValue' | 'threshold' | 'effect'>): string {
+  const floor = f.effect?.floor !== undefined ? ` and ${EFFECT_LABELS[f.effect.measure]} ≥ ${formatNumber(f.effect.floor)}` : '';
+  if (f.method === 'ks') return `drift when p-value ≤ ${formatNumber(f.threshold)}${floor}`;
+  if (f.method === 'chisquare' || f.method === 'z') return `drift when p-value < ${formatNumber(f.threshold)}${floor}`;
   return `drift when statistic ≥ ${formatNumber(f.threshold)}`;
 }
 
@@ -210,6 +212,7 @@ function driftDetails(f: FeatureDrift): string {
 <dt>method</dt><dd>${escapeHtml(f.method)} <span class="muted">(${escapeHtml(METHOD_NAMES[f.method] ?? f.method)}${f.methodSource === 'default' ? ', chosen automatically' : ''})</span></dd>
 <dt>statistic</dt><dd>${formatNumber(f.statistic)}</dd>
 ${f.pValue !== null ? `<dt>p-value</dt><dd>${formatNumber(f.pValue)}</dd>` : ''}
+${f.effect?.floor !== undefined ? `<dt>effect size</dt><dd>${escapeHtml(EFFECT_LABELS[f.effect.measure])} ${formatNumber(f.effect.value)} <span class="muted">(floor ${formatNumber(f.effect.floor)}${f.significant && !f.drifted ? ': significant, but too small to count as drift' : ''})</span></dd>` : ''}
 <dt>threshold</dt><dd>${formatNumber(f.threshold)} <span class="muted">(${escapeHtml(ruleOf(f))})</span></dd>
 <dt>rows</dt><dd>reference ${formatNumber(f.reference.used)}${missing(f.reference)} · current ${formatNumber(f.current.used)}${missing(f.current)}</dd>
 ${f.note ? `<dt>note</dt><dd>${escapeHtml(f.note)}</dd>` : ''}

@@ -76,6 +76,7 @@ export async function runDriftCheck(
             current: window.predictions,
             method: drift.prediction.method,
             threshold: drift.prediction.threshold,
+            minEffect: drift.prediction.minEffect,
           }
         : null,
     conceptDrift: await conceptDriftOf(deps, input, labelLog, window, log),
@@ -159,6 +160,7 @@ export function featureSpecs(pipeline: Pipeline): FeatureSpec[] {
     kind: f.type,
     method: drift.features[f.name]?.method,
     threshold: drift.features[f.name]?.threshold,
+    minEffect: drift.features[f.name]?.minEffect,
   }));
 }
 

@@ -149,6 +149,7 @@ export async function finishPartitionedDriftCheck(
     kind: outputKind(pipeline.task),
     method: drift.prediction.method,
     threshold: drift.prediction.threshold,
+    minEffect: drift.prediction.minEffect,
   };
   const predictionTested =
     enoughData && predictionRef

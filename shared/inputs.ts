@@ -1,3 +1,4 @@
+import type { AlertDecision } from '../lib/drift/alert-policy';
 import { z } from 'zod';
 import type { Pipeline } from '../lib/pipeline';
 import type { RunStatus } from './status';
@@ -67,9 +68,12 @@ export interface DriftCheckOptions {
 /** Result of `driftCheck`. */
 export interface DriftCheckSummary {
   model: string;
-  outcome: 'no-champion' | 'no-drift' | 'not-enough-data' | 'drift-alerted' | 'drift-retraining';
+  /** 'drift-held': drift found, but not yet confirmed (drift.alertAfter) or within the cooldown of the last alert. */
+  outcome: 'no-champion' | 'no-drift' | 'not-enough-data' | 'drift-held' | 'drift-alerted' | 'drift-retraining';
   version: string | null;
   result: DriftCheckResult | null;
+  /** The alert policy's decision on a drifted check (checks recorded before the policy existed have none). */
+  alertDecision?: AlertDecision;
   alert: DriftAlertDelivery | null;
   retrain: RetrainStart | null;
   message: string;

@@ -211,6 +211,36 @@ describe('driftCheck', () => {
     const retrain = await h.client.workflow.getHandle(a.retrain!.workflowId, a.retrain!.runId).result();
     expect(retrain.outcome).toBe('promoted');
   });
+
+  it('holds the alert until drift persists for alertAfter checks, then alerts once per cooldown with the checks it covers', async () => {
+    const pipeline = driftPipeline('drift-persist', { alertAfter: 2, cooldown: '2h' });
+    const version = await promote(pipeline);
+    // Drifted predictions in each of the last three hours; one check per hour, oldest first.
+    for (const hoursAgo of [2, 1, 0]) await serve(pipeline.name, version, { rows: 300, seed: 20 + hoursAgo, drift: 1, hoursAgo });
+    const at = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3_600_000).toISOString();
+
+    const first = await check(pipeline, at(2));
+    const second = await check(pipeline, at(1));
+    const third = await check(pipeline, at(0));
+
+    expect([first.result!.drifted, second.result!.drifted, third.result!.drifted]).toEqual([true, true, true]);
+    expect(first.outcome).toBe('drift-held');
+    expect(first.message).toContain('drift in 1 consecutive check; an alert needs 2 (drift.alertAfter)');
+    expect(first.alert).toBeNull();
+    expect(second.outcome).toBe('drift-alerted');
+    expect(second.alertDecision).toMatchObject({ alert: true, streak: 2, coveredChecks: 2 });
+    expect(third.outcome).toBe('drift-held');
+    expect(third.alertDecision).toMatchObject({ alert: false, streak: 3, coveredChecks: 1 });
+    expect(third.message).toMatch(
+      /drift continues \(1 drifted check since the alert of check .+\); no new alert before .+ \(drift\.cooldown\)/,
+    );
+    // One incident, one alert, saying how long drift had held.
+    const alerts = received.filter((r) => r.body.model === pipeline.name);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0].body).toMatchObject({ checkId: second.result!.checkId, consecutiveChecks: 2, coveredChecks: 2 });
+    const held = (await listAudit(h.store, pipeline.name)).filter((e) => e.summary.startsWith('drift alert held'));
+    expect(held).toHaveLength(2);
+  });
 });
 
 describe('drift schedules', () => {

@@ -88,6 +88,8 @@ describe('pipeline schema: defaults', () => {
       prediction: {},
       labelDelay: '0s',
       maxMetricRegression: 0.05,
+      alertAfter: 1,
+      cooldown: '0s',
       onDrift: 'alert',
     });
   });

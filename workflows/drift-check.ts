@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { LightActivities } from '../activities';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import type { DriftCheckInput, DriftCheckSummary } from '../shared/inputs';
@@ -60,9 +60,25 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
   const result = pipeline.drift.partitioned ? await partitionedCheck(request) : await drift.runDriftCheck(request);
   log.info(`drift check ${checkId}: ${result.summary}`, { ...meta, version: champion, drifted: result.drifted });
 
+  // Every check's outcome goes into the model's recent history, which decides whether drift is
+  // confirmed (held for alertAfter checks) and not within the cooldown of the last alert.
+  // Checks recorded before this policy replay as they ran: every drifted check alerted.
+  const decision = patched(ALERT_POLICY)
+    ? await drift.recordDriftOutcome({
+        model: pipeline.name,
+        outcome: { checkId, to: to.toISOString(), drifted: result.drifted, enoughData: result.enoughData },
+        // A pipeline recorded before these settings existed has neither: every drifted check alerts.
+        alertAfter: pipeline.drift.alertAfter ?? 1,
+        cooldown: pipeline.drift.cooldown ?? '0s',
+      })
+    : undefined;
   if (!result.enoughData) return summary('not-enough-data', result.summary);
   if (!result.drifted) return summary('no-drift', result.summary);
-  const alert = await alerts.sendDriftAlert({ pipeline, result });
+  if (decision && !decision.alert) {
+    log.info(`drift check ${checkId}: alert held: ${decision.reason}`, { ...meta, version: champion });
+    return summary('drift-held', `${result.summary} No alert: ${decision.reason}.`);
+  }
+  const alert = await alerts.sendDriftAlert({ pipeline, result, ...(decision ? { decision } : {}) });
   if (pipeline.drift.onDrift !== 'retrain') return summary('drift-alerted', result.summary, alert);
   const retrain = await drift.startRetrainForDrift({ pipeline, checkId });
   return summary(
@@ -78,9 +94,21 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
     alert: DriftCheckSummary['alert'] = null,
     retrain: DriftCheckSummary['retrain'] = null,
   ): DriftCheckSummary {
-    return { model: pipeline.name, outcome, version: champion, result, alert, retrain, message };
+    return {
+      model: pipeline.name,
+      outcome,
+      version: champion,
+      result,
+      ...(decision ? { alertDecision: decision } : {}),
+      alert,
+      retrain,
+      message,
+    };
   }
 }
+
+/** Checks record their outcome and apply drift.alertAfter and drift.cooldown (workflows started before replay without). */
+const ALERT_POLICY = 'drift-alert-policy';
 
 /** At most this many partition activities per check: a year of hours still makes a small history. */
 const MAX_PARTITION_TASKS = 500;

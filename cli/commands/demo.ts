@@ -303,6 +303,7 @@ const VERDICT: Record<DriftCheckSummary['outcome'], string> = {
   'no-champion': 'NO CHAMPION',
   'no-drift': 'NO DRIFT',
   'not-enough-data': 'NOT ENOUGH DATA',
+  'drift-held': 'DRIFT (alert held)',
   'drift-alerted': 'DRIFT',
   'drift-retraining': 'DRIFT',
 };

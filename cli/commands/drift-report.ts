@@ -60,6 +60,14 @@ const flags = {
     description: 'test only these columns',
     shownDefault: 'every column in both files',
   },
+  'min-effect': {
+    type: 'string',
+    schema: z.coerce.number().min(0, 'an effect size of 0 or more').optional(),
+    placeholder: 'X',
+    description:
+      "for ks, chisquare and z: the smallest effect that counts as drift however small the p-value\n(KS statistic, Cohen's w, Cohen's h; 0 turns the floor off)",
+    shownDefault: 'ks 0.1, chisquare 0.1, z 0.2',
+  },
   'drift-share': {
     type: 'string',
     schema: z.coerce.number().min(0, 'a share between 0 and 1').max(1, 'a share between 0 and 1'),
@@ -134,6 +142,7 @@ interface Plan {
 interface ColumnChoice {
   columns?: string[];
   method?: StattestName;
+  minEffect?: number;
 }
 
 /** Which columns to test, of which kind, with which test. */
@@ -178,7 +187,12 @@ async function planColumns(ref: FileColumns, cur: FileColumns, args: ColumnChoic
       cur.collectors.get(name)?.release();
       continue;
     }
-    const spec: FeatureSpec = { name, kind, ...(args.method ? { method: args.method } : {}) };
+    const spec: FeatureSpec = {
+      name,
+      kind,
+      ...(args.method ? { method: args.method } : {}),
+      ...(args.minEffect !== undefined ? { minEffect: args.minEffect } : {}),
+    };
     const both = cells ? { reference: cells, current: curCells.get(name)! } : null;
     if (kind === 'numeric') {
       const invalid = both ? numericColumn(both.current).invalid : null;
@@ -370,7 +384,7 @@ async function driftReportWith(args: Args<[], typeof flags>, storage: ColumnStor
     storage,
     onProgress: (read, size) => progress(`reading ${args.current}: ${percent(read, size)}`),
   });
-  const plan = await planColumns(ref, cur, args);
+  const plan = await planColumns(ref, cur, { columns: args.columns, method: args.method, minEffect: args['min-effect'] });
   // Too few rows in either file: test nothing and give no verdict (a one-row file "drifts" on every column).
   const tooFew = notEnoughData(ref, cur, args['min-rows']);
   if (!tooFew) progress(`testing ${plan.features.length} columns`);

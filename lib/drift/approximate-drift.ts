@@ -30,6 +30,7 @@
  *       to jensenshannon as the exact test does when categories are certainly unseen.
  */
 
+import { applyEffectFloor } from './effect-floor';
 import { countBelow } from './sorted-search';
 import { InvalidInputError } from '../errors';
 import type { FeatureKind } from '../feature-kind';
@@ -142,6 +143,7 @@ export function testSummarizedFeature(reference: SummaryColumn, current: Summary
     result = { ...runCountedStattest(method, ref.counted, cur.counted, { threshold: spec.threshold }), approximate: false };
     counts = { reference: ref.counts, current: cur.counts };
   }
+  result = applyEffectFloor(result, spec.minEffect);
   return {
     name: spec.name,
     kind: spec.kind,
@@ -274,6 +276,9 @@ function validateSpec(spec: FeatureSpec): void {
   }
   if (spec.threshold !== undefined && !Number.isFinite(spec.threshold)) {
     throw new InvalidInputError(`feature '${spec.name}': threshold must be a finite number`, { feature: spec.name });
+  }
+  if (spec.minEffect !== undefined && !(Number.isFinite(spec.minEffect) && spec.minEffect >= 0)) {
+    throw new InvalidInputError(`feature '${spec.name}': minEffect must be a finite number >= 0`, { feature: spec.name });
   }
 }
 

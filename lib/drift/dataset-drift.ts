@@ -17,6 +17,7 @@
 
 import { InvalidInputError } from '../errors';
 import type { FeatureKind } from '../feature-kind';
+import { applyEffectFloor } from './effect-floor';
 import { Counter, countDistinctUnion, type CountedSample } from './binning';
 import { ascending } from './sort';
 import { isStattestName, STATTEST_KINDS, type StattestName } from './stattest-names';
@@ -59,6 +60,12 @@ export interface FeatureSpec {
    * @default the test's entry in `DEFAULT_THRESHOLDS` (stattests.ts)
    */
   threshold?: number;
+  /**
+   * Effect-size floor of a hypothesis test (ks, chisquare, z): drift needs a significant p-value
+   * and at least this effect (lib/drift/effect-floor.ts). Ignored by the distance tests.
+   * @default the test's entry in `DEFAULT_MIN_EFFECT` (effect-floor.ts)
+   */
+  minEffect?: number;
 }
 
 /** What {@link detectDrift} compares: the reference and current columns, and the features to test. */
@@ -361,6 +368,9 @@ function validate(input: DetectDriftInput, share: number): void {
     if (f.threshold !== undefined && !Number.isFinite(f.threshold)) {
       throw new InvalidInputError(`feature '${f.name}': threshold must be a finite number`, { feature: f.name });
     }
+    if (f.minEffect !== undefined && !(Number.isFinite(f.minEffect) && f.minEffect >= 0)) {
+      throw new InvalidInputError(`feature '${f.name}': minEffect must be a finite number >= 0`, { feature: f.name });
+    }
     for (const [where, cols] of [
       ['reference', input.reference],
       ['current', input.current],
@@ -390,7 +400,7 @@ export function detectDrift(input: DetectDriftInput): DriftReport {
     // Only "<= 2" and "<= 5" matter, so counting stops early on wide columns.
     const method =
       spec.method ?? chooseStattest({ kind: spec.kind, referenceSize: ref.counts.used, uniqueCount: distinctUnion(ref, cur, 5) });
-    const result = runOn(method, ref, cur, spec);
+    const result = applyEffectFloor(runOn(method, ref, cur, spec), spec.minEffect);
     return {
       name: spec.name,
       kind: spec.kind,

@@ -137,6 +137,8 @@ export interface BuildDriftReportInput {
     current: DriftColumn;
     method?: StattestName;
     threshold?: number;
+    /** Effect-size floor of a hypothesis test (see {@link FeatureSpec}). */
+    minEffect?: number;
   } | null;
   /** `drifted` is computed from baseline, current and maxRegression when left out. */
   conceptDrift?: (Omit<ConceptDrift, 'drifted'> & { drifted?: boolean }) | null;
@@ -286,7 +288,7 @@ function rowsOf(w: DriftWindowInput): number {
 }
 
 function predictionDriftOf(p: NonNullable<BuildDriftReportInput['prediction']>): DriftCheckReport['predictionDrift'] {
-  const spec: FeatureSpec = { name: PREDICTION_FEATURE, kind: p.kind, method: p.method, threshold: p.threshold };
+  const spec: FeatureSpec = { name: PREDICTION_FEATURE, kind: p.kind, method: p.method, threshold: p.threshold, minEffect: p.minEffect };
   const reference = preparedColumns({ [PREDICTION_FEATURE]: p.reference }, [spec]);
   const current = preparedColumns({ [PREDICTION_FEATURE]: p.current }, [spec]);
   const result = detectDrift({ reference, current, features: [spec] }).features[0];

@@ -21,6 +21,7 @@
  */
 
 import type { FeatureKind } from '../feature-kind';
+import type { EffectMeasure } from './effect-floor';
 import { InvalidInputError } from '../errors';
 import { binnedShares, valueCounts, valueShares, unionKeys, type CountedSample, type Sample, type CategoryKey } from './binning';
 import { ks2samp } from './ks';
@@ -53,6 +54,17 @@ export interface StattestResult {
   drifted: boolean;
   /** Why a value is special: empty window, fallback, single category... */
   note?: string;
+  /**
+   * The size of the difference, for the hypothesis tests whose statistic is not one already:
+   * Cohen's w for chisquare, Cohen's h for z. (The KS statistic D is its own effect size.) A
+   * tiny p-value on a large window says only that a difference exists; this says how large it is.
+   */
+  effect?: { measure: EffectMeasure; value: number; floor?: number };
+  /**
+   * Set when an effect-size floor was applied (lib/drift/effect-floor.ts): the test's own
+   * verdict before the floor; `drifted` is then significant and at least the floor.
+   */
+  significant?: boolean;
 }
 
 /** How to run a drift test on one feature. */
@@ -402,7 +414,9 @@ function chiSquareCounted(
   // where a different order is already 1-2 ulp = 3e-11 away.
   const stat = pairwiseSum(terms);
   const p = chi2Sf(stat, keys.length - 1);
-  return { method: 'chisquare', statistic: stat, pValue: p, threshold, drifted: p < threshold };
+  // Cohen's w of a goodness-of-fit test: sqrt(chi² / n), 0.1 small, 0.3 medium, 0.5 large.
+  const effect = { measure: 'cohens_w' as const, value: Math.sqrt(stat / current.size) };
+  return { method: 'chisquare', statistic: stat, pValue: p, threshold, drifted: p < threshold, effect };
 }
 
 /**
@@ -435,12 +449,15 @@ function zCounted(reference: CountedSample, current: CountedSample, options: Sta
   const P = (p1 * n1 + p2 * n2) / (n1 + n2);
   const z = (p1 - p2) / Math.sqrt(P * (1 - P) * (1.0 / n1 + 1.0 / n2));
   const p = 2 * normSf(Math.abs(z));
+  // Cohen's h of two proportions: |2 asin √p1 − 2 asin √p2|, 0.2 small, 0.5 medium, 0.8 large.
+  const h = Math.abs(2 * Math.asin(Math.sqrt(p1)) - 2 * Math.asin(Math.sqrt(p2)));
   return {
     method: 'z',
     statistic: z,
     pValue: p,
     threshold,
     drifted: p < threshold,
+    effect: { measure: 'cohens_h', value: h },
     ...(keys.length > 2 ? { note: `${keys.length} categories: '${String(first)}' tested against all others` } : {}),
   };
 }
