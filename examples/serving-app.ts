@@ -205,6 +205,7 @@ async function logPredictions(o: {
         scores: out.scores,
         latencyMs: o.latencyMs,
         cost: o.cost,
+        ...productAction(out, o.pipeline),
       }),
     );
     await logger.close();
@@ -212,6 +213,18 @@ async function logPredictions(o: {
   } finally {
     unhook();
   }
+}
+
+/**
+ * What this example product does with a prediction, logged with it so `retrain explain` can say
+ * so: a stand-in for the business rule an application applies (a real one logs its own).
+ */
+function productAction(out: ModelOutput, pipeline: Pipeline): { action: string; context: Record<string, string> } {
+  const positive = pipeline.positiveClass;
+  if (pipeline.task !== 'classification' || !positive) return { action: 'shown to the user', context: { rule: 'always show' } };
+  return String(out.prediction) === positive
+    ? { action: `flagged for follow-up (predicted ${positive})`, context: { rule: `prediction is ${positive}` } }
+    : { action: 'no action', context: { rule: `prediction is ${positive}` } };
 }
 
 /** The row's id column as text, or undefined (the logger then makes a UUID). */

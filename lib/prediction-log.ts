@@ -9,6 +9,17 @@ import { safeParseJsonLine, validateJsonLine, type ParsedLine as ParsedJsonLine 
  * drift monitoring and the answer to "which model made this decision, from what?". Pure code.
  */
 
+/** Longest `action` a line may carry, in characters. */
+export const MAX_ACTION_CHARS = 500;
+/** Largest `context` a line may carry, as JSON bytes: the log stays a log, not a document store. */
+export const MAX_CONTEXT_BYTES = 2048;
+
+/** A context value: flat (a scalar or a list of scalars), so every client can write it and read it back. */
+const contextScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const contextValue = z.union([contextScalar, z.array(contextScalar)], {
+  error: 'expected a string, number, boolean, null or a list of those',
+});
+
 /** A feature value as the model saw it: a number, a category, or missing. */
 const featureValue = z.union([z.number(), z.string(), z.null()], { error: 'expected a number, a string or null' });
 
@@ -32,6 +43,18 @@ export const predictionLineSchema = z.strictObject({
   latencyMs: z.number().nonnegative(),
   /** Cost of this prediction, in whatever currency unit the team uses. */
   cost: z.number().nonnegative().optional(),
+  /**
+   * What the product did with the prediction: the business rule's outcome ("offered discount
+   * 20%", "routed to manual review"). The last link of "why did the system make this decision?".
+   */
+  action: z.string().min(1).max(MAX_ACTION_CHARS, `at most ${MAX_ACTION_CHARS} characters: say what was done, not why in full`).optional(),
+  /** Anything else the product knew when it acted (a rule's inputs, a threshold, an experiment arm): small, flat JSON. */
+  context: z
+    .record(z.string(), contextValue)
+    .refine((c) => Buffer.byteLength(JSON.stringify(c)) <= MAX_CONTEXT_BYTES, {
+      message: `at most ${MAX_CONTEXT_BYTES} bytes as JSON: keep the context small (ids, not documents)`,
+    })
+    .optional(),
 });
 
 /** One validated line of the prediction log. */
@@ -87,9 +110,13 @@ function isPlainValidLine(value: unknown): value is PredictionLine {
   if (v.cost !== undefined && !nonNegative(v.cost)) return false;
   if (v.score !== undefined && !Number.isFinite(v.score)) return false;
   if (v.scores !== undefined && !plainRecord(v.scores, (x) => Number.isFinite(x))) return false;
+  if (v.action !== undefined && !(typeof v.action === 'string' && v.action.length > 0 && v.action.length <= MAX_ACTION_CHARS)) return false;
+  // A context is rare and its size check costs a serialisation: the schema takes it.
+  if (v.context !== undefined) return false;
   if (!plainRecord(v.features, (x) => x === null || typeof x === 'string' || Number.isFinite(x))) return false;
   // Every field is one of the checked ones: 7 required, and the optional ones present.
-  const optional = Number(v.cost !== undefined) + Number(v.score !== undefined) + Number(v.scores !== undefined);
+  const optional =
+    Number(v.cost !== undefined) + Number(v.score !== undefined) + Number(v.scores !== undefined) + Number(v.action !== undefined);
   return fields === 7 + optional;
 }
 

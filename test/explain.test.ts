@@ -160,6 +160,8 @@ beforeAll(async () => {
     scores: { no: 0.19, yes: 0.81 },
     latencyMs: 12.5,
     cost: 0.0002,
+    action: 'offered a 20% retention discount',
+    context: { rule: 'churn score >= 0.7', campaign: 'spring-retention' },
   }).id;
   await logger.close();
   // A stale replica still serving the old version after the promotion.
@@ -188,6 +190,8 @@ describe('retrain explain', () => {
       score: 0.81,
       latencyMs: 12.5,
       cost: 0.0002,
+      action: 'offered a 20% retention discount',
+      context: { rule: 'churn score >= 0.7', campaign: 'spring-retention' },
     });
     expect(e.loggedIn.key).toMatch(/^predictions\/churn\/2024-05-01\/10\/.*\.jsonl$/);
     expect(e.loggedIn.line).toBe(2);
@@ -214,6 +218,8 @@ describe('retrain explain', () => {
     const result = await retrain(['explain', current, '--model', 'churn']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Model version v1new');
+    expect(result.stdout).toContain('action:     offered a 20% retention discount');
+    expect(result.stdout).toContain('context:    {"rule":"churn score >= 0.7","campaign":"spring-retention"}');
     expect(result.stdout).toContain(DATASET);
     expect(result.stdout).toMatch(/approval: .*approved by alice@example\.com: checked the residuals/);
     expect(result.stdout).toMatch(/promotion: 2024-05-01T09:30:00.000Z +promoted by retrain-churn/);

@@ -49,6 +49,15 @@ describe('prediction line schema', () => {
     expect(errorOf({ ...valid, prediction: null })).toMatch(/prediction: /);
   });
 
+  it('takes what the product did (action) and a small context, and says what is wrong with them', () => {
+    const line = { ...valid, action: 'offered discount 20%', context: { rule: 'churn score > 0.7', arm: 'B' } };
+    expect(parsePredictionLine(JSON.stringify(line), 'x')).toEqual(line);
+    expect(errorOf({ ...valid, action: '' })).toMatch(/action: /);
+    expect(errorOf({ ...valid, action: 'x'.repeat(501) })).toMatch(/action: at most 500 characters/);
+    expect(errorOf({ ...valid, context: { blob: 'x'.repeat(3000) } })).toMatch(/context: at most 2048 bytes as JSON/);
+    expect(errorOf({ ...valid, context: 'vip' })).toMatch(/context: /);
+  });
+
   it('is strict: an unknown field is an error that names it', () => {
     expect(errorOf({ ...valid, extra: 1 })).toMatch(/extra/);
   });
@@ -98,6 +107,15 @@ describe('prediction line validation without the schema (the common case)', () =
     ['features as an array', { ...valid, features: [1, 2] }],
     ['null features', { ...valid, features: null }],
     ['an unknown field', { ...valid, extra: 1 }],
+    ['an action', { ...valid, action: 'offered discount 20%' }],
+    ['an empty action', { ...valid, action: '' }],
+    ['an action of 500 characters', { ...valid, action: 'x'.repeat(500) }],
+    ['an action of 501 characters', { ...valid, action: 'x'.repeat(501) }],
+    ['a numeric action', { ...valid, action: 20 }],
+    ['a context', { ...valid, action: 'routed to manual review', context: { rule: 'score>0.8', arm: 'B', limits: [1, 2] } }],
+    ['a context too large', { ...valid, context: { blob: 'x'.repeat(3000) } }],
+    ['a context that is an array', { ...valid, context: [1] }],
+    ['a nested context', { ...valid, context: { rule: { a: 1 } } }],
     ['an array', [valid]],
     ['null', null],
     ['a number', 42],

@@ -77,6 +77,9 @@ function describe(e: PredictionExplanation): string {
       .map(([k, x]) => `${k}=${x === null ? 'null' : x}`)
       .join(', ')}`,
   );
+  // What the product did with the prediction: the business logic's part of the answer.
+  out.push(`  action:     ${p.action ?? '(not logged: pass action to logPrediction to record what the product did)'}`);
+  if (p.context) out.push(`  context:    ${JSON.stringify(p.context)}`);
   out.push(`  logged in:  ${e.loggedIn.key}:${e.loggedIn.line}`, '');
 
   const v = e.version;
