@@ -1,7 +1,8 @@
 import { getClient, heartbeat, log } from '@temporalio/activity';
 import type { AlertDecision, CheckOutcome } from '../lib/drift/alert-policy';
 import { durationToMs } from '../lib/duration';
-import type { Pipeline } from '../lib/pipeline';
+import type { AlertHeadline } from '../lib/alert-message';
+import type { AlertRoute, Pipeline } from '../lib/pipeline';
 import { recordCheckOutcome } from '../services/drift-alert-state';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { DriftCheckReport } from '../lib/drift/report';
@@ -14,13 +15,24 @@ import {
   type PartitionRequest,
   type PartitionSummaryRef,
 } from '../services/partitioned-drift-check';
-import { postJson } from '../services/webhook';
+import { deliverAlert } from '../services/alert-delivery';
 import { statusQuery } from '../shared/messages';
 import type { DriftAlertDelivery, DriftCheckResult, RetrainStart } from '../shared/results';
 import type { RetrainInput, RetrainSummary } from '../shared/inputs';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
 import { recordDriftCheck } from './telemetry';
+
+/**
+ * Where a pipeline's drift alerts go: its monitoring routes, else its drift.alertWebhook, else the
+ * worker's RETRAIN_ALERT_WEBHOOK (both as JSON), else nowhere (log and audit only).
+ */
+export function monitoringRoutes(pipeline: Pipeline, fallbackUrl: string | undefined): AlertRoute[] {
+  const routes = pipeline.alerts?.monitoring ?? [];
+  if (routes.length > 0) return routes;
+  const url = pipeline.drift?.alertWebhook ?? fallbackUrl;
+  return url ? [{ url, format: 'json' }] : [];
+}
 
 /** The drift-check steps on the `retrain` queue: the check, the alert, and the retrain it may start. */
 export function driftActivities({ store, config }: ActivityDeps) {
@@ -79,7 +91,7 @@ export function driftActivities({ store, config }: ActivityDeps) {
     async sendDriftAlert(input: { pipeline: Pipeline; result: DriftCheckResult; decision?: AlertDecision }): Promise<DriftAlertDelivery> {
       const { pipeline, result, decision } = input;
       return step('alert', { model: pipeline.name, version: result.version }, async () => {
-        const url = pipeline.drift?.alertWebhook ?? config.alertWebhook ?? null;
+        const routes = monitoringRoutes(pipeline, config.alertWebhook);
         const body = {
           kind: 'retrain.drift-alert/v1',
           checkId: result.checkId,
@@ -98,23 +110,46 @@ export function driftActivities({ store, config }: ActivityDeps) {
           onDrift: pipeline.drift?.onDrift ?? 'alert',
         };
         const context = { model: pipeline.name, version: result.version, step: 'alert' };
-        if (url) await postJson(url, body, result.checkId, context, { secret: config.webhookSecret });
+        const headline: AlertHeadline = {
+          model: pipeline.name,
+          version: result.version,
+          area: 'monitoring',
+          owner: pipeline.owners.monitoring,
+          severity: 'warning',
+          subject: `Drift in ${pipeline.name}${result.version ? ` ${result.version}` : ''}`,
+          lines: [
+            result.summary,
+            ...(decision && decision.streak > 1 ? [decision.reason] : []),
+            `Report: ${store.location}/${result.htmlKey}`,
+            pipeline.drift?.onDrift === 'retrain'
+              ? 'A retraining run starts (or joins the one running).'
+              : 'No retraining is started (onDrift: alert).',
+          ],
+        };
+        // Deduplicated by the check id: every route gets this check's alert once.
+        const routed = await deliverAlert(
+          store,
+          { alertId: result.checkId, routes, headline, json: body },
+          { secret: config.webhookSecret, context },
+        );
+        const url = routes[0]?.url ?? null;
         log.warn(`drift alert for ${pipeline.name} to ${pipeline.owners.monitoring}: ${result.summary}`, {
           model: pipeline.name,
           version: result.version,
           step: 'alert',
           checkId: result.checkId,
-          webhook: url,
+          webhooks: routes.map((r) => new URL(r.url).host),
         });
+        const via = routes.map((r) => `${new URL(r.url).host}${r.format === 'slack' ? ' (chat)' : ''}`).join(', ');
         await writeAudit(store, {
           type: 'alert',
           model: pipeline.name,
           version: result.version,
           outcome: 'ok',
-          summary: `drift alert to ${pipeline.owners.monitoring}${url ? ` via ${new URL(url).host}` : ' (log only: no webhook configured)'}`,
+          summary: `drift alert to ${pipeline.owners.monitoring}${via ? ` via ${via}` : ' (log only: no webhook configured)'}`,
           details: body,
         });
-        return { delivered: url ? 'webhook' : 'log', url };
+        return { delivered: url ? 'webhook' : 'log', url, routes: routed };
       });
     },
 

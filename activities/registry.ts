@@ -1,7 +1,9 @@
 import { log } from '@temporalio/activity';
 import type { AuditEvent } from '../lib/audit';
 import { keys } from '../lib/keys';
-import type { Pipeline } from '../lib/pipeline';
+import type { AlertArea } from '../lib/alert-message';
+import type { AlertRoute, Pipeline } from '../lib/pipeline';
+import { deliverAlert } from '../services/alert-delivery';
 import { changeByEventId, type ChampionPointer, type ModelVersion } from '../lib/registry';
 import type { NewAuditEvent } from '../services/audit-log';
 import { promote, rollback, type ChampionChange } from '../services/champion';
@@ -94,6 +96,9 @@ export function registryActivities({ store, config }: ActivityDeps) {
       subject: string;
       message: string;
       version: string | null;
+      /** The area's alert routes (pipeline.alerts); none: the audit log, the alerts/ record and a log line. */
+      routes?: AlertRoute[];
+      area?: AlertArea;
     }): Promise<void> {
       return step('notify', { model: input.model, version: input.version }, async () => {
         const event = await writeAudit(store, {
@@ -105,6 +110,28 @@ export function registryActivities({ store, config }: ActivityDeps) {
           details: { owner: input.owner, severity: input.severity, message: input.message },
         });
         await store.putIfAbsent(keys.alert(input.model, event.id), JSON.stringify(event, null, 2));
+        const area = input.area ?? 'retraining';
+        const json = {
+          kind: 'retrain.owner-alert/v1',
+          id: event.id,
+          model: input.model,
+          version: input.version,
+          area,
+          owner: input.owner,
+          severity: input.severity,
+          subject: input.subject,
+          message: input.message,
+        };
+        const headline = { ...json, lines: [input.message] };
+        // The audit event's id is the same on every attempt: each route gets the alert once.
+        await deliverAlert(
+          store,
+          { alertId: event.id, routes: input.routes ?? [], headline, json },
+          {
+            secret: config.webhookSecret,
+            context: { model: input.model, version: input.version ?? undefined, step: 'notify' },
+          },
+        );
         log.warn(`alert to ${input.owner}: ${input.subject}`, {
           model: input.model,
           version: input.version,

@@ -25,6 +25,8 @@ export const keys = {
   /** The recent drift checks' outcomes of a model, for the alert policy (lib/drift/alert-policy.ts). */
   driftAlertState: (model: string) => `drift-alerts/${model}/checks.json`,
   alert: (model: string, id: string) => `alerts/${model}/${id}.json`,
+  /** That one route of an alert has it (a retry sends only to the routes without this). */
+  alertDelivery: (model: string, alertId: string, routeId: string) => `alert-deliveries/${model}/${alertId}/${routeId}.json`,
   /** One batch of prediction-log lines; `isoHour` is the UTC hour of its lines, 'YYYY-MM-DDTHH'. */
   predictionBatch: (model: string, isoHour: string, batchId: string) =>
     `predictions/${model}/${isoHour.slice(0, 10)}/${isoHour.slice(11, 13)}/${batchId}.jsonl`,

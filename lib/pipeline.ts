@@ -295,6 +295,28 @@ const driftSchema = z.object({
   alertWebhook: z.url({ protocol: /^https?$/ }).optional(),
 });
 
+/** Where one area's alerts go: a webhook that takes Retrain's JSON, or a Slack-compatible incoming webhook. */
+const alertRouteSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    /** 'json': Retrain's alert object; 'slack': `{ text }` as Slack, Mattermost and Rocket.Chat incoming webhooks take it. */
+    format: z.enum(['json', 'slack']).default('json'),
+  })
+  .strict();
+
+/**
+ * Alert routes per area of ownership (the owners named in `owners`): drift alerts go to
+ * monitoring, rollbacks to retraining. Each route gets each alert once.
+ */
+const alertsSchema = z
+  .object({
+    monitoring: z.array(alertRouteSchema).default([]),
+    retraining: z.array(alertRouteSchema).default([]),
+    inference: z.array(alertRouteSchema).default([]),
+    logging: z.array(alertRouteSchema).default([]),
+  })
+  .strict();
+
 const scheduleSchema = z.object({
   /** Cron expression for the drift check, e.g. "0 * * * *" (hourly). */
   cron: z.string().min(9),
@@ -322,6 +344,7 @@ export const pipelineSchema = z
     validation: validationSchema.prefault({}),
     verification: verificationSchema.prefault({}),
     drift: driftSchema.optional(),
+    alerts: alertsSchema.optional(),
     schedule: scheduleSchema.optional(),
   })
   .strict()
@@ -379,6 +402,9 @@ export function parsePipeline(input: unknown, source: string): Pipeline {
   if (!result.success) throw new InvalidInputError(formatIssues(source, result.error.issues), { step: 'load-pipeline' });
   return result.data;
 }
+
+/** Where one area's alerts go. */
+export type AlertRoute = z.output<typeof alertRouteSchema>;
 
 /** A data source: files, or a PostgreSQL query. */
 export type DataSource = z.infer<typeof sourceSchema>;

@@ -1,3 +1,4 @@
+import type { RouteDelivery } from '../lib/alert-message';
 import type { Metrics } from '../lib/gate';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
@@ -94,7 +95,10 @@ export interface DriftCheckResult {
 /** Where a drift alert went: the webhook, or only the log and audit when none is configured. */
 export interface DriftAlertDelivery {
   delivered: 'webhook' | 'log';
+  /** The first route's URL (null: log and audit only). */
   url: string | null;
+  /** Every route of the monitoring area and what happened there. */
+  routes?: RouteDelivery[];
 }
 
 /** The retraining run a confirmed drift started, or joined when one was already running. */

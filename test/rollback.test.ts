@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +13,35 @@ import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harn
 import { activityAttempts, causes, expectRunFailure } from './helpers/runs';
 
 let h: Harness;
+/** A loopback chat webhook standing in for the retraining owner's channel. */
+let chat: Server;
+let chatUrl: string;
+const chatMessages: { text: string }[] = [];
 beforeAll(async () => {
   h = await startHarness();
+  chat = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      chatMessages.push(JSON.parse(text));
+      res.writeHead(200).end('ok');
+    });
+  });
+  chat.listen(0, '127.0.0.1');
+  await once(chat, 'listening');
+  chatUrl = `http://127.0.0.1:${(chat.address() as { port: number }).port}/hooks/retraining`;
 });
 afterAll(async () => {
+  chat?.close();
   await h?.close();
 });
 
 function pipeline(name: string, params: Record<string, string | boolean> = {}) {
-  return testPipeline({ name, training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT, params, maxAttempts: 2 } });
+  return testPipeline({
+    name,
+    training: { command: TRIVIAL_TRAINER, predictCommand: TRIVIAL_PREDICT, params, maxAttempts: 2 },
+    alerts: { retraining: [{ url: chatUrl, format: 'slack' }] },
+  });
 }
 
 /** Runs a pipeline that should promote, returns its version. */
@@ -89,6 +111,11 @@ describe('automatic rollback after promotion', () => {
     expect(alert.summary).toMatch(/critical: .*rolled back after failed verification \(to ml@example\.com\)/);
     expect(alert.details.message).toMatch(new RegExp(`Champion restored to ${v1}`));
     expect(await h.store.exists(keys.alert(name, alert.id))).toBe(true);
+    // The retraining area's route got the alert, once, as a chat message.
+    const sent = chatMessages.filter((m) => m.text.includes(`${name}: ${v2} rolled back`));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.text).toMatch(/^:rotating_light: \*.*rolled back after failed verification\*\nChampion restored to /);
+    expect(sent[0]!.text).toContain('retraining owner: ml@example.com');
   });
 
   it('withdraws a first champion that fails verification, leaving no champion', async () => {

@@ -313,6 +313,9 @@ async function rollBackPromotion(
       version,
       subject: `${pipeline.name}: ${version} rolled back after ${cancelled ? 'its run was cancelled during verification' : 'failed verification'}`,
       message: `Champion restored to ${pointer.champion ?? 'none'}. Cause: ${cause}`,
+      // The retraining area's routes; a pipeline recorded before routes existed has none.
+      routes: pipeline.alerts?.retraining ?? [],
+      area: 'retraining',
     });
     return pointer;
   });
