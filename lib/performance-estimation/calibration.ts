@@ -1,0 +1,259 @@
+/**
+ * Probability calibration of a binary classifier's scores, fitted on the holdout and stored with
+ * the model version, so that performance can later be estimated from scores alone (cbpe.ts).
+ * Pure code.
+ */
+
+import { z } from 'zod';
+import { countBelow } from '../drift/sorted-search';
+import { sortedCopy } from '../drift/sort';
+import { formatIssues, InvalidInputError } from '../errors';
+import { isotonicKnots, thinKnots, type Knots } from './isotonic';
+
+/** A stored calibration keeps at most this many knots, so it stays a small JSON document. */
+export const MAX_KNOTS = 1000;
+
+/** Equal-width bins of the expected calibration error (ECE). */
+export const ECE_BINS = 10;
+
+const probability = z.number().min(0, 'must be a probability in [0, 1]').max(1, 'must be a probability in [0, 1]');
+const count = z.number().int().nonnegative();
+
+/** The JSON form of a {@link Calibration}, as stored with a model version. */
+export const calibrationSchema = z
+  .strictObject({
+    version: z.literal(1),
+    method: z.literal('isotonic'),
+    /** The class the scores are the probability of. */
+    positiveClass: z.string().min(1),
+    /** Scores where the calibration function bends, strictly ascending. */
+    knots: z.array(probability).min(1).max(MAX_KNOTS),
+    /** Calibrated probability at each knot, non-decreasing; linear in between, clipped outside. */
+    values: z.array(probability).min(1).max(MAX_KNOTS),
+    /** Holdout rows the calibration was fitted on (rows with a score). */
+    holdoutRows: count.min(1),
+    /** Holdout rows left out because their score was missing (NaN). */
+    missingScores: count,
+    /** Share of the fitted holdout rows whose label is the positive class. */
+    positiveRate: probability,
+    /**
+     * Expected calibration error on the holdout (10 equal-width bins) of the raw scores, and of
+     * the calibrated ones cross-fitted (each fifth of the holdout calibrated by a fit on the rest).
+     */
+    ece: z.strictObject({ before: probability, after: probability }),
+    /** What a report should say about the fit: one class only, one distinct score, knots thinned. */
+    notes: z.array(z.string()),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (c.values.length !== c.knots.length) {
+      issue(['values'], `has ${c.values.length} entries and knots ${c.knots.length}: there must be one value per knot`);
+    }
+    for (let i = 1; i < c.knots.length; i++) {
+      if (!(c.knots[i]! > c.knots[i - 1]!)) {
+        issue(['knots', i], `knots must be strictly ascending: ${c.knots[i]} follows ${c.knots[i - 1]}`);
+        break;
+      }
+    }
+    for (let i = 1; i < c.values.length; i++) {
+      if (c.values[i]! < c.values[i - 1]!) {
+        issue(['values', i], `values must be non-decreasing: ${c.values[i]} follows ${c.values[i - 1]}`);
+        break;
+      }
+    }
+  });
+
+/** A fitted calibration: a monotone map from a raw positive-class score to a probability. */
+export type Calibration = z.infer<typeof calibrationSchema>;
+
+/**
+ * Reads a stored calibration.
+ * @param source names where it came from in the error message, e.g. a file name.
+ * @throws {InvalidInputError} naming each field that is wrong.
+ */
+export function parseCalibration(value: unknown, source = 'calibration'): Calibration {
+  const parsed = calibrationSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidInputError(formatIssues(source, parsed.error.issues));
+  return parsed.data;
+}
+
+/** The holdout a calibration is fitted on. */
+export interface CalibrationInput {
+  /** Raw score of the positive class per holdout row, in [0, 1]. NaN marks a missing score: the row is left out and counted. */
+  scores: Float64Array | readonly number[];
+  /** Per holdout row: 1 when its true label is the positive class, else 0. */
+  outcomes: Uint8Array | readonly number[];
+  /** The class the scores are about. */
+  positiveClass: string;
+}
+
+/**
+ * Fits an increasing isotonic calibration on the holdout, as scikit-learn's
+ * `IsotonicRegression(out_of_bounds='clip')` does (tied scores pooled first, prediction by linear
+ * interpolation between block boundaries), kept to at most {@link MAX_KNOTS} knots.
+ *
+ * One class only or one distinct score give a constant calibration (the positive rate) and say
+ * so in `notes`; they are not errors.
+ *
+ * @throws {InvalidInputError} when no row has a score, the lengths differ, a score is outside
+ * [0, 1] or an outcome is not 0 or 1.
+ */
+export function fitCalibration(input: CalibrationInput): Calibration {
+  const { scores, outcomes, missing } = rowsWithScore(input);
+  const rows = scores.length;
+  if (rows === 0) {
+    throw new InvalidInputError(
+      input.scores.length === 0
+        ? 'cannot fit a calibration on an empty holdout: it needs rows with a score and a label'
+        : `cannot fit a calibration: all ${missing} holdout scores are missing (NaN)`,
+    );
+  }
+  const full = isotonicFit(scores, outcomes, () => true);
+  const { knots, maxChange } = thinKnots(full.knots, MAX_KNOTS);
+  let positives = 0;
+  for (const o of outcomes) positives += o;
+  const positiveRate = positives / rows;
+
+  const notes: string[] = [];
+  if (positiveRate === 0 || positiveRate === 1) {
+    notes.push(
+      `every holdout row is ${positiveRate === 1 ? 'positive' : 'negative'}: the calibration is the constant ${positiveRate}, ` +
+        'so estimates from it only repeat that rate',
+    );
+  } else if (full.distinctScores === 1) {
+    notes.push(`every holdout row has the score ${scores[0]}: the calibration is the constant positive rate ${positiveRate}`);
+  }
+  if (maxChange > 0) {
+    notes.push(
+      `the isotonic fit had ${full.knots.x.length} knots, thinned to ${knots.x.length}: probabilities move by less than ${maxChange.toPrecision(2)}`,
+    );
+  }
+
+  return {
+    version: 1,
+    method: 'isotonic',
+    positiveClass: input.positiveClass,
+    knots: Array.from(knots.x),
+    values: Array.from(knots.y),
+    holdoutRows: rows,
+    missingScores: missing,
+    positiveRate,
+    ece: { before: ece(scores, outcomes, (s) => s), after: crossFittedEce(scores, outcomes) },
+    notes,
+  };
+}
+
+/**
+ * The calibrated probability of `score`: linear between knots, clipped to the end values
+ * outside them. A NaN score (missing) stays NaN.
+ */
+export function calibrate(calibration: Calibration, score: number): number {
+  return interpolate(calibration.knots, calibration.values, score);
+}
+
+/** {@link calibrate} for every score of an array (NaN stays NaN). */
+export function calibrateAll(calibration: Calibration, scores: Float64Array): Float64Array {
+  const x = Float64Array.from(calibration.knots);
+  const y = Float64Array.from(calibration.values);
+  const out = new Float64Array(scores.length);
+  for (let i = 0; i < scores.length; i++) out[i] = interpolate(x, y, scores[i]!);
+  return out;
+}
+
+/** numpy's `interp(s, x, y)` with `s` clipped to the knots' range first, as sklearn predicts. */
+function interpolate(x: ArrayLike<number>, y: ArrayLike<number>, s: number): number {
+  if (Number.isNaN(s)) return NaN;
+  const last = x.length - 1;
+  if (s <= x[0]!) return y[0]!;
+  if (s >= x[last]!) return y[last]!;
+  const j = countBelow(x, s, true) - 1; // x[j] <= s < x[j + 1]
+  return y[j]! + ((s - x[j]!) * (y[j + 1]! - y[j]!)) / (x[j + 1]! - x[j]!);
+}
+
+/** The holdout rows whose score is not NaN, checked. */
+function rowsWithScore(input: CalibrationInput): { scores: Float64Array; outcomes: Uint8Array; missing: number } {
+  const { scores, outcomes } = input;
+  if (scores.length !== outcomes.length) {
+    throw new InvalidInputError(
+      `scores has ${scores.length} rows and outcomes ${outcomes.length}: there must be one of each per holdout row`,
+    );
+  }
+  let missing = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    const o = outcomes[i]!;
+    if (o !== 0 && o !== 1) throw new InvalidInputError(`outcomes[${i}] is ${o}: an outcome is 1 (positive class) or 0`);
+    if (Number.isNaN(s)) missing++;
+    else if (!(s >= 0 && s <= 1)) throw new InvalidInputError(`scores[${i}] is ${s}: a score is a probability in [0, 1]`);
+  }
+  const kept = new Float64Array(scores.length - missing);
+  const keptOutcomes = new Uint8Array(kept.length);
+  for (let i = 0, k = 0; i < scores.length; i++) {
+    if (Number.isNaN(scores[i])) continue;
+    kept[k] = scores[i]!;
+    keptOutcomes[k++] = outcomes[i]!;
+  }
+  return { scores: kept, outcomes: keptOutcomes, missing };
+}
+
+/** The isotonic fit on the rows `use` picks (all knots, not thinned), and how many distinct scores those rows have. */
+function isotonicFit(scores: Float64Array, outcomes: Uint8Array, use: (row: number) => boolean): { knots: Knots; distinctScores: number } {
+  const positives: number[] = [];
+  const negatives: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    if (use(i)) (outcomes[i] === 1 ? positives : negatives).push(scores[i]!);
+  }
+  const groups = groupByScore(sortedCopy(Float64Array.from(positives)), sortedCopy(Float64Array.from(negatives)));
+  return { knots: isotonicKnots(groups.score, groups.rate, groups.rows), distinctScores: groups.score.length };
+}
+
+/** Rows pooled by distinct score, ascending: how many rows have the score and the share of them that are positive. */
+function groupByScore(positives: Float64Array, negatives: Float64Array): { score: Float64Array; rate: Float64Array; rows: Float64Array } {
+  const score: number[] = [];
+  const rows: number[] = [];
+  const rate: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < positives.length || j < negatives.length) {
+    const s = Math.min(i < positives.length ? positives[i]! : Infinity, j < negatives.length ? negatives[j]! : Infinity);
+    let p = 0;
+    let q = 0;
+    for (; i < positives.length && positives[i] === s; i++) p++;
+    for (; j < negatives.length && negatives[j] === s; j++) q++;
+    score.push(s);
+    rows.push(p + q);
+    rate.push(p / (p + q));
+  }
+  return { score: Float64Array.from(score), rate: Float64Array.from(rate), rows: Float64Array.from(rows) };
+}
+
+/** Folds of the cross-fitted ECE. */
+const ECE_FOLDS = 5;
+
+/**
+ * The ECE of the calibration on rows it was not fitted on: each of 5 folds (row i in fold i mod 5)
+ * calibrated by a fit on the others. Measured on the rows of its own fit, isotonic's ECE is 0 by
+ * construction (each block's value is its rows' positive rate), which would say nothing.
+ */
+function crossFittedEce(scores: Float64Array, outcomes: Uint8Array): number {
+  const folds = Math.min(ECE_FOLDS, scores.length);
+  if (folds < 2) return ece(scores, outcomes, () => outcomes[0]!);
+  const p = new Float64Array(scores.length);
+  for (let f = 0; f < folds; f++) {
+    const { knots } = thinKnots(isotonicFit(scores, outcomes, (i) => i % folds !== f).knots, MAX_KNOTS);
+    for (let i = f; i < scores.length; i += folds) p[i] = interpolate(knots.x, knots.y, scores[i]!);
+  }
+  return ece(scores, outcomes, (_, i) => p[i]!);
+}
+
+/** Expected calibration error: per equal-width bin of the probability, |Σ outcome − Σ probability|, summed, over all rows. */
+function ece(scores: Float64Array, outcomes: Uint8Array, probabilityOf: (score: number, row: number) => number): number {
+  const gap = new Float64Array(ECE_BINS);
+  for (let i = 0; i < scores.length; i++) {
+    const p = probabilityOf(scores[i]!, i);
+    gap[Math.min(Math.floor(p * ECE_BINS), ECE_BINS - 1)]! += outcomes[i]! - p;
+  }
+  let sum = 0;
+  for (const g of gap) sum += Math.abs(g);
+  return Math.min(sum / scores.length, 1);
+}
