@@ -18,7 +18,7 @@ export function recordStep(model: string, step: string, outcome: 'ok' | 'failed'
 
 type DriftVerdict = Pick<
   DriftCheckResult,
-  'enoughData' | 'drifted' | 'datasetDriftShare' | 'predictionDrifted' | 'conceptDrifted' | 'windowPredictions'
+  'enoughData' | 'drifted' | 'datasetDriftShare' | 'predictionDrifted' | 'conceptDrifted' | 'windowPredictions' | 'estimatedPerformance'
 >;
 
 /**
@@ -37,6 +37,24 @@ export function recordDriftCheck(model: string, m: DriftVerdict, serving: Servin
     gauge('retrain_drift_share', 'share of features that drifted in the last check', m.datasetDriftShare, 'float');
     gauge('retrain_prediction_drift', '1 when the predictions drifted in the last check', m.predictionDrifted ? 1 : 0);
     gauge('retrain_concept_drift', '1 when the labelled performance regressed in the last check', m.conceptDrifted ? 1 : 0);
+    const e = m.estimatedPerformance;
+    if (e && e.value !== null) {
+      // Before labels arrive: alert on the estimate falling, e.g. retrain_estimated_performance_drop == 1.
+      const estimated = metricMeter.withTags({ model, metric: e.metric });
+      estimated
+        .createGauge(
+          'retrain_estimated_performance',
+          'float',
+          '',
+          "the champion's primary metric estimated from its scores, without labels",
+        )
+        .set(e.value);
+      gauge(
+        'retrain_estimated_performance_drop',
+        '1 when the estimated performance fell beyond drift.maxMetricRegression',
+        e.dropped ? 1 : 0,
+      );
+    }
   }
   for (const s of serving ?? []) {
     const served = metricMeter.withTags({ model, version: s.version });

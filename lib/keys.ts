@@ -9,6 +9,8 @@ export const keys = {
     `models/${model}/${version}/reference/${name}.json`,
   referenceValues: (model: string, version: string, name: 'features' | 'prediction', file: string) =>
     `models/${model}/${version}/reference/${name}-${file}`,
+  /** The calibration of a binary classifier's holdout scores: performance estimated before labels arrive. */
+  calibration: (model: string, version: string) => `models/${model}/${version}/reference/calibration.json`,
   version: (model: string, version: string) => `registry/${model}/versions/${version}.json`,
   versions: (model: string) => `registry/${model}/versions/`,
   pointer: (model: string) => `registry/${model}/champion.json`,

@@ -279,6 +279,13 @@ const driftSchema = z.object({
   /** Concept drift when the primary metric on labelled rows is worse than the holdout baseline by more than this. */
   maxMetricRegression: z.number().min(0).default(0.05),
   /**
+   * Binary classifiers: the champion's performance is estimated from its logged scores before
+   * labels arrive (calibrated on its holdout). 'report': in the report and metrics only;
+   * 'drift': an estimated drop beyond maxMetricRegression is drift (alert, and retrain with
+   * onDrift 'retrain').
+   */
+  onEstimatedDrop: z.enum(['report', 'drift']).default('report'),
+  /**
    * Drift is confirmed (alert, and retrain with onDrift 'retrain') only once it held for this
    * many consecutive checks; a check without enough data neither counts nor breaks the run.
    */

@@ -1,4 +1,5 @@
 import type { FeatureSpec } from '../lib/drift/dataset-drift';
+import type { EstimatedPerformance } from '../lib/drift/estimated-performance';
 import { buildDriftReport, type DriftCheckReport } from '../lib/drift/report';
 import { NotFoundError } from '../lib/errors';
 import { outputKind } from '../lib/feature-kind';
@@ -15,6 +16,7 @@ import { measureConceptDrift } from './concept-drift';
 import type { DriftCheckLog } from './drift-check-log';
 import { readLabels, type LabelWindow } from './label-log';
 import { readPredictionWindow, type PredictionWindow } from './prediction-log';
+import { estimateWindowPerformance } from './performance-estimate';
 import { loadReferenceColumns } from './reference-profiles';
 import { sourceReader } from './sources';
 
@@ -63,6 +65,8 @@ export async function runDriftCheck(
   const labelLog = await readLabelLog(store, input, log);
   const enoughData = window.rows >= drift.minPredictions;
   const specs = featureSpecs(pipeline);
+  const conceptDrift = await conceptDriftOf(deps, input, labelLog, window, log);
+  const estimatedPerformance = enoughData ? await estimateWindowPerformance(store, { pipeline, version, window, conceptDrift }) : null;
   const report = buildDriftReport({
     ...reportFrame(input),
     reference: { label: `training data of ${version}`, columns: features.columns, rows: features.profile.rows },
@@ -79,7 +83,8 @@ export async function runDriftCheck(
             minEffect: drift.prediction.minEffect,
           }
         : null,
-    conceptDrift: await conceptDriftOf(deps, input, labelLog, window, log),
+    conceptDrift,
+    estimatedPerformance,
     // Over the kept rows: a uniform sample keeps latency percentiles and cost per prediction
     // unbiased, but counts and cost totals are then of the sample (the summary says sampled).
     serving: servingSummaryOfColumns(window),
@@ -222,8 +227,14 @@ export async function finishReport(
     datasetDriftShare: report.dataDrift.datasetDrift.share,
     predictionDrifted: report.predictionDrift?.drifted ?? false,
     conceptDrifted: report.conceptDrift?.drifted ?? false,
+    ...(report.estimatedPerformance && enoughData ? { estimatedPerformance: briefEstimate(report.estimatedPerformance) } : {}),
   };
   return { result, report };
+}
+
+/** The estimate as the workflow, the CLI and the alert carry it. */
+function briefEstimate(e: EstimatedPerformance): NonNullable<DriftCheckResult['estimatedPerformance']> {
+  return { metric: e.metric, ...e.estimate, baseline: e.baseline, dropped: e.dropped, counts: e.counts };
 }
 
 /** A 32-bit seed from a string (FNV-1a): the same check id always samples the same rows. */

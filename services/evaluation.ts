@@ -13,6 +13,7 @@ import type { ModelOutput } from '../lib/training-contract';
 import type { DatasetSplit, Evaluation } from '../shared/results';
 import type { Store } from '../store/store';
 import { rowBatches } from './dataset-rows';
+import { saveCalibration } from './calibrations';
 import { saveReferenceProfile } from './reference-profiles';
 import { readPointer, readVersion } from './registry';
 
@@ -58,8 +59,17 @@ export async function evaluateCandidate(store: Store, request: ScoringRequest): 
     const model = await readVersion(store, pipeline.name, v);
     const predictions = await predict({ model, inputPath: holdout, rows: labels.length, purpose: 'evaluate' });
     if (v === version) await savePredictionReference(store, pipeline, v, predictions);
+    const metrics = scored(v, () =>
+      scorePredictions({ task: pipeline.task, labels, predictions, classes: model.classes, positiveClass: pipeline.positiveClass }),
+    );
+    // Its scores against the holdout's labels (checked by the scoring above): what estimates its
+    // performance before labels arrive.
+    if (v === version) await saveCalibration(store, { pipeline, version: v, classes: model.classes, labels, predictions });
+    return metrics;
+  };
+  const scored = (v: string, score: () => Metrics): Metrics => {
     try {
-      return scorePredictions({ task: pipeline.task, labels, predictions, classes: model.classes, positiveClass: pipeline.positiveClass });
+      return score();
     } catch (err) {
       if (err instanceof MetricInputError) {
         throw new TrainingContractError(`cannot score ${v} on the holdout: ${err.message}`, {

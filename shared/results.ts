@@ -90,6 +90,18 @@ export interface DriftCheckResult {
   datasetDriftShare: number;
   predictionDrifted: boolean;
   conceptDrifted: boolean;
+  /** The champion's performance estimated from its scores without labels (binary classifiers with a calibration). */
+  estimatedPerformance?: {
+    metric: string;
+    value: number | null;
+    lower: number | null;
+    upper: number | null;
+    baseline: number | null;
+    /** Below the baseline by more than drift.maxMetricRegression. */
+    dropped: boolean;
+    /** Whether the drop counted as drift (drift.onEstimatedDrop). */
+    counts: boolean;
+  };
 }
 
 /** Where a drift alert went: the webhook, or only the log and audit when none is configured. */

@@ -243,6 +243,62 @@ describe('driftCheck', () => {
   });
 });
 
+describe('performance estimated without labels', () => {
+  // The trivial trainer scores every row with the class shares of its training data, so its
+  // calibration is one knot: every prediction is right with the holdout's share of its class.
+  // Predicting "yes" for everyone then estimates accuracy at the share of churners, a drop.
+  const quietPredictions = { method: 'jensenshannon' as const, threshold: 0.99 };
+
+  it('estimates the champion from its scores, and an estimated drop is drift when the pipeline says so', async () => {
+    const pipeline = driftPipeline(
+      'drift-estimate',
+      { onEstimatedDrop: 'drift', prediction: quietPredictions },
+      { metrics: { primary: 'accuracy' } },
+    );
+    const version = await promote(pipeline);
+    expect(await h.store.exists(keys.calibration(pipeline.name, version))).toBe(true);
+    await serve(pipeline.name, version, { rows: 300, seed: 31, drift: 0, prediction: 'yes' });
+
+    const summary = await check(pipeline);
+
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    const e = report.estimatedPerformance!;
+    expect(e).toMatchObject({ method: 'cbpe', metric: 'accuracy', positiveClass: 'yes', rows: 300, dropped: true, counts: true });
+    expect(e.baseline!).toBeGreaterThan(0.6);
+    expect(e.estimate.value!).toBeLessThan(0.4);
+    expect(e.estimate.value! + e.baseline!).toBeCloseTo(1, 1); // the shares of the two classes
+    expect(e.assumption).toMatch(/concept drift/);
+    expect(summary.outcome).toBe('drift-alerted');
+    expect(summary.result!.estimatedPerformance).toMatchObject({ metric: 'accuracy', dropped: true, counts: true });
+    expect(summary.message).toMatch(
+      /estimated accuracy without labels is 0\.\d+ \(.+\) against 0\.\d+ on the holdout, a drop beyond the allowed 0\.05/,
+    );
+    const html = (await h.store.get(summary.result!.htmlKey))!.toString();
+    expect(html).toContain('Performance estimated without labels');
+  });
+
+  it('reports the estimate by default without calling it drift, beside the realised figure once labels arrive', async () => {
+    const labelsDir = mkdtempSync(join(tmpdir(), 'retrain-labels-'));
+    const labelsPath = join(labelsDir, 'labels.csv');
+    const pipeline = driftPipeline(
+      'drift-estimate-report',
+      { prediction: quietPredictions, labels: { path: labelsPath } },
+      { metrics: { primary: 'accuracy' } },
+    );
+    const version = await promote(pipeline);
+    const rows = await serve(pipeline.name, version, { rows: 300, seed: 32, drift: 0, prediction: 'yes' });
+    // Every customer it said "yes" for did churn: realised accuracy 1, whatever the estimate said.
+    writeFileSync(labelsPath, 'customer_id,churned\n' + rows.map((r) => `${pipeline.name}-32-${r.customer_id},yes`).join('\n') + '\n');
+
+    const summary = await check(pipeline);
+
+    const e = (await storedReport(pipeline.name, summary.result!.checkId)).estimatedPerformance!;
+    expect(e).toMatchObject({ dropped: true, counts: false, realised: { value: 1, labelledRows: 300 } });
+    expect(summary.outcome).toBe('no-drift');
+    expect(summary.message).toContain('(reported, not counted as drift)');
+  });
+});
+
 describe('drift schedules', () => {
   it('applies one schedule per pipeline idempotently, and lists, triggers, pauses and deletes it', async () => {
     const pipeline = driftPipeline('drift-scheduled', {}, { schedule: { cron: '0 3 * * *' } });

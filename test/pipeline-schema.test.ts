@@ -88,6 +88,7 @@ describe('pipeline schema: defaults', () => {
       prediction: {},
       labelDelay: '0s',
       maxMetricRegression: 0.05,
+      onEstimatedDrop: 'report',
       alertAfter: 1,
       cooldown: '0s',
       onDrift: 'alert',

@@ -37,6 +37,7 @@ import {
 } from './dataset-drift';
 import type { StattestName } from './stattest-names';
 import { describeAccuracy } from './approximate-drift';
+import { describeEstimate, type EstimatedPerformance } from './estimated-performance';
 
 /** Shares (0..1) of each window per bin, for plots. */
 export interface FeatureDistribution {
@@ -85,8 +86,13 @@ export interface DriftCheckReport {
   dataDrift: DriftReport & { distributions: Record<string, FeatureDistribution> };
   predictionDrift: (FeatureDrift & { distribution: FeatureDistribution }) | null;
   conceptDrift: ConceptDrift | null;
+  /**
+   * The champion's performance estimated from its logged scores, before labels arrive (binary
+   * classifiers with a stored calibration); absent when it cannot be estimated.
+   */
+  estimatedPerformance?: EstimatedPerformance;
   serving: ServingSummary[] | null;
-  /** Dataset drift, prediction drift or concept drift. */
+  /** Dataset drift, prediction drift or concept drift (or an estimated drop that counts as drift). */
   drifted: boolean;
   /**
    * False when a window was too small for a verdict: nothing was tested, and the report says
@@ -142,6 +148,8 @@ export interface BuildDriftReportInput {
   } | null;
   /** `drifted` is computed from baseline, current and maxRegression when left out. */
   conceptDrift?: (Omit<ConceptDrift, 'drifted'> & { drifted?: boolean }) | null;
+  /** Performance estimated without labels (see lib/drift/estimated-performance.ts). */
+  estimatedPerformance?: EstimatedPerformance | null;
   serving?: ServingSummary[] | null;
 }
 
@@ -224,7 +232,12 @@ function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrif
       : null;
   const accuracy = describeAccuracy([...dataDrift.features, ...(predictionDrift ? [predictionDrift] : [])]);
   const conceptDrift = input.conceptDrift ? conceptDriftOf(input.conceptDrift) : null;
-  const drifted = dataDrift.datasetDrift.drifted || Boolean(predictionDrift?.drifted) || Boolean(conceptDrift?.drifted);
+  const estimated = input.estimatedPerformance ?? null;
+  const drifted =
+    dataDrift.datasetDrift.drifted ||
+    Boolean(predictionDrift?.drifted) ||
+    Boolean(conceptDrift?.drifted) ||
+    Boolean(estimated?.dropped && estimated.counts);
   const report: DriftCheckReport = {
     kind: 'retrain.drift-report/v1',
     model: input.model ?? null,
@@ -241,6 +254,7 @@ function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrif
     dataDrift,
     predictionDrift,
     conceptDrift,
+    ...(estimated ? { estimatedPerformance: estimated } : {}),
     serving: input.serving ? input.serving.map((s) => ({ ...s, latencyMs: { ...s.latencyMs }, cost: { ...s.cost } })) : null,
     drifted,
     ...(accuracy ? { accuracy } : {}),
@@ -491,6 +505,7 @@ export function summarize(r: Omit<DriftCheckReport, 'summary'>): string {
       );
     }
   }
+  if (r.estimatedPerformance) clauses.push(describeEstimate(r.estimatedPerformance));
   return `${r.drifted ? 'Drift detected' : 'No drift'}: ${clauses.join('; ')}.`;
 }
 
