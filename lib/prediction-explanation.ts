@@ -50,7 +50,29 @@ export interface PredictionExplanation {
     /** Changes of the champion pointer that made this version champion or replaced it. */
     changes: RegistryChange[];
   };
+  /** Which features pushed this prediction most: present when asked for (computed by the model in Python). */
+  contributions?: ContributionsSummary;
 }
+
+/** The features that pushed one prediction most, or why they could not be computed. */
+export type ContributionsSummary =
+  | {
+      available: true;
+      /** linear, linear-reference or tree-path (training/explain.py). */
+      method: string;
+      /** What the contributions add up to: log-odds, logit, probability or value. */
+      output: string;
+      estimator: string;
+      /** The class explained; null for regression. */
+      class: string | null;
+      /** The output before any feature: base + Σ contributions = value. */
+      base: number;
+      value: number;
+      /** The largest contributions by size, with their sign. */
+      top: { feature: string; contribution: number }[];
+      note: string;
+    }
+  | { available: false; reason: string };
 
 /** Puts the records of one prediction together (see {@link PredictionExplanation}). */
 export function explainPrediction(input: {

@@ -1,5 +1,9 @@
 import { NotFoundError } from '../lib/errors';
-import { explainPrediction, type PredictionExplanation } from '../lib/prediction-explanation';
+import { topContributions } from '../lib/contributions';
+import { explainPrediction, type ContributionsSummary, type PredictionExplanation } from '../lib/prediction-explanation';
+import type { PredictionLine } from '../lib/prediction-log';
+import type { ModelVersion } from '../lib/registry';
+import { explainContributions, type ExplainContributionsInput } from './contributions';
 import type { Store } from '../store/store';
 import { listAudit } from './audit-log';
 import { findPrediction } from './prediction-log';
@@ -21,7 +25,16 @@ export type ExplainResult =
  * it, its lineage, the gate and approval that let it serve, and whether it is still the champion
  * (what `retrain explain` prints and `GET /v1/predictions/{id}/explain` returns).
  */
-export async function explainPredictionById(store: Store, id: string, opts: { model?: string; at?: string } = {}): Promise<ExplainResult> {
+export async function explainPredictionById(
+  store: Store,
+  id: string,
+  opts: {
+    model?: string;
+    at?: string;
+    /** Also compute which features pushed the prediction (runs the version's model in Python). */
+    contributions?: { config: ExplainContributionsInput['config']; top?: number };
+  } = {},
+): Promise<ExplainResult> {
   const { found, invalid, files } = await findPrediction(store, id, opts);
   if (!found) return { found: false, files, ...(invalid ? { invalid } : {}) };
   const { line } = found;
@@ -37,5 +50,34 @@ export async function explainPredictionById(store: Store, id: string, opts: { mo
     pointer,
     audit: await listAudit(store, line.model),
   });
+  if (opts.contributions) explanation.contributions = await contributionsOf(store, line, version, opts.contributions);
   return { found: true, explanation };
+}
+
+/** The prediction's top contributions, or why there are none: never an error, the rest of the answer stands. */
+async function contributionsOf(
+  store: Store,
+  line: PredictionLine,
+  version: ModelVersion | null,
+  opts: { config: ExplainContributionsInput['config']; top?: number },
+): Promise<ContributionsSummary> {
+  if (!version) return { available: false, reason: `${line.model} ${line.version} is not in the registry, so its model cannot be run` };
+  try {
+    const result = await explainContributions({ store, config: opts.config, model: version, rows: [line.features] });
+    if (result.method === 'unsupported') return { available: false, reason: result.reason };
+    const row = result.rows[0]!;
+    return {
+      available: true,
+      method: result.method,
+      output: result.output,
+      estimator: result.estimator,
+      class: row.class,
+      base: row.base,
+      value: row.value,
+      top: topContributions(row, opts.top ?? 5),
+      note: result.note,
+    };
+  } catch (err) {
+    return { available: false, reason: (err as Error).message };
+  }
 }

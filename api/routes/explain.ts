@@ -14,6 +14,10 @@ const query = z.object({
     .refine((s) => !Number.isNaN(Date.parse(s.length > 10 ? `${s}:00:00Z` : `${s}T00:00:00Z`)), 'is not a real date')
     .optional()
     .describe('scan only that UTC day or hour'),
+  contributions: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('true: also compute the features that pushed this prediction most (runs the model in Python: about a second)'),
 });
 
 /** `GET /v1/predictions/{id}/explain`: what `retrain explain` answers, as JSON. */
@@ -36,9 +40,13 @@ export function explainRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     handler: async (request) => {
       const { id } = request.params as { id: string };
-      const { model, at } = request.query as z.infer<typeof query>;
+      const { model, at, contributions } = request.query as z.infer<typeof query>;
       if (model !== undefined) ctx.models.require(model);
-      const result = await explainPredictionById(ctx.store, id, { model, at });
+      const result = await explainPredictionById(ctx.store, id, {
+        model,
+        at,
+        ...(contributions === 'true' ? { contributions: { config: ctx.config } } : {}),
+      });
       if (!result.found)
         throw new HttpError(
           404,

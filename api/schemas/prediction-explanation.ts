@@ -61,6 +61,25 @@ export const predictionExplanationSchema = z
       atPrediction: z.string().nullable().describe('The champion when the prediction was made (by the pointer’s history).'),
       changes: z.array(registryChangeSchema).describe('Changes of the champion pointer that made this version champion or replaced it.'),
     }),
+    contributions: z
+      .discriminatedUnion('available', [
+        z.object({
+          available: z.literal(true),
+          method: z.string(),
+          output: z.string(),
+          estimator: z.string(),
+          class: z.string().nullable(),
+          base: z.number(),
+          value: z.number(),
+          top: z.array(z.object({ feature: z.string(), contribution: z.number() })),
+          note: z.string(),
+        }),
+        z.object({ available: z.literal(false), reason: z.string() }),
+      ])
+      .optional()
+      .describe(
+        'With ?contributions=true: the features that pushed this prediction most (base + Σ contributions = value), or why they could not be computed.',
+      ),
   })
   .meta({
     id: 'PredictionExplanation',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeContribution } from '../../lib/contributions';
 import { explainPredictionById } from '../../services/explain';
 import { loadConfig } from '../../services/config';
 import type { PredictionExplanation } from '../../lib/prediction-explanation';
@@ -33,15 +34,28 @@ export const explainCommand = defineCommand({
       description: 'scan only that UTC day or hour of the log',
       shownDefault: 'all of it',
     },
+    contributions: {
+      type: 'boolean',
+      description:
+        "also show the features that pushed this prediction most: runs the version's model in Python\n(linear and tree scikit-learn models of the default trainer)",
+    },
     json: jsonFlag,
   },
-  examples: ['retrain explain c000042 --model churn', 'retrain explain c000042 --model churn --at 2026-11-25T14 --json'],
+  examples: [
+    'retrain explain c000042 --model churn',
+    'retrain explain c000042 --model churn --contributions',
+    'retrain explain c000042 --model churn --at 2026-11-25T14 --json',
+  ],
   async run(args) {
     const config = loadConfig();
     const store = createStore(config);
     const id = args.predictionId;
     const where = `${args.model ? `predictions/${args.model}/` : 'predictions/'}${args.at ? ` (${args.at} only)` : ''}`;
-    const result = await explainPredictionById(store, id, { model: args.model, at: args.at });
+    const result = await explainPredictionById(store, id, {
+      model: args.model,
+      at: args.at,
+      ...(args.contributions ? { contributions: { config } } : {}),
+    });
     if (!result.found) {
       const why = result.invalid
         ? `a line with this id exists but is invalid: ${result.invalid}`
@@ -81,6 +95,7 @@ function describe(e: PredictionExplanation): string {
   out.push(`  action:     ${p.action ?? '(not logged: pass action to logPrediction to record what the product did)'}`);
   if (p.context) out.push(`  context:    ${JSON.stringify(p.context)}`);
   out.push(`  logged in:  ${e.loggedIn.key}:${e.loggedIn.line}`, '');
+  if (e.contributions) out.push(...describeContributions(e.contributions), '');
 
   const v = e.version;
   if (!v) {
@@ -147,4 +162,14 @@ function metricList(m: Record<string, number | null>): string {
       .map(([k, x]) => `${k} ${fmtMetric(x)}`)
       .join(', ') || '—'
   );
+}
+
+/** The features that pushed the prediction, largest first, or why they are not there. */
+function describeContributions(c: NonNullable<PredictionExplanation['contributions']>): string[] {
+  if (!c.available) return [`Features that pushed it: not available (${c.reason})`];
+  const toward = c.class === null ? 'value' : `${c.output} of "${c.class}"`;
+  return [
+    `Features that pushed it (${c.method}, ${c.estimator}; ${toward} ${fmtMetric(c.value)} from a base of ${fmtMetric(c.base)}):`,
+    ...c.top.map((t) => `  ${describeContribution(t, { class: c.class })}`),
+  ];
 }
