@@ -259,6 +259,21 @@ const driftSchema = z.object({
    * for one worker.
    */
   partitioned: z.boolean().default(false),
+  /**
+   * Multivariate drift: a classifier (training/domain_classifier.py) learns to tell the champion's
+   * training rows from the window's; drift when its cross-validated ROC AUC reaches `threshold`
+   * and is beyond chance for the rows used. Catches features that changed together while each
+   * one alone did not (a flipped correlation). Costs a model fit per check: off unless given.
+   */
+  multivariate: z
+    .object({
+      threshold: z.number().gt(0.5).lt(1).default(0.55),
+      /** Rows per window the classifier uses at most (a seeded sample beyond). */
+      maxRows: z.number().int().min(100).max(1_000_000).default(20_000),
+      folds: z.number().int().min(2).max(10).default(5),
+    })
+    .strict()
+    .optional(),
   /** Dataset drift when at least this share of features drifted. */
   datasetDriftShare: z.number().gt(0).max(1).default(0.5),
   /** Per-feature test settings, by feature name. */

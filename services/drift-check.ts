@@ -5,6 +5,7 @@ import { NotFoundError } from '../lib/errors';
 import { outputKind } from '../lib/feature-kind';
 import { keys } from '../lib/keys';
 import { requireDrift, type Pipeline } from '../lib/pipeline';
+import { seedOf } from '../lib/seed';
 import { servingSummaryOfColumns } from '../lib/prediction-log';
 import type { Columns } from '../lib/drift/dataset-drift';
 import type { ReferenceProfile } from '../lib/reference-profile';
@@ -16,6 +17,7 @@ import { measureConceptDrift } from './concept-drift';
 import type { DriftCheckLog } from './drift-check-log';
 import { readLabels, type LabelWindow } from './label-log';
 import { readPredictionWindow, type PredictionWindow } from './prediction-log';
+import { measureMultivariateDrift } from './multivariate-drift';
 import { estimateWindowPerformance } from './performance-estimate';
 import { loadReferenceColumns } from './reference-profiles';
 import { sourceReader } from './sources';
@@ -35,7 +37,7 @@ export interface DriftCheckRequest {
 /** What a drift check needs besides the request: the store, and where labels sources are read from. */
 export interface DriftCheckDeps {
   store: Store;
-  config: Pick<RetrainConfig, 'projectDir' | 's3'>;
+  config: Pick<RetrainConfig, 'projectDir' | 's3' | 'python' | 'workDir'>;
 }
 
 /**
@@ -67,6 +69,9 @@ export async function runDriftCheck(
   const specs = featureSpecs(pipeline);
   const conceptDrift = await conceptDriftOf(deps, input, labelLog, window, log);
   const estimatedPerformance = enoughData ? await estimateWindowPerformance(store, { pipeline, version, window, conceptDrift }) : null;
+  const multivariateDrift = enoughData
+    ? await measureMultivariateDrift(deps, { pipeline, version, checkId, current: currentColumns(window, specs), currentRows: window.rows })
+    : null;
   const report = buildDriftReport({
     ...reportFrame(input),
     reference: { label: `training data of ${version}`, columns: features.columns, rows: features.profile.rows },
@@ -85,6 +90,7 @@ export async function runDriftCheck(
         : null,
     conceptDrift,
     estimatedPerformance,
+    multivariateDrift,
     // Over the kept rows: a uniform sample keeps latency percentiles and cost per prediction
     // unbiased, but counts and cost totals are then of the sample (the summary says sampled).
     serving: servingSummaryOfColumns(window),
@@ -227,6 +233,7 @@ export async function finishReport(
     datasetDriftShare: report.dataDrift.datasetDrift.share,
     predictionDrifted: report.predictionDrift?.drifted ?? false,
     conceptDrifted: report.conceptDrift?.drifted ?? false,
+    ...(report.multivariateDrift?.auc != null ? { multivariateDrifted: report.multivariateDrift.drifted } : {}),
     ...(report.estimatedPerformance && enoughData ? { estimatedPerformance: briefEstimate(report.estimatedPerformance) } : {}),
   };
   return { result, report };
@@ -235,13 +242,6 @@ export async function finishReport(
 /** The estimate as the workflow, the CLI and the alert carry it. */
 function briefEstimate(e: EstimatedPerformance): NonNullable<DriftCheckResult['estimatedPerformance']> {
   return { metric: e.metric, ...e.estimate, baseline: e.baseline, dropped: e.dropped, counts: e.counts };
-}
-
-/** A 32-bit seed from a string (FNV-1a): the same check id always samples the same rows. */
-function seedOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
 }
 
 function currentColumns(window: PredictionWindow, specs: FeatureSpec[]) {

@@ -90,6 +90,8 @@ export interface DriftCheckResult {
   datasetDriftShare: number;
   predictionDrifted: boolean;
   conceptDrifted: boolean;
+  /** The domain classifier's verdict (drift.multivariate); absent when not tested. */
+  multivariateDrifted?: boolean;
   /** The champion's performance estimated from its scores without labels (binary classifiers with a calibration). */
   estimatedPerformance?: {
     metric: string;

@@ -9,6 +9,7 @@ import { listAudit } from '../services/audit-log';
 import { generateChurn } from '../examples/data/generators';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { keys } from '../lib/keys';
+import { mulberry32 } from '../lib/split';
 import { isoHour } from '../lib/log-hours';
 import { summarizePartition } from '../services/partitioned-drift-check';
 import { summaryFeaturesOf } from '../lib/feature-kind';
@@ -296,6 +297,79 @@ describe('performance estimated without labels', () => {
     expect(e).toMatchObject({ dropped: true, counts: false, realised: { value: 1, labelledRows: 300 } });
     expect(summary.outcome).toBe('no-drift');
     expect(summary.message).toContain('(reported, not counted as drift)');
+  });
+});
+
+describe('multivariate drift', () => {
+  it('catches a flipped correlation that every per-feature test misses, with a classifier trained on both windows', async () => {
+    // x and y standard normal with correlation +0.8 in training; the served rows flip y's sign,
+    // which keeps y's distribution (symmetric) and x's, and turns the correlation to -0.8.
+    const random = mulberry32(77);
+    const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    const pair = () => {
+      const x = normal();
+      return { x, y: 0.8 * x + 0.6 * normal() };
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'retrain-multivariate-'));
+    const dataPath = join(dir, 'pairs.csv');
+    const training = Array.from({ length: 2000 }, (_, i) => ({ id: `t${i}`, ...pair() }));
+    writeFileSync(
+      dataPath,
+      'id,x,y,label\n' + training.map((r) => `${r.id},${r.x},${r.y},${r.x + r.y > 0 ? 'yes' : 'no'}`).join('\n') + '\n',
+    );
+    const pipeline = driftPipeline(
+      'drift-multivariate',
+      {
+        multivariate: {},
+        features: { x: { method: 'ks' }, y: { method: 'ks' } },
+        prediction: { method: 'jensenshannon', threshold: 0.99 },
+      },
+      {
+        source: { path: dataPath },
+        idColumn: 'id',
+        label: 'label',
+        features: [
+          { name: 'x', type: 'numeric' },
+          { name: 'y', type: 'numeric' },
+        ],
+        metrics: { primary: 'accuracy' },
+      },
+    );
+    const version = await promote(pipeline);
+    const logger = createPredictionLogger({ store: h.store, model: pipeline.name, version });
+    for (let i = 0; i < 1500; i++) {
+      const { x, y } = pair();
+      logger.logPrediction({
+        id: `mv-${i}`,
+        timestamp: new Date(Date.now() - 60_000),
+        features: { x, y: -y },
+        prediction: 'no',
+        latencyMs: 1,
+      });
+    }
+    await logger.close();
+
+    const summary = await check(pipeline);
+
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    expect(report.dataDrift.features.map((f) => [f.name, f.drifted])).toEqual([
+      ['x', false],
+      ['y', false],
+    ]);
+    const m = report.multivariateDrift!;
+    console.log(
+      `flipped correlation: per-feature KS p = ${report.dataDrift.features.map((f) => f.pValue!.toFixed(3)).join(', ')}; domain classifier ROC AUC ${m.auc!.toFixed(3)} (threshold ${m.threshold}, chance bar ${m.noiseBar!.toFixed(3)})`,
+    );
+    expect(m).toMatchObject({ method: 'domain-classifier', drifted: true });
+    expect(m.auc!).toBeGreaterThan(0.7);
+    expect(m.topFeatures.map((f) => f.name).sort()).toEqual(['x', 'y']);
+    expect(summary.result!.multivariateDrifted).toBe(true);
+    expect(summary.outcome).toBe('drift-alerted');
+    expect(summary.message).toMatch(
+      /a classifier tells the window from the reference \(ROC AUC 0\.\d+, mostly by [xy], [xy]\): the features changed together/,
+    );
+    const html = (await h.store.get(summary.result!.htmlKey))!.toString();
+    expect(html).toContain('Features together');
   });
 });
 

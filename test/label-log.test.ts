@@ -233,7 +233,15 @@ function quietLog(): DriftCheckLog & { warnings: string[] } {
 
 async function checkDrift(store: Store, pipeline: ReturnType<typeof pipelineFor>, log = quietLog()) {
   return runDriftCheck(
-    { store, config: { projectDir: tempDir('retrain-label-project-'), s3: { region: 'us-east-1', forcePathStyle: false } } },
+    {
+      store,
+      config: {
+        projectDir: tempDir('retrain-label-project-'),
+        s3: { region: 'us-east-1', forcePathStyle: false },
+        python: 'python3',
+        workDir: tempDir('retrain-label-work-'),
+      },
+    },
     { pipeline, version: VERSION, checkId: `check-${pipeline.name}`, from: FROM, to: TO },
     log,
   );

@@ -71,6 +71,26 @@ export interface ConceptDrift {
   predictionsFrom?: string;
 }
 
+/**
+ * Multivariate drift: a classifier trained to tell the reference rows from the window's
+ * (drift.multivariate). Its cross-validated ROC AUC is 0.5 when it cannot.
+ */
+export interface MultivariateDrift {
+  method: 'domain-classifier';
+  drifted: boolean;
+  /** Out-of-fold ROC AUC; null when not tested (too few rows). */
+  auc: number | null;
+  /** The AUC from which a difference counts (an effect-size floor). */
+  threshold: number;
+  /** The AUC chance alone stays below for the rows used (one-sided 1%). */
+  noiseBar: number | null;
+  /** The features that tell the windows apart best (AUC lost when shuffled). */
+  topFeatures: { name: string; importance: number }[];
+  /** Rows the classifier used from each window (sampled). */
+  rows: { reference: number; current: number } | null;
+  note: string;
+}
+
 /** What one model version did while serving in the window (computed by lib/prediction-log.ts). */
 export type ServingSummary = VersionServing;
 
@@ -91,6 +111,8 @@ export interface DriftCheckReport {
    * classifiers with a stored calibration); absent when it cannot be estimated.
    */
   estimatedPerformance?: EstimatedPerformance;
+  /** The domain classifier's verdict on the features together, when the pipeline asks for it. */
+  multivariateDrift?: MultivariateDrift;
   serving: ServingSummary[] | null;
   /** Dataset drift, prediction drift or concept drift (or an estimated drop that counts as drift). */
   drifted: boolean;
@@ -150,6 +172,7 @@ export interface BuildDriftReportInput {
   conceptDrift?: (Omit<ConceptDrift, 'drifted'> & { drifted?: boolean }) | null;
   /** Performance estimated without labels (see lib/drift/estimated-performance.ts). */
   estimatedPerformance?: EstimatedPerformance | null;
+  multivariateDrift?: MultivariateDrift | null;
   serving?: ServingSummary[] | null;
 }
 
@@ -237,7 +260,8 @@ function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrif
     dataDrift.datasetDrift.drifted ||
     Boolean(predictionDrift?.drifted) ||
     Boolean(conceptDrift?.drifted) ||
-    Boolean(estimated?.dropped && estimated.counts);
+    Boolean(estimated?.dropped && estimated.counts) ||
+    Boolean(input.multivariateDrift?.drifted);
   const report: DriftCheckReport = {
     kind: 'retrain.drift-report/v1',
     model: input.model ?? null,
@@ -255,6 +279,7 @@ function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrif
     predictionDrift,
     conceptDrift,
     ...(estimated ? { estimatedPerformance: estimated } : {}),
+    ...(input.multivariateDrift ? { multivariateDrift: input.multivariateDrift } : {}),
     serving: input.serving ? input.serving.map((s) => ({ ...s, latencyMs: { ...s.latencyMs }, cost: { ...s.cost } })) : null,
     drifted,
     ...(accuracy ? { accuracy } : {}),
@@ -504,6 +529,14 @@ export function summarize(r: Omit<DriftCheckReport, 'summary'>): string {
         `${c.metric} is ${num(c.current)} against a baseline of ${num(c.baseline)}, ${how} the allowed regression of ${num(c.maxRegression)}`,
       );
     }
+  }
+  if (r.multivariateDrift?.auc != null) {
+    const m = r.multivariateDrift;
+    clauses.push(
+      m.drifted
+        ? `a classifier tells the window from the reference (ROC AUC ${num(m.auc!)}${m.topFeatures.length ? `, mostly by ${listNames(m.topFeatures.map((f) => f.name))}` : ''}): the features changed together`
+        : `a classifier cannot tell the window from the reference (ROC AUC ${num(m.auc!)})`,
+    );
   }
   if (r.estimatedPerformance) clauses.push(describeEstimate(r.estimatedPerformance));
   return `${r.drifted ? 'Drift detected' : 'No drift'}: ${clauses.join('; ')}.`;
