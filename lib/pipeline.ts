@@ -317,6 +317,34 @@ const driftSchema = z.object({
   alertWebhook: z.url({ protocol: /^https?$/ }).optional(),
 });
 
+/**
+ * The promotion gate per segment: the challenger's primary metric may be worse than the
+ * champion's by at most `maxRegression` in each value of each segment column, on the same holdout
+ * rows (the biggest customers must not get a worse model because the average improved).
+ */
+const segmentGateSchema = z
+  .object({
+    maxRegression: z.number().min(0),
+    /** Segment values with fewer holdout rows than this are shown but not gated (too noisy to judge). */
+    minRows: z.number().int().min(1).default(30),
+  })
+  .strict();
+
+/** What serving may cost and how slow it may be: checked on every drift check, and gated at evaluation. */
+const budgetsSchema = z
+  .object({
+    /** Most 1,000 predictions may cost, in the currency unit of the log's `cost` (mean cost × 1,000). */
+    maxCostPer1000: z.number().positive().optional(),
+    /** Highest p95 serving latency allowed, in milliseconds (the log's `latencyMs`). */
+    maxLatencyP95Ms: z.number().positive().optional(),
+    /**
+     * The challenger's predict latency per row at evaluation may be at most this many times the
+     * champion's (both predict the same holdout, one after the other, on the same worker).
+     */
+    maxLatencyRatio: z.number().min(1).optional(),
+  })
+  .strict();
+
 /** Where one area's alerts go: a webhook that takes Retrain's JSON, or a Slack-compatible incoming webhook. */
 const alertRouteSchema = z
   .object({
@@ -361,6 +389,14 @@ export const pipelineSchema = z
     training: trainingSchema.prefault({}),
     metrics: z.object({ primary: metricNameSchema, others: z.array(metricNameSchema).default([]) }),
     gates: z.array(gateSchema).default([]),
+    /**
+     * Columns that split the rows into segments (plan tier, region): categorical columns of the
+     * training data, logged with each prediction's features. Drift checks report drift per
+     * segment; with `segmentGate`, promotion is gated per segment too.
+     */
+    segments: z.array(z.string().min(1)).max(5, 'at most 5 segment columns').default([]),
+    segmentGate: segmentGateSchema.optional(),
+    budgets: budgetsSchema.optional(),
     approval: approvalSchema.default({ mode: 'auto' }),
     owners: ownersSchema,
     validation: validationSchema.prefault({}),
@@ -394,6 +430,22 @@ export const pipelineSchema = z
         path: ['source', 'window', 'column'],
         message: `the label "${p.label}" cannot be the window's timestamp column: name the column that says when a row became known`,
       });
+    if (p.segmentGate && p.segments.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['segmentGate'],
+        message: 'a segment gate needs segments: name the segment columns, e.g. segments: ["plan"]',
+      });
+    p.segments.forEach((name, i) => {
+      if (name === p.label) ctx.addIssue({ code: 'custom', path: ['segments', i], message: 'the label cannot be a segment column' });
+      if (p.features.some((f) => f.name === name && f.type === 'numeric'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['segments', i],
+          message: `"${name}" is a numeric feature: segments are categories (bucket it into a column of its own)`,
+        });
+      if (p.segments.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['segments', i], message: `duplicate segment "${name}"` });
+    });
     if (p.drift?.labels && !p.idColumn)
       ctx.addIssue({ code: 'custom', path: ['drift', 'labels'], message: 'concept drift joins labels to predictions by id: set idColumn' });
     const names = new Set<string>();

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { InvalidInputError } from '../lib/errors';
-import { definePipeline, parsePipeline, sourceFormat, type PipelineInput } from '../lib/pipeline';
+import { definePipeline, parsePipeline, sourceFormat, type PipelineInput, pipelineSchema } from '../lib/pipeline';
 
 const owners = {
   monitoring: 'mon@example.com',
@@ -326,5 +326,51 @@ describe('pipeline schema: source windows', () => {
       classification({ idColumn: 'id', drift: { labels: { path: 'labels.jsonl', window: { column: 'knownAt' } } } }),
     );
     expect(message).toContain('drift.labels.window: drift.labels takes no window');
+  });
+});
+
+describe('pipeline schema: segments and budgets', () => {
+  const base = {
+    name: 'seg',
+    task: 'classification',
+    source: { path: 'a.csv' },
+    label: 'y',
+    features: [
+      { name: 'x', type: 'numeric' },
+      { name: 'plan', type: 'categorical' },
+    ],
+    metrics: { primary: 'accuracy' },
+    owners: { monitoring: 'a', retraining: 'a', inference: 'a', logging: 'a' },
+  } as const;
+  const issues = (input: object) => {
+    const r = pipelineSchema.safeParse(input);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('takes segment columns, a segment gate and budgets, with their defaults', () => {
+    const p = pipelineSchema.parse({
+      ...base,
+      segments: ['plan', 'region'],
+      segmentGate: { maxRegression: 0.02 },
+      budgets: { maxCostPer1000: 0.5, maxLatencyP95Ms: 80, maxLatencyRatio: 1.5 },
+    });
+    expect(p.segments).toEqual(['plan', 'region']);
+    expect(p.segmentGate).toEqual({ maxRegression: 0.02, minRows: 30 });
+    expect(p.budgets).toEqual({ maxCostPer1000: 0.5, maxLatencyP95Ms: 80, maxLatencyRatio: 1.5 });
+    expect(pipelineSchema.parse(base).segments).toEqual([]);
+  });
+
+  it('names what is wrong with segments and budgets', () => {
+    expect(issues({ ...base, segmentGate: { maxRegression: 0.02 } })).toEqual([
+      'segmentGate: a segment gate needs segments: name the segment columns, e.g. segments: ["plan"]',
+    ]);
+    expect(issues({ ...base, segments: ['x'] })).toEqual([
+      'segments.0: "x" is a numeric feature: segments are categories (bucket it into a column of its own)',
+    ]);
+    expect(issues({ ...base, segments: ['y'] })).toEqual(['segments.0: the label cannot be a segment column']);
+    expect(issues({ ...base, segments: ['plan', 'plan'] })).toEqual(['segments.1: duplicate segment "plan"']);
+    expect(issues({ ...base, budgets: { maxCostPer1000: 0 } })[0]).toMatch(/^budgets\.maxCostPer1000: /);
+    expect(issues({ ...base, budgets: { maxLatencyRatio: 0.5 } })[0]).toMatch(/^budgets\.maxLatencyRatio: /);
+    expect(issues({ ...base, budgets: { p99: 3 } })[0]).toMatch(/p99/);
   });
 });
