@@ -186,7 +186,9 @@ export function assertValid(report: ValidationReport, what: string, context: { m
  * source. Same snapshot and settings give the same bytes, so rewriting is harmless.
  */
 export async function splitSnapshot({ store, config }: DatasetDeps, pipeline: Pipeline, snapshot: DatasetSnapshot): Promise<DatasetSplit> {
-  const columns = [...pipeline.features.map((f) => f.name), pipeline.label];
+  // Segment columns that are not features go along, for the segment gate and drift per segment.
+  const used = [...pipeline.features.map((f) => f.name), pipeline.label];
+  const columns = [...used, ...(pipeline.segments ?? []).filter((s) => !used.includes(s))];
   const work = await mkdtemp(join(tmpdir(), 'retrain-split-'));
   try {
     const trainPath = join(work, 'train.csv');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RegistryConflictError, TrainingContractError } from '../lib/errors';
 import { scorePredictions } from '../lib/evaluate';
 import { outputKind } from '../lib/feature-kind';
-import type { Metrics } from '../lib/gate';
+import type { Metrics, SegmentMetric } from '../lib/gate';
 import { keys } from '../lib/keys';
 import { MetricInputError } from '../lib/metrics';
 import type { Pipeline } from '../lib/pipeline';
@@ -46,18 +46,27 @@ export interface ScoringRequest {
 export async function evaluateCandidate(store: Store, request: ScoringRequest): Promise<Evaluation> {
   const { pipeline, version, split, dir, predict } = request;
   const holdout = await downloadHoldout(store, split, dir);
-  // Only the label column is kept: the predict command reads the holdout file itself.
+  // Only the label and segment columns are kept: the predict command reads the holdout file itself.
   const labels: string[] = [];
+  const segmentColumns = pipeline.segments ?? [];
+  const segmentValues: (string | null)[][] = segmentColumns.map(() => []);
   for await (const batch of rowBatches({ path: holdout }, 'csv', 'holdout')) {
     const at = batch.columns.indexOf(pipeline.label);
-    for (const row of batch.rows) labels.push((at >= 0 ? row[at] : null) ?? '');
+    const segmentAt = segmentColumns.map((c) => batch.columns.indexOf(c));
+    for (const row of batch.rows) {
+      labels.push((at >= 0 ? row[at] : null) ?? '');
+      segmentAt.forEach((i, s) => segmentValues[s]!.push(i >= 0 ? (row[i] ?? null) : null));
+    }
   }
+  const scoredRows = new Map<string, { predictions: ModelOutput[]; classes: string[] | null; ms: number }>();
   const { pointer } = await readPointer(store, pipeline.name);
   const championVersion = pointer.champion && pointer.champion !== version ? pointer.champion : null;
 
   const score = async (v: string): Promise<Metrics> => {
     const model = await readVersion(store, pipeline.name, v);
+    const started = performance.now();
     const predictions = await predict({ model, inputPath: holdout, rows: labels.length, purpose: 'evaluate' });
+    scoredRows.set(v, { predictions, classes: model.classes, ms: performance.now() - started });
     if (v === version) await savePredictionReference(store, pipeline, v, predictions);
     const metrics = scored(v, () =>
       scorePredictions({ task: pipeline.task, labels, predictions, classes: model.classes, positiveClass: pipeline.positiveClass }),
@@ -84,7 +93,26 @@ export async function evaluateCandidate(store: Store, request: ScoringRequest): 
   const challenger = await score(version);
   const champion = championVersion ? await score(championVersion) : null;
   const key = keys.evaluation(pipeline.name, version, championVersion);
-  const evaluation = { challenger, champion, championVersion, holdoutRows: labels.length, key };
+  const perRow = (v: string | null) => (v && labels.length ? scoredRows.get(v)!.ms / labels.length : null);
+  const segments = segmentColumns.length
+    ? segmentMetrics(
+        pipeline,
+        segmentColumns,
+        segmentValues,
+        labels,
+        scoredRows.get(version)!,
+        championVersion ? scoredRows.get(championVersion)! : null,
+      )
+    : undefined;
+  const evaluation: Evaluation = {
+    challenger,
+    champion,
+    championVersion,
+    holdoutRows: labels.length,
+    key,
+    ...(segments ? { segments } : {}),
+    latency: { challenger: perRow(version) ?? 0, champion: perRow(championVersion) },
+  };
   await store.put(key, JSON.stringify({ model: pipeline.name, version, holdoutKey: split.holdoutKey, ...evaluation }, null, 2));
   return evaluation;
 }
@@ -134,3 +162,56 @@ async function savePredictionReference(store: Store, pipeline: Pipeline, version
     columns: [{ name: 'prediction', kind: outputKind(pipeline.task) }],
   });
 }
+
+/**
+ * The primary metric of each model on the holdout rows of each segment value (missing values
+ * form the "(missing)" segment). A segment whose rows cannot be scored (one class only, say) gets
+ * null, and the gate shows it without gating it.
+ */
+function segmentMetrics(
+  pipeline: Pipeline,
+  columns: readonly string[],
+  values: readonly (readonly (string | null)[])[],
+  labels: readonly string[],
+  challenger: { predictions: ModelOutput[]; classes: string[] | null },
+  champion: { predictions: ModelOutput[]; classes: string[] | null } | null,
+): SegmentMetric[] {
+  const metric = pipeline.metrics.primary;
+  const primaryOf = (model: { predictions: ModelOutput[]; classes: string[] | null }, rows: number[]): number | null => {
+    try {
+      const scored = scorePredictions({
+        task: pipeline.task,
+        labels: rows.map((i) => labels[i]!),
+        predictions: rows.map((i) => model.predictions[i]!),
+        classes: model.classes,
+        positiveClass: pipeline.positiveClass,
+      });
+      return scored[metric] ?? null;
+    } catch (err) {
+      if (err instanceof MetricInputError) return null;
+      throw err;
+    }
+  };
+  return columns.flatMap((column, c) => {
+    const groups = new Map<string, number[]>();
+    values[c]!.forEach((v, i) => {
+      const key = v === null || v === '' ? MISSING_SEGMENT : v;
+      const rows = groups.get(key);
+      if (rows) rows.push(i);
+      else groups.set(key, [i]);
+    });
+    // Largest segments first: the ones a reader looks for.
+    return [...groups]
+      .sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1))
+      .map(([value, rows]) => ({
+        column,
+        value,
+        rows: rows.length,
+        challenger: primaryOf(challenger, rows),
+        champion: champion ? primaryOf(champion, rows) : null,
+      }));
+  });
+}
+
+/** The segment of rows without a value in the segment column. */
+const MISSING_SEGMENT = '(missing)';

@@ -1,5 +1,5 @@
 import type { RouteDelivery } from '../lib/alert-message';
-import type { Metrics } from '../lib/gate';
+import type { Metrics, SegmentMetric } from '../lib/gate';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelVersion } from '../lib/registry';
 import type { ResolvedWindow } from '../lib/time-window';
@@ -64,6 +64,10 @@ export interface Evaluation {
   holdoutRows: number;
   /** Store key of the stored evaluation. */
   key: string;
+  /** The primary metric per value of each segment column (pipeline.segments), both models on the same rows. */
+  segments?: SegmentMetric[];
+  /** Predict wall time per holdout row, ms (process start and model load included): the gate's latency ratio. */
+  latency?: { challenger: number; champion: number | null };
 }
 
 /** What the drift-check workflow needs to decide: small, the full report stays in the store. */
@@ -104,6 +108,16 @@ export interface DriftCheckResult {
     /** Whether the drop counted as drift (drift.onEstimatedDrop). */
     counts: boolean;
   };
+  /**
+   * Some segment value (pipeline.segments) showed dataset drift, which makes `drifted` true; absent
+   * when no segment was tested (no segments, not enough data, or a partitioned check).
+   */
+  segmentDrifted?: boolean;
+  /**
+   * The serving limits (pipeline.budgets) a version exceeded in the window: cost per 1,000
+   * predictions or p95 latency in ms. Not drift: the inference owner is alerted. Absent when within.
+   */
+  overBudget?: { version: string; what: 'costPer1000' | 'latencyP95Ms'; figure: number; limit: number }[];
 }
 
 /** Where a drift alert went: the webhook, or only the log and audit when none is configured. */

@@ -154,6 +154,10 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
         challenger: evaluation.challenger,
         champion: evaluation.champion,
         championVersion: evaluation.championVersion,
+        // Per segment and predict latency, when the pipeline gates on them (evaluations of older
+        // runs have neither, and their pipelines no such gates: the same decision on replay).
+        segments: evaluation.segments ?? null,
+        latency: evaluation.latency ?? null,
       });
       status.gate = gate;
       await quick.recordAudit({

@@ -16,12 +16,17 @@ export const metricsSchema = z
 export const gateCheckSchema = z
   .object({
     metric: z.string(),
-    rule: z.enum(['min', 'max', 'maxRegression', 'required']).describe('`required`: the primary metric must have a value at all.'),
+    rule: z
+      .enum(['min', 'max', 'maxRegression', 'required', 'segmentRegression', 'latencyRatio'])
+      .describe(
+        '`required`: the primary metric must have a value at all; `segmentRegression`: maxRegression in one segment value; `latencyRatio`: predict latency per row against the champion’s.',
+      ),
     threshold: z.number().nullable(),
     challenger: z.number().nullable(),
     champion: z.number().nullable(),
     passed: z.boolean(),
     message: z.string(),
+    segment: z.object({ column: z.string(), value: z.string(), rows: z.number().int() }).optional(),
   })
   .meta({
     id: 'GateCheck',
@@ -35,6 +40,26 @@ export const gateDecisionSchema = z
     reason: z.string(),
     checks: z.array(gateCheckSchema),
     championVersion: z.string().nullable(),
+    segments: z
+      .object({
+        metric: z.string(),
+        maxRegression: z.number(),
+        minRows: z.number().int(),
+        rows: z.array(
+          z.object({
+            column: z.string(),
+            value: z.string(),
+            rows: z.number().int(),
+            challenger: z.number().nullable(),
+            champion: z.number().nullable(),
+            gated: z.boolean(),
+            passed: z.boolean(),
+            note: z.string(),
+          }),
+        ),
+      })
+      .optional()
+      .describe('The per-segment table of a segment gate: every segment value, gated or shown only.'),
   })
   .meta({ id: 'GateDecision', description: 'The gate’s written verdict: what was checked, the outcome of each check, and why.' });
 
