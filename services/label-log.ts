@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { formatIssues, InvalidInputError } from '../lib/errors';
 import { keys } from '../lib/keys';
-import { safeParseLabelLine, supersedes, type LabelLine } from '../lib/label-log';
-import { partitionsOverlapping } from '../lib/prediction-log';
+import { labelEntrySchema, labelLine, safeParseLabelLine, supersedes, type LabelLine } from '../lib/label-log';
+import { isoHour, partitionsOverlapping } from '../lib/prediction-log';
 import type { Store } from '../store/store';
 import { checkRange, forEachLogLine, InvalidLines } from './log-batches';
 
@@ -51,4 +53,32 @@ export async function readLabels(store: Store, model: string, window: { from: Da
   const labels = new Map<string, string>();
   for (const [id, line] of latest) labels.set(id, line.label);
   return { labels, lines, files, ...invalid.summary() };
+}
+
+/**
+ * Stores labels in the label log as the HTTP API does (`POST /v1/labels`): one batch file per UTC
+ * hour they became known, one line per label. For scripts and the demo that hold the labels in
+ * process; every entry is checked first, so a bad one writes nothing.
+ * @throws InvalidInputError naming the entry and field that is wrong.
+ */
+export async function writeLabels(store: Store, entries: readonly unknown[], receivedAt = new Date()): Promise<number> {
+  const lines = entries.map((entry, i) => {
+    const parsed = labelEntrySchema.safeParse(entry);
+    if (!parsed.success)
+      throw new InvalidInputError(formatIssues(`label ${i + 1} of ${entries.length}`, parsed.error.issues), { step: 'labels' });
+    return labelLine(parsed.data, receivedAt);
+  });
+  const batches = new Map<string, LabelLine[]>();
+  for (const line of lines) {
+    const at = `${line.model} ${isoHour(line.knownAt)}`;
+    batches.set(at, [...(batches.get(at) ?? []), line]);
+  }
+  for (const [at, batch] of batches) {
+    const [model, hour] = at.split(' ') as [string, string];
+    await store.put(
+      keys.labelBatch(model, hour, `${receivedAt.toISOString().replace(/[-:.]/g, '')}-${randomUUID()}`),
+      batch.map((l) => JSON.stringify(l)).join('\n') + '\n',
+    );
+  }
+  return lines.length;
 }

@@ -1,11 +1,11 @@
 import type { ConceptDrift } from '../lib/drift/report';
-import { estimatedPerformanceOf, judgedMetric, type EstimatedPerformance } from '../lib/drift/estimated-performance';
+import { estimatedPerformanceOf, type EstimatedPerformance } from '../lib/drift/estimated-performance';
 import { estimatePerformance } from '../lib/performance-estimation';
 import { requireDrift, type Pipeline } from '../lib/pipeline';
 import type { PredictionColumns } from '../lib/prediction-columns';
 import type { Store } from '../store/store';
 import { loadCalibration } from './calibrations';
-import { holdoutBaseline } from './registry';
+import { holdoutMetrics } from './registry';
 
 /**
  * The champion's performance on a window estimated from its logged scores (no labels needed),
@@ -34,13 +34,12 @@ export async function estimateWindowPerformance(
   const estimate = estimatePerformance({ scores: Float64Array.from(scores), predictedPositive: Uint8Array.from(predicted), calibration });
   if (estimate.rows === 0) return null;
   const drift = requireDrift(pipeline);
-  const metric = judgedMetric(pipeline.metrics.primary);
   const concept = input.conceptDrift;
   return estimatedPerformanceOf({
     estimate,
     primary: pipeline.metrics.primary,
     positiveClass: positive,
-    baselines: { [metric]: await holdoutBaseline(store, pipeline.name, version, metric) },
+    baselines: await holdoutMetrics(store, pipeline.name, version),
     maxRegression: drift.maxMetricRegression,
     // A pipeline recorded before the setting existed reports only.
     counts: (drift.onEstimatedDrop ?? 'report') === 'drift',

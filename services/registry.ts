@@ -50,11 +50,16 @@ export async function updatePointer(
 
 /** The version's `metric` on its holdout, as measured when it was evaluated; null if never evaluated. */
 export async function holdoutBaseline(store: Store, model: string, version: string, metric: string): Promise<number | null> {
-  const [evaluation] = await readListed<{ challenger?: Record<string, number> }>(
+  return (await holdoutMetrics(store, model, version))[metric] ?? null;
+}
+
+/** Every holdout metric of a version's evaluation (empty when it has none). */
+export async function holdoutMetrics(store: Store, model: string, version: string): Promise<Record<string, number | null>> {
+  const [evaluation] = await readListed<{ challenger?: Record<string, number | null> }>(
     store,
     await store.list(keys.evaluationsOf(model, version)),
   );
-  return evaluation?.challenger?.[metric] ?? null;
+  return evaluation?.challenger ?? {};
 }
 
 /**

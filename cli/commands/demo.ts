@@ -1,5 +1,6 @@
 import { shellQuote } from '../../lib/shell-quote';
 import type { Client } from '@temporalio/client';
+import { writeLabels } from '../../services/label-log';
 import { readPointer } from '../../services/registry';
 import { generateChurn } from '../../examples/data/generators';
 import { explainCommand, serveBatch, type ServedBatch } from '../../examples/serving-app';
@@ -245,6 +246,10 @@ async function showMonitoring(o: {
     // one window ago: the second check, on the window ending now, then sees only drifted
     // traffic, and a rerun of the demo within a day sees the same picture.
     const windowMs = durationToMs(drift.window);
+    // Customer ids of this demo run: labels posted by an earlier run must not label these predictions.
+    const run = Date.now().toString(36);
+    const customers = (options: Parameters<typeof generateChurn>[0]) =>
+      generateChurn(options).map((row) => ({ ...row, customer_id: `${row.customer_id}-${run}` }));
     const backdated = new Date(Date.now() - windowMs - HOUR_MS);
     const asOf = new Date(Date.now() - windowMs).toISOString();
 
@@ -253,7 +258,7 @@ async function showMonitoring(o: {
       store,
       config: o.config,
       model: pipeline,
-      rows: generateChurn({ rows: BATCH_ROWS, seed: 21 }),
+      rows: customers({ rows: BATCH_ROWS, seed: 21 }),
       at: backdated,
     });
     say(describeBatch(calm));
@@ -268,12 +273,24 @@ async function showMonitoring(o: {
       store,
       config: o.config,
       model: pipeline,
-      rows: generateChurn({ rows: BATCH_ROWS, seed: 22, drift: 0.9 }),
+      rows: customers({ rows: BATCH_ROWS, seed: 22, drift: 0.9 }),
     });
     say(describeBatch(drifted));
-    say(`Drift check over the pipeline's ${drift.window} window:`);
+    say(`Drift check over the pipeline's ${drift.window} window (no labels yet: performance is estimated from the scores):`);
     const second = await runDriftCheck(o, pipeline, 'demo: drifted traffic');
     failures += await describeCheck(o, second, drifted);
+
+    // The outcomes arrive later (a churn label needs the renewal date): posted to the label log,
+    // as an application does with POST /v1/labels, they show the realised performance.
+    const outcomes = customers({ rows: BATCH_ROWS, seed: 22, drift: 0.9 });
+    const knownAt = new Date().toISOString();
+    const posted = await writeLabels(
+      store,
+      drifted.lines.map((line, i) => ({ model: pipeline.name, id: line.id, label: outcomes[i]!.churned, knownAt })),
+    );
+    say(`\nThe outcomes of those ${posted} customers become known (label log, as POST /v1/labels stores them); drift check again:`);
+    const third = await runDriftCheck(o, pipeline, 'demo: labels arrived');
+    failures += await describeCheck(o, third, drifted);
     return { explain: likeliestChurner(drifted), failures };
   } catch (err) {
     say(`  monitoring failed: ${rootCause(err as Error).message}`);
@@ -325,8 +342,9 @@ async function describeCheck(
   say(
     `  window: ${s.result.predictions} predictions${earlier > 0 ? ` (${earlier} logged earlier, e.g. by a previous demo run; the verdict covers them too)` : earlier < 0 ? ` (${-earlier} of this batch fell outside)` : ', all from this batch'}`,
   );
-  if (!s.result.drifted) return 0;
   const report = JSON.parse((await o.store.get(s.result.reportKey))!.toString()) as DriftCheckReport;
+  for (const line of describePerformance(report)) say(`  ${line}`);
+  if (!s.result.drifted) return 0;
   const features = report.dataDrift.features.filter((f) => f.drifted).map((f) => f.name);
   say(`  drifted features: ${features.join(', ') || 'none'}${report.predictionDrift?.drifted ? '; the predictions drifted too' : ''}`);
   say(`  report: ${storeKeyLocation(o.config.store, keys.driftReport(s.model, s.result.checkId, 'html'))}`);
@@ -350,9 +368,34 @@ async function describeCheck(
 }
 
 /**
- * The id of the customer the champion is surest will churn: a prediction worth explaining.
- * The generator numbers customers c000001… in every batch; explain finds the newest line with
- * the id, which is this batch's.
+ * The champion's performance on the window: on its holdout, estimated from its scores (no
+ * labels), and realised once labels arrived, one metric a line.
+ */
+function describePerformance(r: DriftCheckReport): string[] {
+  const e = r.estimatedPerformance;
+  if (!e) return [];
+  const realised = e.realised ? ` · realised on ${e.realised.labelledRows} labels` : ' · realised: no labels yet';
+  const lines = [`performance of ${r.version}: holdout · estimated from the scores (95% band)${realised}`];
+  for (const [metric, m] of Object.entries(e.metrics) as [keyof typeof e.metrics, (typeof e.metrics)[keyof typeof e.metrics]][]) {
+    if (m.value === null) continue;
+    const holdout = e.baselines[metric];
+    const band = m.lower !== null && m.upper !== null ? ` (${fmt(m.lower)}–${fmt(m.upper)})` : '';
+    const real = e.realised?.metrics[metric];
+    lines.push(
+      `  ${metric.padEnd(9)} ${holdout === null ? '   ?' : fmt(holdout)} · ${fmt(m.value)}${band}${real !== undefined && real !== null ? ` · ${fmt(real)}` : ''}`,
+    );
+  }
+  if (e.dropped) lines.push(`  ${e.metric} estimated below the holdout by more than the allowed ${e.maxRegression}`);
+  return lines;
+}
+
+function fmt(x: number): string {
+  return x.toFixed(3);
+}
+
+/**
+ * The id of the customer the champion is surest will churn: a prediction worth explaining
+ * (ids carry the demo run's tag, so they are this batch's).
  */
 function likeliestChurner(b: ServedBatch): PredictionLine {
   return b.lines.reduce((best, l) => ((l.score ?? 0) > (best.score ?? 0) ? l : best));

@@ -12,6 +12,8 @@ export interface EstimatedPerformance {
   metric: EstimatedMetric;
   /** The champion's value of `metric` on its holdout, where the calibration was fitted. */
   baseline: number | null;
+  /** The champion's holdout value of every estimated metric (null where unknown). */
+  baselines: Record<EstimatedMetric, number | null>;
   /** The estimate of `metric` on the window, with its band. */
   estimate: MetricEstimate;
   /** Every metric estimated, with its band. */
@@ -29,8 +31,8 @@ export interface EstimatedPerformance {
   positiveClass: string;
   /** What the estimate assumes (no concept drift), and what it does not cover. */
   assumption: string;
-  /** The realised value of `metric` on labelled rows of the window, when a check has them. */
-  realised?: { value: number | null; labelledRows: number };
+  /** The realised value of `metric` (and of every estimated metric) on labelled rows of the window, when a check has them. */
+  realised?: { value: number | null; labelledRows: number; metrics: Record<EstimatedMetric, number | null> };
   note?: string;
 }
 
@@ -61,6 +63,7 @@ export function estimatedPerformanceOf(input: {
     method: 'cbpe',
     metric,
     baseline,
+    baselines: Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, input.baselines[m] ?? null])) as Record<EstimatedMetric, number | null>,
     estimate: estimate.metrics[metric],
     metrics: estimate.metrics,
     confidence: estimate.confidence,
@@ -71,7 +74,18 @@ export function estimatedPerformanceOf(input: {
     missingScores: estimate.missingScores,
     positiveClass: input.positiveClass,
     assumption: estimate.assumption,
-    ...(input.realised ? { realised: { value: input.realised.metrics[metric] ?? null, labelledRows: input.realised.labelledRows } } : {}),
+    ...(input.realised
+      ? {
+          realised: {
+            value: input.realised.metrics[metric] ?? null,
+            labelledRows: input.realised.labelledRows,
+            metrics: Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, input.realised!.metrics[m] ?? null])) as Record<
+              EstimatedMetric,
+              number | null
+            >,
+          },
+        }
+      : {}),
     ...(notes.length ? { note: notes.join('; ') } : {}),
   };
 }
