@@ -24,6 +24,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   schedules: async () => (await import('./commands/schedules')).schedulesCommand,
   'drift-report': async () => (await import('./commands/drift-report')).driftReportCommand,
   explain: async () => (await import('./commands/explain')).explainCommand,
+  readiness: async () => (await import('./commands/readiness')).readinessCommand,
   serve: async () => (await import('./commands/serve')).serveCommand,
   token: async () => (await import('./commands/token')).tokenCommand,
 };

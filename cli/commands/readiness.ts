@@ -1,0 +1,102 @@
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { connectClient } from '../../client/client';
+import { storeLocation } from '../../lib/config';
+import { allReady, assessReadiness, type ModelReadiness, type ReadinessVerdict, type ScheduleEvidence } from '../../lib/readiness';
+import { driftScheduleId } from '../../lib/workflow-ids';
+import { loadConfig } from '../../services/config';
+import { listPipelines, loadPipeline } from '../../services/pipelines';
+import { gatherReadiness } from '../../services/readiness';
+import { createStore } from '../../store/index';
+import { defineCommand } from '../command';
+import { jsonFlag, pipelineArgument } from '../common-args';
+import { output } from '../format';
+
+/** How long one schedule lookup may take, milliseconds: a slow server is "unknown", not a hung CI job. */
+const SCHEDULE_DEADLINE_MS = 5_000;
+
+/** `retrain readiness`: the production-readiness checklist, answered from the store and Temporal. */
+export const readinessCommand = defineCommand({
+  name: 'readiness',
+  summary: 'the production-readiness checklist, answered from evidence (exit 1 unless all yes)',
+  details: [
+    'Seven questions per model, each answered yes, no or unknown from evidence, with what to do',
+    'for a no: a running drift schedule with an alert route; the last retraining run; the cost and',
+    'the versions in the prediction log of the last 24 hours; a previous champion whose artefacts',
+    'are in the store; an owner per area; `retrain explain` of the newest prediction, with its action.',
+    'Exits 1 when any answer for any model is no or unknown (gate a deployment on it), 0 when all are',
+    'yes. Without a reachable Temporal server the schedule question is unknown; the rest still answers.',
+  ].join('\n'),
+  positionals: [{ ...pipelineArgument, optional: true, description: 'one pipeline; every pipeline in pipelines/ when left out' }],
+  flags: { json: jsonFlag },
+  examples: ['retrain readiness', 'retrain readiness churn', "retrain readiness --json | jq '.models[] | select(.ready | not) | .model'"],
+  async run(args) {
+    const config = loadConfig();
+    // An unknown name fails here with the usual message (exit 2), before anything is read.
+    const names = args.pipeline ? [args.pipeline] : listPipelines(config.projectDir);
+    const pipelines = await Promise.all(names.map((name) => loadPipeline(config.projectDir, name)));
+    if (pipelines.length === 0) {
+      process.stderr.write(
+        `retrain: no pipelines in ${config.projectDir}/pipelines, so nothing is ready. Add one with definePipeline({...})\n`,
+      );
+      return 1;
+    }
+    const store = createStore(config);
+    const temporal = await connectClient(config).then(
+      (client) => ({ client, reason: null }),
+      (err: unknown) => ({ client: null, reason: firstLine(err) }),
+    );
+    const models: ModelReadiness[] = [];
+    try {
+      for (const pipeline of pipelines) {
+        const schedule = temporal.client
+          ? await describeSchedule(temporal.client, pipeline.name)
+          : { state: 'unknown' as const, scheduleId: driftScheduleId(pipeline.name), reason: temporal.reason };
+        models.push(assessReadiness(await gatherReadiness({ store, config }, pipeline, { schedule })));
+      }
+    } finally {
+      await temporal.client?.connection.close();
+    }
+    const ready = allReady(models);
+    output(args.json, { ready, models }, () => describe(models, storeLocation(config.store)));
+    return ready ? 0 : 1;
+  },
+});
+
+/** The model's drift schedule, as the server describes it (describe, not list: a listing lags behind). */
+async function describeSchedule(client: Client, model: string): Promise<ScheduleEvidence> {
+  const scheduleId = driftScheduleId(model);
+  try {
+    const d = await client.withDeadline(Date.now() + SCHEDULE_DEADLINE_MS, () => client.schedule.getHandle(scheduleId).describe());
+    // The server keeps cron as calendar specs; `schedules apply` puts the cron asked for in the action's memo.
+    const cron = d.action.type === 'startWorkflow' && typeof d.action.memo?.cron === 'string' ? d.action.memo.cron : null;
+    return { state: 'found', scheduleId, paused: d.state.paused, note: d.state.note ?? null, cron };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return { state: 'missing', scheduleId };
+    return { state: 'unknown', scheduleId, reason: firstLine(err) };
+  }
+}
+
+/** The first line of an error's message: what went wrong (the lines after it say how to start a server). */
+function firstLine(err: unknown): string {
+  return String(err instanceof Error ? err.message : err)
+    .split('\n')[0]
+    .replace(/\.$/, '');
+}
+
+const MARK: Record<ReadinessVerdict, string> = { yes: '✓', no: '✗', unknown: '?' };
+
+function describe(models: ModelReadiness[], store: string): string {
+  const blocks = models.map((m) => {
+    const yes = m.items.filter((i) => i.answer === 'yes').length;
+    const head = `${m.model}: ${m.ready ? 'READY' : 'NOT READY'} (${yes} of ${m.items.length} yes)`;
+    const lines = m.items.flatMap((i) => [
+      `  ${MARK[i.answer]} ${i.question}: ${i.evidence}`,
+      ...(i.todo ? [`      to do: ${i.todo}`] : []),
+    ]);
+    return [head, ...lines].join('\n');
+  });
+  const ready = models.filter((m) => m.ready).length;
+  const count = models.length === 1 ? '' : `${ready} of ${models.length} models ready. `;
+  const verdict = allReady(models) ? 'Ready: every answer is yes' : `${count}Not ready (exit 1): do the "to do" lines, then run this again`;
+  return `${blocks.join('\n\n')}\n\n${verdict} (store: ${store}).`;
+}
