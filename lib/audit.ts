@@ -16,6 +16,8 @@ export type AuditEventType =
   | 'alert'
   /** A retraining run that failed or was cancelled: the step, the error type and the message. */
   | 'run-failed'
+  /** A retraining run that found its version trained before and ended without promoting anything. */
+  | 'run-unchanged'
   /** An approval or rejection that did not count (unlisted approver, wrong version, not waiting), by signal or update. */
   | 'refused-decision';
 

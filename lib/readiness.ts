@@ -69,7 +69,7 @@ export interface MonitoringRoutes {
 export interface FinishedRun {
   workflowId: string | null;
   runId: string | null;
-  outcome: 'promoted' | 'rejected-by-gate' | 'rejected-by-approver' | 'failed';
+  outcome: 'promoted' | 'rejected-by-gate' | 'rejected-by-approver' | 'unchanged' | 'failed';
   /** When the deciding event was written, ISO-8601. */
   at: string;
   version: string | null;
@@ -166,13 +166,14 @@ const RUN_EVENTS = new Set<AuditEvent['type']>([
   'promotion',
   'verification',
   'run-failed',
+  'run-unchanged',
 ]);
 
 /**
  * The latest finished retraining run of an audit log. A run is its events of one workflow run;
  * it ended with `run-failed` (failed, cancelled or rolled back), a verified promotion, or a
- * rejection by the gate or an approver. A run that ended unchanged writes no outcome: it counts
- * as unfinished, like one still running.
+ * rejection by the gate or an approver, or unchanged (its version was trained before). Runs
+ * recorded before unchanged runs were audited count as unfinished, like one still running.
  */
 export function retrainingRuns(events: readonly AuditEvent[]): RetrainingRuns {
   const runs = new Map<string, AuditEvent[]>();
@@ -197,6 +198,7 @@ function outcomeOf(run: AuditEvent[]): FinishedRun | null {
     [...run].reverse().find((e) => e.type === type && (outcome === undefined || e.outcome === outcome));
   const decided: [FinishedRun['outcome'], AuditEvent | undefined][] = [
     ['failed', find('run-failed')],
+    ['unchanged', find('run-unchanged')],
     ['promoted', find('verification', 'ok')],
     ['rejected-by-gate', find('gate', 'rejected')],
     ['rejected-by-approver', find('approval', 'rejected')],
@@ -286,6 +288,7 @@ const RUN_ENDINGS: Record<FinishedRun['outcome'], string> = {
   promoted: 'promoted',
   'rejected-by-gate': 'ended rejected by the gate (the pipeline worked; the champion stayed)',
   'rejected-by-approver': 'ended rejected by an approver (the pipeline worked; the champion stayed)',
+  unchanged: 'ended unchanged (its version was trained before; the pipeline worked)',
   failed: 'FAILED',
 };
 

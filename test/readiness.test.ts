@@ -232,6 +232,12 @@ describe('readiness rules', () => {
       expect(later.last).toMatchObject({ outcome: 'promoted', runId: 'r1' });
       expect(retrainingRuns([...promoted, ...unchanged]).unfinished).toEqual({ workflowId: 'retrain-churn', at: '2026-01-03T00:00Z' });
       expect(retrainingRuns([e('gate', 'r4', '2026-01-01T00:00Z', 'rejected')]).last?.outcome).toBe('rejected-by-gate');
+      // A run whose version was trained before audits its end too: finished, and the pipeline worked.
+      const audited = [e('snapshot', 'r5', '2026-01-06T00:00Z'), e('run-unchanged', 'r5', '2026-01-06T00:01Z', 'skipped')];
+      expect(retrainingRuns([...promoted, ...audited]).last).toMatchObject({ outcome: 'unchanged', runId: 'r5' });
+      expect(item(withEvidence({ runs: retrainingRuns([...promoted, ...audited]) }), 'tested-pipeline')).toMatchObject({
+        answer: 'yes',
+      });
       expect(retrainingRuns([drift])).toEqual({ last: null, unfinished: null });
     });
   });

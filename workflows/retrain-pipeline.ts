@@ -131,7 +131,19 @@ export async function retrainPipeline(input: RetrainInput): Promise<RetrainSumma
       if (plan.existing) {
         status.reusedVersion = true;
         const unchanged = unchangedReason(plan, pipeline.name);
-        if (unchanged) return run.finish('unchanged', unchanged);
+        if (unchanged) {
+          // A run that ends here still leaves its outcome in the audit log, as every other end does.
+          if (patched('audit-unchanged-run'))
+            await quick.recordAudit({
+              type: 'run-unchanged',
+              model: pipeline.name,
+              version: plan.version,
+              outcome: 'skipped',
+              summary: unchanged,
+              details: { champion: plan.champion, rolledBack: plan.rolledBack ?? null },
+            });
+          return run.finish('unchanged', unchanged);
+        }
         log.info(`reusing ${plan.version}: same data and params were trained before`, {
           model: pipeline.name,
           version: plan.version,

@@ -1,6 +1,9 @@
 import { shellQuote } from '../../lib/shell-quote';
 import type { Client } from '@temporalio/client';
+import { assessReadiness } from '../../lib/readiness';
 import { writeLabels } from '../../services/label-log';
+import { gatherReadiness } from '../../services/readiness';
+import { describeReadiness, describeSchedule } from './readiness';
 import { readPointer } from '../../services/registry';
 import { generateChurn } from '../../examples/data/generators';
 import { explainCommand, serveBatch, type ServedBatch } from '../../examples/serving-app';
@@ -124,6 +127,12 @@ export const demoCommand = defineCommand({
         const monitoring = await showMonitoring({ client, config, store: createStore(config), pipeline: monitored, say });
         explain = monitoring.explain;
         failures += monitoring.failures;
+        // The checklist a team answers before deploying, from what the demo left behind.
+        say(`\n=== production readiness of ${monitored.name} (npx retrain readiness ${monitored.name}) ===`);
+        const evidence = await gatherReadiness({ store: createStore(config), config }, monitored, {
+          schedule: await describeSchedule(client, monitored.name),
+        });
+        say(describeReadiness([assessReadiness(evidence)], storeLocation(config.store)).replace(/\n\n[^\n]*$/, ''));
       }
       say(`\nWhere things are:`);
       const at = (key: string) => storeKeyLocation(config.store, key);

@@ -57,13 +57,13 @@ export const readinessCommand = defineCommand({
       await temporal.client?.connection.close();
     }
     const ready = allReady(models);
-    output(args.json, { ready, models }, () => describe(models, storeLocation(config.store)));
+    output(args.json, { ready, models }, () => describeReadiness(models, storeLocation(config.store)));
     return ready ? 0 : 1;
   },
 });
 
 /** The model's drift schedule, as the server describes it (describe, not list: a listing lags behind). */
-async function describeSchedule(client: Client, model: string): Promise<ScheduleEvidence> {
+export async function describeSchedule(client: Client, model: string): Promise<ScheduleEvidence> {
   const scheduleId = driftScheduleId(model);
   try {
     const d = await client.withDeadline(Date.now() + SCHEDULE_DEADLINE_MS, () => client.schedule.getHandle(scheduleId).describe());
@@ -85,7 +85,8 @@ function firstLine(err: unknown): string {
 
 const MARK: Record<ReadinessVerdict, string> = { yes: '✓', no: '✗', unknown: '?' };
 
-function describe(models: ModelReadiness[], store: string): string {
+/** The checklist in words: per model a header and one line per question, then the verdict. */
+export function describeReadiness(models: ModelReadiness[], store: string): string {
   const blocks = models.map((m) => {
     const yes = m.items.filter((i) => i.answer === 'yes').length;
     const head = `${m.model}: ${m.ready ? 'READY' : 'NOT READY'} (${yes} of ${m.items.length} yes)`;
