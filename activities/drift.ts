@@ -2,8 +2,10 @@ import { getClient, heartbeat, log } from '@temporalio/activity';
 import type { AlertDecision, CheckOutcome } from '../lib/drift/alert-policy';
 import { durationToMs } from '../lib/duration';
 import type { AlertHeadline } from '../lib/alert-message';
+import { describeOverBudget } from '../lib/serving-budgets';
 import type { AlertRoute, Pipeline } from '../lib/pipeline';
 import { recordCheckOutcome } from '../services/drift-alert-state';
+import { startedRun } from '../client/run-input';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { runDriftCheck, type DriftCheckRequest } from '../services/drift-check';
@@ -16,7 +18,6 @@ import {
   type PartitionSummaryRef,
 } from '../services/partitioned-drift-check';
 import { deliverAlert } from '../services/alert-delivery';
-import { statusQuery } from '../shared/messages';
 import type { DriftAlertDelivery, DriftCheckResult, RetrainStart } from '../shared/results';
 import type { RetrainInput, RetrainSummary } from '../shared/inputs';
 import type { ActivityDeps } from './deps';
@@ -34,7 +35,12 @@ export function monitoringRoutes(pipeline: Pipeline, fallbackUrl: string | undef
   return url ? [{ url, format: 'json' }] : [];
 }
 
-/** The drift-check steps on the `retrain` queue: the check, the alert, and the retrain it may start. */
+/** A check's budget alert id: its own, so it never collides with the check's drift alert (keyed by the check id). */
+export function budgetAlertId(checkId: string): string {
+  return `${checkId}-budget`;
+}
+
+/** The drift-check steps on the `retrain` queue: the check, the alerts, and the retrain it may start. */
 export function driftActivities({ store, config }: ActivityDeps) {
   /** A check's metrics and audit event (one per check id: the audit log is idempotent). */
   async function recorded(input: DriftCheckRequest, checked: { result: DriftCheckResult; report: DriftCheckReport }) {
@@ -154,6 +160,61 @@ export function driftActivities({ store, config }: ActivityDeps) {
     },
 
     /**
+     * Tells the inference owner that serving went over the pipeline's budgets (cost per 1,000
+     * predictions, p95 latency) through the `alerts.inference` routes, with an audit event and a
+     * log line. Deduplicated by `<checkId>-budget`: every route gets a check's budget alert once.
+     */
+    async sendBudgetAlert(input: { pipeline: Pipeline; result: DriftCheckResult }): Promise<DriftAlertDelivery> {
+      const { pipeline, result } = input;
+      return step('budget-alert', { model: pipeline.name, version: result.version }, async () => {
+        const over = result.overBudget ?? [];
+        const routes = pipeline.alerts?.inference ?? [];
+        const alertId = budgetAlertId(result.checkId);
+        const lines = over.map(describeOverBudget);
+        const body = {
+          kind: 'retrain.budget-alert/v1',
+          alertId,
+          checkId: result.checkId,
+          model: pipeline.name,
+          version: result.version,
+          owner: pipeline.owners.inference,
+          overBudget: over,
+          summary: result.summary,
+          report: { json: result.reportKey, html: result.htmlKey, store: store.location },
+        };
+        const headline: AlertHeadline = {
+          model: pipeline.name,
+          version: result.version,
+          area: 'inference',
+          owner: pipeline.owners.inference,
+          severity: 'warning',
+          subject: `Serving over budget in ${pipeline.name}`,
+          lines: [...lines, `Report: ${store.location}/${result.htmlKey}`],
+        };
+        const context = { model: pipeline.name, version: result.version, step: 'budget-alert' };
+        const routed = await deliverAlert(store, { alertId, routes, headline, json: body }, { secret: config.webhookSecret, context });
+        log.warn(`budget alert for ${pipeline.name} to ${pipeline.owners.inference}: ${lines.join('; ')}`, {
+          model: pipeline.name,
+          version: result.version,
+          step: 'budget-alert',
+          checkId: result.checkId,
+          webhooks: routes.map((r) => new URL(r.url).host),
+        });
+        const via = routes.map((r) => `${new URL(r.url).host}${r.format === 'slack' ? ' (chat)' : ''}`).join(', ');
+        await writeAudit(store, {
+          type: 'alert',
+          model: pipeline.name,
+          version: result.version,
+          outcome: 'ok',
+          summary: `budget alert to ${pipeline.owners.inference}${via ? ` via ${via}` : ' (log only: no inference route configured)'}: ${lines.join('; ')}`,
+          details: body,
+        });
+        const url = routes[0]?.url ?? null;
+        return { delivered: url ? 'webhook' : 'log', url, routes: routed };
+      });
+    },
+
+    /**
      * Records a check's outcome in the model's recent history and decides, by the pipeline's
      * alertAfter and cooldown, whether it alerts (a retried check gets its first decision).
      */
@@ -202,9 +263,11 @@ export function driftActivities({ store, config }: ActivityDeps) {
           args: [{ pipeline, requestedBy, reason: 'drift confirmed', trainingTaskQueue: config.trainingTaskQueue }],
         });
         const runId = handle.firstExecutionRunId;
-        // The run says who started it: anyone else means this check joined a run in progress.
-        const status = await client.workflow.getHandle(workflowId, runId).query(statusQuery);
-        const joined = status.requestedBy !== requestedBy;
+        // The run's input says who started it: anyone else means this check joined a run in
+        // progress. Read from its first history event, not asked of the run: a query that reaches
+        // a run before its first workflow task has registered no handler yet (and needs a worker).
+        const { input: started } = await startedRun(client, workflowId, runId);
+        const joined = (started as Partial<RetrainInput> | undefined)?.requestedBy !== requestedBy;
         await writeAudit(store, {
           type: 'drift-check',
           model: pipeline.name,

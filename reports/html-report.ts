@@ -6,8 +6,10 @@
 
 import { EFFECT_LABELS } from '../lib/drift/effect-floor';
 import type { FeatureDrift } from '../lib/drift/dataset-drift';
-import type { DriftCheckReport, FeatureDistribution } from '../lib/drift/report';
+import type { DriftCheckReport, FeatureDistribution, SegmentColumnDrift, SegmentValueDrift } from '../lib/drift/report';
+import { MISSING_SEGMENT_LABEL } from '../lib/drift/segments';
 import type { StattestName } from '../lib/drift/stattest-names';
+import { BUDGET_MEASURE_NAMES, type BudgetCheck } from '../lib/serving-budgets';
 
 /** Escapes text for HTML element content and quoted attribute values (SVG included). */
 export function escapeHtml(value: unknown): string {
@@ -175,10 +177,21 @@ ${r.accuracy ? `<p class="accuracy">${escapeHtml(r.accuracy)}</p>\n` : ''}<ul cl
 <li>Performance: <b>${r.conceptDrift ? (r.conceptDrift.drifted ? 'regressed' : 'within limits') : 'not checked'}</b></li>
 ${r.multivariateDrift ? `<li>Features together (domain classifier): <b>${r.multivariateDrift.auc === null ? 'not tested' : r.multivariateDrift.drifted ? 'drifted' : 'no drift'}</b></li>` : ''}
 ${r.estimatedPerformance ? `<li>Estimated performance, no labels: <b>${r.estimatedPerformance.dropped ? 'dropped' : 'within limits'}</b></li>` : ''}
+${r.segments ? `<li>Segments: <b>${segmentFact(r.segments)}</b></li>` : ''}
+${r.budgets ? `<li>Serving budgets: <b>${r.budgets.over ? 'over budget' : 'within'}</b> <span class="muted">(not drift)</span></li>` : ''}
 </ul>
 </div>
 <p class="meta">Check ${escapeHtml(r.checkId)} · created ${escapeHtml(r.createdAt)}</p>
 </header>`;
+}
+
+/** The segments' verdict in a few words for the header. */
+function segmentFact(s: NonNullable<DriftCheckReport['segments']>): string {
+  if (!s.reference) return 'not tested';
+  const values = s.columns.flatMap((c) => c.values);
+  const tested = values.filter((v) => v.tested).length;
+  const drifted = values.filter((v) => v.datasetDrift).length;
+  return drifted > 0 ? `${drifted} of ${tested} tested values drifted` : `no drift in ${tested} tested values`;
 }
 
 /** Drifted features first, then in the report's order. */
@@ -294,7 +307,7 @@ function estimateCard(r: DriftCheckReport): string {
   const rows = (Object.entries(e.metrics) as [string, { value: number | null; lower: number | null; upper: number | null }][]).map(
     ([name, m]) =>
       `<tr><td>${name === e.metric ? `<b>${escapeHtml(name)}</b>` : escapeHtml(name)}</td><td class="num">${formatNumber(m.value)}</td><td class="num">${formatNumber(m.lower)} – ${formatNumber(m.upper)}</td>` +
-      `<td class="num">${name === e.metric ? formatNumber(e.baseline) : '—'}</td><td class="num">${name === e.metric && e.realised ? formatNumber(e.realised.value) : '—'}</td></tr>`,
+      `<td class="num">${formatNumber(e.baselines?.[name as keyof typeof e.baselines] ?? (name === e.metric ? e.baseline : null))}</td><td class="num">${e.realised ? formatNumber(e.realised.metrics?.[name as keyof typeof e.realised.metrics] ?? (name === e.metric ? e.realised.value : null)) : '—'}</td></tr>`,
   );
   return `<article class="card${e.dropped ? ' drifted' : ''}" id="estimated-performance">
 <h3>Performance estimated without labels ${badge(e.dropped, e.counts ? 'dropped' : 'dropped (reported only)', 'within limits')}</h3>
@@ -307,9 +320,64 @@ ${e.note ? `<p class="muted">${escapeHtml(e.note)}</p>` : ''}
 </article>`;
 }
 
+/** One table per segment column: each value's rows, drifted share and verdict, drifted values first. */
+function segmentsSection(r: DriftCheckReport): string {
+  const s = r.segments;
+  if (!s) return '';
+  const intro = `<p class="muted">${escapeHtml(s.note)}${s.reference ? ` A value is tested with at least ${formatNumber(s.minRows.current)} rows in the window and ${formatNumber(s.minRows.reference)} in the training data${s.reference.sampled ? ` (a seeded sample of ${formatNumber(s.reference.rows)} of its ${formatNumber(s.reference.seen)} rows)` : ''}; at most ${formatNumber(s.maxValues)} values per column, the largest.` : ''}</p>`;
+  return `<section id="segments"><h2>Segments</h2>${intro}${s.columns.map(segmentTable).join('\n')}</section>`;
+}
+
+function segmentTable(c: SegmentColumnDrift): string {
+  const head = `<h3>${escapeHtml(c.column)}</h3>`;
+  if (c.note) return `${head}<p class="muted">${escapeHtml(c.note)}</p>`;
+  const values = [...c.values].sort((a, b) => Number(b.datasetDrift) - Number(a.datasetDrift));
+  const left = c.leftOut.values
+    ? `<p class="muted">${formatNumber(c.leftOut.values)} smaller ${c.leftOut.values === 1 ? 'value' : 'values'} left out (${formatNumber(c.leftOut.rows.current)} rows in the window, ${formatNumber(c.leftOut.rows.reference)} in the training data).</p>`
+    : '';
+  return `${head}<div class="scroll"><table>
+<thead><tr><th>value</th><th class="num">rows (training)</th><th class="num">rows (window)</th><th class="num">share drifted</th><th>dataset drift</th><th>drifted features</th></tr></thead>
+<tbody>${values.map(segmentRow).join('\n')}</tbody></table></div>${left}`;
+}
+
+function segmentRow(v: SegmentValueDrift): string {
+  const name = v.value === null ? `<i>${escapeHtml(MISSING_SEGMENT_LABEL)}</i>` : escapeHtml(v.value);
+  const verdict = v.tested ? badge(v.datasetDrift) : '<span class="badge">not tested</span>';
+  const hidden = v.hiddenByAverage ? ' <span class="badge bad">hidden by the average</span>' : '';
+  const detail = v.tested
+    ? escapeHtml(v.driftedFeatures.join(', ') || '—')
+    : `<span class="muted">${escapeHtml((v.note ?? '').replace(/^not tested: /, ''))}</span>`;
+  return `<tr class="${v.datasetDrift ? 'drifted' : ''}"><td>${name}</td><td class="num">${formatNumber(v.rows.reference)}</td><td class="num">${formatNumber(v.rows.current)}</td>
+<td class="num">${v.share === null ? '—' : `${v.driftedFeatures.length} of ${v.featureCount} (${pct(v.share)})`}</td><td>${verdict}${hidden}</td><td class="wrap">${detail}</td></tr>`;
+}
+
+/** Each version's figures against the pipeline's budgets. */
+function budgetsTable(r: DriftCheckReport): string {
+  const b = r.budgets;
+  if (!b) return '';
+  if (b.checks.length === 0) return `<h3>Budgets</h3><p class="muted">No serving data in this window to check against the budgets.</p>`;
+  return `<h3>Budgets ${b.over ? '<span class="badge bad">▲ over budget</span>' : '<span class="badge good">✓ within</span>'}</h3>
+<p class="muted">Over budget is not drift: it alerts the inference owner. A version with fewer than ${formatNumber(b.minPredictions)} predictions is shown, not judged.</p>
+<div class="scroll"><table>
+<thead><tr><th>version</th><th>measure</th><th class="num">figure</th><th class="num">limit</th><th>verdict</th></tr></thead>
+<tbody>${b.checks.map(budgetRow).join('\n')}</tbody></table></div>`;
+}
+
+function budgetRow(c: BudgetCheck): string {
+  const format = c.what === 'costPer1000' ? formatCost : formatNumber;
+  const unit = c.what === 'latencyP95Ms' ? ' ms' : '';
+  const verdict = c.over
+    ? '<span class="badge bad">▲ over</span>'
+    : c.judged
+      ? '<span class="badge good">✓ within</span>'
+      : '<span class="badge">not judged</span>';
+  return `<tr class="${c.over ? 'drifted' : ''}"><td>${escapeHtml(c.version)}</td><td>${escapeHtml(BUDGET_MEASURE_NAMES[c.what])}${c.note ? ` <span class="muted">(${escapeHtml(c.note)})</span>` : ''}</td>
+<td class="num">${format(c.figure)}${c.figure === null ? '' : unit}</td><td class="num">${format(c.limit)}${unit}</td><td>${verdict}</td></tr>`;
+}
+
 function servingSection(r: DriftCheckReport): string {
   if (!r.serving || r.serving.length === 0) {
-    return `<section><h2>Serving</h2><p class="muted">No serving data in this window.</p></section>`;
+    return `<section><h2>Serving</h2><p class="muted">No serving data in this window.</p>${budgetsTable(r)}</section>`;
   }
   const rows = r.serving.map(
     (s) => `<tr><td>${escapeHtml(s.version)}</td><td class="num">${formatNumber(s.predictions)}</td>
@@ -318,7 +386,7 @@ function servingSection(r: DriftCheckReport): string {
   );
   return `<section><h2>Serving</h2><div class="scroll"><table>
 <thead><tr><th>version</th><th class="num">predictions</th><th class="num">latency p50 (ms)</th><th class="num">p95 (ms)</th><th class="num">max (ms)</th><th class="num">cost / prediction</th><th class="num">total cost</th></tr></thead>
-<tbody>${rows.join('\n')}</tbody></table></div></section>`;
+<tbody>${rows.join('\n')}</tbody></table></div>${budgetsTable(r)}</section>`;
 }
 
 const STYLE = `
@@ -341,6 +409,7 @@ th,td{padding:7px 10px;border-bottom:1px solid var(--line);text-align:left;white
 th{background:#eef0f3;font-size:13px}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.drifted td:first-child{border-left:4px solid var(--bad)}
 td:first-child{white-space:normal;overflow-wrap:break-word;max-width:22em}
+td.wrap{white-space:normal}
 a{color:#1f5fa8}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,500px),1fr));gap:16px}
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:14px 16px;min-width:0}
@@ -370,6 +439,7 @@ export function renderDriftReportHtml(r: DriftCheckReport): string {
 <main>
 ${header(r)}
 ${featureTable(r)}
+${segmentsSection(r)}
 ${featureCards(r)}
 <section><h2>Predictions and performance</h2><div class="pair">
 ${predictionCard(r)}

@@ -10,6 +10,7 @@ import { servingSummaryOfColumns } from '../lib/prediction-log';
 import type { Columns } from '../lib/drift/dataset-drift';
 import type { ReferenceProfile } from '../lib/reference-profile';
 import { renderDriftReportHtml } from '../reports/html-report';
+import { overBudgetOf } from '../lib/serving-budgets';
 import type { DriftCheckResult } from '../shared/results';
 import type { Store } from '../store/store';
 import type { RetrainConfig } from '../lib/config';
@@ -20,6 +21,7 @@ import { readPredictionWindow, type PredictionWindow } from './prediction-log';
 import { measureMultivariateDrift } from './multivariate-drift';
 import { estimateWindowPerformance } from './performance-estimate';
 import { loadReferenceColumns } from './reference-profiles';
+import { measureSegmentDrift } from './segment-drift';
 import { sourceReader } from './sources';
 
 export type { DriftCheckLog } from './drift-check-log';
@@ -41,9 +43,10 @@ export interface DriftCheckDeps {
 }
 
 /**
- * Compares the prediction-log window with the champion's reference (data drift, prediction
- * drift) and newly labelled rows (the `drift.labels` file and the label log posted to the API)
- * with the holdout baseline (concept drift); stores the JSON and HTML report under the check id
+ * Compares the prediction-log window with the champion's reference (data drift, for the whole
+ * window and per segment value, and prediction drift) and newly labelled rows (the `drift.labels`
+ * file and the label log posted to the API) with the holdout baseline (concept drift); checks the
+ * serving figures against the pipeline's budgets; stores the JSON and HTML report under the check id
  * (the same check id writes the same keys, so a retry is harmless). Returns the small result
  * the workflow decides on, and the full report.
  */
@@ -67,16 +70,21 @@ export async function runDriftCheck(
   const labelLog = await readLabelLog(store, input, log);
   const enoughData = window.rows >= drift.minPredictions;
   const specs = featureSpecs(pipeline);
+  const current = currentColumns(window, specs);
   const conceptDrift = await conceptDriftOf(deps, input, labelLog, window, log);
   const estimatedPerformance = enoughData ? await estimateWindowPerformance(store, { pipeline, version, window, conceptDrift }) : null;
   const multivariateDrift = enoughData
-    ? await measureMultivariateDrift(deps, { pipeline, version, checkId, current: currentColumns(window, specs), currentRows: window.rows })
+    ? await measureMultivariateDrift(deps, { pipeline, version, checkId, current, currentRows: window.rows })
+    : null;
+  const segments = enoughData
+    ? await measureSegmentDrift(deps, { pipeline, version, checkId, features: specs, current, logged: window.features, rows: window.rows })
     : null;
   const report = buildDriftReport({
     ...reportFrame(input),
     reference: { label: `training data of ${version}`, columns: features.columns, rows: features.profile.rows },
-    current: { label: currentLabel(input), columns: currentColumns(window, specs), rows: window.rows, from: input.from, to: input.to },
+    current: { label: currentLabel(input), columns: current, rows: window.rows, from: input.from, to: input.to },
     features: enoughData ? specs : [],
+    segments,
     prediction:
       enoughData && predictionRef
         ? {
@@ -178,12 +186,19 @@ export function featureSpecs(pipeline: Pipeline): FeatureSpec[] {
 /** The fields of a check's report that do not depend on how the window was read. */
 export function reportFrame(input: DriftCheckRequest) {
   const drift = requireDrift(input.pipeline);
+  const { maxCostPer1000, maxLatencyP95Ms } = input.pipeline.budgets ?? {};
+  const limits = {
+    ...(maxCostPer1000 !== undefined ? { maxCostPer1000 } : {}),
+    ...(maxLatencyP95Ms !== undefined ? { maxLatencyP95Ms } : {}),
+  };
   return {
     model: input.pipeline.name,
     version: input.version,
     checkId: input.checkId,
     createdAt: new Date().toISOString(),
     datasetDriftShare: drift.datasetDriftShare,
+    // Serving budgets are checked on every check, exact or partitioned: both report serving figures.
+    budgets: Object.keys(limits).length > 0 ? { limits, minPredictions: drift.minPredictions } : null,
   };
 }
 
@@ -210,6 +225,8 @@ export async function finishReport(
 ): Promise<{ result: DriftCheckResult; report: DriftCheckReport }> {
   const { pipeline, version, checkId } = input;
   const { rows, enoughData } = how;
+  // Not drift: over budget alerts the inference owner whatever the verdict.
+  const overBudget = overBudgetOf(report.budgets);
   if (!enoughData) {
     report.enoughData = false;
     report.drifted = false;
@@ -235,6 +252,8 @@ export async function finishReport(
     conceptDrifted: report.conceptDrift?.drifted ?? false,
     ...(report.multivariateDrift?.auc != null ? { multivariateDrifted: report.multivariateDrift.drifted } : {}),
     ...(report.estimatedPerformance && enoughData ? { estimatedPerformance: briefEstimate(report.estimatedPerformance) } : {}),
+    ...(report.segments?.reference ? { segmentDrifted: enoughData && report.segments.drifted } : {}),
+    ...(overBudget.length > 0 ? { overBudget } : {}),
   };
   return { result, report };
 }

@@ -6,7 +6,8 @@ import type { SummaryFeature } from '../lib/drift/window-summary';
 import { InvalidInputError } from '../lib/errors';
 import { outputKind, summaryFeaturesOf, type FeatureKind } from '../lib/feature-kind';
 import { keys } from '../lib/keys';
-import { requireDrift } from '../lib/pipeline';
+import { requireDrift, type Pipeline } from '../lib/pipeline';
+import { segmentsNotTested } from '../lib/drift/segments';
 import { safeParsePredictionLine } from '../lib/prediction-log';
 import { OUTPUT_COLUMN, PredictionWindowSummary } from '../lib/prediction-window-summary';
 import type { DriftCheckResult } from '../shared/results';
@@ -25,6 +26,7 @@ import {
   type DriftCheckRequest,
 } from './drift-check';
 import { checkRange, forEachLogLine } from './log-batches';
+import { segmentColumnsOf } from './segment-drift';
 
 /**
  * A drift check over a window larger than one worker's memory: each run of UTC hours of the
@@ -163,6 +165,7 @@ export async function finishPartitionedDriftCheck(
     predictionTested,
     conceptDrift: await conceptDriftOf(deps, input, labelLog, null, log),
     serving: window.serving(),
+    segments: enoughData ? segmentsSkipped(pipeline) : null,
   });
   const prefix = `Summarised all ${rows} predictions of the window in ${input.parts.length} partitions. `;
   return finishReport(store, input, report, {
@@ -170,6 +173,17 @@ export async function finishPartitionedDriftCheck(
     enoughData,
     prefix,
   });
+}
+
+/** A partitioned check says why it has no drift per segment, when the pipeline names segments. */
+function segmentsSkipped(pipeline: Pipeline) {
+  const columns = segmentColumnsOf(pipeline);
+  if (columns.length === 0) return null;
+  const min = requireDrift(pipeline).minPredictions;
+  return segmentsNotTested(
+    { columns, minRows: { reference: min, current: min } },
+    'a partitioned check summarises the window hour by hour and keeps no rows to split by segment; an exact check (drift.partitioned: false) tests each segment value',
+  );
 }
 
 /** Removes a check's partition summaries once its report is stored (a missing one is fine: a retry). */

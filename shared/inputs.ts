@@ -76,6 +76,8 @@ export interface DriftCheckSummary {
   alertDecision?: AlertDecision;
   alert: DriftAlertDelivery | null;
   retrain: RetrainStart | null;
+  /** Where the over-budget alert to the inference owner went, when serving exceeded the pipeline's budgets. */
+  budgetAlert?: DriftAlertDelivery;
   message: string;
 }
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../services/audit-log';
-import { generateChurn } from '../examples/data/generators';
+import { deliverAlert } from '../services/alert-delivery';
+import { generateChurn, type ChurnRow } from '../examples/data/generators';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { keys } from '../lib/keys';
 import { mulberry32 } from '../lib/split';
@@ -26,7 +27,8 @@ let h: Harness;
 let projectDir: string;
 let hook: Server;
 let hookUrl: string;
-const received: { headers: IncomingMessage['headers']; body: Record<string, unknown> }[] = [];
+/** What the webhook received, with the path it was posted to (/alerts: monitoring, /inference: the inference route). */
+const received: { headers: IncomingMessage['headers']; body: Record<string, unknown>; path: string }[] = [];
 
 beforeAll(async () => {
   projectDir = mkdtempSync(join(tmpdir(), 'retrain-project-'));
@@ -37,7 +39,7 @@ beforeAll(async () => {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: JSON.parse(text) });
+      received.push({ headers: req.headers, body: JSON.parse(text), path: req.url ?? '' });
       res.writeHead(204).end();
     });
   });
@@ -59,15 +61,18 @@ function driftPipeline(name: string, drift: PipelineInput['drift'] = {}, extra: 
   });
 }
 
-/** Logs predictions the way a serving application would: features, the model's answer, latency, cost. */
+/**
+ * Logs predictions the way a serving application would: features, the model's answer, latency
+ * (5–14 ms), cost (0.0002 a prediction). `adjust` changes the generated customers first.
+ */
 async function serve(
   model: string,
   version: string,
-  opts: { rows: number; seed: number; drift: number; prediction?: string; hoursAgo?: number },
+  opts: { rows: number; seed: number; drift: number; prediction?: string; hoursAgo?: number; adjust?: (row: ChurnRow) => ChurnRow },
 ) {
   const logger = createPredictionLogger({ store: h.store, model, version });
   const at = new Date(Date.now() - (opts.hoursAgo ?? 0) * 3_600_000 - 60_000);
-  const rows = generateChurn({ rows: opts.rows, seed: opts.seed, drift: opts.drift });
+  const rows = generateChurn({ rows: opts.rows, seed: opts.seed, drift: opts.drift }).map(opts.adjust ?? ((r) => r));
   rows.forEach((r, i) =>
     logger.logPrediction({
       id: `${model}-${opts.seed}-${r.customer_id}`,
@@ -370,6 +375,198 @@ describe('multivariate drift', () => {
     );
     const html = (await h.store.get(summary.result!.htmlKey))!.toString();
     expect(html).toContain('Features together');
+  });
+});
+
+describe('drift per segment', () => {
+  // KS on the whole window too: with its effect floor, a change in a sixth of the rows moves the
+  // whole window's statistic by about a sixth (0.07, under the floor of 0.1). A distance test
+  // (Wasserstein, the default for a reference of 1,500 rows) moves by that share as well, but
+  // with no floor above its noise at these sizes.
+  const ks = { method: 'ks' as const };
+  const ksFeatures = { tenure_months: ks, monthly_spend: ks, support_tickets: ks };
+
+  it('flags a segment whose rows drifted while the whole window did not, and lists a segment too small to test', async () => {
+    const pipeline = driftPipeline('drift-segments', { features: ksFeatures }, { segments: ['plan'] });
+    const version = await promote(pipeline);
+    // Enterprise customers stay 8 months longer and open one more ticket; the others are as in training.
+    await serve(pipeline.name, version, {
+      rows: 2000,
+      seed: 61,
+      drift: 0,
+      adjust: (r) => (r.plan === 'enterprise' ? { ...r, tenure_months: r.tenure_months + 8, support_tickets: r.support_tickets + 1 } : r),
+    });
+    // A plan too new to have training rows, and too few rows in the window anyway.
+    await serve(pipeline.name, version, { rows: 12, seed: 62, drift: 0, adjust: (r) => ({ ...r, plan: 'trial' as ChurnRow['plan'] }) });
+
+    const summary = await check(pipeline);
+
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    expect(report.dataDrift.datasetDrift.drifted).toBe(false);
+    const segments = report.segments!;
+    expect(segments.minRows).toEqual({ reference: 30, current: 30 });
+    expect(segments.reference).toMatchObject({ sampled: false });
+    const [plan] = segments.columns;
+    expect(plan.column).toBe('plan');
+    expect(plan.values.map((v) => [v.value, v.tested, v.datasetDrift, v.hiddenByAverage])).toEqual([
+      ['basic', true, false, false],
+      ['pro', true, false, false],
+      ['enterprise', true, true, true],
+      ['trial', false, false, false],
+    ]);
+    const enterprise = plan.values[2];
+    expect(enterprise.featureCount).toBe(3); // plan itself is constant in its own segment
+    expect(enterprise.driftedFeatures).toEqual(expect.arrayContaining(['tenure_months', 'support_tickets']));
+    expect(enterprise.rows.reference).toBeGreaterThan(100);
+    expect(plan.values[3]).toMatchObject({ rows: { current: 12, reference: 0 }, share: null });
+    expect(plan.values[3].note).toBe(
+      'not tested: too few rows, 12 rows in the window (fewer than 30) and 0 in the training data (fewer than 30)',
+    );
+    expect(plan.leftOut.values).toBe(0);
+
+    // Drift in a segment is drift: the check alerts, and says where.
+    expect(summary.result).toMatchObject({ drifted: true, segmentDrifted: true });
+    expect(summary.outcome).toBe('drift-alerted');
+    expect(summary.message).toMatch(
+      /a segment drifted: plan = enterprise \([23] of 3 features: [a-z_, ]+; hidden by the whole window's average\)/,
+    );
+    expect(received.filter((r) => r.path === '/alerts' && r.body.model === pipeline.name)).toHaveLength(1);
+    const html = (await h.store.get(summary.result!.htmlKey))!.toString();
+    expect(html).toContain('<section id="segments">');
+    expect(html).toContain('hidden by the average');
+  });
+});
+
+describe('serving budgets', () => {
+  /** The inference owner's route: the same loopback receiver, on its own path. */
+  const inferenceRoute = () => ({ url: hookUrl.replace(/\/alerts$/, '/inference'), format: 'json' as const });
+  const fromInference = (model: string) => received.filter((r) => r.path === '/inference' && r.body.model === model);
+
+  it('alerts the inference owner once when cost and p95 latency exceed the budgets, without calling it drift', async () => {
+    const pipeline = driftPipeline(
+      'drift-budget',
+      {},
+      { budgets: { maxCostPer1000: 0.1, maxLatencyP95Ms: 10 }, alerts: { inference: [inferenceRoute()] } },
+    );
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 400, seed: 101, drift: 0 }); // 0.0002 a prediction, p95 14 ms
+
+    const summary = await check(pipeline);
+
+    expect(summary.outcome).toBe('no-drift');
+    const checkId = summary.result!.checkId;
+    const report = await storedReport(pipeline.name, checkId);
+    expect(report.budgets).toMatchObject({ limits: { maxCostPer1000: 0.1, maxLatencyP95Ms: 10 }, over: true });
+    expect(report.budgets!.checks).toEqual([
+      { version, what: 'costPer1000', figure: expect.closeTo(0.2, 12), limit: 0.1, judged: true, over: true, predictions: 400 },
+      { version, what: 'latencyP95Ms', figure: 14, limit: 10, judged: true, over: true, predictions: 400 },
+    ]);
+    expect(summary.result!.overBudget).toEqual([
+      { version, what: 'costPer1000', figure: expect.closeTo(0.2, 12), limit: 0.1 },
+      { version, what: 'latencyP95Ms', figure: 14, limit: 10 },
+    ]);
+    expect(summary.message).toMatch(
+      /^No drift: .*; serving is over budget: v\w+ cost per 1,000 predictions 0\.2 \(limit 0\.1\), v\w+ p95 latency 14 ms \(limit 10 ms\)\. Serving over budget: alerted the inference owner \(api@example\.com\)\.$/,
+    );
+    expect(summary.budgetAlert).toMatchObject({ delivered: 'webhook', routes: [{ status: 'sent' }] });
+
+    const alerts = fromInference(pipeline.name);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0].headers['idempotency-key']).toBe(`${checkId}-budget`);
+    expect(alerts[0].body).toMatchObject({
+      kind: 'retrain.budget-alert/v1',
+      checkId,
+      owner: 'api@example.com',
+      version,
+      overBudget: summary.result!.overBudget,
+    });
+    // Not drift: the monitoring route heard nothing.
+    expect(received.filter((r) => r.path === '/alerts' && r.body.model === pipeline.name)).toHaveLength(0);
+    const audit = (await listAudit(h.store, pipeline.name)).filter((e) => e.type === 'alert');
+    expect(audit.map((e) => e.summary)).toEqual([expect.stringMatching(/^budget alert to api@example\.com via 127\.0\.0\.1:\d+: /)]);
+    const html = (await h.store.get(summary.result!.htmlKey))!.toString();
+    expect(html).toContain('Budgets <span class="badge bad">▲ over budget</span>');
+
+    // A retried delivery of the same alert id sends nothing again.
+    const again = await deliverAlert(h.store, {
+      alertId: `${checkId}-budget`,
+      routes: [inferenceRoute()],
+      headline: {
+        model: pipeline.name,
+        version,
+        area: 'inference',
+        owner: 'api@example.com',
+        severity: 'warning',
+        subject: 'retry',
+        lines: [],
+      },
+      json: { model: pipeline.name },
+    });
+    expect(again).toEqual([{ ...inferenceRoute(), status: 'already-sent' }]);
+    expect(fromInference(pipeline.name)).toHaveLength(1);
+  });
+
+  it('alerts both owners when a drifted check is also over budget: monitoring for the drift, inference for the budget', async () => {
+    const pipeline = driftPipeline(
+      'drift-budget-drifted',
+      {},
+      { budgets: { maxLatencyP95Ms: 10 }, alerts: { inference: [inferenceRoute()] } },
+    );
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 400, seed: 6, drift: 1, prediction: 'yes' });
+
+    const summary = await check(pipeline);
+
+    expect(summary.outcome).toBe('drift-alerted');
+    expect(summary.result).toMatchObject({ drifted: true, overBudget: [{ version, what: 'latencyP95Ms', figure: 14, limit: 10 }] });
+    expect(summary.message).toMatch(/^Drift detected: .*\. Serving over budget: alerted the inference owner \(api@example\.com\)\.$/);
+    expect(received.filter((r) => r.path === '/alerts' && r.body.model === pipeline.name)).toHaveLength(1);
+    expect(fromInference(pipeline.name)).toHaveLength(1);
+  });
+
+  it('sends no alert when serving is within budget', async () => {
+    const pipeline = driftPipeline(
+      'drift-budget-within',
+      {},
+      { budgets: { maxCostPer1000: 1, maxLatencyP95Ms: 50 }, alerts: { inference: [inferenceRoute()] } },
+    );
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 400, seed: 101, drift: 0 });
+
+    const summary = await check(pipeline);
+
+    expect(summary.outcome).toBe('no-drift');
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    expect(report.budgets!.over).toBe(false);
+    expect(report.budgets!.checks.map((c) => [c.what, c.judged, c.over])).toEqual([
+      ['costPer1000', true, false],
+      ['latencyP95Ms', true, false],
+    ]);
+    expect(summary.result!.overBudget).toBeUndefined();
+    expect(summary.budgetAlert).toBeUndefined();
+    expect(summary.message).not.toMatch(/budget/);
+    expect(fromInference(pipeline.name)).toHaveLength(0);
+  });
+
+  it('checks the budgets on a partitioned check too, which says it did not test segments', async () => {
+    const pipeline = driftPipeline(
+      'drift-budget-parts',
+      { partitioned: true },
+      { segments: ['plan'], budgets: { maxLatencyP95Ms: 10 }, alerts: { inference: [inferenceRoute()] } },
+    );
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 400, seed: 101, drift: 0 });
+
+    const summary = await check(pipeline);
+
+    const report = await storedReport(pipeline.name, summary.result!.checkId);
+    // The p95 comes from the latency sketch, within its rank error of the exact 14 ms.
+    expect(report.budgets!.checks).toEqual([expect.objectContaining({ version, what: 'latencyP95Ms', limit: 10, over: true })]);
+    expect(summary.result!.overBudget).toHaveLength(1);
+    expect(fromInference(pipeline.name)).toHaveLength(1);
+    expect(report.segments).toMatchObject({ reference: null, columns: [], drifted: false });
+    expect(report.segments!.note).toMatch(/^Segments not tested: a partitioned check/);
+    expect(summary.result!.segmentDrifted).toBeUndefined();
   });
 });
 

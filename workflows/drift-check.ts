@@ -21,14 +21,17 @@ const alerts = proxyActivities<LightActivities>({
 });
 
 /**
- * One drift check of a pipeline's champion: data, prediction and concept drift over the
- * prediction-log window; a report; an alert to the monitoring owner when drift is confirmed;
- * and, when the pipeline says so, a retraining run (joined if one is already running).
+ * One drift check of a pipeline's champion: data (whole window and per segment), prediction and
+ * concept drift over the prediction-log window; a report; an alert to the monitoring owner when
+ * drift is confirmed; an alert to the inference owner when serving exceeds the pipeline's
+ * budgets; and, when the pipeline says so, a retraining run (joined if one is already running).
  */
 export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSummary> {
   // Checked, inline or loaded by model name (the definition used is in the history).
   const pipeline = await driftInput(input, drift.resolvePipeline);
   if (!pipeline.drift) throw ApplicationFailure.nonRetryable(`pipeline ${pipeline.name} has no drift settings`, ErrorType.INVALID_INPUT);
+  // The checked settings, for the steps below (a property's narrowing does not reach nested functions).
+  const settings = pipeline.drift;
   const info = workflowInfo();
   const meta = { model: pipeline.name, step: 'drift-check', trigger: input.trigger ?? 'manual' };
 
@@ -72,21 +75,35 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
         cooldown: pipeline.drift.cooldown ?? '0s',
       })
     : undefined;
-  if (!result.enoughData) return summary('not-enough-data', result.summary);
-  if (!result.drifted) return summary('no-drift', result.summary);
-  if (decision && !decision.alert) {
-    log.info(`drift check ${checkId}: alert held: ${decision.reason}`, { ...meta, version: champion });
-    return summary('drift-held', `${result.summary} No alert: ${decision.reason}.`);
+  // Over budget is not drift: the inference owner hears of it whatever the verdict. Sent beside the
+  // drift steps, so an inference route that is down delays neither the drift alert nor the retrain.
+  // Checks recorded before budgets were checked replay without the step (no overBudget in their results).
+  const budgetAlerting = result.overBudget?.length && patched(SERVING_BUDGETS) ? alerts.sendBudgetAlert({ pipeline, result }) : undefined;
+  // Handled here so that its failure, while the drift steps still run, is not an unhandled
+  // rejection; awaited below, it still fails the check: an alert must not be lost quietly.
+  budgetAlerting?.catch(() => undefined);
+  const checked =
+    result.enoughData && result.drifted ? await onDrift() : summary(result.enoughData ? 'no-drift' : 'not-enough-data', result.summary);
+  if (!budgetAlerting) return checked;
+  const budgetAlert = await budgetAlerting;
+  return { ...checked, budgetAlert, message: `${checked.message} ${budgetMessage(budgetAlert)}` };
+
+  /** Confirmed drift alerts the monitoring owner and, with onDrift 'retrain', retrains; held drift says why not. */
+  async function onDrift(): Promise<DriftCheckSummary> {
+    if (decision && !decision.alert) {
+      log.info(`drift check ${checkId}: alert held: ${decision.reason}`, { ...meta, version: champion });
+      return summary('drift-held', `${result.summary} No alert: ${decision.reason}.`);
+    }
+    const alert = await alerts.sendDriftAlert({ pipeline, result, ...(decision ? { decision } : {}) });
+    if (settings.onDrift !== 'retrain') return summary('drift-alerted', result.summary, alert);
+    const retrain = await drift.startRetrainForDrift({ pipeline, checkId });
+    return summary(
+      'drift-retraining',
+      `${result.summary} ${retrain.joined ? 'Joined the retraining run in progress' : 'Started retraining'}: ${retrain.workflowId}.`,
+      alert,
+      retrain,
+    );
   }
-  const alert = await alerts.sendDriftAlert({ pipeline, result, ...(decision ? { decision } : {}) });
-  if (pipeline.drift.onDrift !== 'retrain') return summary('drift-alerted', result.summary, alert);
-  const retrain = await drift.startRetrainForDrift({ pipeline, checkId });
-  return summary(
-    'drift-retraining',
-    `${result.summary} ${retrain.joined ? 'Joined the retraining run in progress' : 'Started retraining'}: ${retrain.workflowId}.`,
-    alert,
-    retrain,
-  );
 
   function summary(
     outcome: DriftCheckSummary['outcome'],
@@ -105,10 +122,19 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
       message,
     };
   }
+
+  function budgetMessage(delivery: NonNullable<DriftCheckSummary['budgetAlert']>): string {
+    const to = `the inference owner (${pipeline.owners.inference})`;
+    return delivery.delivered === 'webhook'
+      ? `Serving over budget: alerted ${to}.`
+      : `Serving over budget: logged for ${to} (no alerts.inference route).`;
+  }
 }
 
 /** Checks record their outcome and apply drift.alertAfter and drift.cooldown (workflows started before replay without). */
 const ALERT_POLICY = 'drift-alert-policy';
+/** Checks whose serving exceeded the pipeline's budgets alert the inference owner (workflows started before replay without). */
+const SERVING_BUDGETS = 'serving-budgets';
 
 /** At most this many partition activities per check: a year of hours still makes a small history. */
 const MAX_PARTITION_TASKS = 500;

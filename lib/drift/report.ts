@@ -1,12 +1,13 @@
 /**
  * The drift report people look at: the per-feature tests of {@link detectDrift}, the binned
- * distributions behind them (for plots), prediction drift, concept drift and serving figures,
- * an overall verdict and one summary sentence. Pure code; the result is plain JSON (no typed
+ * distributions behind them (for plots), drift per segment, prediction drift, concept drift,
+ * serving figures and their budgets, an overall verdict and one summary sentence. Pure code; the result is plain JSON (no typed
  * arrays, no NaN: every number is finite or null).
  */
 
 import type { FeatureKind } from '../feature-kind';
 import type { VersionServing } from '../prediction-log';
+import { checkServingBudgets, describeOverBudget, overBudgetOf, type BudgetsReport, type ServingBudgetLimits } from '../serving-budgets';
 import { InvalidInputError } from '../errors';
 import { higherIsBetter } from '../metrics/names';
 import {
@@ -94,6 +95,71 @@ export interface MultivariateDrift {
 /** What one model version did while serving in the window (computed by lib/prediction-log.ts). */
 export type ServingSummary = VersionServing;
 
+/** One feature's test in one segment value: the figures of {@link FeatureDrift} a reader compares. */
+export interface SegmentFeatureDrift {
+  name: string;
+  method: StattestName;
+  statistic: number | null;
+  pValue: number | null;
+  threshold: number;
+  drifted: boolean;
+}
+
+/** The rows of one value of a segment column, tested on their own (lib/drift/segments.ts). */
+export interface SegmentValueDrift {
+  /** The column's value; null for the rows where it is missing, shown as "(missing)". */
+  value: string | null;
+  /** Rows of the value in each window (the reference: the champion's training rows read). */
+  rows: { reference: number; current: number };
+  /** False when a window has too few of its rows (see `note`). */
+  tested: boolean;
+  /** Drifted features / features tested; null when not tested. */
+  share: number | null;
+  /** Features tested: the pipeline's, less the segment column itself. */
+  featureCount: number;
+  /** The share reached `datasetDriftShare`: dataset drift in this segment. */
+  datasetDrift: boolean;
+  driftedFeatures: string[];
+  /** Dataset drift here while the whole window has none: a change the average hides. */
+  hiddenByAverage: boolean;
+  /** Each feature's test; empty when not tested. */
+  features: SegmentFeatureDrift[];
+  note?: string;
+}
+
+/** The values of one segment column, the largest first. */
+export interface SegmentColumnDrift {
+  column: string;
+  values: SegmentValueDrift[];
+  /** Values beyond `maxValues` (the smallest): neither listed nor tested. */
+  leftOut: { values: number; rows: { reference: number; current: number } };
+  /** Why the column could not be tested at all, when it could not. */
+  note?: string;
+}
+
+/** Drift per segment (pipeline `segments`): each value's rows tested as the whole window is. */
+export interface SegmentsReport {
+  /** Rows a value needs in each window to be tested (drift.minPredictions for both). */
+  minRows: { reference: number; current: number };
+  /** Most values of one column listed and tested: the largest by rows in the window. */
+  maxValues: number;
+  /**
+   * The champion's training rows the segments' reference rows come from: all `seen` of them, or a
+   * seeded uniform sample of `rows`. Null when nothing was read (segments not tested).
+   */
+  reference: { rows: number; seen: number; sampled: boolean } | null;
+  columns: SegmentColumnDrift[];
+  /** Some segment value shows dataset drift; the check then counts as drifted. */
+  drifted: boolean;
+  /** How to read the section: what counts as drift, or why it was not tested. */
+  note: string;
+}
+
+/** Segments as lib/drift/segments.ts tests them: the report adds each value's `hiddenByAverage`. */
+export type TestedSegments = Omit<SegmentsReport, 'columns'> & {
+  columns: (Omit<SegmentColumnDrift, 'values'> & { values: Omit<SegmentValueDrift, 'hiddenByAverage'>[] })[];
+};
+
 /** A drift check's full report: plain JSON, every number finite or null. */
 export interface DriftCheckReport {
   kind: 'retrain.drift-report/v1';
@@ -104,6 +170,8 @@ export interface DriftCheckReport {
   reference: { label: string; rows: number };
   current: { label: string; rows: number; from?: string; to?: string };
   dataDrift: DriftReport & { distributions: Record<string, FeatureDistribution> };
+  /** Drift per value of each segment column (pipeline `segments`); absent without segments or enough data. */
+  segments?: SegmentsReport;
   predictionDrift: (FeatureDrift & { distribution: FeatureDistribution }) | null;
   conceptDrift: ConceptDrift | null;
   /**
@@ -114,7 +182,12 @@ export interface DriftCheckReport {
   /** The domain classifier's verdict on the features together, when the pipeline asks for it. */
   multivariateDrift?: MultivariateDrift;
   serving: ServingSummary[] | null;
-  /** Dataset drift, prediction drift or concept drift (or an estimated drop that counts as drift). */
+  /** Each serving version's figures against the pipeline's `budgets`; absent without budgets. Over budget is not drift. */
+  budgets?: BudgetsReport;
+  /**
+   * Dataset drift, prediction drift or concept drift (or an estimated drop that counts as drift,
+   * multivariate drift, or dataset drift in a segment value).
+   */
   drifted: boolean;
   /**
    * False when a window was too small for a verdict: nothing was tested, and the report says
@@ -174,6 +247,10 @@ export interface BuildDriftReportInput {
   estimatedPerformance?: EstimatedPerformance | null;
   multivariateDrift?: MultivariateDrift | null;
   serving?: ServingSummary[] | null;
+  /** The serving budgets to check `serving` against; a version with fewer predictions than `minPredictions` is not judged. */
+  budgets?: { limits: ServingBudgetLimits; minPredictions: number } | null;
+  /** Drift per segment, as lib/drift/segments.ts tested it (or a section that says why it was not). */
+  segments?: TestedSegments | null;
 }
 
 /** At most this many bars per categorical plot; the rest are summed into one "other" bin. */
@@ -256,12 +333,16 @@ function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrif
   const accuracy = describeAccuracy([...dataDrift.features, ...(predictionDrift ? [predictionDrift] : [])]);
   const conceptDrift = input.conceptDrift ? conceptDriftOf(input.conceptDrift) : null;
   const estimated = input.estimatedPerformance ?? null;
+  const segments = input.segments ? markHidden(input.segments, dataDrift.datasetDrift.drifted) : null;
+  const serving = input.serving ? input.serving.map((s) => ({ ...s, latencyMs: { ...s.latencyMs }, cost: { ...s.cost } })) : null;
+  const budgets = input.budgets ? checkServingBudgets(serving, input.budgets.limits, input.budgets.minPredictions) : null;
   const drifted =
     dataDrift.datasetDrift.drifted ||
     Boolean(predictionDrift?.drifted) ||
     Boolean(conceptDrift?.drifted) ||
     Boolean(estimated?.dropped && estimated.counts) ||
-    Boolean(input.multivariateDrift?.drifted);
+    Boolean(input.multivariateDrift?.drifted) ||
+    Boolean(segments?.drifted);
   const report: DriftCheckReport = {
     kind: 'retrain.drift-report/v1',
     model: input.model ?? null,
@@ -276,11 +357,13 @@ function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrif
       ...(input.current.to !== undefined ? { to: input.current.to } : {}),
     },
     dataDrift,
+    ...(segments ? { segments } : {}),
     predictionDrift,
     conceptDrift,
     ...(estimated ? { estimatedPerformance: estimated } : {}),
     ...(input.multivariateDrift ? { multivariateDrift: input.multivariateDrift } : {}),
-    serving: input.serving ? input.serving.map((s) => ({ ...s, latencyMs: { ...s.latencyMs }, cost: { ...s.cost } })) : null,
+    serving,
+    ...(budgets ? { budgets } : {}),
     drifted,
     ...(accuracy ? { accuracy } : {}),
     summary: '',
@@ -288,6 +371,17 @@ function assembleReport(input: Omit<BuildDriftReportOfInput, 'tested'>, dataDrif
   report.summary = summarize(report);
   // A safety net for the JSON contract: whatever a caller passed, no NaN or Infinity leaves here.
   return finiteOrNullDeep(report) as DriftCheckReport;
+}
+
+/** The segments with each value's verdict set against the whole window's: drift there that the average hides. */
+function markHidden(tested: TestedSegments, wholeDatasetDrift: boolean): SegmentsReport {
+  return {
+    ...tested,
+    columns: tested.columns.map((c) => ({
+      ...c,
+      values: c.values.map((v) => ({ ...v, hiddenByAverage: v.datasetDrift && !wholeDatasetDrift })),
+    })),
+  };
 }
 
 /**
@@ -539,7 +633,23 @@ export function summarize(r: Omit<DriftCheckReport, 'summary'>): string {
     );
   }
   if (r.estimatedPerformance) clauses.push(describeEstimate(r.estimatedPerformance));
+  const segments = segmentClause(r.segments);
+  if (segments) clauses.push(segments);
+  const over = overBudgetOf(r.budgets);
+  // Not drift, but said in the same sentence: it is what an on-call person reads.
+  if (over.length) clauses.push(`serving is over budget: ${listNames(over.map(describeOverBudget), 4)}`);
   return `${r.drifted ? 'Drift detected' : 'No drift'}: ${clauses.join('; ')}.`;
+}
+
+/** The segment values with dataset drift, named; null when none drifted. */
+function segmentClause(s: SegmentsReport | undefined): string | null {
+  const drifted = (s?.columns ?? []).flatMap((c) => c.values.filter((v) => v.datasetDrift).map((v) => ({ column: c.column, v })));
+  if (drifted.length === 0) return null;
+  const named = drifted.map(
+    ({ column, v }) =>
+      `${column} = ${v.value ?? '(missing)'} (${v.driftedFeatures.length} of ${v.featureCount} features: ${listNames(v.driftedFeatures)}${v.hiddenByAverage ? "; hidden by the whole window's average" : ''})`,
+  );
+  return `${drifted.length === 1 ? 'a segment drifted' : `${drifted.length} segments drifted`}: ${listNames(named)}`;
 }
 
 /** Deep copy with every non-finite number replaced by null (JSON would write NaN as null anyway, silently). */
