@@ -1,7 +1,7 @@
 import { getClient, heartbeat, log } from '@temporalio/activity';
 import type { AlertDecision, CheckOutcome } from '../lib/drift/alert-policy';
 import { durationToMs } from '../lib/duration';
-import type { AlertHeadline } from '../lib/alert-message';
+import { monitoringRoutes, type AlertHeadline } from '../lib/alert-message';
 import { describeOverBudget } from '../lib/serving-budgets';
 import type { AlertRoute, Pipeline } from '../lib/pipeline';
 import { recordCheckOutcome } from '../services/drift-alert-state';
@@ -23,17 +23,6 @@ import type { RetrainInput, RetrainSummary } from '../shared/inputs';
 import type { ActivityDeps } from './deps';
 import { step, writeAudit } from './step';
 import { recordDriftCheck } from './telemetry';
-
-/**
- * Where a pipeline's drift alerts go: its monitoring routes, else its drift.alertWebhook, else the
- * worker's RETRAIN_ALERT_WEBHOOK (both as JSON), else nowhere (log and audit only).
- */
-export function monitoringRoutes(pipeline: Pipeline, fallbackUrl: string | undefined): AlertRoute[] {
-  const routes = pipeline.alerts?.monitoring ?? [];
-  if (routes.length > 0) return routes;
-  const url = pipeline.drift?.alertWebhook ?? fallbackUrl;
-  return url ? [{ url, format: 'json' }] : [];
-}
 
 /** A check's budget alert id: its own, so it never collides with the check's drift alert (keyed by the check id). */
 export function budgetAlertId(checkId: string): string {
@@ -97,7 +86,7 @@ export function driftActivities({ store, config }: ActivityDeps) {
     async sendDriftAlert(input: { pipeline: Pipeline; result: DriftCheckResult; decision?: AlertDecision }): Promise<DriftAlertDelivery> {
       const { pipeline, result, decision } = input;
       return step('alert', { model: pipeline.name, version: result.version }, async () => {
-        const routes = monitoringRoutes(pipeline, config.alertWebhook);
+        const { routes } = monitoringRoutes(pipeline, config.alertWebhook);
         const body = {
           kind: 'retrain.drift-alert/v1',
           checkId: result.checkId,
@@ -115,7 +104,6 @@ export function driftActivities({ store, config }: ActivityDeps) {
           report: { json: result.reportKey, html: result.htmlKey, store: store.location },
           onDrift: pipeline.drift?.onDrift ?? 'alert',
         };
-        const context = { model: pipeline.name, version: result.version, step: 'alert' };
         const headline: AlertHeadline = {
           model: pipeline.name,
           version: result.version,
@@ -133,29 +121,17 @@ export function driftActivities({ store, config }: ActivityDeps) {
           ],
         };
         // Deduplicated by the check id: every route gets this check's alert once.
-        const routed = await deliverAlert(
-          store,
-          { alertId: result.checkId, routes, headline, json: body },
-          { secret: config.webhookSecret, context },
-        );
-        const url = routes[0]?.url ?? null;
-        log.warn(`drift alert for ${pipeline.name} to ${pipeline.owners.monitoring}: ${result.summary}`, {
-          model: pipeline.name,
-          version: result.version,
+        return sendAndRecord(store, config, {
+          alertId: result.checkId,
+          routes,
+          headline,
+          json: body,
+          what: 'drift alert',
           step: 'alert',
           checkId: result.checkId,
-          webhooks: routes.map((r) => new URL(r.url).host),
+          summary: result.summary,
+          noRoute: 'no webhook configured',
         });
-        const via = routes.map((r) => `${new URL(r.url).host}${r.format === 'slack' ? ' (chat)' : ''}`).join(', ');
-        await writeAudit(store, {
-          type: 'alert',
-          model: pipeline.name,
-          version: result.version,
-          outcome: 'ok',
-          summary: `drift alert to ${pipeline.owners.monitoring}${via ? ` via ${via}` : ' (log only: no webhook configured)'}`,
-          details: body,
-        });
-        return { delivered: url ? 'webhook' : 'log', url, routes: routed };
       });
     },
 
@@ -191,26 +167,17 @@ export function driftActivities({ store, config }: ActivityDeps) {
           subject: `Serving over budget in ${pipeline.name}`,
           lines: [...lines, `Report: ${store.location}/${result.htmlKey}`],
         };
-        const context = { model: pipeline.name, version: result.version, step: 'budget-alert' };
-        const routed = await deliverAlert(store, { alertId, routes, headline, json: body }, { secret: config.webhookSecret, context });
-        log.warn(`budget alert for ${pipeline.name} to ${pipeline.owners.inference}: ${lines.join('; ')}`, {
-          model: pipeline.name,
-          version: result.version,
+        return sendAndRecord(store, config, {
+          alertId,
+          routes,
+          headline,
+          json: body,
+          what: 'budget alert',
           step: 'budget-alert',
           checkId: result.checkId,
-          webhooks: routes.map((r) => new URL(r.url).host),
+          summary: lines.join('; '),
+          noRoute: 'no inference route configured',
         });
-        const via = routes.map((r) => `${new URL(r.url).host}${r.format === 'slack' ? ' (chat)' : ''}`).join(', ');
-        await writeAudit(store, {
-          type: 'alert',
-          model: pipeline.name,
-          version: result.version,
-          outcome: 'ok',
-          summary: `budget alert to ${pipeline.owners.inference}${via ? ` via ${via}` : ' (log only: no inference route configured)'}: ${lines.join('; ')}`,
-          details: body,
-        });
-        const url = routes[0]?.url ?? null;
-        return { delivered: url ? 'webhook' : 'log', url, routes: routed };
       });
     },
 
@@ -282,4 +249,53 @@ export function driftActivities({ store, config }: ActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * Sends an alert to its routes (each once: see deliverAlert), then leaves a log line and an audit
+ * event saying to whom and through what: the same end for every kind of alert.
+ */
+async function sendAndRecord(
+  store: ActivityDeps['store'],
+  config: ActivityDeps['config'],
+  a: {
+    alertId: string;
+    routes: AlertRoute[];
+    headline: AlertHeadline;
+    json: Record<string, unknown>;
+    /** 'drift alert', 'budget alert': how the log and the audit name it. */
+    what: string;
+    step: string;
+    checkId: string;
+    /** What the alert says, for the log line. */
+    summary: string;
+    /** Why nothing was sent when there is no route. */
+    noRoute: string;
+  },
+): Promise<DriftAlertDelivery> {
+  const { headline, routes } = a;
+  const context = { model: headline.model, version: headline.version ?? undefined, step: a.step };
+  const routed = await deliverAlert(
+    store,
+    { alertId: a.alertId, routes, headline, json: a.json },
+    { secret: config.webhookSecret, context },
+  );
+  log.warn(`${a.what} for ${headline.model} to ${headline.owner}: ${a.summary}`, {
+    model: headline.model,
+    version: headline.version,
+    step: a.step,
+    checkId: a.checkId,
+    webhooks: routes.map((r) => new URL(r.url).host),
+  });
+  const via = routes.map((r) => `${new URL(r.url).host}${r.format === 'slack' ? ' (chat)' : ''}`).join(', ');
+  await writeAudit(store, {
+    type: 'alert',
+    model: headline.model,
+    version: headline.version,
+    outcome: 'ok',
+    summary: `${a.what} to ${headline.owner}${via ? ` via ${via}` : ` (log only: ${a.noRoute})`}${a.what === 'drift alert' ? '' : `: ${a.summary}`}`,
+    details: a.json,
+  });
+  const url = routes[0]?.url ?? null;
+  return { delivered: url ? 'webhook' : 'log', url, routes: routed };
 }

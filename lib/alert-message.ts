@@ -1,4 +1,4 @@
-import type { AlertRoute } from './pipeline';
+import type { AlertRoute, Pipeline } from './pipeline';
 
 /**
  * An alert as it goes out: Retrain's JSON object for a generic webhook, or the `{ text }` a
@@ -50,4 +50,22 @@ export function chatText(h: AlertHeadline): string {
 /** Slack's three control characters in message text (its docs ask senders to escape them). */
 function escapeChat(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The routes drift alerts go to, and the setting they came from (null: none, log and audit only). */
+export interface MonitoringRoutes {
+  source: 'alerts.monitoring' | 'drift.alertWebhook' | 'RETRAIN_ALERT_WEBHOOK' | null;
+  routes: AlertRoute[];
+}
+
+/**
+ * Where a pipeline's drift alerts go: its monitoring routes, else its drift.alertWebhook, else the
+ * workers' RETRAIN_ALERT_WEBHOOK (both as JSON), else nowhere (log and audit only).
+ */
+export function monitoringRoutes(pipeline: Pick<Pipeline, 'alerts' | 'drift'>, fallbackUrl: string | undefined): MonitoringRoutes {
+  const routes = pipeline.alerts?.monitoring ?? [];
+  if (routes.length > 0) return { source: 'alerts.monitoring', routes };
+  if (pipeline.drift?.alertWebhook) return { source: 'drift.alertWebhook', routes: [{ url: pipeline.drift.alertWebhook, format: 'json' }] };
+  if (fallbackUrl) return { source: 'RETRAIN_ALERT_WEBHOOK', routes: [{ url: fallbackUrl, format: 'json' }] };
+  return { source: null, routes: [] };
 }

@@ -1,6 +1,5 @@
-import type { AlertArea } from './alert-message';
+import type { AlertArea, MonitoringRoutes } from './alert-message';
 import { sortEvents, type AuditEvent } from './audit';
-import type { AlertRoute, Pipeline } from './pipeline';
 import type { VersionServing } from './prediction-log';
 
 /**
@@ -58,12 +57,6 @@ export type ScheduleEvidence =
   | { state: 'found'; scheduleId: string; paused: boolean; note: string | null; cron: string | null }
   | { state: 'missing'; scheduleId: string }
   | { state: 'unknown'; scheduleId: string; reason: string };
-
-/** Where the monitoring area's alerts go, and which setting says so. */
-export interface MonitoringRoutes {
-  source: 'alerts.monitoring' | 'drift.alertWebhook' | 'RETRAIN_ALERT_WEBHOOK' | null;
-  routes: AlertRoute[];
-}
 
 /** How a finished retraining run ended, from its audit events. */
 export interface FinishedRun {
@@ -139,19 +132,6 @@ export interface ReadinessEvidence {
   champion: string | null;
   rollback: RollbackEvidence;
   explain: ExplainEvidence;
-}
-
-/**
- * Where drift alerts of the monitoring area go: the pipeline's `alerts.monitoring` routes, else
- * `drift.alertWebhook`, else the workers' RETRAIN_ALERT_WEBHOOK (the rule of the drift
- * activity's monitoringRoutes, with the setting that decided).
- */
-export function monitoringRoutesOf(pipeline: Pick<Pipeline, 'alerts' | 'drift'>, fallbackUrl: string | undefined): MonitoringRoutes {
-  const routes = pipeline.alerts?.monitoring ?? [];
-  if (routes.length > 0) return { source: 'alerts.monitoring', routes };
-  if (pipeline.drift?.alertWebhook) return { source: 'drift.alertWebhook', routes: [{ url: pipeline.drift.alertWebhook, format: 'json' }] };
-  if (fallbackUrl) return { source: 'RETRAIN_ALERT_WEBHOOK', routes: [{ url: fallbackUrl, format: 'json' }] };
-  return { source: null, routes: [] };
 }
 
 /** The audit events a retraining run writes (a manual rollback and drift checks are not runs). */

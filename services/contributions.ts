@@ -14,7 +14,7 @@ import type { PredictionLine } from '../lib/prediction-log';
 import { parseReferenceProfile } from '../lib/reference-profile';
 import type { ModelVersion } from '../lib/registry';
 import type { Store } from '../store/store';
-import { failOnExit, materialiseArtifacts, QUIET_HOOKS, runContract, type CommandHooks } from './runner/contract';
+import { failOnExit, materialiseArtifacts, QUIET_HOOKS, runCollectingStdout, type CommandHooks } from './runner/contract';
 import { inScratchDir, scratchPath } from './runner/scratch';
 
 /** The command that computes contributions; the runner appends the request path. */
@@ -78,21 +78,15 @@ export async function explainContributions(input: ExplainContributionsInput): Pr
     if (!parsed.success)
       throw new InvalidInputError(formatIssues(`the explain request for ${model.model} ${model.version}`, parsed.error.issues), ctx);
 
-    // The result is the one line on stdout; the runner hands a line that parses as a JSON object to onProgress.
-    const stdout: string[] = [];
-    const run = await runContract({
+    // The result is the one line on stdout.
+    const { run, stdout } = await runCollectingStdout({
       command: [...CONTRIBUTIONS_COMMAND],
       dir,
       request: parsed.data,
       timeoutMs: input.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       python: config.python,
       cwd: config.projectDir,
-      hooks: {
-        signal: hooks.signal,
-        ...(hooks.onTick ? { onTick: hooks.onTick } : {}),
-        onProgress: (line) => stdout.push(JSON.stringify(line)),
-        onOutput: (line, stream) => (stream === 'stdout' ? stdout.push(line) : hooks.onOutput(line, stream)),
-      },
+      hooks,
       field: 'the explain command',
       context: ctx,
     });

@@ -13,7 +13,7 @@ import {
 import { formatIssues, InvalidInputError, type ErrorContext } from '../lib/errors';
 import type { FeatureKind } from '../lib/feature-kind';
 import { quote } from '../lib/table';
-import { failOnExit, QUIET_HOOKS, runContract, type CommandHooks } from './runner/contract';
+import { failOnExit, runCollectingStdout, type CommandHooks } from './runner/contract';
 import { TextFileWriter } from './text-file-writer';
 
 /** The command that trains the domain classifier; the runner appends the request path. */
@@ -114,22 +114,14 @@ export async function runDomainClassifier(
   await writeCsv(currentPath, input.features, current);
 
   // The result is the one line on stdout; the classifier writes its progress to stderr.
-  const stdout: string[] = [];
-  const hooks = input.hooks ?? QUIET_HOOKS;
-  const run = await runContract({
+  const { run, stdout } = await runCollectingStdout({
     command: [...(options.command ?? DOMAIN_CLASSIFIER_COMMAND)],
     dir: input.dir,
     request,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     python: deps.config.python,
     cwd: deps.config.projectDir,
-    hooks: {
-      signal: hooks.signal,
-      ...(hooks.onTick ? { onTick: hooks.onTick } : {}),
-      // The runner hands a stdout line that parses as a JSON object to onProgress, others to onOutput.
-      onProgress: (object) => stdout.push(JSON.stringify(object)),
-      onOutput: (line, stream) => (stream === 'stdout' ? stdout.push(line) : hooks.onOutput(line, stream)),
-    },
+    ...(input.hooks ? { hooks: input.hooks } : {}),
     field: 'the domain classifier command',
     context: ctx,
   });

@@ -1,10 +1,10 @@
+import { monitoringRoutes } from '../lib/alert-message';
 import type { RetrainConfig } from '../lib/config';
 import { NotFoundError } from '../lib/errors';
 import { isoHour } from '../lib/log-hours';
 import type { Pipeline } from '../lib/pipeline';
 import { servingSummaryOfColumns } from '../lib/prediction-log';
 import {
-  monitoringRoutesOf,
   retrainingRuns,
   type ExplainEvidence,
   type PredictionEvidence,
@@ -65,7 +65,7 @@ export async function gatherReadiness(
     drift: pipeline.drift ? { window: pipeline.drift.window } : null,
     cron: pipeline.schedule?.cron ?? null,
     schedule: opts.schedule,
-    alerts: monitoringRoutesOf(pipeline, config.alertWebhook),
+    alerts: monitoringRoutes(pipeline, config.alertWebhook),
     lastDriftCheck: lastDriftCheck ? { at: lastDriftCheck.at } : null,
     runs: retrainingRuns(audit),
     predictions: predictionEvidence(window),

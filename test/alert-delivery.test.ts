@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatText, type AlertHeadline } from '../lib/alert-message';
 import { pipelineSchema } from '../lib/pipeline';
-import { monitoringRoutes } from '../activities/drift';
+import { monitoringRoutes } from '../lib/alert-message';
 import { deliverAlert } from '../services/alert-delivery';
 import { LocalStore } from '../store/local-store';
+import { MINIMAL_PIPELINE } from './helpers/pipelines';
 
 /** A loopback receiver: records each request; `failNext` answers the next requests of a path with 503. */
 let server: Server;
@@ -88,28 +89,22 @@ describe('alert delivery', () => {
   });
 
   it('routes drift alerts to the monitoring routes, else drift.alertWebhook, else the worker-wide webhook', () => {
-    const base = {
-      name: 'm',
-      task: 'classification',
-      source: { path: 'a.csv' },
-      label: 'y',
-      features: [{ name: 'x', type: 'numeric' }],
-      metrics: { primary: 'accuracy' },
-      owners: { monitoring: 'a', retraining: 'b', inference: 'c', logging: 'd' },
-    };
+    const base = MINIMAL_PIPELINE;
     const routed = pipelineSchema.parse({
       ...base,
       drift: {},
       alerts: { monitoring: [{ url: 'https://chat.example.com/hook', format: 'slack' }] },
     });
-    expect(monitoringRoutes(routed, 'https://fallback.example.com')).toEqual([{ url: 'https://chat.example.com/hook', format: 'slack' }]);
+    expect(monitoringRoutes(routed, 'https://fallback.example.com').routes).toEqual([
+      { url: 'https://chat.example.com/hook', format: 'slack' },
+    ]);
     expect(routed.alerts).toMatchObject({ retraining: [], inference: [], logging: [] });
     const legacy = pipelineSchema.parse({ ...base, drift: { alertWebhook: 'https://old.example.com/a' } });
-    expect(monitoringRoutes(legacy, 'https://fallback.example.com')).toEqual([{ url: 'https://old.example.com/a', format: 'json' }]);
-    expect(monitoringRoutes(pipelineSchema.parse({ ...base, drift: {} }), 'https://fallback.example.com')).toEqual([
+    expect(monitoringRoutes(legacy, 'https://fallback.example.com').routes).toEqual([{ url: 'https://old.example.com/a', format: 'json' }]);
+    expect(monitoringRoutes(pipelineSchema.parse({ ...base, drift: {} }), 'https://fallback.example.com').routes).toEqual([
       { url: 'https://fallback.example.com', format: 'json' },
     ]);
-    expect(monitoringRoutes(pipelineSchema.parse({ ...base, drift: {} }), undefined)).toEqual([]);
+    expect(monitoringRoutes(pipelineSchema.parse({ ...base, drift: {} }), undefined)).toEqual({ source: null, routes: [] });
     const bad = pipelineSchema.safeParse({ ...base, alerts: { monitoring: [{ url: 'ftp://x', format: 'teams' }], paging: [] } });
     expect(bad.success).toBe(false);
     const text = JSON.stringify(bad.error?.issues);

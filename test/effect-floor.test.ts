@@ -6,6 +6,7 @@ import { chiSquareTest, ksTest, zTest } from '../lib/drift/stattests';
 import { pipelineSchema } from '../lib/pipeline';
 import { mulberry32 } from '../lib/split';
 import { renderDriftReportHtml } from '../reports/html-report';
+import { MINIMAL_PIPELINE } from './helpers/pipelines';
 
 /** n standard normal draws shifted by `shift` (Box–Muller, seeded). */
 function normal(n: number, shift: number, seed: number): Float64Array {
@@ -110,15 +111,7 @@ describe('effect-size floor', () => {
   });
 
   it('takes minEffect per feature and for the predictions in a pipeline, and refuses a negative one', () => {
-    const base = {
-      name: 'm',
-      task: 'classification',
-      source: { path: 'a.csv' },
-      label: 'y',
-      features: [{ name: 'x', type: 'numeric' }],
-      metrics: { primary: 'accuracy' },
-      owners: { monitoring: 'a', retraining: 'a', inference: 'a', logging: 'a' },
-    };
+    const base = MINIMAL_PIPELINE;
     const ok = pipelineSchema.parse({
       ...base,
       drift: { features: { x: { method: 'ks', minEffect: 0.05 } }, prediction: { minEffect: 0 } },

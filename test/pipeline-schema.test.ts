@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { InvalidInputError } from '../lib/errors';
 import { definePipeline, parsePipeline, sourceFormat, type PipelineInput, pipelineSchema } from '../lib/pipeline';
+import { MINIMAL_PIPELINE } from './helpers/pipelines';
 
 const owners = {
   monitoring: 'mon@example.com',
@@ -330,18 +331,7 @@ describe('pipeline schema: source windows', () => {
 });
 
 describe('pipeline schema: segments and budgets', () => {
-  const base = {
-    name: 'seg',
-    task: 'classification',
-    source: { path: 'a.csv' },
-    label: 'y',
-    features: [
-      { name: 'x', type: 'numeric' },
-      { name: 'plan', type: 'categorical' },
-    ],
-    metrics: { primary: 'accuracy' },
-    owners: { monitoring: 'a', retraining: 'a', inference: 'a', logging: 'a' },
-  } as const;
+  const base = { ...MINIMAL_PIPELINE, features: [...MINIMAL_PIPELINE.features, { name: 'plan', type: 'categorical' }] } as const;
   const issues = (input: object) => {
     const r = pipelineSchema.safeParse(input);
     return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);

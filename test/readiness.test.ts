@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { monitoringRoutes } from '../activities/drift';
+import { monitoringRoutes } from '../lib/alert-message';
 import { generateChurn } from '../examples/data/generators';
 import { startRetrain } from '../client/client';
 import { applySchedules } from '../client/schedules';
@@ -9,7 +9,6 @@ import { pipelineSchema } from '../lib/pipeline';
 import {
   allReady,
   assessReadiness,
-  monitoringRoutesOf,
   retrainingRuns,
   type ModelReadiness,
   type ReadinessAnswer,
@@ -23,6 +22,7 @@ import type { DriftCheckSummary } from '../shared/inputs';
 import { makeUserProject, runCli, writeTestPipeline } from './helpers/cli-project';
 import { freePort } from './helpers/free-port';
 import { startHarness, testPipeline, TRIVIAL_PREDICT, TRIVIAL_TRAINER, type Harness } from './helpers/harness';
+import { MINIMAL_PIPELINE } from './helpers/pipelines';
 
 /** Evidence on which every answer is yes; each test changes what it is about. */
 function readyEvidence(): ReadinessEvidence {
@@ -157,24 +157,18 @@ describe('readiness rules', () => {
     });
 
     it('follows the drift alert rule: routes, then drift.alertWebhook, then the workers’ webhook', () => {
-      const base = {
-        name: 'm',
-        task: 'classification',
-        source: { path: 'd.csv' },
-        label: 'y',
-        features: [{ name: 'x', type: 'numeric' }],
-        metrics: { primary: 'accuracy' },
-        owners: { monitoring: 'a', retraining: 'b', inference: 'c', logging: 'd' },
-      };
+      const base = MINIMAL_PIPELINE;
       const cases = [
         pipelineSchema.parse({ ...base, drift: { alertWebhook: 'https://old.example.com/a' } }),
         pipelineSchema.parse({ ...base, drift: {}, alerts: { monitoring: [{ url: 'https://chat.example.com/h', format: 'slack' }] } }),
         pipelineSchema.parse({ ...base, drift: {} }),
       ];
-      for (const p of cases)
-        for (const fallback of ['https://fallback.example.com', undefined])
-          expect(monitoringRoutesOf(p, fallback).routes).toEqual(monitoringRoutes(p, fallback));
-      expect(monitoringRoutesOf(cases[0], undefined).source).toBe('drift.alertWebhook');
+      expect(cases.map((p) => monitoringRoutes(p, 'https://fallback.example.com').source)).toEqual([
+        'drift.alertWebhook',
+        'alerts.monitoring',
+        'RETRAIN_ALERT_WEBHOOK',
+      ]);
+      expect(monitoringRoutes(cases[2], undefined)).toEqual({ source: null, routes: [] });
     });
   });
 

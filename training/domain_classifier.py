@@ -33,10 +33,9 @@ from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.dirname(__file__))
-from retrain_contract import BadInput, read_features, require_string, run, start_watchdog  # noqa: E402
+from retrain_contract import BadInput, check_features, read_features, require_string, run, start_watchdog  # noqa: E402
 
 CONTRACT = "retrain.domain-classifier/v1"
-KINDS = ("numeric", "categorical")
 # The same defaults as lib/drift/domain-classifier.ts, for a request written by hand.
 DEFAULT_SEED = 0
 DEFAULT_MAX_ROWS = 20_000
@@ -126,7 +125,7 @@ def load_domain_request(path):
         raise BadInput("request contract must be %r, got %r" % (CONTRACT, request.get("contract")))
     require_string(request, "referencePath")
     require_string(request, "currentPath")
-    request["features"] = check_features(request.get("features"))
+    request["features"] = check_features(request.get("features"), key="kind")
     request["seed"] = integer(request, "seed", DEFAULT_SEED, 0, 2**32 - 1)  # what sklearn's random_state takes
     request["folds"] = integer(request, "folds", DEFAULT_FOLDS, 2, 100)
     request["maxRows"] = integer(request, "maxRows", DEFAULT_MAX_ROWS, 2 * request["folds"], None)
@@ -134,22 +133,6 @@ def load_domain_request(path):
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.5 < threshold < 1:
         raise BadInput("threshold must be a number above 0.5 and below 1, got %r" % (threshold,))
     return request
-
-
-def check_features(features):
-    if not isinstance(features, list) or not features:
-        raise BadInput("features must be a non-empty list")
-    names = set()
-    for feature in features:
-        if not isinstance(feature, dict) or not isinstance(feature.get("name"), str) or not feature["name"]:
-            raise BadInput("each feature needs a non-empty string name: %r" % (feature,))
-        if feature.get("kind") not in KINDS:
-            kind = feature.get("kind")
-            raise BadInput("feature %r: kind must be numeric or categorical, got %r" % (feature["name"], kind))
-        if feature["name"] in names:
-            raise BadInput("duplicate feature %r" % feature["name"])
-        names.add(feature["name"])
-    return features
 
 
 def integer(request, key, default, low, high):

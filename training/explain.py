@@ -75,7 +75,7 @@ from retrain_contract import BadInput, load_request, require_string, run, start_
 
 # The private helper is the one read_features applies to each CSV column: the logged values are
 # turned into exactly what predict.py would have fed the model for the same cells.
-from retrain_contract import _feature_column  # noqa: E402
+from retrain_contract import feature_column  # noqa: E402
 
 CONTRACT = "retrain.contributions/v1"
 # Estimators whose raw output is coefficients . transformed row + intercept (no link function).
@@ -173,7 +173,7 @@ def rows_frame(rows, features):
             raise BadInput("%s lacks feature(s): %s (use null for a missing value)" % (where, ", ".join(missing)))
         for feature in features:
             cells[feature["name"]].append(csv_cell(row[feature["name"]], feature["name"], where))
-    columns = {f["name"]: _feature_column(pd.Series(cells[f["name"]], dtype=object), f, "rows") for f in features}
+    columns = {f["name"]: feature_column(pd.Series(cells[f["name"]], dtype=object), f, "rows") for f in features}
     return pd.DataFrame(columns)
 
 

@@ -26,7 +26,7 @@ def load_request(path, contract):
         raise BadInput("request contract must be %r, got %r" % (contract, request.get("contract")))
     if request.get("task") not in TASKS:
         raise BadInput("task must be one of %s, got %r" % (", ".join(TASKS), request.get("task")))
-    request["features"] = _check_features(request.get("features"))
+    request["features"] = check_features(request.get("features"))
     return request
 
 
@@ -37,15 +37,17 @@ def require_string(request, key):
     return value
 
 
-def _check_features(features):
+def check_features(features, key="type"):
+    """The request's features, checked: a non-empty list of distinct names, each with `key`
+    (the training contract's "type"; drift requests say "kind") numeric or categorical."""
     if not isinstance(features, list) or not features:
         raise BadInput("features must be a non-empty list")
     names = set()
     for feature in features:
         if not isinstance(feature, dict) or not isinstance(feature.get("name"), str) or not feature["name"]:
             raise BadInput("each feature needs a non-empty string name: %r" % (feature,))
-        if feature.get("type") not in FEATURE_TYPES:
-            raise BadInput("feature %r: type must be numeric or categorical" % feature["name"])
+        if feature.get(key) not in FEATURE_TYPES:
+            raise BadInput("feature %r: %s must be numeric or categorical, got %r" % (feature["name"], key, feature.get(key)))
         if feature["name"] in names:
             raise BadInput("duplicate feature %r" % feature["name"])
         names.add(feature["name"])
@@ -67,12 +69,12 @@ def read_features(path, features, label_column=None, task=None):
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise BadInput("%s lacks column(s): %s" % (path, ", ".join(missing)))
-    X = pd.DataFrame({f["name"]: _feature_column(frame[f["name"]], f, path) for f in features})
+    X = pd.DataFrame({f["name"]: feature_column(frame[f["name"]], f, path) for f in features})
     y = _label_column(frame[label_column], task, path) if label_column else None
     return X, y
 
 
-def _feature_column(column, feature, path):
+def feature_column(column, feature, path):
     blanked = column.replace("", np.nan)
     if feature["type"] == "categorical":
         # object dtype: sklearn's imputer and encoder handle it more predictably than pandas' str.

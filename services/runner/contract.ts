@@ -69,6 +69,29 @@ export async function runContract(opts: {
   });
 }
 
+/**
+ * {@link runContract} for a command whose result is the lines it prints on stdout (one JSON line,
+ * usually): returns the run and those lines. The runner hands a stdout line that parses as a JSON
+ * object to onProgress and others to onOutput; both are collected here, stderr goes to the
+ * caller's hooks.
+ */
+export async function runCollectingStdout(
+  opts: Omit<Parameters<typeof runContract>[0], 'hooks'> & { hooks?: CommandHooks },
+): Promise<{ run: ContractRun; stdout: string[] }> {
+  const stdout: string[] = [];
+  const hooks = opts.hooks ?? QUIET_HOOKS;
+  const run = await runContract({
+    ...opts,
+    hooks: {
+      signal: hooks.signal,
+      ...(hooks.onTick ? { onTick: hooks.onTick } : {}),
+      onProgress: (object) => stdout.push(JSON.stringify(object)),
+      onOutput: (line, stream) => (stream === 'stdout' ? stdout.push(line) : hooks.onOutput(line, stream)),
+    },
+  });
+  return { run, stdout };
+}
+
 /** "training.command of pipeline churn names a script that does not exist: /app/train.py (given as "train.py", …)" */
 function describeMissing(missing: MissingPart, field: string, cwd: string, model: string | undefined): string {
   const of = model ? `${field} of pipeline ${model}` : field;

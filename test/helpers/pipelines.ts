@@ -28,3 +28,17 @@ export function testPipeline(overrides: Partial<PipelineInput> & { name: string 
     ...overrides,
   });
 }
+
+/**
+ * The smallest valid pipeline definition, as a file would write it (no defaults filled in): for
+ * tests of the schema and of rules that read one or two fields.
+ */
+export const MINIMAL_PIPELINE = Object.freeze({
+  name: 'm',
+  task: 'classification',
+  source: { path: 'a.csv' },
+  label: 'y',
+  features: [{ name: 'x', type: 'numeric' }],
+  metrics: { primary: 'accuracy' },
+  owners: { monitoring: 'a', retraining: 'b', inference: 'c', logging: 'd' },
+} as const satisfies PipelineInput);
