@@ -8,7 +8,7 @@ import { recordCheckOutcome } from '../services/drift-alert-state';
 import { startedRun } from '../client/run-input';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { DriftCheckReport } from '../lib/drift/report';
-import { runDriftCheck, type DriftCheckRequest } from '../services/drift-check';
+import { describeLoggingProblem, runDriftCheck, type DriftCheckRequest } from '../services/drift-check';
 import {
   deleteSummaries,
   finishPartitionedDriftCheck,
@@ -177,6 +177,55 @@ export function driftActivities({ store, config }: ActivityDeps) {
           checkId: result.checkId,
           summary: lines.join('; '),
           noRoute: 'no inference route configured',
+        });
+      });
+    },
+
+    /**
+     * Tells the logging owner that the prediction log of the window had too many invalid lines
+     * (drift.maxInvalidLineShare) through the `alerts.logging` routes, with an audit event and a
+     * log line. Deduplicated by `<checkId>-logging`.
+     */
+    async sendLoggingAlert(input: { pipeline: Pipeline; result: DriftCheckResult }): Promise<DriftAlertDelivery> {
+      const { pipeline, result } = input;
+      return step('logging-alert', { model: pipeline.name, version: result.version }, async () => {
+        const problem = result.loggingProblem!;
+        const alertId = `${result.checkId}-logging`;
+        const said = describeLoggingProblem(problem);
+        const body = {
+          kind: 'retrain.logging-alert/v1',
+          alertId,
+          checkId: result.checkId,
+          model: pipeline.name,
+          version: result.version,
+          owner: pipeline.owners.logging,
+          ...problem,
+          summary: said,
+          report: { json: result.reportKey, html: result.htmlKey, store: store.location },
+        };
+        const headline: AlertHeadline = {
+          model: pipeline.name,
+          version: result.version,
+          area: 'logging',
+          owner: pipeline.owners.logging,
+          severity: 'warning',
+          subject: `Invalid prediction-log lines for ${pipeline.name}`,
+          lines: [
+            said,
+            'Invalid lines are left out of drift checks, explain and readiness.',
+            `Report: ${store.location}/${result.htmlKey}`,
+          ],
+        };
+        return sendAndRecord(store, config, {
+          alertId,
+          routes: pipeline.alerts?.logging ?? [],
+          headline,
+          json: body,
+          what: 'logging alert',
+          step: 'logging-alert',
+          checkId: result.checkId,
+          summary: said,
+          noRoute: 'no logging route configured',
         });
       });
     },

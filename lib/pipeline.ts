@@ -301,6 +301,11 @@ const driftSchema = z.object({
    */
   onEstimatedDrop: z.enum(['report', 'drift']).default('report'),
   /**
+   * Invalid prediction-log lines (left out of every check) above this share of the window's lines
+   * alert the logging owner (`alerts.logging`): the log is how every other question is answered.
+   */
+  maxInvalidLineShare: z.number().min(0).max(1).default(0.01),
+  /**
    * Drift is confirmed (alert, and retrain with onDrift 'retrain') only once it held for this
    * many consecutive checks; a check without enough data neither counts nor breaks the run.
    */

@@ -105,7 +105,7 @@ export async function runDriftCheck(
   });
   const rows = { predictions: window.rows, windowPredictions: window.seen, sampled: window.sampled };
   const prefix = window.sampled ? `Sampled ${window.rows} of ${window.seen} predictions in the window (uniform, seeded). ` : '';
-  return finishReport(store, input, report, { rows, enoughData, prefix });
+  return finishReport(store, input, report, { rows, enoughData, prefix, invalid: window });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,18 +221,23 @@ export async function finishReport(
     enoughData: boolean;
     /** Put before the summary: how the window was read (sampled, summarised). */
     prefix?: string;
+    /** Lines of the window that were not valid prediction lines, and the first one. */
+    invalid?: { invalidLines: number; firstInvalid?: string };
   },
 ): Promise<{ result: DriftCheckResult; report: DriftCheckReport }> {
   const { pipeline, version, checkId } = input;
   const { rows, enoughData } = how;
   // Not drift: over budget alerts the inference owner whatever the verdict.
   const overBudget = overBudgetOf(report.budgets);
+  // Nor is a broken log: too many invalid lines alert the logging owner.
+  const loggingProblem = loggingProblemOf(how.invalid, rows.windowPredictions, requireDrift(pipeline).maxInvalidLineShare);
   if (!enoughData) {
     report.enoughData = false;
     report.drifted = false;
     report.summary = `Not enough data: ${rows.predictions} predictions in the window, fewer than the ${requireDrift(pipeline).minPredictions} a verdict needs; no feature was tested, so there is no verdict.`;
   }
   report.summary = `${how.prefix ?? ''}${report.summary}`;
+  if (loggingProblem) report.summary += ` ${describeLoggingProblem(loggingProblem)}`;
   const reportKey = keys.driftReport(pipeline.name, checkId, 'json');
   const htmlKey = keys.driftReport(pipeline.name, checkId, 'html');
   await store.put(reportKey, JSON.stringify(report, null, 2));
@@ -254,6 +259,7 @@ export async function finishReport(
     ...(report.estimatedPerformance && enoughData ? { estimatedPerformance: briefEstimate(report.estimatedPerformance) } : {}),
     ...(report.segments?.reference ? { segmentDrifted: enoughData && report.segments.drifted } : {}),
     ...(overBudget.length > 0 ? { overBudget } : {}),
+    ...(loggingProblem ? { loggingProblem } : {}),
   };
   return { result, report };
 }
@@ -270,5 +276,36 @@ function currentColumns(window: PredictionWindow, specs: FeatureSpec[]) {
       window.features[s.name] ??
         (s.kind === 'numeric' ? new Float64Array(window.rows).fill(Number.NaN) : new Array(window.rows).fill(null)),
     ]),
+  );
+}
+
+/**
+ * Invalid lines over the allowed share of the window's lines (valid and invalid), or null. A
+ * pipeline recorded before the setting existed allows 1%.
+ */
+function loggingProblemOf(
+  invalid: { invalidLines: number; firstInvalid?: string } | undefined,
+  validLines: number,
+  limit = 0.01,
+): DriftCheckResult['loggingProblem'] | null {
+  if (!invalid || invalid.invalidLines === 0) return null;
+  const lines = validLines + invalid.invalidLines;
+  const share = invalid.invalidLines / lines;
+  if (share <= limit) return null;
+  return {
+    invalidLines: invalid.invalidLines,
+    lines,
+    share,
+    limit,
+    ...(invalid.firstInvalid ? { firstInvalid: invalid.firstInvalid } : {}),
+  };
+}
+
+/** The sentence a report and an alert say about a broken log. */
+export function describeLoggingProblem(p: NonNullable<DriftCheckResult['loggingProblem']>): string {
+  const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+  return (
+    `${p.invalidLines} of ${p.lines} prediction-log lines in the window (${pct(p.share)}, more than the ${pct(p.limit)} allowed) are invalid and were left out` +
+    `${p.firstInvalid ? `; the first: ${p.firstInvalid}` : ''}.`
   );
 }

@@ -172,6 +172,7 @@ export async function finishPartitionedDriftCheck(
     rows: { predictions: rows, windowPredictions: rows, sampled: false },
     enoughData,
     prefix,
+    invalid: window.invalid,
   });
 }
 

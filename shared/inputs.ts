@@ -78,6 +78,8 @@ export interface DriftCheckSummary {
   retrain: RetrainStart | null;
   /** Where the over-budget alert to the inference owner went, when serving exceeded the pipeline's budgets. */
   budgetAlert?: DriftAlertDelivery;
+  /** Where the alert to the logging owner went, when the window had too many invalid log lines. */
+  loggingAlert?: DriftAlertDelivery;
   message: string;
 }
 

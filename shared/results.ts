@@ -94,6 +94,11 @@ export interface DriftCheckResult {
   datasetDriftShare: number;
   predictionDrifted: boolean;
   conceptDrifted: boolean;
+  /**
+   * Invalid prediction-log lines in the window above drift.maxInvalidLineShare: the logging owner
+   * is alerted. Absent when within.
+   */
+  loggingProblem?: { invalidLines: number; lines: number; share: number; limit: number; firstInvalid?: string };
   /** The domain classifier's verdict (drift.multivariate); absent when not tested. */
   multivariateDrifted?: boolean;
   /** The champion's performance estimated from its scores without labels (binary classifiers with a calibration). */

@@ -570,6 +570,39 @@ describe('serving budgets', () => {
   });
 });
 
+describe('the prediction log itself', () => {
+  it('alerts the logging owner when too many lines of the window are invalid, once per check', async () => {
+    const loggingUrl = `${hookUrl}/logging`;
+    const pipeline = driftPipeline('drift-bad-log', {}, { alerts: { logging: [{ url: loggingUrl, format: 'json' }] } });
+    const version = await promote(pipeline);
+    await serve(pipeline.name, version, { rows: 300, seed: 41, drift: 0 });
+    // A serving app that lost a field on the way: 12 lines without latencyMs (12 of 312, 3.8%).
+    const at = new Date(Date.now() - 60_000);
+    const broken = Array.from({ length: 12 }, (_, i) =>
+      JSON.stringify({ id: `bad-${i}`, timestamp: at.toISOString(), model: pipeline.name, version, features: {}, prediction: 'no' }),
+    );
+    await h.store.put(keys.predictionBatch(pipeline.name, isoHour(at.toISOString()), 'broken'), broken.join('\n') + '\n');
+
+    const summary = await check(pipeline);
+
+    expect(summary.result!.loggingProblem).toMatchObject({ invalidLines: 12, lines: 312, limit: 0.01 });
+    expect(summary.result!.loggingProblem!.firstInvalid).toMatch(/latencyMs/);
+    expect(summary.loggingAlert).toMatchObject({ delivered: 'webhook', url: loggingUrl });
+    expect(summary.message).toMatch(/Invalid log lines: alerted the logging owner \(logs@example\.com\)/);
+    expect(summary.result!.summary).toMatch(
+      /12 of 312 prediction-log lines in the window \(3\.8%, more than the 1\.0% allowed\) are invalid/,
+    );
+    const sent = received.filter((r) => r.body.kind === 'retrain.logging-alert/v1' && r.body.model === pipeline.name);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.headers['idempotency-key']).toBe(`${summary.result!.checkId}-logging`);
+    // Within the allowed share: reported in the result's counts only, no alert.
+    const lenient = { ...pipeline, drift: { ...pipeline.drift!, maxInvalidLineShare: 0.05 } };
+    const quiet = await check(lenient);
+    expect(quiet.result!.loggingProblem).toBeUndefined();
+    expect(quiet.loggingAlert).toBeUndefined();
+  });
+});
+
 describe('drift schedules', () => {
   it('applies one schedule per pipeline idempotently, and lists, triggers, pauses and deletes it', async () => {
     const pipeline = driftPipeline('drift-scheduled', {}, { schedule: { cron: '0 3 * * *' } });

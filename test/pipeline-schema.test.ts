@@ -90,6 +90,7 @@ describe('pipeline schema: defaults', () => {
       labelDelay: '0s',
       maxMetricRegression: 0.05,
       onEstimatedDrop: 'report',
+      maxInvalidLineShare: 0.01,
       alertAfter: 1,
       cooldown: '0s',
       onDrift: 'alert',

@@ -82,11 +82,26 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
   // Handled here so that its failure, while the drift steps still run, is not an unhandled
   // rejection; awaited below, it still fails the check: an alert must not be lost quietly.
   budgetAlerting?.catch(() => undefined);
+  // Nor is a log with too many invalid lines: its owner hears of it, beside the rest, the same way.
+  const loggingAlerting = result.loggingProblem && patched(LOGGING_ALERTS) ? alerts.sendLoggingAlert({ pipeline, result }) : undefined;
+  loggingAlerting?.catch(() => undefined);
   const checked =
     result.enoughData && result.drifted ? await onDrift() : summary(result.enoughData ? 'no-drift' : 'not-enough-data', result.summary);
-  if (!budgetAlerting) return checked;
-  const budgetAlert = await budgetAlerting;
-  return { ...checked, budgetAlert, message: `${checked.message} ${budgetMessage(budgetAlert)}` };
+  let done = checked;
+  if (budgetAlerting) {
+    const budgetAlert = await budgetAlerting;
+    done = { ...done, budgetAlert, message: `${done.message} ${budgetMessage(budgetAlert)}` };
+  }
+  if (loggingAlerting) {
+    const loggingAlert = await loggingAlerting;
+    const to = `the logging owner (${pipeline.owners.logging})`;
+    done = {
+      ...done,
+      loggingAlert,
+      message: `${done.message} Invalid log lines: ${loggingAlert.delivered === 'webhook' ? `alerted ${to}` : `logged for ${to} (no alerts.logging route)`}.`,
+    };
+  }
+  return done;
 
   /** Confirmed drift alerts the monitoring owner and, with onDrift 'retrain', retrains; held drift says why not. */
   async function onDrift(): Promise<DriftCheckSummary> {
@@ -135,6 +150,8 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
 const ALERT_POLICY = 'drift-alert-policy';
 /** Checks whose serving exceeded the pipeline's budgets alert the inference owner (workflows started before replay without). */
 const SERVING_BUDGETS = 'serving-budgets';
+/** Checks whose log had too many invalid lines alert the logging owner (workflows started before replay without). */
+const LOGGING_ALERTS = 'logging-alerts';
 
 /** At most this many partition activities per check: a year of hours still makes a small history. */
 const MAX_PARTITION_TASKS = 500;
