@@ -5,7 +5,6 @@ import { monitoringRoutes, type AlertHeadline } from '../lib/alert-message';
 import { describeOverBudget } from '../lib/serving-budgets';
 import type { AlertRoute, Pipeline } from '../lib/pipeline';
 import { recordCheckOutcome } from '../services/drift-alert-state';
-import { startedRun } from '../client/run-input';
 import { retrainWorkflowId } from '../lib/workflow-ids';
 import type { DriftCheckReport } from '../lib/drift/report';
 import { describeLoggingProblem, runDriftCheck, type DriftCheckRequest } from '../services/drift-check';
@@ -277,13 +276,15 @@ export function driftActivities({ store, config }: ActivityDeps) {
           workflowId,
           workflowIdConflictPolicy: 'USE_EXISTING',
           args: [{ pipeline, requestedBy, reason: 'drift confirmed', trainingTaskQueue: config.trainingTaskQueue }],
+          // Who started the run, readable by describe: no worker needed, unlike a query, which
+          // also fails while a new run has not yet registered its handler.
+          memo: { requestedBy },
         });
         const runId = handle.firstExecutionRunId;
-        // The run's input says who started it: anyone else means this check joined a run in
-        // progress. Read from its first history event, not asked of the run: a query that reaches
-        // a run before its first workflow task has registered no handler yet (and needs a worker).
-        const { input: started } = await startedRun(client, workflowId, runId);
-        const joined = (started as Partial<RetrainInput> | undefined)?.requestedBy !== requestedBy;
+        // Anyone else (a person, another check, a run started without the memo) means this check
+        // joined a run in progress.
+        const { memo } = await client.workflow.getHandle(workflowId, runId).describe();
+        const joined = memo?.requestedBy !== requestedBy;
         await writeAudit(store, {
           type: 'drift-check',
           model: pipeline.name,
