@@ -1,5 +1,11 @@
 import { keys } from '../lib/keys';
-import { estimableTask, fitCalibration, parseCalibration, type Calibration } from '../lib/performance-estimation';
+import {
+  estimableTask,
+  fitCalibration,
+  fitMulticlassCalibration,
+  parseCalibration,
+  type StoredCalibration,
+} from '../lib/performance-estimation';
 import type { Pipeline } from '../lib/pipeline';
 import type { ModelOutput } from '../lib/training-contract';
 import type { Store } from '../store/store';
@@ -16,8 +22,9 @@ export function positiveClassOf(pipeline: Pipeline, classes: readonly string[] |
 }
 
 /**
- * Fits and stores the calibration of a binary classifier's holdout scores; returns null (and
- * stores nothing) for a task it does not apply to: regression, multiclass, or no scores.
+ * Fits and stores the calibration of a classifier's holdout scores: of the positive class's score
+ * for 2 classes, one per class (one-vs-rest) for more. Returns null (and stores nothing) for a
+ * task it does not apply to: regression, or a prediction without a score for a class it needs.
  */
 export async function saveCalibration(
   store: Store,
@@ -28,22 +35,43 @@ export async function saveCalibration(
     labels: readonly string[];
     predictions: readonly ModelOutput[];
   },
-): Promise<Calibration | null> {
+): Promise<StoredCalibration | null> {
   const { pipeline, version, classes, labels, predictions } = input;
-  if (!estimableTask(pipeline.task, classes ?? []).estimable) return null;
-  const positive = positiveClassOf(pipeline, classes);
-  if (!positive || predictions.some((p) => p.scores?.[positive] === undefined)) return null;
-  const calibration = fitCalibration({
-    scores: predictions.map((p) => p.scores![positive]!),
-    outcomes: labels.map((l) => (l === positive ? 1 : 0)),
-    positiveClass: positive,
-  });
+  if (!classes || !estimableTask(pipeline.task, classes).estimable) return null;
+  const calibration = classes.length === 2 ? binaryCalibration(input) : multiclassCalibration(classes, labels, predictions);
+  if (!calibration) return null;
   await store.put(keys.calibration(pipeline.name, version), JSON.stringify(calibration));
   return calibration;
 }
 
-/** A version's stored calibration, or null when it has none (trained before, or not a binary classifier). */
-export async function loadCalibration(store: Store, model: string, version: string): Promise<Calibration | null> {
+function binaryCalibration(input: {
+  pipeline: Pipeline;
+  classes: readonly string[] | null;
+  labels: readonly string[];
+  predictions: readonly ModelOutput[];
+}): StoredCalibration | null {
+  const { pipeline, classes, labels, predictions } = input;
+  const positive = positiveClassOf(pipeline, classes);
+  if (!positive || predictions.some((p) => p.scores?.[positive] === undefined)) return null;
+  return fitCalibration({
+    scores: predictions.map((p) => p.scores![positive]!),
+    outcomes: labels.map((l) => (l === positive ? 1 : 0)),
+    positiveClass: positive,
+  });
+}
+
+function multiclassCalibration(
+  classes: readonly string[],
+  labels: readonly string[],
+  predictions: readonly ModelOutput[],
+): StoredCalibration | null {
+  if (predictions.some((p) => classes.some((c) => p.scores?.[c] === undefined))) return null;
+  const scores = Object.fromEntries(classes.map((c) => [c, predictions.map((p) => p.scores![c]!)]));
+  return fitMulticlassCalibration({ scores, labels, classes });
+}
+
+/** A version's stored calibration, or null when it has none (trained before, or not a classifier with scores). */
+export async function loadCalibration(store: Store, model: string, version: string): Promise<StoredCalibration | null> {
   const key = keys.calibration(model, version);
   const body = await store.get(key);
   return body ? parseCalibration(JSON.parse(body.toString('utf8')), key) : null;

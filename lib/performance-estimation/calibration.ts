@@ -1,13 +1,13 @@
 /**
  * Probability calibration of a binary classifier's scores, fitted on the holdout and stored with
  * the model version, so that performance can later be estimated from scores alone (cbpe.ts).
- * Pure code.
+ * Multiclass calibrations (multiclass-calibration.ts) fit one of these per class. Pure code.
  */
 
 import { z } from 'zod';
 import { countBelow } from '../drift/sorted-search';
 import { sortedCopy } from '../drift/sort';
-import { formatIssues, InvalidInputError } from '../errors';
+import { InvalidInputError } from '../errors';
 import { isotonicKnots, thinKnots, type Knots } from './isotonic';
 
 /** A stored calibration keeps at most this many knots, so it stays a small JSON document. */
@@ -16,8 +16,41 @@ export const MAX_KNOTS = 1000;
 /** Equal-width bins of the expected calibration error (ECE). */
 export const ECE_BINS = 10;
 
-const probability = z.number().min(0, 'must be a probability in [0, 1]').max(1, 'must be a probability in [0, 1]');
-const count = z.number().int().nonnegative();
+/** A probability in [0, 1], as every stored calibration's fields check it. */
+export const probability = z.number().min(0, 'must be a probability in [0, 1]').max(1, 'must be a probability in [0, 1]');
+/** A count of rows. */
+export const count = z.number().int().nonnegative();
+
+/** A piecewise-linear calibration function as stored: knots strictly ascending, one non-decreasing value each. */
+export const knotsSchema = {
+  /** Scores where the calibration function bends, strictly ascending. */
+  knots: z.array(probability).min(1).max(MAX_KNOTS),
+  /** Calibrated probability at each knot, non-decreasing; linear in between, clipped outside. */
+  values: z.array(probability).min(1).max(MAX_KNOTS),
+};
+
+/** Reports what is wrong with stored knots and values, at paths under `at`. */
+export function checkKnots(
+  c: { knots: readonly number[]; values: readonly number[] },
+  issue: (path: PropertyKey[], message: string) => void,
+  at: PropertyKey[] = [],
+): void {
+  if (c.values.length !== c.knots.length) {
+    issue([...at, 'values'], `has ${c.values.length} entries and knots ${c.knots.length}: there must be one value per knot`);
+  }
+  for (let i = 1; i < c.knots.length; i++) {
+    if (!(c.knots[i]! > c.knots[i - 1]!)) {
+      issue([...at, 'knots', i], `knots must be strictly ascending: ${c.knots[i]} follows ${c.knots[i - 1]}`);
+      break;
+    }
+  }
+  for (let i = 1; i < c.values.length; i++) {
+    if (c.values[i]! < c.values[i - 1]!) {
+      issue([...at, 'values', i], `values must be non-decreasing: ${c.values[i]} follows ${c.values[i - 1]}`);
+      break;
+    }
+  }
+}
 
 /** The JSON form of a {@link Calibration}, as stored with a model version. */
 export const calibrationSchema = z
@@ -26,10 +59,7 @@ export const calibrationSchema = z
     method: z.literal('isotonic'),
     /** The class the scores are the probability of. */
     positiveClass: z.string().min(1),
-    /** Scores where the calibration function bends, strictly ascending. */
-    knots: z.array(probability).min(1).max(MAX_KNOTS),
-    /** Calibrated probability at each knot, non-decreasing; linear in between, clipped outside. */
-    values: z.array(probability).min(1).max(MAX_KNOTS),
+    ...knotsSchema,
     /** Holdout rows the calibration was fitted on (rows with a score). */
     holdoutRows: count.min(1),
     /** Holdout rows left out because their score was missing (NaN). */
@@ -44,38 +74,10 @@ export const calibrationSchema = z
     /** What a report should say about the fit: one class only, one distinct score, knots thinned. */
     notes: z.array(z.string()),
   })
-  .superRefine((c, ctx) => {
-    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    if (c.values.length !== c.knots.length) {
-      issue(['values'], `has ${c.values.length} entries and knots ${c.knots.length}: there must be one value per knot`);
-    }
-    for (let i = 1; i < c.knots.length; i++) {
-      if (!(c.knots[i]! > c.knots[i - 1]!)) {
-        issue(['knots', i], `knots must be strictly ascending: ${c.knots[i]} follows ${c.knots[i - 1]}`);
-        break;
-      }
-    }
-    for (let i = 1; i < c.values.length; i++) {
-      if (c.values[i]! < c.values[i - 1]!) {
-        issue(['values', i], `values must be non-decreasing: ${c.values[i]} follows ${c.values[i - 1]}`);
-        break;
-      }
-    }
-  });
+  .superRefine((c, ctx) => checkKnots(c, (path, message) => ctx.addIssue({ code: 'custom', path, message })));
 
-/** A fitted calibration: a monotone map from a raw positive-class score to a probability. */
+/** A fitted binary calibration: a monotone map from a raw positive-class score to a probability. */
 export type Calibration = z.infer<typeof calibrationSchema>;
-
-/**
- * Reads a stored calibration.
- * @param source names where it came from in the error message, e.g. a file name.
- * @throws {InvalidInputError} naming each field that is wrong.
- */
-export function parseCalibration(value: unknown, source = 'calibration'): Calibration {
-  const parsed = calibrationSchema.safeParse(value);
-  if (!parsed.success) throw new InvalidInputError(formatIssues(source, parsed.error.issues));
-  return parsed.data;
-}
 
 /** The holdout a calibration is fitted on. */
 export interface CalibrationInput {
@@ -108,8 +110,38 @@ export function fitCalibration(input: CalibrationInput): Calibration {
         : `cannot fit a calibration: all ${missing} holdout scores are missing (NaN)`,
     );
   }
+  const fit = fitOutcomes(scores, outcomes, MAX_KNOTS);
+  return {
+    version: 1,
+    method: 'isotonic',
+    positiveClass: input.positiveClass,
+    knots: fit.knots,
+    values: fit.values,
+    holdoutRows: rows,
+    missingScores: missing,
+    positiveRate: fit.positiveRate,
+    ece: fit.ece,
+    notes: fit.notes,
+  };
+}
+
+/** One outcome's isotonic calibration on rows that all have a score, with its positive rate, ECE and notes. */
+export interface OutcomeFit {
+  knots: number[];
+  values: number[];
+  positiveRate: number;
+  ece: { before: number; after: number };
+  notes: string[];
+}
+
+/**
+ * The isotonic fit of 0/1 `outcomes` on `scores` (no NaN, at least one row), thinned to at most
+ * `maxKnots` knots (at least 6), as {@link fitCalibration} describes.
+ */
+export function fitOutcomes(scores: Float64Array, outcomes: Uint8Array, maxKnots: number): OutcomeFit {
+  const rows = scores.length;
   const full = isotonicFit(scores, outcomes, () => true);
-  const { knots, maxChange } = thinKnots(full.knots, MAX_KNOTS);
+  const { knots, maxChange } = thinKnots(full.knots, maxKnots);
   let positives = 0;
   for (const o of outcomes) positives += o;
   const positiveRate = positives / rows;
@@ -128,40 +160,17 @@ export function fitCalibration(input: CalibrationInput): Calibration {
       `the isotonic fit had ${full.knots.x.length} knots, thinned to ${knots.x.length}: probabilities move by less than ${maxChange.toPrecision(2)}`,
     );
   }
-
   return {
-    version: 1,
-    method: 'isotonic',
-    positiveClass: input.positiveClass,
     knots: Array.from(knots.x),
     values: Array.from(knots.y),
-    holdoutRows: rows,
-    missingScores: missing,
     positiveRate,
-    ece: { before: ece(scores, outcomes, (s) => s), after: crossFittedEce(scores, outcomes) },
+    ece: { before: ece(scores, outcomes, (s) => s), after: crossFittedEce(scores, outcomes, maxKnots) },
     notes,
   };
 }
 
-/**
- * The calibrated probability of `score`: linear between knots, clipped to the end values
- * outside them. A NaN score (missing) stays NaN.
- */
-export function calibrate(calibration: Calibration, score: number): number {
-  return interpolate(calibration.knots, calibration.values, score);
-}
-
-/** {@link calibrate} for every score of an array (NaN stays NaN). */
-export function calibrateAll(calibration: Calibration, scores: Float64Array): Float64Array {
-  const x = Float64Array.from(calibration.knots);
-  const y = Float64Array.from(calibration.values);
-  const out = new Float64Array(scores.length);
-  for (let i = 0; i < scores.length; i++) out[i] = interpolate(x, y, scores[i]!);
-  return out;
-}
-
-/** numpy's `interp(s, x, y)` with `s` clipped to the knots' range first, as sklearn predicts. */
-function interpolate(x: ArrayLike<number>, y: ArrayLike<number>, s: number): number {
+/** numpy's `interp(s, x, y)` with `s` clipped to the knots' range first, as sklearn predicts; NaN stays NaN. */
+export function interpolate(x: ArrayLike<number>, y: ArrayLike<number>, s: number): number {
   if (Number.isNaN(s)) return NaN;
   const last = x.length - 1;
   if (s <= x[0]!) return y[0]!;
@@ -235,12 +244,12 @@ const ECE_FOLDS = 5;
  * calibrated by a fit on the others. Measured on the rows of its own fit, isotonic's ECE is 0 by
  * construction (each block's value is its rows' positive rate), which would say nothing.
  */
-function crossFittedEce(scores: Float64Array, outcomes: Uint8Array): number {
+function crossFittedEce(scores: Float64Array, outcomes: Uint8Array, maxKnots: number): number {
   const folds = Math.min(ECE_FOLDS, scores.length);
   if (folds < 2) return ece(scores, outcomes, () => outcomes[0]!);
   const p = new Float64Array(scores.length);
   for (let f = 0; f < folds; f++) {
-    const { knots } = thinKnots(isotonicFit(scores, outcomes, (i) => i % folds !== f).knots, MAX_KNOTS);
+    const { knots } = thinKnots(isotonicFit(scores, outcomes, (i) => i % folds !== f).knots, maxKnots);
     for (let i = f; i < scores.length; i += folds) p[i] = interpolate(knots.x, knots.y, scores[i]!);
   }
   return ece(scores, outcomes, (_, i) => p[i]!);

@@ -1,16 +1,18 @@
 /**
  * Confidence-based performance estimation (CBPE), after NannyML: the champion's metrics on a
  * window of logged predictions whose labels have not arrived, from its calibrated scores alone.
- * Binary classification only. Pure code.
+ * Binary classification here; multiclass in multiclass-cbpe.ts, with the same result. Pure code.
  */
 
 import { sortedCopy } from '../drift/sort';
 import { InvalidInputError } from '../errors';
 import type { Task } from '../metrics/names';
-import { mulberry32 } from '../split';
-import { calibrateAll, type Calibration } from './calibration';
-import { confusionMetrics, ESTIMATED_METRICS, expectedConfusion, expectedRocAuc, type EstimatedMetric } from './expected-metrics';
-import { drawnMetrics, midRanks, quantile } from './sampling-band';
+import { bandedEstimates, byMetric } from './band';
+import type { Calibration } from './calibration';
+import { confusionMetrics, expectedConfusion, expectedRocAuc, type EstimatedMetric } from './expected-metrics';
+import { MAX_CLASSES } from './multiclass-calibration';
+import { drawnMetrics, midRanks } from './sampling-band';
+import { calibrateAll } from './stored-calibration';
 
 /** Above this many rows the band is computed on a seeded sample of this many, then scaled (see {@link estimatePerformance}). */
 export const MAX_BAND_ROWS = 200_000;
@@ -20,14 +22,8 @@ export const ESTIMATE_ASSUMPTION =
   'Assumes no concept drift: P(label | score) is the same as on the holdout the calibration was fitted on. ' +
   "The band covers only the sampling noise of the window's labels, not the calibration's own error from a finite holdout.";
 
-/** A window of logged predictions to estimate the champion's performance on. */
-export interface EstimateInput {
-  /** Raw positive-class score of each logged prediction; NaN marks a missing score (the row is left out and counted). */
-  scores: Float64Array;
-  /** Per row: 1 when the logged predicted label is the positive class (the model's own decision), else 0. */
-  predictedPositive: Uint8Array;
-  /** The champion's calibration, fitted on its holdout. */
-  calibration: Calibration;
+/** How an estimate's band is drawn. */
+export interface EstimateOptions {
   /**
    * Coverage of the band, in (0, 1).
    * @default 0.95
@@ -43,6 +39,16 @@ export interface EstimateInput {
    * @default 1
    */
   seed?: number;
+}
+
+/** A window of logged predictions to estimate the champion's performance on. */
+export interface EstimateInput extends EstimateOptions {
+  /** Raw positive-class score of each logged prediction; NaN marks a missing score (the row is left out and counted). */
+  scores: Float64Array;
+  /** Per row: 1 when the logged predicted label is the positive class (the model's own decision), else 0. */
+  predictedPositive: Uint8Array;
+  /** The champion's calibration, fitted on its holdout. */
+  calibration: Calibration;
 }
 
 /** One estimated metric: `null` where the metric is undefined (roc_auc with one expected class, or no rows). */
@@ -61,8 +67,13 @@ export interface PerformanceEstimate {
   confidence: number;
   draws: number;
   metrics: Record<EstimatedMetric, MetricEstimate>;
-  /** Mean calibrated probability: the share of positive labels the window is expected to have. */
+  /**
+   * Mean calibrated probability: the share of positive labels the window is expected to have.
+   * Multiclass: the expected share of the first class (see `expectedClassRates`).
+   */
   expectedPositiveRate: number;
+  /** Multiclass only: the share of each class's labels the window is expected to have. */
+  expectedClassRates?: Record<string, number>;
   /** {@link ESTIMATE_ASSUMPTION}. */
   assumption: string;
   /** What a reader should know about this estimate: no rows, a sampled band, a band from fewer draws. */
@@ -90,75 +101,58 @@ export function estimatePerformance(input: EstimateInput): PerformanceEstimate {
   const { scores, predictedPositive, missing } = rowsWithScore(input.scores, input.predictedPositive);
   const n = scores.length;
   const result = { rows: n, missingScores: missing, confidence, draws, assumption: ESTIMATE_ASSUMPTION };
-  if (n === 0) {
-    const none: MetricEstimate = { value: null, lower: null, upper: null };
-    const metrics = Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, { ...none }])) as Record<EstimatedMetric, MetricEstimate>;
-    return { ...result, metrics, expectedPositiveRate: 0, note: 'no row of the window has a score: there is nothing to estimate' };
-  }
+  if (n === 0) return emptyEstimate(result);
 
   const full = prepare(scores, predictedPositive, calibration);
-  const value = pointEstimates(full);
-  const random = mulberry32(seed);
-  const lower = (1 - confidence) / 2;
-  const upper = (1 + confidence) / 2;
-  const notes: string[] = [];
-  let band: Record<EstimatedMetric, { lower: number | null; upper: number | null }>;
-  let aucDraws: number;
-
-  if (n <= MAX_BAND_ROWS) {
-    const drawn = drawnMetrics({ ...full, ranks: midRanks(full.scores, full.sorted), draws, random });
-    aucDraws = drawn.roc_auc.length;
-    band = mapMetrics((m) => ({ lower: quantile(drawn[m], lower), upper: quantile(drawn[m], upper) }));
-  } else {
-    // Bounded cost: draws × MAX_BAND_ROWS at most. The noise of these metrics shrinks as
-    // 1 / sqrt(rows), so the sample's half-widths, scaled, stand for the whole window's.
-    const rows = sampleRows(n, MAX_BAND_ROWS, random);
-    const sample = prepare(
-      scores.filter((_, i) => rows[i] === 1),
-      predictedPositive.filter((_, i) => rows[i] === 1),
-      calibration,
-    );
-    const center = pointEstimates(sample);
-    const drawn = drawnMetrics({ ...sample, ranks: midRanks(sample.scores, sample.sorted), draws, random });
-    aucDraws = drawn.roc_auc.length;
-    const shrink = Math.sqrt(MAX_BAND_ROWS / n);
-    band = mapMetrics((m) => {
-      const lo = quantile(drawn[m], lower);
-      const hi = quantile(drawn[m], upper);
-      const v = value[m];
-      const c = center[m];
-      if (lo === null || hi === null || v === null || c === null) return { lower: null, upper: null };
-      return { lower: v - Math.max(c - lo, 0) * shrink, upper: v + Math.max(hi - c, 0) * shrink };
-    });
-    notes.push(
-      `the band comes from a seeded sample of ${MAX_BAND_ROWS} of the ${n} rows, its half-widths scaled by ` +
-        `sqrt(${MAX_BAND_ROWS} / ${n}) around the estimates, which use every row`,
-    );
+  const banded = bandedEstimates(
+    {
+      full,
+      n,
+      subset: (mask) =>
+        prepare(
+          scores.filter((_, i) => mask[i] === 1),
+          predictedPositive.filter((_, i) => mask[i] === 1),
+          calibration,
+        ),
+      point: pointEstimates,
+      drawn: (rows, k, random) => drawnMetrics({ ...rows, ranks: midRanks(rows.scores, rows.sorted), draws: k, random }),
+    },
+    MAX_BAND_ROWS,
+    { confidence, draws, seed },
+  );
+  const notes = banded.sampleNote ? [banded.sampleNote] : [];
+  if (banded.metrics.roc_auc.value === null) notes.push('roc_auc is undefined: the calibrated probabilities are all 0 or all 1');
+  else if (banded.aucDraws < draws) {
+    notes.push(`the roc_auc band comes from the ${banded.aucDraws} of ${draws} draws in which both classes occur`);
   }
-
-  if (value.roc_auc === null) notes.push('roc_auc is undefined: the calibrated probabilities are all 0 or all 1');
-  else if (aucDraws < draws) notes.push(`the roc_auc band comes from the ${aucDraws} of ${draws} draws in which both classes occur`);
-  const metrics = mapMetrics((m) => {
-    const v = value[m];
-    const b = band[m];
-    if (v === null || b.lower === null || b.upper === null) return { value: v, lower: null, upper: null };
-    return { value: v, lower: clamp01(b.lower), upper: clamp01(b.upper) };
-  });
   return {
     ...result,
-    metrics,
+    metrics: banded.metrics,
     expectedPositiveRate: full.sumP / n,
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   };
 }
 
-/** Whether CBPE can estimate a task's performance: binary classification only, for now. */
+/**
+ * Whether CBPE can estimate a task's performance: classification with 2 classes
+ * ({@link estimatePerformance}) or 3 to {@link MAX_CLASSES} (`estimateMulticlassPerformance`).
+ */
 export function estimableTask(task: Task, classes: readonly string[]): { estimable: true } | { estimable: false; reason: string } {
   if (task !== 'classification') return { estimable: false, reason: `performance estimation covers classification, not ${task}` };
-  if (classes.length !== 2) {
-    return { estimable: false, reason: `performance estimation covers binary classification only, not ${classes.length} classes` };
+  if (classes.length < 2) return { estimable: false, reason: `performance estimation needs at least 2 classes, not ${classes.length}` };
+  if (classes.length > MAX_CLASSES) {
+    return { estimable: false, reason: `performance estimation covers at most ${MAX_CLASSES} classes, not ${classes.length}` };
   }
   return { estimable: true };
+}
+
+/** The estimate of a window with no row to estimate on: every metric null. */
+export function emptyEstimate(
+  result: Pick<PerformanceEstimate, 'rows' | 'missingScores' | 'confidence' | 'draws' | 'assumption'>,
+): PerformanceEstimate {
+  const none: MetricEstimate = { value: null, lower: null, upper: null };
+  const metrics = byMetric(() => ({ ...none }));
+  return { ...result, metrics, expectedPositiveRate: 0, note: 'no row of the window has a score: there is nothing to estimate' };
 }
 
 /** A window's rows with a score, their calibrated probabilities and the scores ascending with theirs. */
@@ -181,10 +175,6 @@ function prepare(scores: Float64Array, predictedPositive: Uint8Array, calibratio
 
 function pointEstimates(rows: PreparedRows): Record<EstimatedMetric, number | null> {
   return { ...confusionMetrics(expectedConfusion(rows.p, rows.predictedPositive)), roc_auc: expectedRocAuc(rows.sorted, rows.sortedP) };
-}
-
-function mapMetrics<T>(f: (m: EstimatedMetric) => T): Record<EstimatedMetric, T> {
-  return Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, f(m)])) as Record<EstimatedMetric, T>;
 }
 
 /** The rows whose score is not NaN. */
@@ -211,26 +201,10 @@ function rowsWithScore(
   };
 }
 
-/** A uniform sample of `k` of `n` rows without replacement, as a 0/1 mask (Knuth's selection sampling, one pass). */
-function sampleRows(n: number, k: number, random: () => number): Uint8Array {
-  const mask = new Uint8Array(n);
-  let needed = k;
-  for (let i = 0; i < n && needed > 0; i++) {
-    if (random() * (n - i) < needed) {
-      mask[i] = 1;
-      needed--;
-    }
-  }
-  return mask;
-}
-
-function checkOptions(confidence: number, draws: number, seed: number): void {
+/** @throws {InvalidInputError} when an option of {@link EstimateOptions} is out of range. */
+export function checkOptions(confidence: number, draws: number, seed: number): void {
   if (!(confidence > 0 && confidence < 1))
     throw new InvalidInputError(`confidence is ${confidence}: it must be between 0 and 1, e.g. 0.95`);
   if (!Number.isInteger(draws) || draws < 1) throw new InvalidInputError(`draws is ${draws}: it must be a whole number of at least 1`);
   if (!Number.isInteger(seed)) throw new InvalidInputError(`seed is ${seed}: it must be a whole number`);
-}
-
-function clamp01(x: number): number {
-  return Math.min(Math.max(x, 0), 1);
 }
