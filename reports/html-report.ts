@@ -309,11 +309,11 @@ function estimateCard(r: DriftCheckReport): string {
       `<tr><td>${name === e.metric ? `<b>${escapeHtml(name)}</b>` : escapeHtml(name)}</td><td class="num">${formatNumber(m.value)}</td><td class="num">${formatNumber(m.lower)} – ${formatNumber(m.upper)}</td>` +
       `<td class="num">${formatNumber(e.baselines?.[name as keyof typeof e.baselines] ?? (name === e.metric ? e.baseline : null))}</td><td class="num">${e.realised ? formatNumber(e.realised.metrics?.[name as keyof typeof e.realised.metrics] ?? (name === e.metric ? e.realised.value : null)) : '—'}</td></tr>`,
   );
-  return `<article class="card${e.dropped ? ' drifted' : ''}" id="estimated-performance">
+  return `<article class="card wide${e.dropped ? ' drifted' : ''}" id="estimated-performance">
 <h3>Performance estimated without labels ${badge(e.dropped, e.counts ? 'dropped' : 'dropped (reported only)', 'within limits')}</h3>
 <p class="muted">From the champion's scores of ${formatNumber(e.rows)} predictions (class ${escapeHtml(e.positiveClass)}${e.missingScores ? `; ${formatNumber(e.missingScores)} without a score left out` : ''}), calibrated on its holdout (confidence-based performance estimation).</p>
 <div class="scroll"><table>
-<thead><tr><th>metric</th><th class="num">estimate</th><th class="num">${pctBand}</th><th class="num">holdout</th><th class="num">realised${e.realised ? ` (${formatNumber(e.realised.labelledRows)} labelled)` : ''}</th></tr></thead>
+<thead><tr><th>metric</th><th class="num">estimate</th><th class="num">${pctBand}</th><th class="num">holdout</th><th class="num">realised${e.realised ? ` (${formatNumber(e.realised.labelledRows)} labels)` : ''}</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>
 <p class="muted">Allowed regression of ${escapeHtml(e.metric)}: ${formatNumber(e.maxRegression)}. ${escapeHtml(e.assumption)}</p>
 ${e.note ? `<p class="muted">${escapeHtml(e.note)}</p>` : ''}
@@ -418,7 +418,7 @@ a{color:#1f5fa8}
 .chart{width:100%;height:auto;display:block;font-family:inherit}
 .chart text{fill:#1d2330}.chart .muted{fill:var(--muted)}.chart .grid{stroke:#e6e8ec}.chart .axis{stroke:#8a93a3}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:3px 12px;margin:10px 0 0;font-size:14px}dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
-.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,500px),1fr));gap:16px}
+.pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,500px),1fr));gap:16px}.pair>.wide{grid-column:1/-1}
 footer{margin-top:32px;font-size:13px;color:var(--muted)}
 @media (max-width:640px){main{padding:14px 10px 32px}h1{font-size:21px}.verdict-title{font-size:19px}th,td{padding:6px 7px}.card{padding:12px 10px}.chart .legend text,.chart .axis-title{font-size:16px}.narrow-hide{display:none}}
 /* On a phone the table keeps name, statistic and verdict; each card below has the rest. */
