@@ -7,7 +7,9 @@
  * It keeps the features and the model's output as window summaries (exact counts, exact
  * moments and a quantile sketch per numeric column; exact label counts per categorical one),
  * and per model version the serving figures: predictions, latency (exact mean and maximum,
- * percentiles from a sketch) and cost (exact total).
+ * percentiles from a sketch) and cost (exact total). For a classifier it also keeps, per version,
+ * histograms of the logged scores (lib/performance-estimation/binned.ts), from which the check
+ * estimates the champion's performance without labels once it knows its calibration.
  */
 
 import { z } from 'zod';
@@ -15,6 +17,7 @@ import { WindowSummary, windowSummarySchema, type SummaryFeature } from './drift
 import { QuantileSketch, quantileSketchSchema, seedOf } from './drift/quantile-sketch';
 import { formatIssues, InvalidInputError } from './errors';
 import type { FeatureKind } from './feature-kind';
+import { type BinnedScores, HISTOGRAM_LENGTH, scoreBin } from './performance-estimation';
 import type { PredictionLine } from './prediction-log';
 import type { VersionServing } from './prediction-log';
 
@@ -43,6 +46,7 @@ class VersionTally {
   costTotal = 0;
   private costCompensation = 0;
   costCounted = 0;
+  readonly scores = new ScoreHistograms();
 
   constructor(readonly latency: QuantileSketch) {}
 
@@ -68,6 +72,7 @@ class VersionTally {
     this.latencyMax = Math.max(this.latencyMax, other.latencyMax);
     [this.costTotal, this.costCompensation] = neumaier(this.costTotal, this.costCompensation + other.costCompensation, other.costTotal);
     this.costCounted += other.costCounted;
+    this.scores.merge(other.scores);
   }
 
   /** The sums with their compensation folded in (what is stored and reported). */
@@ -85,8 +90,79 @@ class VersionTally {
     tally.latencyMax = json.latency.max;
     tally.costTotal = json.cost.total;
     tally.costCounted = json.cost.counted;
+    for (const h of json.scoreHistograms ?? []) tally.scores.restore(h);
     return tally;
   }
+}
+
+/** Which histogram: the score binned (a class of `scores`, or null for `score`) and the predicted label it counts. */
+type HistogramKey = z.infer<typeof histogramSchema>['scoresClass' | 'predicted'];
+
+/**
+ * One version's logged scores, binned by scoreBin: for `score`, one histogram per predicted label
+ * (the positive class is not known yet); for each class c of `scores`, one of the lines that
+ * predicted c and one of the others (predicted: null). Counts are whole numbers, so merging by
+ * adding is exact in any order.
+ */
+class ScoreHistograms {
+  /** By score binned, then by predicted label. */
+  private readonly bySource = new Map<HistogramKey, Map<HistogramKey, Float64Array>>();
+
+  add(line: PredictionLine): void {
+    const predicted = String(line.prediction);
+    if (line.score !== undefined) this.count(null, predicted, scoreBin(line.score), 1);
+    for (const c in line.scores) this.count(c, predicted === c ? c : null, scoreBin(line.scores[c]!), 1);
+  }
+
+  merge(other: ScoreHistograms): void {
+    for (const h of other.toJSON()) this.restore(h);
+  }
+
+  /** Adds a stored histogram. */
+  restore(h: z.infer<typeof histogramSchema>): void {
+    h.bins.forEach((bin, i) => this.count(h.scoresClass, h.predicted, bin, h.counts[i]!));
+  }
+
+  /** Whether any line logged this score: a class of `scores`, or null for `score`. */
+  has(source: HistogramKey): boolean {
+    return this.bySource.has(source);
+  }
+
+  /** The histograms of one score, split by whether the line predicted `positiveClass`. */
+  split(source: HistogramKey, positiveClass: string): BinnedScores {
+    const out = { predictedPositive: new Float64Array(HISTOGRAM_LENGTH), predictedNegative: new Float64Array(HISTOGRAM_LENGTH) };
+    for (const [predicted, counts] of this.bySource.get(source) ?? []) {
+      const into = predicted === positiveClass ? out.predictedPositive : out.predictedNegative;
+      counts.forEach((c, k) => (into[k]! += c));
+    }
+    return out;
+  }
+
+  /** Sparse, in a fixed order (so equal histograms write equal JSON whatever order they merged in). */
+  toJSON(): z.infer<typeof histogramSchema>[] {
+    const out: z.infer<typeof histogramSchema>[] = [];
+    for (const [scoresClass, byPredicted] of this.bySource) {
+      for (const [predicted, counts] of byPredicted) {
+        const bins: number[] = [];
+        counts.forEach((c, k) => c > 0 && bins.push(k));
+        out.push({ scoresClass, predicted, bins, counts: bins.map((k) => counts[k]!) });
+      }
+    }
+    const order = (k: HistogramKey) => (k === null ? '' : ` ${k}`);
+    return out.sort((a, b) => compare(order(a.scoresClass), order(b.scoresClass)) || compare(order(a.predicted), order(b.predicted)));
+  }
+
+  private count(source: HistogramKey, predicted: HistogramKey, bin: number, rows: number): void {
+    let byPredicted = this.bySource.get(source);
+    if (!byPredicted) this.bySource.set(source, (byPredicted = new Map()));
+    let counts = byPredicted.get(predicted);
+    if (!counts) byPredicted.set(predicted, (counts = new Float64Array(HISTOGRAM_LENGTH)));
+    counts[bin]! += rows;
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** One step of Neumaier's compensated sum: the new sum and compensation after adding x. */
@@ -180,6 +256,7 @@ export class PredictionWindowSummary {
       this.versions.set(line.version, tally);
     }
     tally.add(line.latencyMs, line.cost);
+    if (this.options.outputKind === 'categorical') tally.scores.add(line);
     if (batch.rows === BATCH_ROWS) this.flush();
   }
 
@@ -223,6 +300,27 @@ export class PredictionWindowSummary {
         latencyMs: { mean: t.latencyTotal / t.predictions, p50: t.latency.quantile(0.5), p95: t.latency.quantile(0.95), max: t.latencyMax },
         cost: { total: t.cost, perPrediction: t.costCounted ? t.cost / t.costCounted : null, counted: t.costCounted },
       }));
+  }
+
+  /**
+   * A version's positive-class scores binned (lib/performance-estimation/binned.ts), read as the
+   * exact check reads them: `scores[positiveClass]` when any line of the window logged it, else
+   * `score`. Null when no line logged that score or the version made no prediction; the version's
+   * predictions without it are `missingScores`.
+   */
+  binnedScores(version: string, positiveClass: string): (BinnedScores & { missingScores: number }) | null {
+    const tally = this.versions.get(version);
+    const tallies = [...this.versions.values()];
+    const source = tallies.some((t) => t.scores.has(positiveClass))
+      ? positiveClass
+      : tallies.some((t) => t.scores.has(null))
+        ? null
+        : undefined;
+    if (!tally || source === undefined) return null;
+    const binned = tally.scores.split(source, positiveClass);
+    let counted = 0;
+    for (let k = 0; k < HISTOGRAM_LENGTH; k++) counted += binned.predictedPositive[k]! + binned.predictedNegative[k]!;
+    return { ...binned, missingScores: tally.predictions - counted };
   }
 
   /** The largest rank error of the latency sketches (0 while every one is exact). */
@@ -309,22 +407,82 @@ export class PredictionWindowSummary {
 }
 
 function versionJson(t: VersionTally): Omit<z.infer<typeof versionSchema>, 'version'> {
+  const scoreHistograms = t.scores.toJSON();
   return {
     predictions: t.predictions,
     latency: { sum: t.latencyTotal, max: t.latencyMax, sketch: t.latency.toJSON() },
     cost: { total: t.cost, counted: t.costCounted },
+    ...(scoreHistograms.length > 0 ? { scoreHistograms } : {}),
   };
 }
 
 const SUMMARY_KIND = 'retrain.prediction-window-summary/v1';
 const count = z.number().int().nonnegative();
 
+/** One histogram of a version's scores, sparse: the bins with rows (scoreBin), ascending, and their rows. */
+const histogramSchema = z.strictObject({
+  /** The class of `scores` whose score is binned; null: the line's `score`. */
+  scoresClass: z.string().nullable(),
+  /** Lines that predicted this label; null (with a class only): lines that predicted another label. */
+  predicted: z.string().nullable(),
+  bins: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(HISTOGRAM_LENGTH - 1),
+    )
+    .min(1, 'must name at least one bin: a histogram with no rows is left out'),
+  counts: z.array(count.min(1)),
+});
+
 const versionSchema = z.strictObject({
   version: z.string().min(1),
   predictions: count.min(1),
   latency: z.strictObject({ sum: z.number().nonnegative(), max: z.number().nonnegative(), sketch: quantileSketchSchema }),
   cost: z.strictObject({ total: z.number().nonnegative(), counted: count }),
+  /** Classifiers only; absent in summaries written before scores were binned. */
+  scoreHistograms: z.array(histogramSchema).optional(),
 });
+
+/** Reports what is wrong with a version's score histograms, at paths under `at`. */
+function checkHistograms(
+  v: z.infer<typeof versionSchema>,
+  outputKind: FeatureKind,
+  at: PropertyKey[],
+  issue: (path: PropertyKey[], message: string) => void,
+): void {
+  const histograms = v.scoreHistograms;
+  if (!histograms) return;
+  if (outputKind === 'numeric') return issue(at, "a regression model's summary has no score histograms");
+  const rowsOf = new Map<string | null, number>();
+  const seen = new Set<string>();
+  histograms.forEach((h, j) => {
+    const here = [...at, j];
+    const what = h.scoresClass === null ? 'score' : `scores.${h.scoresClass}`;
+    if (h.counts.length !== h.bins.length)
+      issue([...here, 'counts'], `has ${h.counts.length} entries and bins ${h.bins.length}: there must be one count per bin`);
+    const unordered = h.bins.findIndex((b, i) => i > 0 && !(b > h.bins[i - 1]!));
+    if (unordered > 0)
+      issue([...here, 'bins', unordered], `bins must be strictly ascending: ${h.bins[unordered]} follows ${h.bins[unordered - 1]}`);
+    if (h.scoresClass === null && h.predicted === null)
+      issue([...here, 'predicted'], 'a histogram of score counts the lines of one predicted label: it cannot be null');
+    if (h.scoresClass !== null && h.predicted !== null && h.predicted !== h.scoresClass)
+      issue(
+        [...here, 'predicted'],
+        `a histogram of ${what} counts the lines that predicted ${JSON.stringify(h.scoresClass)} or the others (null), not ${JSON.stringify(h.predicted)}`,
+      );
+    const key = JSON.stringify([h.scoresClass, h.predicted]);
+    if (seen.has(key)) issue(here, `a second histogram of ${what} for predicted ${JSON.stringify(h.predicted)}`);
+    seen.add(key);
+    rowsOf.set(h.scoresClass, (rowsOf.get(h.scoresClass) ?? 0) + h.counts.reduce((a, c) => a + c, 0));
+  });
+  for (const [scoresClass, rows] of rowsOf) {
+    if (rows > v.predictions)
+      issue(at, `bin ${rows} scores of ${scoresClass === null ? 'score' : `scores.${scoresClass}`} for ${v.predictions} predictions`);
+  }
+}
 
 /** The JSON form of a {@link PredictionWindowSummary}. */
 export const predictionWindowSummarySchema = z
@@ -349,6 +507,7 @@ export const predictionWindowSummarySchema = z
       if (v.latency.sketch.max !== v.latency.max)
         issue(['versions', i, 'latency', 'max'], `${v.latency.max}, the sketch's maximum ${v.latency.sketch.max}`);
       if (v.cost.counted > v.predictions) issue(['versions', i, 'cost', 'counted'], `more than the ${v.predictions} predictions`);
+      checkHistograms(v, s.outputKind, ['versions', i, 'scoreHistograms'], issue);
     });
     if (new Set(s.versions.map((v) => v.version)).size !== s.versions.length) issue(['versions'], 'a version appears twice');
     const output = s.output.columns;

@@ -1,17 +1,20 @@
 import type { FeatureSpec } from '../lib/drift/dataset-drift';
 import { seedOf } from '../lib/drift/quantile-sketch';
+import type { EstimatedPerformance } from '../lib/drift/estimated-performance';
 import { buildDriftReportOf, PREDICTION_FEATURE, type DriftCheckReport } from '../lib/drift/report';
 import { testSummarized } from '../lib/drift/summary-report';
 import type { SummaryFeature } from '../lib/drift/window-summary';
 import { InvalidInputError } from '../lib/errors';
 import { outputKind, summaryFeaturesOf, type FeatureKind } from '../lib/feature-kind';
 import { keys } from '../lib/keys';
+import { estimateBinnedPerformance } from '../lib/performance-estimation';
 import { requireDrift, type Pipeline } from '../lib/pipeline';
 import { segmentsNotTested } from '../lib/drift/segments';
 import { safeParsePredictionLine } from '../lib/prediction-log';
 import { OUTPUT_COLUMN, PredictionWindowSummary } from '../lib/prediction-window-summary';
 import type { DriftCheckResult } from '../shared/results';
 import type { Store } from '../store/store';
+import { loadCalibration } from './calibrations';
 import {
   conceptDriftOf,
   currentLabel,
@@ -26,6 +29,7 @@ import {
   type DriftCheckRequest,
 } from './drift-check';
 import { checkRange, forEachLogLine } from './log-batches';
+import { estimateSection } from './performance-estimate';
 import { segmentColumnsOf } from './segment-drift';
 
 /**
@@ -34,7 +38,8 @@ import { segmentColumnsOf } from './segment-drift';
  * ({@link summarizePartition}), and the summaries are merged and tested against the champion's
  * exact reference ({@link finishPartitionedDriftCheck}). Every logged prediction counts (no
  * sampling); categorical tests and numeric features with few distinct values are exact, the
- * others are estimated from quantile sketches, and the report states their rank error.
+ * others are estimated from quantile sketches, and the report states their rank error. A binary
+ * champion's performance is estimated without labels from histograms of its scores.
  */
 
 const HOUR_MS = 3_600_000;
@@ -123,8 +128,9 @@ export interface PartitionedDriftCheckRequest extends DriftCheckRequest {
 /**
  * Merges the partitions' summaries (one in memory at a time besides the merged one), tests each
  * feature and the predictions against the champion's exact reference, measures concept drift on
- * the labelled ids (found by id in the prediction log) and stores the report, which says which
- * results are approximate and with what rank error. The summaries stay in the store until
+ * the labelled ids (found by id in the prediction log), estimates a binary champion's performance
+ * from its binned scores and stores the report, which says which results are approximate and with
+ * what error. The summaries stay in the store until
  * {@link deleteSummaries}, so a retry finds them.
  */
 export async function finishPartitionedDriftCheck(
@@ -157,23 +163,54 @@ export async function finishPartitionedDriftCheck(
     enoughData && predictionRef
       ? testSummarized(predictionRef.columns.prediction, window.output.columns.get(OUTPUT_COLUMN)!, predictionSpec)
       : null;
+  const conceptDrift = await conceptDriftOf(deps, input, labelLog, null, log);
+  const estimated = enoughData ? await binnedEstimateOf(store, input, window, conceptDrift) : null;
   const report = buildDriftReportOf({
     ...reportFrame(input),
     reference: { label: `training data of ${version}`, rows: reference.profile.rows },
     current: { label: currentLabel(input), rows, from: input.from, to: input.to },
     tested,
     predictionTested,
-    conceptDrift: await conceptDriftOf(deps, input, labelLog, null, log),
+    conceptDrift,
+    estimatedPerformance: estimated?.section ?? null,
     serving: window.serving(),
     segments: enoughData ? segmentsSkipped(pipeline) : null,
   });
-  const prefix = `Summarised all ${rows} predictions of the window in ${input.parts.length} partitions. `;
+  const prefix = `Summarised all ${rows} predictions of the window in ${input.parts.length} partitions. ${estimated?.skipped ?? ''}`;
   return finishReport(store, input, report, {
     rows: { predictions: rows, windowPredictions: rows, sampled: false },
     enoughData,
     prefix,
     invalid: window.invalid,
   });
+}
+
+/** Why a partitioned check does not estimate a multiclass champion: said in its summary. */
+const MULTICLASS_NOT_ESTIMATED =
+  'Performance was not estimated without labels: a partitioned check estimates binary classifiers only; ' +
+  'an exact check (drift.partitioned: false) estimates this multiclass champion. ';
+
+/**
+ * The champion's performance estimated from the merged histograms of its scores (binary
+ * champions with a stored calibration), or null as the exact check has none: no calibration, no
+ * score logged. A multiclass champion is not estimated here, and `skipped` says so.
+ */
+async function binnedEstimateOf(
+  store: Store,
+  input: PartitionedDriftCheckRequest,
+  window: PredictionWindowSummary,
+  conceptDrift: Parameters<typeof estimateSection>[1]['conceptDrift'],
+): Promise<{ section: EstimatedPerformance | null; skipped?: string }> {
+  const { pipeline, version } = input;
+  const calibration = await loadCalibration(store, pipeline.name, version);
+  if (!calibration) return { section: null };
+  if (calibration.method !== 'isotonic') return { section: null, skipped: MULTICLASS_NOT_ESTIMATED };
+  const binned = window.binnedScores(version, calibration.positiveClass);
+  if (!binned) return { section: null };
+  const { estimate } = estimateBinnedPerformance({ ...binned, calibration });
+  if (estimate.rows === 0) return { section: null };
+  const section = await estimateSection(store, { pipeline, version, estimate, positiveClass: calibration.positiveClass, conceptDrift });
+  return { section };
 }
 
 /** A partitioned check says why it has no drift per segment, when the pipeline names segments. */

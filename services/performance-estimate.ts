@@ -31,12 +31,32 @@ export async function estimateWindowPerformance(
   const estimate =
     calibration.method === 'isotonic' ? binaryEstimate(window, version, calibration) : multiclassEstimate(window, version, calibration);
   if (!estimate || estimate.rows === 0) return null;
+  const positiveClass = calibration.method === 'isotonic' ? calibration.positiveClass : ALL_CLASSES;
+  return estimateSection(store, { ...input, estimate, positiveClass });
+}
+
+/**
+ * The report's section on an estimate of the champion, however it was made (row by row, or from
+ * a partitioned check's binned scores): judged against the version's holdout metrics, with the
+ * realised figures of concept drift beside it when the window has labelled rows.
+ */
+export async function estimateSection(
+  store: Store,
+  input: {
+    pipeline: Pipeline;
+    version: string;
+    estimate: PerformanceEstimate;
+    positiveClass: string;
+    conceptDrift: Omit<ConceptDrift, 'drifted'> | null;
+  },
+): Promise<EstimatedPerformance> {
+  const { pipeline, version, estimate, positiveClass } = input;
   const drift = requireDrift(pipeline);
   const concept = input.conceptDrift;
   return estimatedPerformanceOf({
     estimate,
     primary: pipeline.metrics.primary,
-    positiveClass: calibration.method === 'isotonic' ? calibration.positiveClass : ALL_CLASSES,
+    positiveClass,
     baselines: await holdoutMetrics(store, pipeline.name, version),
     maxRegression: drift.maxMetricRegression,
     // A pipeline recorded before the setting existed reports only.

@@ -776,4 +776,43 @@ describe('partitioned drift checks', () => {
     );
     expect(summary.outcome).toBe('drift-alerted');
   });
+
+  it("estimates the champion's performance from binned scores, as the exact check does row by row", async () => {
+    const labelsDir = mkdtempSync(join(tmpdir(), 'retrain-labels-'));
+    const labelsPath = join(labelsDir, 'labels.csv');
+    const pipeline = driftPipeline(
+      'drift-parts-estimate',
+      { window: '2h', partitioned: true, labels: { path: labelsPath }, prediction: { method: 'jensenshannon', threshold: 0.99 } },
+      { metrics: { primary: 'accuracy' } },
+    );
+    const version = await promote(pipeline);
+    const said = await serve(pipeline.name, version, { rows: 400, seed: 61, drift: 0, prediction: 'yes', hoursAgo: 1 });
+    await serve(pipeline.name, version, { rows: 500, seed: 62, drift: 0 });
+    writeFileSync(labelsPath, 'customer_id,churned\n' + said.map((r) => `${pipeline.name}-61-${r.customer_id},yes`).join('\n') + '\n');
+
+    const { summary } = await checkCounted(pipeline);
+    const exact = await check(exactOf(pipeline));
+
+    const e = (await storedReport(pipeline.name, summary.result!.checkId)).estimatedPerformance!;
+    const x = (await storedReport(pipeline.name, exact.result!.checkId)).estimatedPerformance!;
+    expect(e).toMatchObject({ method: 'cbpe', metric: 'accuracy', positiveClass: 'yes', rows: 900, missingScores: 0 });
+    // The trivial trainer's calibration is one knot: flat across every bin, so binning costs nothing.
+    expect(e.note).toMatch(/estimated from a histogram of the positive-class scores \(1000 equal bins on \[0, 1\]\), not row by row/);
+    expect(e.note).toMatch(/by at most 0 and roc_auc by at most 0;/);
+    for (const m of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'] as const) {
+      expect(e.metrics[m].value, m).toBeCloseTo(x.metrics[m].value!, 9);
+      // Both bands come from 200 draws, binomial per bin or Bernoulli per row.
+      expect(Math.abs(e.metrics[m].lower! - x.metrics[m].lower!), m).toBeLessThan(0.03);
+      expect(Math.abs(e.metrics[m].upper! - x.metrics[m].upper!), m).toBeLessThan(0.03);
+    }
+    expect({ baseline: e.baseline, dropped: e.dropped, counts: e.counts }).toEqual({
+      baseline: x.baseline,
+      dropped: x.dropped,
+      counts: x.counts,
+    });
+    // The realised figures of the labelled rows beside it, as in the exact report.
+    expect(e.realised).toEqual(x.realised);
+    expect(e.realised).toMatchObject({ labelledRows: 400 });
+    expect(summary.result!.estimatedPerformance).toMatchObject({ metric: 'accuracy', value: e.estimate.value });
+  });
 });

@@ -9,6 +9,7 @@ import { seedOf } from '../lib/drift/quantile-sketch';
 import { featureDistribution } from '../lib/drift/report';
 import { summarizedDistribution, testSummarized } from '../lib/drift/summary-report';
 import { CategoricalSummary, NumericSummary, WindowSummary, type SummaryFeature } from '../lib/drift/window-summary';
+import { HISTOGRAM_LENGTH, scoreBin } from '../lib/performance-estimation';
 import { mulberry32 } from '../lib/split';
 
 const FEATURES: SummaryFeature[] = [
@@ -473,6 +474,156 @@ describe('PredictionWindowSummary', () => {
         seed: 1,
       }),
     ).toThrow(InvalidInputError);
+  });
+});
+
+describe('score histograms', () => {
+  /**
+   * Lines of a binary churn classifier: most log `scores` for both classes, some only `score`
+   * (the positive class's), some neither; a few scores fall outside [0, 1]. Two versions.
+   */
+  function scoredLines(rows: number, seed: number): PredictionLine[] {
+    const r = mulberry32(seed);
+    return Array.from({ length: rows }, (_, i) => {
+      const yes = r() < 0.01 ? 1.2 : r() < 0.01 ? -0.1 : r() * r();
+      const prediction = r() < 0.02 ? 1 : yes > 0.3 ? 'yes' : 'no';
+      const u = r();
+      const scored = u < 0.7 ? { scores: { no: 1 - yes, yes } } : u < 0.9 ? { score: yes } : {};
+      return lineOf(i, { version: r() < 0.6 ? 'v1' : 'v2', features: { age: 30, income: 1, plan: 'pro' }, prediction, ...scored });
+    });
+  }
+  const SCORED = scoredLines(3000, 21);
+
+  function summaryOf(lines: readonly PredictionLine[], seed = 1): PredictionWindowSummary {
+    const summary = PredictionWindowSummary.create({ features: FEATURES, outputKind: 'categorical', seed });
+    lines.forEach((l, i) => summary.add(l, `all:${i + 1}`));
+    return summary;
+  }
+
+  /** The version's rows binned directly: scores[yes] when the line has it, else counted missing. */
+  function directlyBinned(lines: readonly PredictionLine[], version: string, read: (l: PredictionLine) => number | undefined) {
+    const positive = new Float64Array(HISTOGRAM_LENGTH);
+    const negative = new Float64Array(HISTOGRAM_LENGTH);
+    let missing = 0;
+    for (const l of lines.filter((x) => x.version === version)) {
+      const s = read(l);
+      if (s === undefined) missing++;
+      else (String(l.prediction) === 'yes' ? positive : negative)[scoreBin(s)]! += 1;
+    }
+    return { predictedPositive: positive, predictedNegative: negative, missingScores: missing };
+  }
+
+  it('merges hour histograms in any order into the histogram of all the rows, through JSON too', () => {
+    const whole = summaryOf(SCORED).toJSON();
+    expect(whole.versions.every((v) => (v.scoreHistograms?.length ?? 0) > 0)).toBe(true);
+    const bounds = [0, 700, 1900, 2400, 3000];
+    const parts = () => bounds.slice(1).map((to, p) => summaryOf(SCORED.slice(bounds[p], to), p + 1));
+    for (const order of [
+      [0, 1, 2, 3],
+      [3, 1, 0, 2],
+      [2, 3, 1, 0],
+    ]) {
+      const merged = order.map((p) => parts()[p]).reduce((a, b) => a.merge(b));
+      const viaJson = order.map((p) => throughJson(parts()[p])).reduce((a, b) => a.merge(b));
+      for (const m of [merged, viaJson]) {
+        const json = m.toJSON();
+        const byVersion = (j: PredictionWindowSummaryJson) => Object.fromEntries(j.versions.map((v) => [v.version, v.scoreHistograms]));
+        expect(byVersion(json), `order ${order.join(',')}`).toEqual(byVersion(whole));
+      }
+    }
+  });
+
+  it("bins the positive class's score as the exact check reads it: scores[class] when any line logged it, else score", () => {
+    const summary = throughJson(summaryOf(SCORED));
+    for (const version of ['v1', 'v2']) {
+      expect(summary.binnedScores(version, 'yes')).toEqual(directlyBinned(SCORED, version, (l) => l.scores?.yes));
+    }
+    // Only `score` logged: the exact check falls back to it for any positive class.
+    const onlyScore = SCORED.map(({ scores, ...l }) => (scores ? { ...l, score: scores.yes } : l));
+    expect(summaryOf(onlyScore).binnedScores('v1', 'yes')).toEqual(directlyBinned(onlyScore, 'v1', (l) => l.score));
+    // Neither, or a version with no prediction: nothing to estimate.
+    expect(summaryOf(LINES).binnedScores('v1', 'yes')).toBeNull();
+    expect(summary.binnedScores('v9', 'yes')).toBeNull();
+  });
+
+  it("keeps no histograms of a regression model's lines", () => {
+    const regressor = PredictionWindowSummary.create({ features: FEATURES, outputKind: 'numeric', seed: 1 });
+    regressor.add(lineOf(1, { features: { age: 1, income: 2, plan: 'x' }, prediction: 3, score: 0.4 }), 'l:1');
+    expect(regressor.toJSON().versions[0]).not.toHaveProperty('scoreHistograms');
+  });
+
+  describe('fromJSON', () => {
+    const valid = (): PredictionWindowSummaryJson => JSON.parse(JSON.stringify(summaryOf(SCORED.slice(0, 400))));
+
+    it('reads back what toJSON wrote, bin for bin', () => {
+      const json = valid();
+      expect(json.versions[0].scoreHistograms).toContainEqual(expect.objectContaining({ scoresClass: null, predicted: 'no' }));
+      expect(json.versions[0].scoreHistograms).toContainEqual(expect.objectContaining({ scoresClass: 'yes', predicted: null }));
+      expect(PredictionWindowSummary.fromJSON(json).toJSON()).toEqual(json);
+    });
+
+    type Histogram = NonNullable<PredictionWindowSummaryJson['versions'][number]['scoreHistograms']>[number];
+    /** The summary with the first version's first histogram changed. */
+    const withFirst = (j: PredictionWindowSummaryJson, change: (h: Histogram, all: Histogram[]) => Histogram[]) => ({
+      ...j,
+      versions: j.versions.map((v, i) => (i === 0 ? { ...v, scoreHistograms: change(v.scoreHistograms![0], v.scoreHistograms!) } : v)),
+    });
+    const cases: [string, (json: PredictionWindowSummaryJson) => unknown, RegExp][] = [
+      [
+        'a count missing',
+        (j) => withFirst(j, (h, all) => [{ ...h, counts: h.counts.slice(1) }, ...all.slice(1)]),
+        /versions\.0\.scoreHistograms\.0\.counts: has \d+ entries and bins \d+: there must be one count per bin/,
+      ],
+      [
+        'bins out of order',
+        (j) => withFirst(j, (h, all) => [{ ...h, bins: [...h.bins].reverse() }, ...all.slice(1)]),
+        /versions\.0\.scoreHistograms\.0\.bins\.1: bins must be strictly ascending/,
+      ],
+      ['a bin past the last', (j) => withFirst(j, (h, all) => [{ ...h, bins: [1002], counts: [1] }, ...all.slice(1)]), /bins\.0/],
+      ['a zero count', (j) => withFirst(j, (h, all) => [{ ...h, counts: h.counts.map(() => 0) }, ...all.slice(1)]), /counts\.0/],
+      [
+        'a histogram with no bins',
+        (j) => withFirst(j, (h, all) => [{ ...h, bins: [], counts: [] }, ...all.slice(1)]),
+        /bins: must name at least one bin/,
+      ],
+      [
+        'a histogram of score without a predicted label',
+        (j) => withFirst(j, (h, all) => [{ ...h, scoresClass: null, predicted: null }, ...all.slice(1)]),
+        /scoreHistograms\.0\.predicted: a histogram of score counts the lines of one predicted label/,
+      ],
+      [
+        "a histogram of a class's score for another predicted label",
+        (j) => withFirst(j, (h, all) => [{ ...h, scoresClass: 'yes', predicted: 'no' }, ...all.slice(1)]),
+        /scoreHistograms\.0\.predicted: a histogram of scores\.yes counts the lines that predicted "yes" or the others \(null\), not "no"/,
+      ],
+      [
+        'a histogram listed twice',
+        (j) => withFirst(j, (h, all) => [h, ...all]),
+        /scoreHistograms\.1: a second histogram of score for predicted/,
+      ],
+      [
+        'more scores than predictions',
+        (j) => withFirst(j, (h, all) => [{ ...h, counts: h.counts.map((c) => c + 1000) }, ...all.slice(1)]),
+        /versions\.0\.scoreHistograms: bin \d+ scores of score for \d+ predictions/,
+      ],
+      [
+        'histograms in a regression summary',
+        (j) => {
+          const regressor = PredictionWindowSummary.create({ features: FEATURES, outputKind: 'numeric', seed: 1 });
+          regressor.add(lineOf(1, { features: { age: 1, income: 2, plan: 'x' }, prediction: 3 }), 'l:1');
+          const r = regressor.toJSON();
+          return { ...r, versions: r.versions.map((v) => ({ ...v, scoreHistograms: [j.versions[0].scoreHistograms![0]] })) };
+        },
+        /versions\.0\.scoreHistograms: a regression model's summary has no score histograms/,
+      ],
+    ];
+    for (const [what, mutate, message] of cases) {
+      it(`rejects ${what}, naming the field`, () => {
+        const bad = mutate(valid());
+        expect(() => PredictionWindowSummary.fromJSON(bad)).toThrow(InvalidInputError);
+        expect(() => PredictionWindowSummary.fromJSON(bad)).toThrow(message);
+      });
+    }
   });
 });
 

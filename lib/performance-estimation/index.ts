@@ -27,6 +27,14 @@
  * const estimate = estimateMulticlassPerformance({ scores: { a: wa, b: wb, c: wc }, predicted, calibration });
  * ```
  *
+ * A window too large for one worker's memory is estimated from histograms of its binary scores,
+ * which merge by adding ({@link estimateBinnedPerformance}: within a stated bound of the row-by-row
+ * estimate):
+ *
+ * ```ts
+ * const { estimate, binningError } = estimateBinnedPerformance({ predictedPositive, predictedNegative, calibration });
+ * ```
+ *
  * The estimate holds while P(label | score) stays what it was on the holdout: covariate shift is
  * covered, concept drift is not (see {@link ESTIMATE_ASSUMPTION}).
  */
@@ -53,3 +61,12 @@ export {
 } from './multiclass-calibration';
 export { estimateMulticlassPerformance, type MulticlassEstimateInput } from './multiclass-cbpe';
 export { calibrate, calibrateAll, parseCalibration, type StoredCalibration, storedCalibrationSchema } from './stored-calibration';
+export {
+  type BinnedEstimate,
+  type BinnedEstimateInput,
+  type BinnedScores,
+  estimateBinnedPerformance,
+  HISTOGRAM_LENGTH,
+  SCORE_BINS,
+  scoreBin,
+} from './binned';
