@@ -143,6 +143,22 @@ describe('estimateBinnedPerformance', () => {
     for (const m of ESTIMATED_METRICS) expect(fromBins.estimate.metrics[m].value!).toBeCloseTo(row.metrics[m].value!, 12);
   });
 
+  it("draws its band through the calibration's bootstrap refits, and says when a calibration stored before has none", () => {
+    expect(calibration.bootstraps).toHaveLength(20);
+    const { bootstraps: _, ...stored } = calibration;
+    const histograms = histogramsOf(window.scores, window.predictedPositive);
+    const before = estimateBinnedPerformance({ ...histograms, calibration: stored });
+    expect(before.estimate.note).toMatch(/stored without bootstrap refits: the band covers only the labels' noise/);
+    expect(binned.estimate.note).not.toMatch(/bootstrap/);
+    for (const m of ESTIMATED_METRICS) {
+      const withRefits = binned.estimate.metrics[m];
+      const labelsOnly = before.estimate.metrics[m];
+      expect(withRefits.value).toBe(labelsOnly.value);
+      // 100,000 rows: the labels' noise is small beside the error of a 20,000-row holdout's calibration.
+      expect(withRefits.upper! - withRefits.lower!, m).toBeGreaterThan(1.2 * (labelsOnly.upper! - labelsOnly.lower!));
+    }
+  });
+
   it('gives the same band for the same seed', () => {
     const input = { ...histogramsOf(window.scores.subarray(0, 2000), window.predictedPositive.subarray(0, 2000)), calibration };
     expect(estimateBinnedPerformance({ ...input, seed: 7 })).toEqual(estimateBinnedPerformance({ ...input, seed: 7 }));

@@ -18,6 +18,7 @@ import {
   parseCalibration,
   type PerformanceEstimate,
 } from '../lib/performance-estimation/index.js';
+import { BOOTSTRAP_KNOTS } from '../lib/performance-estimation/bootstrap.js';
 import { isotonicKnots, thinKnots } from '../lib/performance-estimation/isotonic.js';
 import { mulberry32 } from '../lib/split.js';
 
@@ -275,8 +276,10 @@ describe('estimatePerformance: definitions', () => {
       expect(value! - lower!).toBeLessThan(1.25 * halfWidth);
       expect(upper! - value!).toBeGreaterThan(0.75 * halfWidth);
       expect(upper! - value!).toBeLessThan(1.25 * halfWidth);
-      if (n > 200_000) expect(e.note).toMatch(/seeded sample of 200000 of the 250000 rows, its half-widths scaled by sqrt/);
-      else expect(e.note).toBeUndefined();
+      if (n > 200_000) expect(e.note).toMatch(/seeded sample of 200000 of the 250000 rows, the labels' noise in it scaled by sqrt/);
+      else expect(e.note).not.toMatch(/sample/);
+      // IDENTITY is stored without bootstrap refits: its band is the labels' noise alone, and says so.
+      expect(e.note).toMatch(/stored without bootstrap refits: the band covers only the labels' noise/);
     }
   });
 });
@@ -328,6 +331,12 @@ function holdoutCalibration(seed: number): Calibration {
   return fitCalibration({ scores: holdout.scores, outcomes: holdout.labels, positiveClass: 'yes' });
 }
 
+/** The calibration as stored before bootstrap refits existed: its band covers the labels' noise only. */
+function withoutBootstraps<C extends { bootstraps?: unknown }>(calibration: C): C {
+  const { bootstraps: _, ...rest } = calibration;
+  return rest as C;
+}
+
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
@@ -337,25 +346,26 @@ describe('estimatePerformance on a synthetic truth', () => {
 
   it('estimates every metric within a few hundredths, its 95% band covering the realised value', () => {
     const random = mulberry32(77);
+    const labelNoiseOnly = withoutBootstraps(calibration);
     const errors = Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, [] as number[]]));
     const covered = Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, 0]));
+    const coveredByLabelNoise = Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, 0]));
     let windows = 0;
     for (const scenario of SCENARIOS) {
       for (let w = 0; w < WINDOWS_PER_SCENARIO; w++) {
         const window = drawWindow(random, WINDOW_ROWS, scenario.mu, scenario.sigma);
-        const estimate = estimatePerformance({
-          scores: window.scores,
-          predictedPositive: window.predictedPositive,
-          calibration,
-          seed: windows,
-        });
+        const input = { scores: window.scores, predictedPositive: window.predictedPositive, seed: windows };
+        const estimate = estimatePerformance({ ...input, calibration });
+        const before = estimatePerformance({ ...input, calibration: labelNoiseOnly });
         const truth = realised(window.scores, window.predictedPositive, window.labels);
         expectNoNaN(estimate);
         for (const m of ESTIMATED_METRICS) {
           const { value, lower, upper } = estimate.metrics[m];
           const actual = truth[m]!;
           errors[m]!.push(Math.abs(value! - actual));
+          expect(before.metrics[m].value).toBe(value); // the refits move the band, never the estimate
           if (lower! <= actual && actual <= upper!) covered[m]!++;
+          if (before.metrics[m].lower! <= actual && actual <= before.metrics[m].upper!) coveredByLabelNoise[m]!++;
         }
         windows++;
       }
@@ -365,22 +375,27 @@ describe('estimatePerformance on a synthetic truth', () => {
       meanAbsError: mean(errors[m]!).toFixed(4),
       maxError: Math.max(...errors[m]!).toFixed(4),
       coverage95: (covered[m]! / windows).toFixed(3),
+      labelNoiseOnly: (coveredByLabelNoise[m]! / windows).toFixed(3),
     }));
     console.log(
       `CBPE on ${windows} windows of ${WINDOW_ROWS} rows (${SCENARIOS.length} score distributions), calibration fitted on 5000 holdout rows:\n` +
         [
-          'metric     mean|err|  max|err|  coverage',
-          ...rows.map((r) => `${r.metric.padEnd(10)} ${r.meanAbsError.padStart(9)} ${r.maxError.padStart(9)} ${r.coverage95.padStart(9)}`),
+          'metric     mean|err|  max|err|  coverage  coverage without the calibration error',
+          ...rows.map(
+            (r) =>
+              `${r.metric.padEnd(10)} ${r.meanAbsError.padStart(9)} ${r.maxError.padStart(9)} ${r.coverage95.padStart(9)} ${r.labelNoiseOnly.padStart(9)}`,
+          ),
         ].join('\n'),
     );
     // Limits: the measured mean errors (accuracy 0.0063, precision 0.0127, recall 0.0094, f1 0.0086,
     // roc_auc 0.0058) with about 1.5x margin. The error is the sampling noise of 2,000 labels (sd
     // ~0.01; precision's is larger where few rows are predicted positive) plus the calibration's own
-    // error from a 5,000-row holdout, which the band does not cover: coverage measured 0.89-0.94.
+    // error from a 5,000-row holdout. With both in the band coverage measured 0.935-0.95; with the
+    // labels' noise alone (a calibration stored without refits) 0.89-0.94.
     const limits = { accuracy: 0.01, precision: 0.02, recall: 0.015, f1: 0.015, roc_auc: 0.01 };
     for (const m of ESTIMATED_METRICS) {
       expect(mean(errors[m]!), m).toBeLessThan(limits[m]);
-      expect(covered[m]! / windows, m).toBeGreaterThanOrEqual(0.85);
+      expect(covered[m]! / windows, m).toBeGreaterThanOrEqual(0.9);
     }
   });
 
@@ -600,20 +615,26 @@ describe('estimateMulticlassPerformance', () => {
 
   it('estimates every macro metric on a synthetic truth within a few hundredths, its 95% band covering the realised value', () => {
     const random = mulberry32(91);
+    const labelNoiseOnly = withoutBootstraps(calibration);
     const errors = Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, [] as number[]]));
     const covered = Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, 0]));
+    const coveredByLabelNoise = Object.fromEntries(ESTIMATED_METRICS.map((m) => [m, 0]));
     let windows = 0;
     for (const scenario of MULTICLASS_SCENARIOS) {
       for (let w = 0; w < MULTICLASS_WINDOWS_PER_SCENARIO; w++) {
         const window = drawMulticlassWindow(random, WINDOW_ROWS, scenario.mu, scenario.sigma);
-        const estimate = estimateMulticlassPerformance({ scores: window.scores, predicted: window.predicted, calibration, seed: windows });
+        const input = { scores: window.scores, predicted: window.predicted, seed: windows };
+        const estimate = estimateMulticlassPerformance({ ...input, calibration });
+        const before = estimateMulticlassPerformance({ ...input, calibration: labelNoiseOnly });
         const truth = realisedMulticlass(window);
         expectNoNaN(estimate);
         for (const m of ESTIMATED_METRICS) {
           const { value, lower, upper } = estimate.metrics[m];
           const actual = truth[m]!;
           errors[m]!.push(Math.abs(value! - actual));
+          expect(before.metrics[m].value).toBe(value);
           if (lower! <= actual && actual <= upper!) covered[m]!++;
+          if (before.metrics[m].lower! <= actual && actual <= before.metrics[m].upper!) coveredByLabelNoise[m]!++;
         }
         windows++;
       }
@@ -621,26 +642,30 @@ describe('estimateMulticlassPerformance', () => {
     console.log(
       `multiclass CBPE (3 classes) on ${windows} windows of ${WINDOW_ROWS} rows (${MULTICLASS_SCENARIOS.length} score distributions), calibration fitted on 6000 holdout rows:\n` +
         [
-          'metric     mean|err|  max|err|  coverage',
+          'metric     mean|err|  max|err|  coverage  coverage without the calibration error',
           ...ESTIMATED_METRICS.map(
             (m) =>
               `${m.padEnd(10)} ${mean(errors[m]!).toFixed(4).padStart(9)} ${Math.max(...errors[m]!)
                 .toFixed(4)
-                .padStart(9)} ${(covered[m]! / windows).toFixed(3).padStart(9)}`,
+                .padStart(
+                  9,
+                )} ${(covered[m]! / windows).toFixed(3).padStart(9)} ${(coveredByLabelNoise[m]! / windows).toFixed(3).padStart(9)}`,
           ),
         ].join('\n'),
     );
     // Limits: the measured mean errors (accuracy 0.0156, precision 0.0131, recall 0.0137, f1 0.0140,
-    // roc_auc 0.0110) with about 1.5x margin. Coverage measured 0.68-0.84, below the binary case's:
-    // besides the labels' noise (sd ~0.011 on 2,000 rows), which the band covers, every window
-    // shares the error of three calibrations fitted on 6,000 rows (±0.005-0.01 in accuracy from one
-    // holdout seed to the next; unbiased with a 60,000-row holdout), and a one-vs-rest calibration
-    // sees only its own class's score, while the distorted softmax makes P(y = c) depend on the
-    // others' too. Neither is in the band (ESTIMATE_ASSUMPTION), as in NannyML.
+    // roc_auc 0.0110) with about 1.5x margin. Coverage measured 0.75-0.90 (accuracy 0.75, precision
+    // 0.90, recall 0.81, f1 0.80, roc_auc 0.84); with the labels' noise alone 0.68-0.84. Every window
+    // shares the error of three calibrations fitted on 6,000 rows, which the bootstrap refits now
+    // carry into the band; what remains is this holdout's draw being an unlucky one (estimates
+    // 0.0145 above the realised accuracy on average, 2-3 refit spreads; holdout seeds 1-3 give
+    // 0.83-0.96) and the one-vs-rest calibration seeing only its own class's score, while the
+    // distorted softmax makes P(y = c) depend on the others' too: a bias no refit of the same
+    // model shows (0.005 in accuracy with a 60,000-row holdout).
     const limits = { accuracy: 0.025, precision: 0.02, recall: 0.02, f1: 0.02, roc_auc: 0.017 };
     for (const m of ESTIMATED_METRICS) {
       expect(mean(errors[m]!), m).toBeLessThan(limits[m]);
-      expect(covered[m]! / windows, m).toBeGreaterThanOrEqual(0.55);
+      expect(covered[m]! / windows, m).toBeGreaterThanOrEqual(0.7);
     }
   });
 
@@ -781,5 +806,104 @@ describe('estimateMulticlassPerformance', () => {
     holdout.scores.a![10] = NaN;
     const c = fitMulticlassCalibration({ scores: holdout.scores, labels: holdout.labels, classes: CLASSES });
     expect(c).toMatchObject({ holdoutRows: 499, missingScores: 1 });
+  });
+});
+
+describe('bootstrap refits of the calibration', () => {
+  it('stores 20 seeded refits beside a binary calibration, thinned, within 65 kB whatever the holdout', () => {
+    const holdout = drawWindow(mulberry32(31), 100_000, HOLDOUT.mu, HOLDOUT.sigma);
+    const fit = (seed?: number) =>
+      fitCalibration({ scores: holdout.scores, outcomes: holdout.labels, positiveClass: 'yes', ...(seed ? { seed } : {}) });
+    const c = fit();
+    expect(c.bootstraps).toHaveLength(20);
+    for (const b of c.bootstraps!) expect(b.knots.length).toBeLessThanOrEqual(BOOTSTRAP_KNOTS);
+    // 20 refits of at most 200 knots, each knot and value about 16 bytes of JSON.
+    expect(JSON.stringify(c.bootstraps).length).toBeLessThan(65_000);
+    expect(parseCalibration(JSON.parse(JSON.stringify(c)))).toEqual(c);
+    expect(fit()).toEqual(c);
+    expect(fit(2).bootstraps).not.toEqual(c.bootstraps);
+    expect(fitCalibration({ scores: holdout.scores, outcomes: holdout.labels, positiveClass: 'yes', bootstraps: 0 })).not.toHaveProperty(
+      'bootstraps',
+    );
+    expect(() => fitCalibration({ scores: [0.5], outcomes: [1], positiveClass: 'yes', bootstraps: 1.5 })).toThrow(/bootstraps is 1\.5/);
+  });
+
+  it('stores refits of every class of a multiclass calibration within 195 kB, and refuses a refit missing a class', () => {
+    const holdout = drawMulticlassWindow(mulberry32(32), 50_000, [0, 0, 0], 1);
+    const c = fitMulticlassCalibration({ scores: holdout.scores, labels: holdout.labels, classes: CLASSES });
+    expect(c.bootstraps).toHaveLength(20);
+    for (const refit of c.bootstraps!) {
+      expect(refit).toHaveLength(3);
+      for (const k of refit) expect(k.knots.length).toBeLessThanOrEqual(BOOTSTRAP_KNOTS);
+    }
+    expect(JSON.stringify(c.bootstraps).length).toBeLessThan(195_000);
+    const stored = JSON.parse(JSON.stringify(c)) as Record<string, unknown>;
+    expect(parseCalibration(stored)).toEqual(c);
+    expect(() => parseCalibration({ ...stored, bootstraps: [c.bootstraps![0]!.slice(0, 2)] })).toThrow(
+      /bootstraps\.0: has 2 calibrations and classes 3/,
+    );
+  });
+
+  it('estimates from a calibration stored without refits as before, saying the band leaves the calibration error out', () => {
+    const calibration = holdoutCalibration(2024);
+    const window = drawWindow(mulberry32(33), 3000, 0.3, 1.2);
+    const input = { scores: window.scores, predictedPositive: window.predictedPositive };
+    const old = parseCalibration(JSON.parse(JSON.stringify(withoutBootstraps(calibration))));
+    if (old.method !== 'isotonic') throw new Error('a binary calibration');
+    const before = estimatePerformance({ ...input, calibration: old });
+    const after = estimatePerformance({ ...input, calibration });
+    expect(before.note).toMatch(/stored without bootstrap refits/);
+    expect(after.note ?? '').not.toMatch(/bootstrap/);
+    expect(after.assumption).toMatch(/calibration's own error from its finite holdout/);
+    for (const m of ESTIMATED_METRICS) {
+      expect(after.metrics[m].value).toBe(before.metrics[m].value);
+      expect(after.metrics[m].upper! - after.metrics[m].lower!).toBeGreaterThan(before.metrics[m].upper! - before.metrics[m].lower!);
+    }
+    const multiclass = multiclassHoldoutCalibration(2025);
+    const mw = drawMulticlassWindow(mulberry32(34), 1000, [0, 0, 0], 1);
+    const oldMulticlass = estimateMulticlassPerformance({
+      scores: mw.scores,
+      predicted: mw.predicted,
+      calibration: withoutBootstraps(multiclass),
+    });
+    expect(oldMulticlass.note).toMatch(/stored without bootstrap refits/);
+    expectNoNaN(oldMulticlass);
+  });
+
+  it('gives exactly the band without refits when every refit is the calibration itself, on a whole or a sampled window', () => {
+    const same = { ...IDENTITY, bootstraps: Array.from({ length: 20 }, () => ({ knots: [0, 1], values: [0, 1] })) };
+    for (const n of [3000, 250_000]) {
+      const random = mulberry32(n + 1);
+      const scores = Float64Array.from({ length: n }, () => random());
+      const predictedPositive = Uint8Array.from(scores, (s) => (s >= 0.5 ? 1 : 0));
+      expect(estimatePerformance({ scores, predictedPositive, calibration: same }).metrics).toEqual(
+        estimatePerformance({ scores, predictedPositive, calibration: IDENTITY }).metrics,
+      );
+    }
+  });
+
+  it("widens the band by the refits' spread, which a sampled window does not scale down, and cycles through them by seed", () => {
+    // Every row predicted positive: accuracy is the mean probability, which the two refits move
+    // by about -0.03 and +0.03 (probabilities s·0.94 and 0.06 + s·0.94 of uniform scores).
+    const spread = {
+      ...IDENTITY,
+      bootstraps: [
+        { knots: [0, 1], values: [0, 0.94] },
+        { knots: [0, 1], values: [0.06, 1] },
+      ],
+    };
+    for (const n of [5000, 250_000]) {
+      const random = mulberry32(n + 2);
+      const scores = Float64Array.from({ length: n }, () => random());
+      const predictedPositive = new Uint8Array(n).fill(1);
+      const run = (seed: number) => estimatePerformance({ scores, predictedPositive, calibration: spread, seed });
+      const { value, lower, upper } = run(5).metrics.accuracy;
+      expect(value!).toBeCloseTo(0.5, 1);
+      expect(upper! - value!).toBeGreaterThan(0.027);
+      expect(value! - lower!).toBeGreaterThan(0.027);
+      // 0.06 between the refits plus the labels' noise at each end (sd 0.006 at 5,000 rows).
+      expect(upper! - lower!).toBeLessThan(0.09);
+      expect(run(5)).toEqual(run(5));
+    }
   });
 });

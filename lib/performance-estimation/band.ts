@@ -1,7 +1,8 @@
 /**
  * The band around a window's estimates, for any kind of rows (binary or multiclass): quantiles
  * of the metrics over simulated label vectors, drawn on a seeded sample when the window is large.
- * Pure code.
+ * When the calibration has bootstrap refits, the draws cycle through them, so the band carries
+ * the calibration's own error from its holdout as well as the labels' noise. Pure code.
  */
 
 import { mulberry32 } from '../split';
@@ -20,6 +21,10 @@ export interface BandRows<R> {
   point: (rows: R) => Record<EstimatedMetric, number | null>;
   /** Each metric over `draws` simulated label vectors, ascending (shorter where a draw leaves it undefined). */
   drawn: (rows: R, draws: number, random: () => number) => Record<EstimatedMetric, Float64Array>;
+  /** Bootstrap refits of the calibration the draws cycle through; 0 when it has none. */
+  bootstraps: number;
+  /** The prepared rows with their probabilities from bootstrap refit `b` instead (only called when there are refits). */
+  refit: (rows: R, b: number) => R;
 }
 
 /** The estimates with their bands, how many draws defined roc_auc, and a note when the band was drawn on a sample. */
@@ -31,9 +36,14 @@ export interface Banded {
 
 /**
  * The estimates of every row with the `(1 ± confidence) / 2` quantiles of `draws` simulated
- * label vectors. Above `maxRows` rows the draws run on a seeded sample of `maxRows`, and its
- * half-widths, scaled by sqrt(maxRows / n) (metrics of a mean shrink as 1 / sqrt(rows)), are
- * placed around the full window's estimates. Bounds are clamped to [0, 1].
+ * label vectors. With bootstrap refits, draw d takes its probabilities from refit d mod B (B × rows
+ * calibrations at most); the estimates stay the main calibration's. Each draw enters the
+ * quantiles as the estimate, minus its refit's shift from the main calibration's estimate (the
+ * calibration's error, mirrored as the basic bootstrap does), plus the draw's distance from its
+ * refit's estimate (the labels' noise). Above `maxRows` rows the draws run on a seeded sample of
+ * `maxRows` and the labels' noise is scaled by sqrt(maxRows / n), since metrics of a mean shrink
+ * as 1 / sqrt(rows), while the calibration's shift, which every row shares, is not. Bounds are
+ * clamped to [0, 1].
  */
 export function bandedEstimates<R>(
   rows: BandRows<R>,
@@ -46,34 +56,43 @@ export function bandedEstimates<R>(
   const random = mulberry32(options.seed);
   const lower = (1 - confidence) / 2;
   const upper = (1 + confidence) / 2;
-  let band: Record<EstimatedMetric, { lower: number | null; upper: number | null }>;
-  let aucDraws: number;
-  let sampleNote: string | undefined;
-
-  if (n <= maxRows) {
-    const drawn = rows.drawn(rows.full, draws, random);
-    aucDraws = drawn.roc_auc.length;
-    band = byMetric((m) => ({ lower: quantile(drawn[m], lower), upper: quantile(drawn[m], upper) }));
-  } else {
-    // Bounded cost: draws × maxRows at most. The noise of these metrics shrinks as
-    // 1 / sqrt(rows), so the sample's half-widths, scaled, stand for the whole window's.
-    const sample = rows.subset(sampleRows(n, maxRows, random));
-    const center = rows.point(sample);
-    const drawn = rows.drawn(sample, draws, random);
-    aucDraws = drawn.roc_auc.length;
-    const shrink = Math.sqrt(maxRows / n);
-    band = byMetric((m) => {
-      const lo = quantile(drawn[m], lower);
-      const hi = quantile(drawn[m], upper);
+  const sampled = n > maxRows;
+  // Bounded cost: draws × maxRows at most. The noise of these metrics shrinks as 1 / sqrt(rows).
+  const base = sampled ? rows.subset(sampleRows(n, maxRows, random)) : rows.full;
+  const center = sampled ? rows.point(base) : value;
+  const shrink = sampled ? Math.sqrt(maxRows / n) : 1;
+  const variants = rows.bootstraps > 0 ? Math.min(rows.bootstraps, draws) : 1;
+  const collected = byMetric(() => [] as number[]);
+  for (let b = 0; b < variants; b++) {
+    const variantRows = rows.bootstraps > 0 ? rows.refit(base, b) : base;
+    // Draws d with d mod variants = b.
+    const drawn = rows.drawn(variantRows, Math.floor((draws - 1 - b) / variants) + 1, random);
+    const variantCenter = rows.bootstraps > 0 ? rows.point(variantRows) : center;
+    for (const m of ESTIMATED_METRICS) {
       const v = value[m];
       const c = center[m];
-      if (lo === null || hi === null || v === null || c === null) return { lower: null, upper: null };
-      return { lower: v - Math.max(c - lo, 0) * shrink, upper: v + Math.max(hi - c, 0) * shrink };
-    });
-    sampleNote =
-      `the band comes from a seeded sample of ${maxRows} of the ${n} rows, its half-widths scaled by ` +
-      `sqrt(${maxRows} / ${n}) around the estimates, which use every row`;
+      const cb = variantCenter[m];
+      if (v === null || c === null || cb === null) continue;
+      // The refit's shift is mirrored (the basic bootstrap): isotonic refits on a resample drift
+      // from the fit in the direction the fit drifts from the truth, so unmirrored they would pull
+      // the band away from it.
+      for (const x of drawn[m]) collected[m].push(v + (c - cb) + (x - cb) * shrink);
+    }
   }
+  const band = byMetric((m) => {
+    const sorted = Float64Array.from(collected[m]).sort();
+    const lo = quantile(sorted, lower);
+    const hi = quantile(sorted, upper);
+    const v = value[m];
+    if (lo === null || hi === null || v === null) return { lower: null, upper: null };
+    // A sampled band is placed around the estimate, so it holds it (as before the refits).
+    return sampled ? { lower: Math.min(lo, v), upper: Math.max(hi, v) } : { lower: lo, upper: hi };
+  });
+  const aucDraws = collected.roc_auc.length;
+  const sampleNote = sampled
+    ? `the band comes from a seeded sample of ${maxRows} of the ${n} rows, the labels' noise in it scaled by ` +
+      `sqrt(${maxRows} / ${n}) around the estimates, which use every row`
+    : undefined;
 
   const metrics = byMetric((m) => {
     const v = value[m];

@@ -11,10 +11,17 @@
 
 import { InvalidInputError } from '../errors';
 import { bandedEstimates, byMetric } from './band';
-import type { Calibration } from './calibration';
-import { checkOptions, emptyEstimate, ESTIMATE_ASSUMPTION, type EstimateOptions, type PerformanceEstimate } from './cbpe';
+import type { BootstrapKnots } from './bootstrap';
+import { type Calibration, interpolate } from './calibration';
+import {
+  checkOptions,
+  emptyEstimate,
+  ESTIMATE_ASSUMPTION,
+  type EstimateOptions,
+  NO_BOOTSTRAPS_NOTE,
+  type PerformanceEstimate,
+} from './cbpe';
 import { confusionMetrics, type EstimatedMetric } from './expected-metrics';
-import { calibrate } from './stored-calibration';
 
 /** Equal-width bins of the open interval (0, 1); scores at or below 0, and at or above 1, have a bin each besides. */
 export const SCORE_BINS = 1000;
@@ -66,7 +73,8 @@ export interface BinnedEstimate {
  * binned scores: each bin's rows get the middle of the calibrated probabilities at its edges, and
  * are tied for the expected ROC curve. The band is the `(1 ± confidence) / 2` quantiles over
  * `draws` simulated windows, each bin's positives drawn binomially (cost: draws × bins, whatever
- * the rows).
+ * the rows), draw d taking the bins' probabilities from the calibration's bootstrap refit d mod B
+ * (its edges calibrated by the refit), so the band covers the calibration's error too.
  *
  * @throws {InvalidInputError} when a histogram has the wrong length or a count is not a whole
  * number ≥ 0, or an option is out of range.
@@ -75,6 +83,7 @@ export function estimateBinnedPerformance(input: BinnedEstimateInput): BinnedEst
   const { calibration, confidence = 0.95, draws = 200, seed = 1, missingScores = 0 } = input;
   checkOptions(confidence, draws, seed);
   const bins = binsOf(input, calibration);
+  const bootstraps = calibration.bootstraps ?? [];
   const result = { rows: bins.rows, missingScores, confidence, draws, assumption: ESTIMATE_ASSUMPTION };
   if (bins.rows === 0) return { estimate: emptyEstimate(result), binningError: byMetric(() => null) };
 
@@ -86,12 +95,15 @@ export function estimateBinnedPerformance(input: BinnedEstimateInput): BinnedEst
       subset: () => bins,
       point: (b) => ({ ...confusionMetrics(expectedCells(b, b.p)), roc_auc: binnedRocAuc(b) }),
       drawn: drawnBinMetrics,
+      bootstraps: bootstraps.length,
+      refit: (b, i) => ({ ...b, ...edgeProbabilities(bootstraps[i]!) }),
     },
     Infinity,
     { confidence, draws, seed },
   );
   const binningError = binningErrorOf(bins, banded.metrics);
   const notes = [binningNote(binningError)];
+  if (bootstraps.length === 0) notes.push(NO_BOOTSTRAPS_NOTE);
   if (banded.metrics.roc_auc.value === null) notes.push('roc_auc is undefined: the calibrated probabilities are all 0 or all 1');
   else if (banded.aucDraws < draws) {
     notes.push(`the roc_auc band comes from the ${banded.aucDraws} of ${draws} draws in which both classes occur`);
@@ -129,15 +141,6 @@ function binsOf(input: BinnedScores, calibration: Calibration): Bins {
     const bad = h.findIndex((c) => !(Number.isInteger(c) && c >= 0));
     if (bad >= 0) throw new InvalidInputError(`${name}[${bad}] is ${h[bad]}: a bin holds a whole number of rows, at least 0`);
   }
-  const low = new Float64Array(HISTOGRAM_LENGTH);
-  const high = new Float64Array(HISTOGRAM_LENGTH);
-  low[0] = high[0] = calibrate(calibration, 0);
-  low[SCORE_BINS + 1] = high[SCORE_BINS + 1] = calibrate(calibration, 1);
-  for (let j = 0; j < SCORE_BINS; j++) {
-    low[j + 1] = calibrate(calibration, j / SCORE_BINS);
-    high[j + 1] = calibrate(calibration, (j + 1) / SCORE_BINS);
-  }
-  const p = low.map((lo, k) => (lo + high[k]!) / 2);
   const rowsIn = positive.map((c, k) => c + negative[k]!);
   let rows = 0;
   let predicted = 0;
@@ -145,7 +148,23 @@ function binsOf(input: BinnedScores, calibration: Calibration): Bins {
     rows += rowsIn[k]!;
     predicted += positive[k]!;
   }
-  return { positive, negative, rowsIn, rows, predictedPositive: predicted, low, p, high };
+  return { positive, negative, rowsIn, rows, predictedPositive: predicted, ...edgeProbabilities(calibration) };
+}
+
+/** Per bin, the calibrated probability at its low edge, its middle (their mean) and its high edge, under `calibration`. */
+function edgeProbabilities(calibration: BootstrapKnots): Pick<Bins, 'low' | 'p' | 'high'> {
+  const x = Float64Array.from(calibration.knots);
+  const y = Float64Array.from(calibration.values);
+  const at = (s: number) => interpolate(x, y, s);
+  const low = new Float64Array(HISTOGRAM_LENGTH);
+  const high = new Float64Array(HISTOGRAM_LENGTH);
+  low[0] = high[0] = at(0);
+  low[SCORE_BINS + 1] = high[SCORE_BINS + 1] = at(1);
+  for (let j = 0; j < SCORE_BINS; j++) {
+    low[j + 1] = at(j / SCORE_BINS);
+    high[j + 1] = at((j + 1) / SCORE_BINS);
+  }
+  return { low, p: low.map((lo, k) => (lo + high[k]!) / 2), high };
 }
 
 /** The expected confusion matrix when every row of bin k is positive with probability `p[k]`. */

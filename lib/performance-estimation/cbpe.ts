@@ -8,11 +8,11 @@ import { sortedCopy } from '../drift/sort';
 import { InvalidInputError } from '../errors';
 import type { Task } from '../metrics/names';
 import { bandedEstimates, byMetric } from './band';
-import type { Calibration } from './calibration';
+import type { BootstrapKnots } from './bootstrap';
+import { type Calibration, interpolate } from './calibration';
 import { confusionMetrics, expectedConfusion, expectedRocAuc, type EstimatedMetric } from './expected-metrics';
 import { MAX_CLASSES } from './multiclass-calibration';
 import { drawnMetrics, midRanks } from './sampling-band';
-import { calibrateAll } from './stored-calibration';
 
 /** Above this many rows the band is computed on a seeded sample of this many, then scaled (see {@link estimatePerformance}). */
 export const MAX_BAND_ROWS = 200_000;
@@ -20,7 +20,13 @@ export const MAX_BAND_ROWS = 200_000;
 /** What every estimate assumes, for a report to show beside it. */
 export const ESTIMATE_ASSUMPTION =
   'Assumes no concept drift: P(label | score) is the same as on the holdout the calibration was fitted on. ' +
-  "The band covers only the sampling noise of the window's labels, not the calibration's own error from a finite holdout.";
+  "The band covers the sampling noise of the window's labels and the calibration's own error from its finite holdout " +
+  '(bootstrap refits of the calibration), not concept drift.';
+
+/** The note of an estimate whose calibration was stored without bootstrap refits. */
+export const NO_BOOTSTRAPS_NOTE =
+  "the calibration was stored without bootstrap refits: the band covers only the labels' noise, " +
+  "not the calibration's error from its holdout (refit the calibration to include it)";
 
 /** How an estimate's band is drawn. */
 export interface EstimateOptions {
@@ -104,6 +110,11 @@ export function estimatePerformance(input: EstimateInput): PerformanceEstimate {
   if (n === 0) return emptyEstimate(result);
 
   const full = prepare(scores, predictedPositive, calibration);
+  const bootstraps = calibration.bootstraps ?? [];
+  // Refits keep the scores, so their ranks are computed once per set of rows.
+  const ranks = new WeakMap<Float64Array, Float64Array>();
+  const ranksOf = (rows: PreparedRows) =>
+    ranks.get(rows.scores) ?? ranks.set(rows.scores, midRanks(rows.scores, rows.sorted)).get(rows.scores)!;
   const banded = bandedEstimates(
     {
       full,
@@ -115,12 +126,15 @@ export function estimatePerformance(input: EstimateInput): PerformanceEstimate {
           calibration,
         ),
       point: pointEstimates,
-      drawn: (rows, k, random) => drawnMetrics({ ...rows, ranks: midRanks(rows.scores, rows.sorted), draws: k, random }),
+      drawn: (rows, k, random) => drawnMetrics({ ...rows, ranks: ranksOf(rows), draws: k, random }),
+      bootstraps: bootstraps.length,
+      refit: (rows, b) => prepare(rows.scores, rows.predictedPositive, bootstraps[b]!, rows.sorted),
     },
     MAX_BAND_ROWS,
     { confidence, draws, seed },
   );
   const notes = banded.sampleNote ? [banded.sampleNote] : [];
+  if (bootstraps.length === 0) notes.push(NO_BOOTSTRAPS_NOTE);
   if (banded.metrics.roc_auc.value === null) notes.push('roc_auc is undefined: the calibrated probabilities are all 0 or all 1');
   else if (banded.aucDraws < draws) {
     notes.push(`the roc_auc band comes from the ${banded.aucDraws} of ${draws} draws in which both classes occur`);
@@ -165,12 +179,24 @@ interface PreparedRows {
   sortedP: Float64Array;
 }
 
-function prepare(scores: Float64Array, predictedPositive: Uint8Array, calibration: Calibration): PreparedRows {
-  const p = calibrateAll(calibration, scores);
+/** The rows with their probabilities under `calibration` (the main one or a bootstrap refit); `sorted` when already known. */
+function prepare(
+  scores: Float64Array,
+  predictedPositive: Uint8Array,
+  calibration: BootstrapKnots,
+  sorted = sortedCopy(scores),
+): PreparedRows {
+  const p = calibrateScores(calibration, scores);
   let sumP = 0;
   for (const pi of p) sumP += pi;
-  const sorted = sortedCopy(scores);
-  return { scores, predictedPositive, p, sumP, sorted, sortedP: calibrateAll(calibration, sorted) };
+  return { scores, predictedPositive, p, sumP, sorted, sortedP: calibrateScores(calibration, sorted) };
+}
+
+/** Each score's probability under knots and values (NaN stays NaN). */
+export function calibrateScores(calibration: BootstrapKnots, scores: Float64Array): Float64Array {
+  const x = Float64Array.from(calibration.knots);
+  const y = Float64Array.from(calibration.values);
+  return scores.map((s) => interpolate(x, y, s));
 }
 
 function pointEstimates(rows: PreparedRows): Record<EstimatedMetric, number | null> {

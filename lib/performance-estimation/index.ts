@@ -35,10 +35,13 @@
  * const { estimate, binningError } = estimateBinnedPerformance({ predictedPositive, predictedNegative, calibration });
  * ```
  *
- * The estimate holds while P(label | score) stays what it was on the holdout: covariate shift is
- * covered, concept drift is not (see {@link ESTIMATE_ASSUMPTION}).
+ * Each fit also stores {@link BOOTSTRAPS} refits on resampled holdout rows, so the band covers the
+ * calibration's own error from its finite holdout besides the labels' noise. The estimate holds
+ * while P(label | score) stays what it was on the holdout: covariate shift is covered, concept
+ * drift is not (see {@link ESTIMATE_ASSUMPTION}).
  */
 
+export { BOOTSTRAP_KNOTS, BOOTSTRAPS, type BootstrapKnots, MAX_BOOTSTRAP_KNOTS, MAX_BOOTSTRAPS } from './bootstrap';
 export { type Calibration, type CalibrationInput, calibrationSchema, ECE_BINS, fitCalibration, MAX_KNOTS } from './calibration';
 export {
   ESTIMATE_ASSUMPTION,
@@ -48,6 +51,7 @@ export {
   type EstimateOptions,
   MAX_BAND_ROWS,
   type MetricEstimate,
+  NO_BOOTSTRAPS_NOTE,
   type PerformanceEstimate,
 } from './cbpe';
 export { ESTIMATED_METRICS, type EstimatedMetric } from './expected-metrics';

@@ -6,7 +6,26 @@
 
 import { z } from 'zod';
 import { InvalidInputError } from '../errors';
-import { checkKnots, count, fitOutcomes, knotsSchema, MAX_KNOTS, probability } from './calibration';
+import {
+  BOOTSTRAP_KNOTS,
+  BOOTSTRAPS,
+  type BootstrapKnots,
+  forEachResample,
+  MAX_BOOTSTRAP_KNOTS,
+  MAX_BOOTSTRAPS,
+  refitKnots,
+  sortedColumn,
+} from './bootstrap';
+import {
+  bootstrapKnotsSchema,
+  checkedBootstraps,
+  checkKnots,
+  count,
+  fitOutcomes,
+  knotsSchema,
+  MAX_KNOTS,
+  probability,
+} from './calibration';
 
 /** A multiclass calibration covers at most this many classes, so a stored one stays small. */
 export const MAX_CLASSES = 100;
@@ -41,6 +60,11 @@ export const multiclassCalibrationSchema = z
     missingScores: count,
     /** What a report should say about the fit, each note naming its class. */
     notes: z.array(z.string()),
+    /**
+     * Refits on holdout rows resampled with replacement, each one calibration per class in the
+     * order of `classes`; the band draws through them. Absent in calibrations stored before.
+     */
+    bootstraps: z.array(z.array(bootstrapKnotsSchema)).max(MAX_BOOTSTRAPS).optional(),
   })
   .superRefine((c, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -58,6 +82,19 @@ export const multiclassCalibrationSchema = z
       knots += k.knots.length;
     });
     if (knots > MAX_TOTAL_KNOTS) issue(['perClass'], `has ${knots} knots in all: at most ${MAX_TOTAL_KNOTS} are kept`);
+    let refitKnotCount = 0;
+    c.bootstraps?.forEach((refit, b) => {
+      if (refit.length !== c.classes.length) {
+        issue(['bootstraps', b], `has ${refit.length} calibrations and classes ${c.classes.length}: there must be one per class`);
+      }
+      refit.forEach((k, i) => {
+        checkKnots(k, issue, ['bootstraps', b, i]);
+        refitKnotCount += k.knots.length;
+      });
+    });
+    if (refitKnotCount > MAX_BOOTSTRAP_KNOTS) {
+      issue(['bootstraps'], `has ${refitKnotCount} knots in all: at most ${MAX_BOOTSTRAP_KNOTS} are kept`);
+    }
   });
 
 /** A fitted multiclass calibration: per class, a monotone map from the class's raw score to a probability. */
@@ -74,6 +111,17 @@ export interface MulticlassCalibrationInput {
   labels: readonly string[];
   /** The model's classes: at least 3 (2 take {@link fitCalibration}), at most {@link MAX_CLASSES}, distinct. */
   classes: readonly string[];
+  /**
+   * Bootstrap refits to fit and store (0: none); fewer are kept when the classes' knots would
+   * pass {@link MAX_BOOTSTRAP_KNOTS}, and `notes` says so.
+   * @default 20
+   */
+  bootstraps?: number;
+  /**
+   * Seed of the bootstrap resamples: the same seed gives the same refits.
+   * @default 1
+   */
+  seed?: number;
 }
 
 /**
@@ -81,6 +129,11 @@ export interface MulticlassCalibrationInput {
  * "the label is c", on the holdout rows with a score for every class, each as
  * {@link fitCalibration} fits (notes and ECE per class; knots thinned to a shared budget,
  * {@link MAX_TOTAL_KNOTS}).
+ *
+ * Beside them, `bootstraps` refits (every class refitted on the same resampled rows, seeded),
+ * each class's thinned to {@link BOOTSTRAP_KNOTS} knots: about 190 kB of JSON for 3 classes and
+ * 20 refits whatever the holdout's size (a 1e6-row holdout included), at most
+ * {@link MAX_BOOTSTRAP_KNOTS} knots in all.
  *
  * @throws {InvalidInputError} when there are fewer than 3 or more than {@link MAX_CLASSES} classes
  * or duplicates, a class has no scores or lengths differ, a score is outside [0, 1], or no row
@@ -106,17 +159,45 @@ export function fitMulticlassCalibration(input: MulticlassCalibrationInput): Mul
         : `cannot fit a calibration: each of the ${n} holdout rows misses a class's score (NaN)`,
     );
   }
+  const requested = checkedBootstraps(input.bootstraps ?? BOOTSTRAPS);
   const keptLabels = labels.filter((_, i) => keep[i] === 1);
   const maxKnots = Math.min(MAX_KNOTS, Math.floor(MAX_TOTAL_KNOTS / classes.length));
   const notes: string[] = [];
-  const perClass = classes.map((name, c) => {
+  const fitted = classes.map((name, c) => {
     const scores = Float64Array.from(columns[c]!.filter((_, i) => keep[i] === 1));
     const outcomes = Uint8Array.from(keptLabels, (l) => (l === name ? 1 : 0));
     const fit = fitOutcomes(scores, outcomes, maxKnots);
     notes.push(...fit.notes.map((note) => `class ${JSON.stringify(name)}: ${note}`));
-    return { knots: fit.knots, values: fit.values, positiveRate: fit.positiveRate, ece: fit.ece };
+    return {
+      column: { scores, outcomes },
+      calibration: { knots: fit.knots, values: fit.values, positiveRate: fit.positiveRate, ece: fit.ece },
+    };
   });
-  return { version: 1, method: 'isotonic-ovr', classes: [...classes], perClass, holdoutRows: rows, missingScores: missing, notes };
+  const perClass = fitted.map((f) => f.calibration);
+  const result: MulticlassCalibration = {
+    version: 1,
+    method: 'isotonic-ovr',
+    classes: [...classes],
+    perClass,
+    holdoutRows: rows,
+    missingScores: missing,
+    notes,
+  };
+  if (requested === 0) return result;
+  // Bounded storage: each class's refit keeps the knots its share allows, and refits stop at MAX_BOOTSTRAP_KNOTS.
+  const refitKnotsPerClass = Math.max(6, Math.min(BOOTSTRAP_KNOTS, maxKnots));
+  const refits = Math.max(1, Math.min(requested, Math.floor(MAX_BOOTSTRAP_KNOTS / (refitKnotsPerClass * classes.length))));
+  if (refits < requested) {
+    notes.push(
+      `${refits} bootstrap refits of the calibration are kept, not ${requested}: ${classes.length} classes' knots fill the budget`,
+    );
+  }
+  const sorted = fitted.map((f) => sortedColumn(f.column.scores, f.column.outcomes));
+  const bootstraps: BootstrapKnots[][] = [];
+  forEachResample(rows, refits, input.seed ?? 1, (counts) =>
+    bootstraps.push(sorted.map((column) => refitKnots(column, counts, refitKnotsPerClass))),
+  );
+  return { ...result, bootstraps };
 }
 
 /** Each class's score column, checked: one per class, one score per label, in [0, 1] or NaN. */

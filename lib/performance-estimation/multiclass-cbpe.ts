@@ -7,11 +7,20 @@
 import { sortedCopy } from '../drift/sort';
 import { InvalidInputError } from '../errors';
 import { bandedEstimates } from './band';
-import { checkOptions, emptyEstimate, ESTIMATE_ASSUMPTION, type EstimateOptions, MAX_BAND_ROWS, type PerformanceEstimate } from './cbpe';
+import type { BootstrapKnots } from './bootstrap';
+import {
+  calibrateScores,
+  checkOptions,
+  emptyEstimate,
+  ESTIMATE_ASSUMPTION,
+  type EstimateOptions,
+  MAX_BAND_ROWS,
+  NO_BOOTSTRAPS_NOTE,
+  type PerformanceEstimate,
+} from './cbpe';
 import type { MulticlassCalibration } from './multiclass-calibration';
 import { drawnMulticlassMetrics, expectedMulticlassMetrics, type MulticlassRows } from './multiclass-metrics';
 import { midRanks } from './sampling-band';
-import { calibrateAll } from './stored-calibration';
 
 /** A window of a multiclass champion's logged predictions to estimate its performance on. */
 export interface MulticlassEstimateInput extends EstimateOptions {
@@ -33,7 +42,9 @@ export interface MulticlassEstimateInput extends EstimateOptions {
  * Each class's score is calibrated by its own calibration and each row's calibrated probabilities
  * are divided by their sum (a row whose calibrated probabilities are all 0 is spread evenly and
  * said so in `note`). The band is the `(1 ± confidence) / 2` quantiles of the metrics over
- * `draws` label vectors, each row's label a categorical draw from its probabilities. Above
+ * `draws` label vectors, each row's label a categorical draw from its probabilities, draw d
+ * taking them from the calibration's bootstrap refit d mod B (so the band covers the
+ * calibrations' error too; without refits, from the calibration itself, said in `note`). Above
  * {@link MAX_BAND_ROWS} × min(1, 10 / classes) rows it is drawn on a seeded sample and scaled as
  * `estimatePerformance` does (the draws cost rows × classes).
  *
@@ -53,28 +64,36 @@ export function estimateMulticlassPerformance(input: MulticlassEstimateInput): P
   const result = { rows: n, missingScores: missing, confidence, draws, assumption: ESTIMATE_ASSUMPTION };
   if (n === 0) return emptyEstimate(result);
 
-  const { p, spread } = normalisedProbabilities(raw, calibration);
+  const { p, spread } = normalisedProbabilities(raw, calibration.perClass);
   const full: MulticlassRows = { k, raw, p, predicted };
   const bandRows = Math.floor(MAX_BAND_ROWS * Math.min(1, 10 / k));
+  const bootstraps = calibration.bootstraps ?? [];
+  // Refits keep the raw scores, so their ranks are computed once per set of rows.
+  const ranks = new WeakMap<Float64Array[], Float64Array[]>();
+  const ranksOf = (rows: MulticlassRows) =>
+    ranks.get(rows.raw) ??
+    ranks
+      .set(
+        rows.raw,
+        rows.raw.map((s) => midRanks(s, sortedCopy(s))),
+      )
+      .get(rows.raw)!;
   const banded = bandedEstimates(
     {
       full,
       n,
       subset: (mask) => subsetRows(full, mask),
       point: expectedMulticlassMetrics,
-      drawn: (rows, d, random) =>
-        drawnMulticlassMetrics(
-          rows,
-          rows.raw.map((s) => midRanks(s, sortedCopy(s))),
-          d,
-          random,
-        ),
+      drawn: (rows, d, random) => drawnMulticlassMetrics(rows, ranksOf(rows), d, random),
+      bootstraps: bootstraps.length,
+      refit: (rows, b) => ({ ...rows, p: normalisedProbabilities(rows.raw, bootstraps[b]!).p }),
     },
     bandRows,
     { confidence, draws, seed },
   );
 
   const notes = banded.sampleNote ? [banded.sampleNote] : [];
+  if (bootstraps.length === 0) notes.push(NO_BOOTSTRAPS_NOTE);
   if (spread > 0) notes.push(`${spread} rows had a calibrated probability of 0 for every class: they count as equally likely of each`);
   if (banded.metrics.roc_auc.value === null) notes.push("roc_auc is undefined: some class's calibrated probabilities are all 0 or all 1");
   else if (banded.aucDraws < draws) {
@@ -126,13 +145,16 @@ function rowsWithScores(input: MulticlassEstimateInput): { raw: Float64Array[]; 
   };
 }
 
-/** Each class's calibrated probability, each row divided by its sum (rows × classes), and how many rows summed to 0. */
-function normalisedProbabilities(raw: Float64Array[], calibration: MulticlassCalibration): { p: Float64Array; spread: number } {
+/**
+ * Each class's calibrated probability under `perClass` (the main calibrations or one bootstrap
+ * refit's), each row divided by its sum (rows × classes), and how many rows summed to 0.
+ */
+function normalisedProbabilities(raw: Float64Array[], perClass: readonly BootstrapKnots[]): { p: Float64Array; spread: number } {
   const k = raw.length;
   const n = raw[0]!.length;
   const p = new Float64Array(n * k);
-  calibration.classes.forEach((name, c) => {
-    const calibrated = calibrateAll(calibration, raw[c]!, name);
+  perClass.forEach((calibration, c) => {
+    const calibrated = calibrateScores(calibration, raw[c]!);
     for (let i = 0; i < n; i++) p[i * k + c] = calibrated[i]!;
   });
   let spread = 0;
