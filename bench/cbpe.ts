@@ -25,7 +25,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { classificationMetrics } from '../lib/metrics';
 import {
   ESTIMATED_METRICS,
   estimatePerformance,
@@ -35,6 +34,7 @@ import {
 } from '../lib/performance-estimation';
 import { mulberry32 } from '../lib/split';
 import { checkBenchArgs } from './bench-args';
+import { drawWindow, HOLDOUT, realised, SCENARIOS, type SyntheticWindow } from '../test/helpers/cbpe-synthetic';
 
 const REPO = resolve(import.meta.dirname, '..');
 const PEER = join(REPO, 'bench/cbpe_peer.py');
@@ -51,51 +51,12 @@ const holdoutRows = Number(arg('--holdout-rows') ?? 5000);
 const python = resolve(REPO, arg('--python') ?? '.retrain/nannyml-venv/bin/python');
 const keepData = process.argv.includes('--keep-data');
 
-const SCENARIOS = [
-  { name: 'as holdout', mu: 0, sigma: 1.5 },
-  { name: 'mu +1', mu: 1, sigma: 1.5 },
-  { name: 'mu -1', mu: -1, sigma: 1.5 },
-  { name: 'wider', mu: 0, sigma: 2.5 },
-  { name: 'near 0.5', mu: 0, sigma: 0.5 },
-  { name: 'mu +0.5 narrow', mu: 0.5, sigma: 0.8 },
-  { name: 'mu -0.5 narrow', mu: -0.5, sigma: 1 },
-  { name: 'mu +0.3 wide', mu: 0.3, sigma: 2 },
-];
-
-interface Rows {
-  scores: Float64Array;
-  predictedPositive: Uint8Array;
-  labels: Uint8Array;
-}
-
-const logistic = (x: number) => 1 / (1 + Math.exp(-x));
-
-function draw(random: () => number, n: number, mu: number, sigma: number): Rows {
-  const scores = new Float64Array(n);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const z = mu + sigma * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-    scores[i] = logistic(z);
-    labels[i] = random() < logistic(2 * z - 0.5) ? 1 : 0;
-  }
-  return { scores, labels, predictedPositive: Uint8Array.from(scores, (s) => (s >= 0.5 ? 1 : 0)) };
-}
+type Rows = SyntheticWindow;
 
 function csv(rows: Rows[]): string {
   const lines = ['y_pred_proba,y_pred,y_true'];
   for (const r of rows) for (let i = 0; i < r.scores.length; i++) lines.push(`${r.scores[i]},${r.predictedPositive[i]},${r.labels[i]}`);
   return lines.join('\n') + '\n';
-}
-
-function realised(r: Rows): Record<EstimatedMetric, number | null> {
-  const name = (b: number) => (b === 1 ? 'yes' : 'no');
-  return classificationMetrics({
-    labels: Array.from(r.labels, name),
-    predictions: Array.from(r.predictedPositive, name),
-    scores: Array.from(r.scores, (s) => ({ no: 1 - s, yes: s })),
-    classes: ['no', 'yes'],
-    positiveClass: 'yes',
-  });
 }
 
 interface PeerMetric {
@@ -136,9 +97,9 @@ function main(): void {
     createPeerVenv();
   }
   const random = mulberry32(seed);
-  const holdout = draw(random, holdoutRows, 0, 1.5);
+  const holdout = drawWindow(random, holdoutRows, HOLDOUT.mu, HOLDOUT.sigma);
   const windows = SCENARIOS.flatMap((s) =>
-    Array.from({ length: windowsPerScenario }, () => ({ scenario: s.name, rows: draw(random, windowRows, s.mu, s.sigma) })),
+    Array.from({ length: windowsPerScenario }, () => ({ scenario: s.name, rows: drawWindow(random, windowRows, s.mu, s.sigma) })),
   );
 
   const dir = mkdtempSync(join(os.tmpdir(), 'retrain-cbpe-'));
@@ -155,7 +116,7 @@ function main(): void {
     const ours: PerformanceEstimate[] = windows.map((w, i) =>
       estimatePerformance({ scores: w.rows.scores, predictedPositive: w.rows.predictedPositive, calibration, seed: i + 1 }),
     );
-    const truth = windows.map((w) => realised(w.rows));
+    const truth = windows.map((w) => realised(w.rows.scores, w.rows.predictedPositive, w.rows.labels));
     print(windows, ours, peer, truth);
     console.log(
       `\nNannyML ${peer.versions.nannyml} (Python ${peer.versions.python}, pandas ${peer.versions.pandas}); NannyML calibrates: ${peer.needsCalibration}; ` +

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../lib/errors.js';
 import {
-  type Calibration,
-  calibrationSchema,
   estimateBinnedPerformance,
   ESTIMATED_METRICS,
   estimatePerformance,
@@ -13,22 +11,7 @@ import {
 } from '../lib/performance-estimation/index.js';
 import { binomial } from '../lib/performance-estimation/binned.js';
 import { mulberry32 } from '../lib/split.js';
-
-/** A calibration with the given knots, as if read from storage (not fitted). */
-function calibrationOf(knots: number[], values: number[]): Calibration {
-  return calibrationSchema.parse({
-    version: 1,
-    method: 'isotonic',
-    positiveClass: 'yes',
-    knots,
-    values,
-    holdoutRows: 1,
-    missingScores: 0,
-    positiveRate: 0.5,
-    ece: { before: 0, after: 0 },
-    notes: [],
-  });
-}
+import { calibrationOf } from './helpers/cbpe-synthetic.js';
 
 /**
  * A miscalibrated classifier: the true probability is a logistic of x, the score it logs is that

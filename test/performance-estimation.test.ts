@@ -21,37 +21,9 @@ import {
 import { BOOTSTRAP_KNOTS } from '../lib/performance-estimation/bootstrap.js';
 import { isotonicKnots, thinKnots } from '../lib/performance-estimation/isotonic.js';
 import { mulberry32 } from '../lib/split.js';
+import { calibrationOf, drawWindow, HOLDOUT, logistic, realised, SCENARIOS, type SyntheticWindow } from './helpers/cbpe-synthetic.js';
 
-/** A calibration with the given knots, as if read from storage (not fitted). */
-function calibrationOf(knots: number[], values: number[]): Calibration {
-  return calibrationSchema.parse({
-    version: 1,
-    method: 'isotonic',
-    positiveClass: 'yes',
-    knots,
-    values,
-    holdoutRows: 1,
-    missingScores: 0,
-    positiveRate: 0.5,
-    ece: { before: 0, after: 0 },
-    notes: [],
-  });
-}
-
-/** p = score: lets a test choose the probabilities directly. */
 const IDENTITY = calibrationOf([0, 1], [0, 1]);
-
-/** The realised metrics of a labelled window, by the one metric engine. */
-function realised(scores: Float64Array, predictedPositive: Uint8Array, labels: Uint8Array) {
-  const name = (b: number) => (b === 1 ? 'yes' : 'no');
-  return classificationMetrics({
-    labels: Array.from(labels, name),
-    predictions: Array.from(predictedPositive, name),
-    scores: Array.from(scores, (s) => ({ no: 1 - s, yes: s })),
-    classes: ['no', 'yes'],
-    positiveClass: 'yes',
-  });
-}
 
 /** Every number in an estimate is finite or null: never NaN. */
 function expectNoNaN(estimate: PerformanceEstimate): void {
@@ -290,39 +262,6 @@ describe('estimatePerformance: definitions', () => {
 // scores are far from calibrated. Covariate shift moves mu and sigma; P(y | s) stays.
 // ---------------------------------------------------------------------------------------------
 
-const logistic = (x: number) => 1 / (1 + Math.exp(-x));
-const TRUTH = (z: number) => logistic(2 * z - 0.5);
-
-interface Window {
-  scores: Float64Array;
-  predictedPositive: Uint8Array;
-  labels: Uint8Array;
-}
-
-function drawWindow(random: () => number, n: number, mu: number, sigma: number, truth = TRUTH): Window {
-  const scores = new Float64Array(n);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    // Box–Muller; 1 - u keeps the log finite.
-    const z = mu + sigma * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-    scores[i] = logistic(z);
-    labels[i] = random() < truth(z) ? 1 : 0;
-  }
-  return { scores, labels, predictedPositive: Uint8Array.from(scores, (s) => (s >= 0.5 ? 1 : 0)) };
-}
-
-const HOLDOUT = { mu: 0, sigma: 1.5 };
-/** Where the windows' scores sit: the holdout's distribution, then shifts as drift would move them. */
-const SCENARIOS = [
-  { name: 'as holdout', mu: 0, sigma: 1.5 },
-  { name: 'mu +1', mu: 1, sigma: 1.5 },
-  { name: 'mu -1', mu: -1, sigma: 1.5 },
-  { name: 'wider', mu: 0, sigma: 2.5 },
-  { name: 'near 0.5', mu: 0, sigma: 0.5 },
-  { name: 'mu +0.5, narrower', mu: 0.5, sigma: 0.8 },
-  { name: 'mu -0.5, narrower', mu: -0.5, sigma: 1 },
-  { name: 'mu +0.3, wider', mu: 0.3, sigma: 2 },
-];
 const WINDOWS_PER_SCENARIO = 25;
 const WINDOW_ROWS = 2000;
 
@@ -422,7 +361,7 @@ describe('estimatePerformance on a synthetic truth', () => {
     const random = mulberry32(79);
     const reference = drawWindow(random, WINDOW_ROWS, HOLDOUT.mu, HOLDOUT.sigma);
     const drifted = drawWindow(random, WINDOW_ROWS, HOLDOUT.mu, HOLDOUT.sigma, (z) => logistic(0.3 * z - 0.5));
-    const estimate = (w: Window) => estimatePerformance({ scores: w.scores, predictedPositive: w.predictedPositive, calibration });
+    const estimate = (w: SyntheticWindow) => estimatePerformance({ scores: w.scores, predictedPositive: w.predictedPositive, calibration });
     const atReference = estimate(reference).metrics.accuracy.value!;
     const atDrifted = estimate(drifted);
     const actual = realised(drifted.scores, drifted.predictedPositive, drifted.labels).accuracy;
