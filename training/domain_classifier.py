@@ -33,7 +33,15 @@ from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.dirname(__file__))
-from retrain_contract import BadInput, check_features, read_features, require_string, run, start_watchdog  # noqa: E402
+from retrain_contract import (  # noqa: E402
+    BadInput,
+    check_features,
+    read_features,
+    read_request,
+    require_string,
+    run,
+    start_watchdog,
+)
 
 CONTRACT = "retrain.domain-classifier/v1"
 # The same defaults as lib/drift/domain-classifier.ts, for a request written by hand.
@@ -114,15 +122,7 @@ def classify(request):
 
 
 def load_domain_request(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            request = json.load(handle)
-    except (OSError, ValueError) as error:
-        raise BadInput("cannot read request %s: %s" % (path, error))
-    if not isinstance(request, dict):
-        raise BadInput("request must be a JSON object")
-    if request.get("contract") != CONTRACT:
-        raise BadInput("request contract must be %r, got %r" % (CONTRACT, request.get("contract")))
+    request = read_request(path, CONTRACT)
     require_string(request, "referencePath")
     require_string(request, "currentPath")
     request["features"] = check_features(request.get("features"), key="kind")

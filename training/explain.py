@@ -71,11 +71,9 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 sys.path.insert(0, os.path.dirname(__file__))
 from predict import load_model, predict_rows  # noqa: E402
-from retrain_contract import BadInput, load_request, require_string, run, start_watchdog  # noqa: E402
-
-# The private helper is the one read_features applies to each CSV column: the logged values are
-# turned into exactly what predict.py would have fed the model for the same cells.
-from retrain_contract import feature_column  # noqa: E402
+# feature_column is what read_features applies to each CSV column: the logged values are turned
+# into exactly what predict.py would have fed the model for the same cells.
+from retrain_contract import BadInput, feature_column, load_request, require_string, run, start_watchdog  # noqa: E402
 
 CONTRACT = "retrain.contributions/v1"
 # Estimators whose raw output is coefficients . transformed row + intercept (no link function).

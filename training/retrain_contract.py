@@ -13,8 +13,8 @@ TASKS = ("classification", "regression")
 FEATURE_TYPES = ("numeric", "categorical")
 
 
-def load_request(path, contract):
-    """Read the request file and check the fields both train and predict requests share."""
+def read_request(path, contract):
+    """Read a request file: a JSON object of the given contract, or BadInput saying what is wrong."""
     try:
         with open(path, encoding="utf-8") as handle:
             request = json.load(handle)
@@ -24,6 +24,12 @@ def load_request(path, contract):
         raise BadInput("request must be a JSON object")
     if request.get("contract") != contract:
         raise BadInput("request contract must be %r, got %r" % (contract, request.get("contract")))
+    return request
+
+
+def load_request(path, contract):
+    """Read the request file and check the fields both train and predict requests share."""
+    request = read_request(path, contract)
     if request.get("task") not in TASKS:
         raise BadInput("task must be one of %s, got %r" % (", ".join(TASKS), request.get("task")))
     request["features"] = check_features(request.get("features"))
