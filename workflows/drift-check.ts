@@ -7,7 +7,7 @@ import { summaryFeaturesOf } from '../lib/feature-kind';
 import { hourGroups, hoursOverlapping } from '../lib/log-hours';
 import { partitionQueueOf } from '../lib/task-queues';
 import type { Pipeline } from '../lib/pipeline';
-import type { DriftCheckResult } from '../shared/results';
+import type { DriftAlertDelivery, DriftCheckResult } from '../shared/results';
 import { driftInput } from './run-input';
 
 const drift = proxyActivities<LightActivities>({
@@ -75,33 +75,19 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
         cooldown: pipeline.drift.cooldown ?? '0s',
       })
     : undefined;
-  // Over budget is not drift: the inference owner hears of it whatever the verdict. Sent beside the
-  // drift steps, so an inference route that is down delays neither the drift alert nor the retrain.
-  // Checks recorded before budgets were checked replay without the step (no overBudget in their results).
-  const budgetAlerting = result.overBudget?.length && patched(SERVING_BUDGETS) ? alerts.sendBudgetAlert({ pipeline, result }) : undefined;
-  // Handled here so that its failure, while the drift steps still run, is not an unhandled
-  // rejection; awaited below, it still fails the check: an alert must not be lost quietly.
-  budgetAlerting?.catch(() => undefined);
+  // Over budget is not drift: the inference owner hears of it whatever the verdict. Checks recorded
+  // before budgets were checked replay without the step (no overBudget in their results).
+  const budgetAlerting = aside(
+    result.overBudget?.length && patched(SERVING_BUDGETS) ? alerts.sendBudgetAlert({ pipeline, result }) : undefined,
+  );
   // Nor is a log with too many invalid lines: its owner hears of it, beside the rest, the same way.
-  const loggingAlerting = result.loggingProblem && patched(LOGGING_ALERTS) ? alerts.sendLoggingAlert({ pipeline, result }) : undefined;
-  loggingAlerting?.catch(() => undefined);
+  const loggingAlerting = aside(
+    result.loggingProblem && patched(LOGGING_ALERTS) ? alerts.sendLoggingAlert({ pipeline, result }) : undefined,
+  );
   const checked =
     result.enoughData && result.drifted ? await onDrift() : summary(result.enoughData ? 'no-drift' : 'not-enough-data', result.summary);
-  let done = checked;
-  if (budgetAlerting) {
-    const budgetAlert = await budgetAlerting;
-    done = { ...done, budgetAlert, message: `${done.message} ${budgetMessage(budgetAlert)}` };
-  }
-  if (loggingAlerting) {
-    const loggingAlert = await loggingAlerting;
-    const to = `the logging owner (${pipeline.owners.logging})`;
-    done = {
-      ...done,
-      loggingAlert,
-      message: `${done.message} Invalid log lines: ${loggingAlert.delivered === 'webhook' ? `alerted ${to}` : `logged for ${to} (no alerts.logging route)`}.`,
-    };
-  }
-  return done;
+  const budgeted = await told(checked, budgetAlerting, 'budgetAlert', 'Serving over budget', 'inference');
+  return told(budgeted, loggingAlerting, 'loggingAlert', 'Invalid log lines', 'logging');
 
   /** Confirmed drift alerts the monitoring owner and, with onDrift 'retrain', retrains; held drift says why not. */
   async function onDrift(): Promise<DriftCheckSummary> {
@@ -138,12 +124,30 @@ export async function driftCheck(input: DriftCheckInput): Promise<DriftCheckSumm
     };
   }
 
-  function budgetMessage(delivery: NonNullable<DriftCheckSummary['budgetAlert']>): string {
-    const to = `the inference owner (${pipeline.owners.inference})`;
-    return delivery.delivered === 'webhook'
-      ? `Serving over budget: alerted ${to}.`
-      : `Serving over budget: logged for ${to} (no alerts.inference route).`;
+  /** The summary with an owner's alert sent beside the drift steps, and a sentence saying where it went. */
+  async function told(
+    done: DriftCheckSummary,
+    sending: Promise<DriftAlertDelivery> | undefined,
+    field: 'budgetAlert' | 'loggingAlert',
+    what: string,
+    area: 'inference' | 'logging',
+  ): Promise<DriftCheckSummary> {
+    if (!sending) return done;
+    const delivery = await sending;
+    const to = `the ${area} owner (${pipeline.owners[area]})`;
+    const where = delivery.delivered === 'webhook' ? `alerted ${to}` : `logged for ${to} (no alerts.${area} route)`;
+    return { ...done, [field]: delivery, message: `${done.message} ${what}: ${where}.` };
   }
+}
+
+/**
+ * An alert sent beside the drift steps, so that an owner's route that is down delays neither the
+ * drift alert nor the retrain. Its failure is handled at once (no unhandled rejection while the
+ * drift steps run); awaited later, it still fails the check: an alert must not be lost quietly.
+ */
+function aside<T>(sending: Promise<T> | undefined): Promise<T> | undefined {
+  sending?.catch(() => undefined);
+  return sending;
 }
 
 /** Checks record their outcome and apply drift.alertAfter and drift.cooldown (workflows started before replay without). */
