@@ -148,14 +148,24 @@ describe('retrain worker (CLI process)', () => {
       expect(worker.stderr()).toContain(`"${h.config.trainingTaskQueue}" (training, 3 at once)`);
       expect(worker.stderr()).toContain(`retrain worker: Prometheus metrics at http://${address}/metrics`);
 
-      // Poller metrics appear once the workers poll their task queues.
+      // Poller metrics appear once the workers poll their task queues, each worker's slot gauges
+      // once that worker has started: the training worker starts after the retrain queue's two.
+      const trainingSlots = `worker_type="ActivityWorker"`;
       const body = await waitFor(
-        'poller metrics on /metrics',
+        'poller and training slot metrics on /metrics',
         async () => {
           const response = await fetch(`http://${address}/metrics`);
           expect(response.status).toBe(200);
           const text = await response.text();
-          return /^temporal_num_pollers\{/m.test(text) ? text : null;
+          const trainingReports = text
+            .split('\n')
+            .some(
+              (l) =>
+                l.startsWith('temporal_worker_task_slots_available{') &&
+                l.includes(`task_queue="${h.config.trainingTaskQueue}"`) &&
+                l.includes(trainingSlots),
+            );
+          return /^temporal_num_pollers\{/m.test(text) && trainingReports ? text : null;
         },
         60_000,
       );
