@@ -92,7 +92,7 @@ const LAYERS = [
     ],
   },
   {
-    files: ['cli', 'client', 'serving', 'examples', 'scripts', 'pipelines', 'api'],
+    files: ['cli', 'client', 'serving', 'examples', 'scripts', 'pipelines', 'api', 'console'],
     rule: 'only workers run activities',
     folders: { from: ['activities'], why: 'nothing outside a worker imports activities/; start a workflow instead' },
     modules: [{ paths: ['@temporalio/activity'], why: '@temporalio/activity works only inside a worker; start a workflow instead' }],
@@ -175,7 +175,7 @@ const typeCycleRule = (() => {
 
 export default defineConfig(
   {
-    ignores: ['**/node_modules/**', '.retrain/**', '**/dist/**', 'test/fixtures/**'],
+    ignores: ['**/node_modules/**', '.retrain/**', '**/dist/**', 'test/fixtures/**', 'test-output/**'],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },

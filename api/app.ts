@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { consoleRoutes } from '../console/routes';
 import type { ApiContext } from './context';
 import { replyWithError } from './http-errors';
 import { NDJSON } from './ingest';
@@ -74,6 +75,8 @@ export async function buildApi(ctx: ApiContext, opts: { logLevel?: string } = {}
   modelRoutes(app, ctx);
   runRoutes(app, ctx);
   explainRoutes(app, ctx);
+  // The web console (/ui): server-rendered pages for people, over the same context.
+  await consoleRoutes(app, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

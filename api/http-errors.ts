@@ -42,11 +42,14 @@ export function errorBody(code: string, message: string, issues?: { path: string
  * field, an unavailable store or Temporal is a 503 with Retry-After, and anything else is a 500
  * that says only "internal error" and the request id (the stack goes to the server's log).
  */
-export function replyWithError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const send = (status: number, body: ErrorBody) => reply.status(status).send(body);
+export function describeError(err: FastifyError | Error, request: FastifyRequest): ErrorAnswer {
+  const send = (status: number, body: ErrorBody, retryAfter?: number): ErrorAnswer => ({
+    status,
+    body,
+    ...(retryAfter ? { retryAfter } : {}),
+  });
   if (err instanceof HttpError) {
-    if (err.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-    return send(err.status, errorBody(err.code, err.message, err.issues));
+    return send(err.status, errorBody(err.code, err.message, err.issues), err.status === 503 ? RETRY_AFTER_SECONDS : undefined);
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = (err as FastifyError).validationContext ?? 'request';
@@ -71,18 +74,30 @@ export function replyWithError(err: FastifyError | Error, request: FastifyReques
     return send(status, errorBody(status === 413 ? 'PayloadTooLarge' : 'InvalidInput', err.message));
   }
   if (err instanceof NoWorkerPollingError) {
-    reply.header('retry-after', String(RETRY_AFTER_SECONDS * 15));
-    return send(503, errorBody('NoWorker', err.message));
+    return send(503, errorBody('NoWorker', err.message), RETRY_AFTER_SECONDS * 15);
   }
   if (err instanceof RetrainError) {
     if (err.type === ErrorType.INVALID_INPUT) return send(400, errorBody(err.type, err.message));
     if (err.type === ErrorType.NOT_FOUND) return send(404, errorBody(err.type, err.message));
     if (err.type === ErrorType.RUN_CONFLICT) return send(409, errorBody(err.type, err.message));
     if (err.retryable || err.type === ErrorType.SERVER_UNREACHABLE || err.type === ErrorType.STORE_MISCONFIGURED) {
-      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      return send(503, errorBody(err.type, err.message));
+      return send(503, errorBody(err.type, err.message), RETRY_AFTER_SECONDS);
     }
   }
   request.log.error({ err }, 'internal error');
   return send(500, { error: { code: 'InternalError', message: 'internal error; the server log has the details', requestId: request.id } });
+}
+
+/** Answers an error as JSON (see {@link describeError}). */
+export function replyWithError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body, retryAfter } = describeError(err, request);
+  if (retryAfter) reply.header('retry-after', String(retryAfter));
+  return reply.status(status).send(body);
+}
+
+/** What an error answers: its status, its body, and when to retry (503). */
+export interface ErrorAnswer {
+  status: number;
+  body: ErrorBody;
+  retryAfter?: number;
 }

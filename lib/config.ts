@@ -134,6 +134,13 @@ const envSchema = z
     RETRAIN_API_URL: httpUrl.optional(),
     /** Signs outgoing alert webhooks (HMAC-SHA256 of timestamp and body, header Retrain-Signature). */
     RETRAIN_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters (e.g. openssl rand -hex 32)').optional(),
+    /**
+     * Signs the console's sign-in cookies. Unset: a random key per process, so sign-ins end when
+     * `retrain serve` restarts and are not shared between two API processes.
+     */
+    RETRAIN_SESSION_SECRET: z.string().min(32, 'use at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+    /** The Temporal UI, for the console's links to runs (e.g. http://localhost:8233); unset: no links. */
+    RETRAIN_TEMPORAL_UI_URL: httpUrl.optional(),
   })
   .superRefine((e, ctx) => {
     const pair = (a: keyof typeof e, b: keyof typeof e, why: string) => {
@@ -248,6 +255,8 @@ export function configSchema(host: ConfigHost) {
       apiTokens: e.RETRAIN_API_TOKENS as string | undefined,
       apiUrl: e.RETRAIN_API_URL as string | undefined,
       webhookSecret: e.RETRAIN_WEBHOOK_SECRET as string | undefined,
+      sessionSecret: e.RETRAIN_SESSION_SECRET as string | undefined,
+      temporalUiUrl: e.RETRAIN_TEMPORAL_UI_URL as string | undefined,
     };
   });
 }

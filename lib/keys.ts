@@ -14,6 +14,8 @@ export const keys = {
   version: (model: string, version: string) => `registry/${model}/versions/${version}.json`,
   versions: (model: string) => `registry/${model}/versions/`,
   pointer: (model: string) => `registry/${model}/champion.json`,
+  /** Every evaluation of every version of a model. */
+  evaluations: (model: string) => `registry/${model}/evaluations/`,
   /** Every evaluation of `challenger`, whatever champion it was compared with. */
   evaluationsOf: (model: string, challenger: string) => `registry/${model}/evaluations/${challenger}-vs-`,
   evaluation: (model: string, challenger: string, champion: string | null) =>
@@ -39,6 +41,8 @@ export const keys = {
   /** One batch of ground-truth labels posted to the API; `isoHour` is the UTC hour they became known. */
   labelBatch: (model: string, isoHour: string, batchId: string) =>
     `labels/${model}/${isoHour.slice(0, 10)}/${isoHour.slice(11, 13)}/${batchId}.jsonl`,
+  /** A precomputed summary of one kind of a model's objects (services/listing-index.ts): 'versions', 'audit', 'drift'. */
+  listingIndex: (model: string, name: 'versions' | 'audit' | 'drift') => `indexes/${model}/${name}.json`,
   /** The label batches of one UTC hour ('YYYY-MM-DDTHH') or day ('YYYY-MM-DD'). */
   labelPartition: (model: string, isoHourOrDay: string) =>
     `labels/${model}/${isoHourOrDay.slice(0, 10)}/${isoHourOrDay.length > 10 ? `${isoHourOrDay.slice(11, 13)}/` : ''}`,

@@ -131,3 +131,17 @@ function next(pointer: ChampionPointer, change: RegistryChange, previous: string
     history: [...pointer.history, change],
   };
 }
+
+/**
+ * Which version served at `at` (ISO-8601): the last promotion or rollback at or before it, with
+ * that change (who, why); null before the first promotion. The pointer's history is the record.
+ */
+export function championAt(pointer: ChampionPointer, at: string): { version: string | null; change: RegistryChange } | null {
+  const t = Date.parse(at);
+  let last: RegistryChange | null = null;
+  for (const change of pointer.history) {
+    const when = Date.parse(change.at);
+    if (when <= t && (!last || when >= Date.parse(last.at))) last = change;
+  }
+  return last && { version: last.to, change: last };
+}

@@ -13,3 +13,5 @@ export function ensureTemporalCli(): string | null;
 export function ensureMinio(): string | null;
 export function ensurePythonEnv(): string;
 export function ensurePythonSdk(): string;
+export function findChromium(): string | null;
+export function ensureChromium(): string | null;

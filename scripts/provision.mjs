@@ -1,7 +1,9 @@
 // Finds or installs what Retrain needs outside npm: the Temporal CLI (dev server), MinIO (the
 // S3-compatible server the S3 store is tested against), the Python venv for training and a
-// separate one with the Temporal Python SDK (for the tests). Plain Node.js with built-ins only,
-// so it runs before `npm install`.
+// separate one with the Temporal Python SDK (for the tests), and Chromium (the console's browser
+// tests drive Debian's `chromium` with playwright-core, which never downloads a browser; set-up
+// installs the Debian package with apt-get when it may, and never downloads one any other way).
+// Plain Node.js with built-ins only, so it runs before `npm install`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -191,4 +193,73 @@ export function ensurePythonSdk() {
     run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
   });
   return python;
+}
+
+/** Where Debian's `chromium` package puts its launcher. */
+const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+/** How to get Chromium when set-up could not install it. */
+const CHROMIUM_HINT = 'install it with `apt-get install chromium` (as root), or set RETRAIN_CHROMIUM=/path/to/chromium';
+
+/**
+ * The Chromium the console's browser tests drive: RETRAIN_CHROMIUM (which must exist), else
+ * `chromium` or `chromium-browser` on PATH, else Debian's /usr/bin/chromium; null if none.
+ */
+export function findChromium() {
+  const given = process.env.RETRAIN_CHROMIUM;
+  if (given) {
+    if (!existsSync(given)) throw new Error(`RETRAIN_CHROMIUM=${given} does not exist: point it to a Chromium binary, or unset it`);
+    return given;
+  }
+  return onPath('chromium') ?? onPath('chromium-browser') ?? (existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : null);
+}
+
+/**
+ * Finds Chromium, or installs Debian's `chromium` package with apt-get when this process is root
+ * or has password-less sudo (after an `apt-get update` if the first try fails). Only the
+ * console's browser tests need it, so set-up goes on without it (those tests then fail, saying
+ * what is missing) with one line on how to get it. Never downloads a browser any other way.
+ */
+export function ensureChromium() {
+  let found;
+  try {
+    found = findChromium();
+  } catch (err) {
+    // A RETRAIN_CHROMIUM that names nothing: installing a package would not change what it names.
+    say(`${err.message}; the console's browser tests will fail.`);
+    return null;
+  }
+  if (found) return found;
+  const aptGet = onPath('apt-get');
+  const asRoot = process.getuid?.() === 0;
+  const withSudo =
+    !asRoot && aptGet !== null && onPath('sudo') !== null && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+  if (!aptGet || !(asRoot || withSudo)) {
+    say(`no Chromium, which the console's browser tests need: ${CHROMIUM_HINT}.`);
+    return null;
+  }
+  const apt = (...args) =>
+    withSudo
+      ? run('sudo', ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', aptGet, ...args])
+      : run(aptGet, args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const install = () => apt('install', '-y', '--no-install-recommends', 'chromium');
+  say(`installing Debian's chromium package with apt-get${withSudo ? ' (sudo)' : ''}, for the console's browser tests…`);
+  try {
+    try {
+      install();
+    } catch {
+      say('apt-get install failed; running apt-get update and trying once more…');
+      apt('update');
+      install();
+    }
+  } catch (err) {
+    say(`could not install chromium (${err.message}); the console's browser tests need it: ${CHROMIUM_HINT}.`);
+    return null;
+  }
+  const installed = findChromium();
+  say(
+    installed
+      ? `Chromium installed: ${installed}`
+      : `apt-get installed chromium but no chromium binary was found; the console's browser tests need it: ${CHROMIUM_HINT}.`,
+  );
+  return installed;
 }

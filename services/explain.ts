@@ -5,7 +5,7 @@ import type { PredictionLine } from '../lib/prediction-log';
 import type { ModelVersion } from '../lib/registry';
 import { explainContributions, type ExplainContributionsInput } from './contributions';
 import type { Store } from '../store/store';
-import { listAudit } from './audit-log';
+import { auditOfVersion } from './model-history';
 import { findPrediction } from './prediction-log';
 import { readPointer, readVersion } from './registry';
 
@@ -48,7 +48,8 @@ export async function explainPredictionById(
     loggedIn: { key: found.key, line: found.lineNumber },
     version,
     pointer,
-    audit: await listAudit(store, line.model),
+    // Only this version's events matter; read by id through the audit index, not the whole log.
+    audit: await auditOfVersion(store, line.model, line.version),
   });
   if (opts.contributions) explanation.contributions = await contributionsOf(store, line, version, opts.contributions);
   return { found: true, explanation };

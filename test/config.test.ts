@@ -99,6 +99,8 @@ describe('loadConfig', () => {
       RETRAIN_API_ADDRESS: '0.0.0.0:8080',
       RETRAIN_API_TOKENS_FILE: 'secrets/tokens.json',
       RETRAIN_WEBHOOK_SECRET: 'a-secret-of-32-characters-at-least',
+      RETRAIN_SESSION_SECRET: 'a-session-secret-of-32-characters-at-least',
+      RETRAIN_TEMPORAL_UI_URL: 'http://temporal-ui.internal:8080',
     });
     expect(config).toEqual({
       projectDir: project,
@@ -128,6 +130,8 @@ describe('loadConfig', () => {
       apiAddress: '0.0.0.0:8080',
       apiTokensFile: join(project, 'secrets', 'tokens.json'),
       webhookSecret: 'a-secret-of-32-characters-at-least',
+      sessionSecret: 'a-session-secret-of-32-characters-at-least',
+      temporalUiUrl: 'http://temporal-ui.internal:8080',
     });
   });
 

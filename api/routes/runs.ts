@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { decideCandidate, inspectRun, retrainWorkflowId, startRetrain } from '../../client/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { inspectRun, startRetrain } from '../../client/client';
 import { queuesWithoutPollers } from '../../client/pollers';
-import { appendAudit } from '../../services/audit-log';
 import { asOfProblem, asOfSchema } from '../../lib/time-window';
 import { identityOf, requireScope } from '../auth';
 import type { ApiContext } from '../context';
+import { decide } from '../decisions';
 import { errorBodySchema, HttpError } from '../http-errors';
 import { currentRunSchema, runStatusSchema } from '../schemas/run-status';
 import { modelParams } from './models';
@@ -139,39 +138,7 @@ export function runRoutes(app: FastifyInstance, ctx: ApiContext): void {
         const { model } = request.params as z.infer<typeof modelParams>;
         ctx.models.require(model);
         const { reason, version } = request.body as z.infer<typeof decisionBody>;
-        const by = identityOf(request).name;
-        const client = await ctx.temporal.get();
-        try {
-          return await decideCandidate(client, model, action, { by, reason, ...(version ? { version } : {}) });
-        } catch (err) {
-          if (err instanceof WorkflowUpdateFailedError) {
-            const why = (err.cause as Error | undefined)?.message ?? err.message;
-            // A run started by model name registers its decision handlers once its pipeline is loaded.
-            if (/No registered handler for update/.test(why))
-              throw new HttpError(
-                409,
-                'NothingWaiting',
-                `the retraining run of ${model} is still starting: no candidate waits for a decision yet`,
-              );
-            // A refused update never enters the run's history, so the API records it.
-            await appendAudit(
-              ctx.store,
-              { workflowId: retrainWorkflowId(model), runId: 'api', step: `refused-${action}-${randomUUID()}` },
-              {
-                type: 'refused-decision',
-                model,
-                version: version ?? null,
-                outcome: 'rejected',
-                summary: `refused ${action} from ${by} (HTTP API): ${why}`,
-                details: { by, action, why, reason, version: version ?? null, via: 'api' },
-              },
-            );
-            throw new HttpError(409, 'DecisionRefused', why);
-          }
-          if (err instanceof WorkflowNotFoundError || /not found|completed/i.test((err as Error).message))
-            throw new HttpError(409, 'NothingWaiting', `no running retraining run of ${model} is waiting for a decision`);
-          throw err;
-        }
+        return decide(ctx, { model, action, by: identityOf(request).name, reason, ...(version ? { version } : {}), via: 'api' });
       },
     });
   }
