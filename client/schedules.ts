@@ -7,6 +7,7 @@ import {
 } from '@temporalio/client';
 import type { RetrainConfig } from '../lib/config';
 import type { Pipeline } from '../lib/pipeline';
+import type { ScheduleEvidence } from '../lib/readiness';
 import { driftScheduleId } from '../lib/workflow-ids';
 import type { DriftCheckInput } from '../shared/inputs';
 // Type-only: the workflow's signature checks the schedule's arguments; no workflow code is loaded.
@@ -150,4 +151,28 @@ export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
     });
   }
   return rows.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+/** How long one schedule lookup may take, milliseconds: a slow server is "unknown", not a hung CI job. */
+const SCHEDULE_DEADLINE_MS = 5_000;
+
+/** The model's drift schedule, as the server describes it (describe, not list: a listing lags behind). */
+export async function describeSchedule(client: Client, model: string): Promise<ScheduleEvidence> {
+  const scheduleId = driftScheduleId(model);
+  try {
+    const d = await client.withDeadline(Date.now() + SCHEDULE_DEADLINE_MS, () => client.schedule.getHandle(scheduleId).describe());
+    // The server keeps cron as calendar specs; `schedules apply` puts the cron asked for in the action's memo.
+    const cron = d.action.type === 'startWorkflow' && typeof d.action.memo?.cron === 'string' ? d.action.memo.cron : null;
+    return { state: 'found', scheduleId, paused: d.state.paused, note: d.state.note ?? null, cron };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return { state: 'missing', scheduleId };
+    return { state: 'unknown', scheduleId, reason: firstLine(err) };
+  }
+}
+
+/** The first line of an error's message: what went wrong (the lines after it say how to start a server). */
+export function firstLine(err: unknown): string {
+  return String(err instanceof Error ? err.message : err)
+    .split('\n')[0]
+    .replace(/\.$/, '');
 }

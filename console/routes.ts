@@ -15,6 +15,7 @@ import { decisionAnswer, decisionFormSchema, loadApprovals, renderApprovals } fr
 import { loadModelPage, modelQuerySchema, renderModelPage } from './pages/model';
 import { loadModels, renderModels } from './pages/models';
 import { lookupQuerySchema, renderPrediction } from './pages/prediction';
+import { loadReadiness, renderReadiness } from './pages/readiness';
 import { nextPathSchema, renderSignIn, signInFormSchema } from './pages/sign-in';
 import { loadVersionPage, renderVersionPage } from './pages/version';
 import {
@@ -53,8 +54,10 @@ const REPORT_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 const modelParams = z.object({ model: z.string().min(1).max(200) });
-const versionParams = modelParams.extend({ version: z.string().min(1).max(200) });
-const reportParams = modelParams.extend({ checkId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'not a check id') });
+/** An id that is one store key segment: no `/`, no `..`, nothing `checkKey` refuses (a 400, not a 500 from the store). */
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+const versionParams = modelParams.extend({ version: z.string().regex(ID, 'not a version id') });
+const reportParams = modelParams.extend({ checkId: z.string().regex(ID, 'not a check id') });
 
 /** Parses with a schema; bad input is a 400 page naming the field. */
 function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
@@ -227,6 +230,18 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         const q = parse(modelQuerySchema, request.query, 'query');
         const now = Date.now();
         return sendPage(reply, { title: model, caller, section: 'models', body: renderModelPage(await loadModelPage(ctx, model), q, now) });
+      });
+
+      ui.get('/models/:model/readiness', async (request, reply) => {
+        const caller = reader(request, reply);
+        if (!caller) return reply;
+        const { model } = parse(modelParams, request.params, 'path');
+        return sendPage(reply, {
+          title: `${model} readiness`,
+          caller,
+          section: 'models',
+          body: renderReadiness(await loadReadiness(ctx, model)),
+        });
       });
 
       ui.get('/models/:model/versions/:version', async (request, reply) => {

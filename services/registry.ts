@@ -5,6 +5,7 @@ import { NotFoundError } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { emptyPointer, type ChampionPointer, type ModelVersion } from '../lib/registry';
 import type { Store } from '../store/store';
+import { forEachInOrder } from './log-batches';
 import { expandCommand } from './runner/subprocess';
 
 /**
@@ -83,9 +84,17 @@ export async function trainingCodeVersion(command: string[], python: string, pro
 
 /**
  * The JSON objects at `listed` keys, in order. An object deleted between the listing and the
- * read (retention, a cleanup) is left out, as if the listing had come a moment later.
+ * read (retention, a cleanup) is left out, as if the listing had come a moment later. A few
+ * reads at a time: twenty thousand at once (a long audit log) ran out of file descriptors.
  */
 export async function readListed<T>(store: Store, listed: string[]): Promise<T[]> {
-  const bodies = await Promise.all(listed.map((k) => store.get(k)));
-  return bodies.filter((b): b is Buffer => b !== null).map((b) => JSON.parse(b.toString()) as T);
+  const out: T[] = [];
+  await forEachInOrder(
+    listed,
+    (k) => store.get(k),
+    (_k, body) => {
+      if (body) out.push(JSON.parse(body.toString()) as T);
+    },
+  );
+  return out;
 }

@@ -1,7 +1,7 @@
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { connectClient } from '../../client/client';
+import { describeSchedule, firstLine } from '../../client/schedules';
 import { storeLocation } from '../../lib/config';
-import { allReady, assessReadiness, type ModelReadiness, type ReadinessVerdict, type ScheduleEvidence } from '../../lib/readiness';
+import { allReady, assessReadiness, type ModelReadiness, type ReadinessVerdict } from '../../lib/readiness';
 import { driftScheduleId } from '../../lib/workflow-ids';
 import { loadConfig } from '../../services/config';
 import { listPipelines, loadPipeline } from '../../services/pipelines';
@@ -10,9 +10,6 @@ import { createStore } from '../../store/index';
 import { defineCommand } from '../command';
 import { jsonFlag, pipelineArgument } from '../common-args';
 import { output } from '../format';
-
-/** How long one schedule lookup may take, milliseconds: a slow server is "unknown", not a hung CI job. */
-const SCHEDULE_DEADLINE_MS = 5_000;
 
 /** `retrain readiness`: the production-readiness checklist, answered from the store and Temporal. */
 export const readinessCommand = defineCommand({
@@ -61,27 +58,6 @@ export const readinessCommand = defineCommand({
     return ready ? 0 : 1;
   },
 });
-
-/** The model's drift schedule, as the server describes it (describe, not list: a listing lags behind). */
-export async function describeSchedule(client: Client, model: string): Promise<ScheduleEvidence> {
-  const scheduleId = driftScheduleId(model);
-  try {
-    const d = await client.withDeadline(Date.now() + SCHEDULE_DEADLINE_MS, () => client.schedule.getHandle(scheduleId).describe());
-    // The server keeps cron as calendar specs; `schedules apply` puts the cron asked for in the action's memo.
-    const cron = d.action.type === 'startWorkflow' && typeof d.action.memo?.cron === 'string' ? d.action.memo.cron : null;
-    return { state: 'found', scheduleId, paused: d.state.paused, note: d.state.note ?? null, cron };
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return { state: 'missing', scheduleId };
-    return { state: 'unknown', scheduleId, reason: firstLine(err) };
-  }
-}
-
-/** The first line of an error's message: what went wrong (the lines after it say how to start a server). */
-function firstLine(err: unknown): string {
-  return String(err instanceof Error ? err.message : err)
-    .split('\n')[0]
-    .replace(/\.$/, '');
-}
 
 const MARK: Record<ReadinessVerdict, string> = { yes: '✓', no: '✗', unknown: '?' };
 

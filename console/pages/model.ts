@@ -277,7 +277,7 @@ export function renderModelPage(d: ModelPageData, q: ModelQuery, now: number): S
     .map(([r, w]) => html`<span class="muted">${r}:</span> ${w}<br>`)}</dd></div>
   <div><dt>Approvers</dt><dd>${p.approval.mode === 'manual' ? p.approval.approvers.join(', ') : 'none (promotion is automatic)'}</dd></div>
 </dl>
-<p class="muted small">JSON: <a href="/v1/models/${encodeURIComponent(model)}">/v1/models/${model}</a> (bearer token).</p>
+<p><a href="${href('models', model, 'readiness')}">Production readiness checklist</a> <span class="muted small">· JSON: <a href="/v1/models/${encodeURIComponent(model)}">/v1/models/${model}</a> (bearer token)</span></p>
 
 <section aria-labelledby="run"><h2 id="run">Current run</h2>${runSection(d, now)}</section>
 

@@ -5,6 +5,8 @@ import { html, type SafeHtml } from '../html';
 export const nextPathSchema = z
   .string()
   .max(2000)
+  // Printable ASCII only, as a browser sends a path (percent-encoded): a raw CR, LF or '€' cannot go in a Location header (a 500).
+  .regex(/^[\x21-\x7e]*$/, 'expected a console path')
   .regex(/^\/ui(\/[^/\\]|\/?$|\/?\?)/, 'expected a console path')
   .catch('/ui');
 

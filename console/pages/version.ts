@@ -18,8 +18,8 @@ export interface VersionPageData {
   pointer: ChampionPointer;
   evaluations: Evaluation[];
   events: AuditEvent[];
-  /** Its figures in the latest drift check that saw it serve, and its predictions over every check. */
-  serving: { latest: ServingSummary & { at: string }; predictions: number; checks: number } | null;
+  /** Its figures in the latest drift check that saw it serve, and how many checks did (windows may overlap, so their predictions are not summed). */
+  serving: { latest: ServingSummary & { at: string }; checks: number } | null;
 }
 
 export async function loadVersionPage(ctx: ApiContext, model: string, version: string): Promise<VersionPageData> {
@@ -31,17 +31,15 @@ export async function loadVersionPage(ctx: ApiContext, model: string, version: s
     auditOfVersion(ctx.store, model, version),
     driftHistory(ctx.store, model),
   ]);
-  let predictions = 0;
   let seen = 0;
   let latest: (ServingSummary & { at: string }) | null = null;
   for (const c of checks) {
     const s = c.serving.find((x) => x.version === version);
     if (!s) continue;
-    predictions += s.predictions;
     seen++;
     latest = { ...s, at: c.at };
   }
-  const serving = latest ? { latest, predictions, checks: seen } : null;
+  const serving = latest ? { latest, checks: seen } : null;
   return { pipeline, version: v, pointer, evaluations, events, serving };
 }
 
@@ -134,7 +132,7 @@ ${d.evaluations.length ? d.evaluations.map((e) => metricsTable(e, metric)) : htm
 
 <section aria-labelledby="serving"><h2 id="serving">Serving</h2>${
     d.serving
-      ? html`<p>${num(d.serving.predictions)} predictions over ${num(d.serving.checks)} drift check windows. In the latest (${when(d.serving.latest.at)}): p50 ${num(d.serving.latest.latencyMs.p50, 3)} ms, p95 ${num(d.serving.latest.latencyMs.p95, 3)} ms, cost per 1,000 ${d.serving.latest.cost.perPrediction === null ? '–' : num(d.serving.latest.cost.perPrediction * 1000)}.</p>`
+      ? html`<p>In the latest drift check window that saw it (${when(d.serving.latest.at)}): ${num(d.serving.latest.predictions)} predictions, p50 ${num(d.serving.latest.latencyMs.p50, 3)} ms, p95 ${num(d.serving.latest.latencyMs.p95, 3)} ms, cost per 1,000 ${d.serving.latest.cost.perPrediction === null ? '–' : num(d.serving.latest.cost.perPrediction * 1000)}. Seen serving in ${num(d.serving.checks)} drift check window${d.serving.checks === 1 ? '' : 's'}.</p>`
       : html`<p class="muted">No drift check saw this version serve.</p>`
   }</section>
 </article>`;
