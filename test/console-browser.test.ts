@@ -211,10 +211,7 @@ describe('the console in Chromium', () => {
   it('shows a model: its run, metric per version, drift over time, cost, which version served when, and the audit log', async () => {
     const page = await newPage();
     await signIn(page, TOKENS.alice);
-    // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
     await page.goto(`${api.url}/ui/models/${GATED}`);
-    await page.keyboard.press('Tab');
-    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
 
     expect(await page.locator('#run ~ p').first().textContent()).toContain('waiting for approval');
     expect(await page.locator('ol.steps li.current').textContent()).toContain('approval');
@@ -231,6 +228,11 @@ describe('the console in Chromium', () => {
     expect(await page.locator('#cost details table').textContent()).toContain('0.3');
     await checkAccessible(page);
     await screenshot(page, 'model');
+    // Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement.id')).toBe('content');
 
     // A drift report opens from the checks table.
     await page.getByRole('link', { name: 'report' }).first().click();

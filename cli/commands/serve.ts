@@ -10,11 +10,12 @@ const address = hostPort.optional();
 /** `retrain serve`: the HTTP API, until SIGTERM or SIGINT (then it finishes the requests in flight). */
 export const serveCommand = defineCommand({
   name: 'serve',
-  summary: 'the HTTP API: log predictions and labels, champions, retrains, approvals (any language)',
+  summary: 'the HTTP API and the web console: log predictions and labels, champions, retrains, approvals (any language)',
   details:
     'Serves /v1/… with bearer tokens from RETRAIN_API_TOKENS_FILE or RETRAIN_API_TOKENS (create them with `retrain token add`),\n' +
-    '/openapi.json, /healthz and /readyz. Binds to 127.0.0.1 unless --address or RETRAIN_API_ADDRESS says otherwise;\n' +
-    'put TLS in a reverse proxy in front of it. SIGTERM/SIGINT: stops taking requests and answers the ones in flight.',
+    'the web console at /ui (sign in with a token that has the read scope), /openapi.json, /healthz and /readyz.\n' +
+    'Binds to 127.0.0.1 unless --address or RETRAIN_API_ADDRESS says otherwise; put TLS in a reverse proxy in front of it.\n' +
+    'SIGTERM/SIGINT: stops taking requests and answers the ones in flight.',
   flags: {
     address: {
       type: 'string',
@@ -32,7 +33,7 @@ export const serveCommand = defineCommand({
     const api = await startApi(config, { tokens, address: args.address });
     const models = api.models.list();
     say(
-      `retrain serve: listening on ${api.url} (models: ${models.join(', ') || 'none'}; ${tokens.tokens.length} token${tokens.tokens.length === 1 ? '' : 's'}; ` +
+      `retrain serve: listening on ${api.url}, console at ${api.url}/ui (models: ${models.join(', ') || 'none'}; ${tokens.tokens.length} token${tokens.tokens.length === 1 ? '' : 's'}; ` +
         `store ${storeLocation(config.store)}; Temporal ${describeTemporal(config)})`,
     );
     if (!['127.0.0.1', 'localhost', '::1'].includes(api.host))
