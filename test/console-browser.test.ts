@@ -116,6 +116,26 @@ async function checkAccessible(page: Page): Promise<void> {
       if (!svg.closest('figure') || !svg.closest('figure').querySelector('details table')) out.push('chart without its numbers ' + svg.id);
     }
     for (const img of document.querySelectorAll('img')) if (!img.alt) out.push('img without alt');
+    // WCAG AA contrast of every visible text: 4.5:1, or 3:1 for large text.
+    const rgb = (c) => (c.match(/[0-9.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }).reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    for (const el of document.querySelectorAll('body *:not(svg *):not(script):not(style)')) {
+      const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own || !el.getClientRects().length || el.closest('.visually-hidden, .skip')) continue;
+      const style = getComputedStyle(el);
+      const a = lum(rgb(style.color).slice(0, 3)), b = lum(background(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+      const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < needed) out.push('contrast ' + ratio.toFixed(2) + ' < ' + needed + ': ' + el.tagName + ' ' + el.textContent.trim().slice(0, 40));
+    }
     return out;
   })()`)) as string[];
   expect(found).toEqual([]);
