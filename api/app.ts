@@ -1,7 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { consoleRoutes } from '../console/routes';
 import type { ApiContext } from './context';
 import { replyWithError } from './http-errors';
 import { NDJSON } from './ingest';
@@ -11,6 +10,9 @@ import { logRoutes } from './routes/logs';
 import { modelRoutes } from './routes/models';
 import { runRoutes } from './routes/runs';
 
+/** Routes served beside the API on the same app and context, registered before it is ready. */
+export type ApiExtension = (app: FastifyInstance, ctx: ApiContext) => Promise<void>;
+
 /** The API's version, in its paths (/v1/…) and its OpenAPI document. */
 export const API_VERSION = '1.0.0';
 
@@ -19,7 +21,10 @@ export const API_VERSION = '1.0.0';
  * approvals and explanations, for any language. Built, not started (tests use `inject` or
  * `listen`). Every request and answer body is a zod schema, which also gives `/openapi.json`.
  */
-export async function buildApi(ctx: ApiContext, opts: { logLevel?: string } = {}): Promise<FastifyInstance> {
+export async function buildApi(
+  ctx: ApiContext,
+  opts: { logLevel?: string; extensions?: readonly ApiExtension[] } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: opts.logLevel ?? ctx.config.logLevel },
     // One line per answer instead (the onResponse hook below), with the caller's identity.
@@ -75,8 +80,8 @@ export async function buildApi(ctx: ApiContext, opts: { logLevel?: string } = {}
   modelRoutes(app, ctx);
   runRoutes(app, ctx);
   explainRoutes(app, ctx);
-  // The web console (/ui): server-rendered pages for people, over the same context.
-  await consoleRoutes(app, ctx);
+  // What the caller serves beside the API over the same context (`retrain serve`: the web console at /ui).
+  for (const extend of opts.extensions ?? []) await extend(app, ctx);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

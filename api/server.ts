@@ -6,7 +6,7 @@ import { labelKey } from '../lib/label-log';
 import { IdempotentLog } from '../services/idempotent-log';
 import { createStore } from '../store/index';
 import type { Store } from '../store/store';
-import { buildApi } from './app';
+import { buildApi, type ApiExtension } from './app';
 import { DEFAULT_LIMITS, type ApiLimits } from './context';
 import { ModelCatalog } from './model-catalog';
 import { TemporalLink } from './temporal';
@@ -25,7 +25,15 @@ export interface RunningApi {
 /** Builds the API on `config` and listens on `address` (host:port; port 0 picks a free one). */
 export async function startApi(
   config: RetrainConfig,
-  opts: { tokens: TokensFile; address?: string; store?: Store; limits?: Partial<ApiLimits>; logLevel?: string },
+  opts: {
+    tokens: TokensFile;
+    address?: string;
+    store?: Store;
+    limits?: Partial<ApiLimits>;
+    logLevel?: string;
+    /** Served beside the API (the console, by `retrain serve`). */
+    extensions?: readonly ApiExtension[];
+  },
 ): Promise<RunningApi> {
   const store = opts.store ?? createStore(config);
   const models = new ModelCatalog(config.projectDir);
@@ -45,7 +53,7 @@ export async function startApi(
   });
   const app = await buildApi(
     { config, store, tokens: opts.tokens, models, temporal, predictionLog, labelLog, limits: { ...DEFAULT_LIMITS, ...opts.limits } },
-    { logLevel: opts.logLevel },
+    { logLevel: opts.logLevel, extensions: opts.extensions },
   );
   const address = opts.address ?? config.apiAddress;
   const i = address.lastIndexOf(':');

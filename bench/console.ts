@@ -30,6 +30,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { consoleRoutes } from '../console/routes';
 import { startApi, type RunningApi } from '../api/server';
 import { startDevServer, type DevServer } from '../cli/dev-server';
 import { hashToken, type TokensFile } from '../lib/api-tokens';
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
     takePeakRss();
     const store = createStore(config);
     const apiStart = performance.now();
-    api = await startApi(config, { tokens, address: '127.0.0.1:0', logLevel: 'warn', store });
+    api = await startApi(config, { tokens, address: '127.0.0.1:0', logLevel: 'warn', store, extensions: [consoleRoutes] });
     const apiStartMs = performance.now() - apiStart;
     const rssStarted = takePeakRss();
 
@@ -303,7 +304,7 @@ async function main(): Promise<void> {
     api = null;
     const store2 = createStore(config);
     forgetListingIndexes(store2);
-    api = await startApi(config, { tokens, address: '127.0.0.1:0', logLevel: 'warn', store: store2 });
+    api = await startApi(config, { tokens, address: '127.0.0.1:0', logLevel: 'warn', store: store2, extensions: [consoleRoutes] });
     for (const p of pages) {
       if (p.once) continue;
       p.restarted = await visit(api.url, token, p.path);

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleRoutes } from '../console/routes';
 import { startApi, type RunningApi } from '../api/server';
 import { decideCandidate, retrainWorkflowId, startRetrain } from '../client/client';
 import { hashToken, type TokensFile } from '../lib/api-tokens';
@@ -148,7 +149,10 @@ beforeAll(async () => {
   writePipeline(GATED, "approval: { mode: 'manual', approvers: ['alice@example.com'], timeout: '1h' },");
   writePipeline(AUTO, '');
   h = await startHarness({ projectDir: project });
-  api = await startApi({ ...h.config, temporalUiUrl: 'http://127.0.0.1:8233' }, { tokens, address: '127.0.0.1:0', logLevel: 'warn' });
+  api = await startApi(
+    { ...h.config, temporalUiUrl: 'http://127.0.0.1:8233' },
+    { tokens, address: '127.0.0.1:0', logLevel: 'warn', extensions: [consoleRoutes] },
+  );
 
   // The model that promotes by itself: one run, predictions, a check.
   const auto = await startRetrain(h.client, h.config, { model: AUTO }, { requestedBy: 'nightly job', reason: 'new labels' });

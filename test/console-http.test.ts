@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleRoutes } from '../console/routes';
 import { startApi, type RunningApi } from '../api/server';
 import { hashToken, type TokensFile } from '../lib/api-tokens';
 import { keys } from '../lib/keys';
+import { startApiProcess, writeTokensFile } from './helpers/api-process';
 import { makeUserProject, writeTestPipeline } from './helpers/cli-project';
 import { startHarness, type Harness } from './helpers/harness';
 
@@ -14,7 +16,7 @@ import { startHarness, type Harness } from './helpers/harness';
  */
 
 const exec = promisify(execFile);
-const MODEL = 'console-churn';
+const MODEL = 'console-http-churn';
 const SECRET = 'console-session-secret-0123456789abcdef';
 const TOKENS = {
   alice: 'alice-token-0123456789',
@@ -36,22 +38,24 @@ let api: RunningApi;
 let withoutAlice: RunningApi;
 /** Same tokens, another secret. */
 let otherSecret: RunningApi;
+let project: string;
 
 beforeAll(async () => {
-  const project = makeUserProject('retrain-console-');
+  project = makeUserProject('retrain-console-');
   writeTestPipeline(project, MODEL, "approval: { mode: 'manual', approvers: ['alice@example.com'], timeout: '1h' },");
   h = await startHarness({ projectDir: project, runWorkers: false });
   const config = { ...h.config, sessionSecret: SECRET };
-  api = await startApi(config, { tokens, address: '127.0.0.1:0', logLevel: 'warn', store: h.store });
+  api = await startApi(config, { tokens, address: '127.0.0.1:0', logLevel: 'warn', store: h.store, extensions: [consoleRoutes] });
   withoutAlice = await startApi(config, {
     tokens: { tokens: tokens.tokens.filter((t) => t.name !== 'alice@example.com') },
     address: '127.0.0.1:0',
     logLevel: 'warn',
     store: h.store,
+    extensions: [consoleRoutes],
   });
   otherSecret = await startApi(
     { ...h.config, sessionSecret: 'another-session-secret-0123456789abcdef' },
-    { tokens, address: '127.0.0.1:0', logLevel: 'warn', store: h.store },
+    { tokens, address: '127.0.0.1:0', logLevel: 'warn', store: h.store, extensions: [consoleRoutes] },
   );
   await h.store.put(keys.driftReport(MODEL, 'check-1', 'html'), '<!doctype html><title>report</title><p>drift report check-1</p>');
   await h.store.put(`reports/${MODEL}.html`, 'outside the reports of the model');
@@ -512,5 +516,23 @@ describe('forms', () => {
     expect(maxAge?.[1] === '0' || (expires !== null && Date.parse(expires[1]!) < Date.now())).toBe(true);
     // A browser drops the cookie: without it, the console asks to sign in again.
     expect((await get('/ui')).status).toBe(303);
+  });
+});
+
+describe('retrain serve', () => {
+  it('serves the console beside the API', async () => {
+    const { path, token } = writeTokensFile(project, ['read']);
+    const served = await startApiProcess({ RETRAIN_PROJECT_DIR: project, RETRAIN_API_TOKENS_FILE: path, RETRAIN_STORE: h.store.location });
+    try {
+      const page = await fetch(`${served.url}/ui`, { redirect: 'manual' });
+      expect(page.status).toBe(303);
+      expect(page.headers.get('location')).toBe('/ui/sign-in?next=%2Fui');
+      const models = await fetch(`${served.url}/ui`, { headers: { authorization: `Bearer ${token}` } });
+      expect(models.status).toBe(200);
+      expect(await models.text()).toContain(MODEL);
+      expect(served.output()).toContain(`console at ${served.url}/ui`);
+    } finally {
+      await served.stop();
+    }
   });
 });

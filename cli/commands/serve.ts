@@ -2,6 +2,7 @@ import { hostPort, storeLocation } from '../../lib/config';
 import { loadConfig } from '../../services/config';
 import { loadTokens } from '../../services/api-tokens';
 import { startApi } from '../../api/server';
+import { consoleRoutes } from '../../console/routes';
 import { describeTemporal } from '../../client/temporal-connection';
 import { defineCommand } from '../command';
 
@@ -30,7 +31,7 @@ export const serveCommand = defineCommand({
     const config = loadConfig();
     const say = (line: string) => process.stderr.write(line + '\n');
     const tokens = await loadTokens(config);
-    const api = await startApi(config, { tokens, address: args.address });
+    const api = await startApi(config, { tokens, address: args.address, extensions: [consoleRoutes] });
     const models = api.models.list();
     say(
       `retrain serve: listening on ${api.url}, console at ${api.url}/ui (models: ${models.join(', ') || 'none'}; ${tokens.tokens.length} token${tokens.tokens.length === 1 ? '' : 's'}; ` +
