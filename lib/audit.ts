@@ -1,4 +1,5 @@
 import { hashOf } from './canonical-json';
+import type { Assert, Equals } from './type-check';
 
 /** The lifecycle events the audit log records, one per step of a run. */
 export type AuditEventType =
@@ -20,6 +21,27 @@ export type AuditEventType =
   | 'run-unchanged'
   /** An approval or rejection that did not count (unlisted approver, wrong version, not waiting), by signal or update. */
   | 'refused-decision';
+
+/** Every event type, in lifecycle order: for filters and pickers (the type above is the record). */
+export const AUDIT_EVENT_TYPES = [
+  'snapshot',
+  'validation',
+  'training',
+  'registration',
+  'evaluation',
+  'gate',
+  'approval',
+  'promotion',
+  'verification',
+  'rollback',
+  'drift-check',
+  'alert',
+  'run-failed',
+  'run-unchanged',
+  'refused-decision',
+] as const satisfies readonly AuditEventType[];
+// Every type is listed: adding one to AuditEventType without listing it fails here.
+type _AllListed = Assert<Equals<(typeof AUDIT_EVENT_TYPES)[number], AuditEventType>>;
 
 /** An append-only record of one lifecycle event, with the model version it concerns. */
 export interface AuditEvent {

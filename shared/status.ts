@@ -2,21 +2,23 @@ import type { GateDecision, Metrics } from '../lib/gate';
 import type { ResolvedWindow } from '../lib/time-window';
 
 /** The steps of a retraining run, in the order they happen (`approval` and `rollback` only when needed). */
-export type RunStep =
-  | 'starting'
-  | 'pull'
-  | 'validate'
-  | 'split'
-  | 'plan'
-  | 'train'
-  | 'register'
-  | 'evaluate'
-  | 'gate'
-  | 'approval'
-  | 'promote'
-  | 'verify'
-  | 'rollback'
-  | 'done';
+export const RUN_STEPS = [
+  'starting',
+  'pull',
+  'validate',
+  'split',
+  'plan',
+  'train',
+  'register',
+  'evaluate',
+  'gate',
+  'approval',
+  'promote',
+  'verify',
+  'rollback',
+  'done',
+] as const;
+export type RunStep = (typeof RUN_STEPS)[number];
 
 /** How a retraining run ended, or `running`. */
 export type RunOutcome =

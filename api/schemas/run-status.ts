@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApprovalState, RunOutcome, RunStatus, RunStep } from '../../shared/status';
+import { RUN_STEPS, type ApprovalState, type RunOutcome, type RunStatus, type RunStep } from '../../shared/status';
 import { gateDecisionSchema, metricsSchema } from './gate';
 import type { Assert, Equals, Extends } from '../../lib/type-check';
 
@@ -9,27 +9,10 @@ import type { Assert, Equals, Extends } from '../../lib/type-check';
  * checks at the end keep the two in step.
  */
 
-export const runStepSchema = z
-  .enum([
-    'starting',
-    'pull',
-    'validate',
-    'split',
-    'plan',
-    'train',
-    'register',
-    'evaluate',
-    'gate',
-    'approval',
-    'promote',
-    'verify',
-    'rollback',
-    'done',
-  ])
-  .meta({
-    id: 'RunStep',
-    description: 'The steps of a retraining run, in the order they happen (`approval` and `rollback` only when needed).',
-  });
+export const runStepSchema = z.enum(RUN_STEPS).meta({
+  id: 'RunStep',
+  description: 'The steps of a retraining run, in the order they happen (`approval` and `rollback` only when needed).',
+});
 
 export const runOutcomeSchema = z
   .enum(['running', 'promoted', 'unchanged', 'rejected-by-gate', 'rejected-by-approver', 'rolled-back', 'cancelled', 'failed'])

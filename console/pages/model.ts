@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiContext } from '../../api/context';
-import type { AuditEventType } from '../../lib/audit';
+import { AUDIT_EVENT_TYPES } from '../../lib/audit';
 import { filterAudit, type AuditEntry } from '../../lib/console/audit-entry';
 import type { DriftHistoryEntry } from '../../lib/console/drift-history';
 import type { Pipeline } from '../../lib/pipeline';
@@ -11,6 +11,7 @@ import { lineChart, type ChartMarker } from '../charts/line-chart';
 import { stripChart } from '../charts/strip-chart';
 import { html, type SafeHtml } from '../html';
 import { runState, temporalRunUrl, type RunState } from '../run-state';
+import { RUN_STEPS } from '../../shared/status';
 import { ago, href, num, when } from '../views/layout';
 import { runCell, verdict } from './models';
 
@@ -20,23 +21,7 @@ export const VERSIONS_PER_CHART = 200;
 export const ROWS_PER_PAGE = 25;
 export const AUDIT_PER_PAGE = 50;
 
-const AUDIT_TYPES = [
-  'snapshot',
-  'validation',
-  'training',
-  'registration',
-  'evaluation',
-  'gate',
-  'approval',
-  'promotion',
-  'verification',
-  'rollback',
-  'drift-check',
-  'alert',
-  'run-failed',
-  'run-unchanged',
-  'refused-decision',
-] as const satisfies readonly AuditEventType[];
+const AUDIT_TYPES = AUDIT_EVENT_TYPES;
 
 const page = z.coerce.number().int().min(1).max(1_000_000).catch(1);
 /** The Model page's query: which pages of its tables, the audit filters, and a time for "which version served then". */
@@ -166,19 +151,10 @@ function runSection(d: ModelPageData, now: number): SafeHtml {
   if (run.kind === 'no-worker')
     return html`<p>${runCell(run)} (started ${ago(run.description.startedAt, now)}). ${run.why}</p><p>${temporalLink}</p>`;
   const s = run.status;
-  const planned = [
-    'pull',
-    'validate',
-    'split',
-    'plan',
-    'train',
-    'register',
-    'evaluate',
-    'gate',
-    ...(s.approval.required ? ['approval'] : []),
-    'promote',
-    'verify',
-  ];
+  // The steps this run will take: every step but the bookends, approval only when it needs one, rollback only if it happens.
+  const planned: string[] = RUN_STEPS.filter(
+    (step) => !['starting', 'done', 'rollback'].includes(step) && (step !== 'approval' || s.approval.required),
+  );
   const seen = new Map(s.steps.map((x) => [x.step as string, x]));
   const running = s.outcome === 'running';
   const done = planned.filter((p) => seen.has(p) && (p !== s.step || !running)).length;
