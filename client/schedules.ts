@@ -153,8 +153,11 @@ export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
   return rows.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
 }
 
-/** How long one schedule lookup may take, milliseconds: a slow server is "unknown", not a hung CI job. */
-const SCHEDULE_DEADLINE_MS = 5_000;
+/**
+ * How long one schedule lookup may take, milliseconds: a slow server is "unknown", not a hung CI
+ * job. 5 s was once too short for a dev server on 2 cores busy with a whole test run.
+ */
+const SCHEDULE_DEADLINE_MS = 10_000;
 
 /** The model's drift schedule, as the server describes it (describe, not list: a listing lags behind). */
 export async function describeSchedule(client: Client, model: string): Promise<ScheduleEvidence> {
@@ -170,9 +173,15 @@ export async function describeSchedule(client: Client, model: string): Promise<S
   }
 }
 
-/** The first line of an error's message: what went wrong (the lines after it say how to start a server). */
+/**
+ * The first line of an error's message: what went wrong (the lines after it say how to start a
+ * server), with its cause's when the SDK wraps one ("Failed to describe schedule" alone says not why).
+ */
 export function firstLine(err: unknown): string {
-  return String(err instanceof Error ? err.message : err)
-    .split('\n')[0]
-    .replace(/\.$/, '');
+  const line = (e: unknown) =>
+    String(e instanceof Error ? e.message : e)
+      .split('\n')[0]!
+      .replace(/\.$/, '');
+  const cause = err instanceof Error && err.cause ? line(err.cause) : null;
+  return cause ? `${line(err)}: ${cause}` : line(err);
 }
