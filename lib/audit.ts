@@ -72,6 +72,6 @@ export function auditEventId(parts: {
 }
 
 /** Events in the order they happened. */
-export function sortEvents(events: AuditEvent[]): AuditEvent[] {
+export function sortEvents<E extends Pick<AuditEvent, 'at' | 'id'>>(events: readonly E[]): E[] {
   return [...events].sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
 }

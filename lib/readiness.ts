@@ -149,14 +149,17 @@ const RUN_EVENTS = new Set<AuditEvent['type']>([
   'run-unchanged',
 ]);
 
+/** What a run's outcome is read from: an audit event without its details (the console's audit index has these). */
+export type RunEvent = Omit<AuditEvent, 'details'>;
+
 /**
  * The latest finished retraining run of an audit log. A run is its events of one workflow run;
  * it ended with `run-failed` (failed, cancelled or rolled back), a verified promotion, or a
  * rejection by the gate or an approver, or unchanged (its version was trained before). Runs
  * recorded before unchanged runs were audited count as unfinished, like one still running.
  */
-export function retrainingRuns(events: readonly AuditEvent[]): RetrainingRuns {
-  const runs = new Map<string, AuditEvent[]>();
+export function retrainingRuns(events: readonly RunEvent[]): RetrainingRuns {
+  const runs = new Map<string, RunEvent[]>();
   for (const e of sortEvents([...events])) {
     if (!RUN_EVENTS.has(e.type)) continue;
     const key = `${e.workflowId}/${e.runId}`;
@@ -173,10 +176,10 @@ export function retrainingRuns(events: readonly AuditEvent[]): RetrainingRuns {
   return { last: null, unfinished };
 }
 
-function outcomeOf(run: AuditEvent[]): FinishedRun | null {
+function outcomeOf(run: RunEvent[]): FinishedRun | null {
   const find = (type: AuditEvent['type'], outcome?: AuditEvent['outcome']) =>
     [...run].reverse().find((e) => e.type === type && (outcome === undefined || e.outcome === outcome));
-  const decided: [FinishedRun['outcome'], AuditEvent | undefined][] = [
+  const decided: [FinishedRun['outcome'], RunEvent | undefined][] = [
     ['failed', find('run-failed')],
     ['unchanged', find('run-unchanged')],
     ['promoted', find('verification', 'ok')],

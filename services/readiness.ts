@@ -14,8 +14,8 @@ import {
 } from '../lib/readiness';
 import type { ChampionPointer } from '../lib/registry';
 import type { Store } from '../store/store';
-import { listAudit } from './audit-log';
 import { explainPredictionById } from './explain';
+import { auditHistory } from './model-history';
 import { readPredictionWindow, type PredictionWindow } from './prediction-log';
 import { readPointer, readVersion } from './registry';
 
@@ -54,7 +54,8 @@ export async function gatherReadiness(
   const to = opts.now ?? new Date();
   const from = new Date(to.getTime() - (opts.windowMs ?? DAY_MS));
   const [audit, { pointer }, window] = await Promise.all([
-    listAudit(store, model),
+    // Through the audit index: the runs and the last check need no details, and a long log is not reread.
+    auditHistory(store, model),
     readPointer(store, model),
     readPredictionWindow(store, model, { from, to, maxRows: opts.maxRows ?? 100_000, seed: 0 }),
   ]);

@@ -271,11 +271,13 @@ describe('stripChart', () => {
     ...overrides,
   });
 
-  it('draws a cell per check with its state and tooltip, rows labelled, all escaped', () => {
+  it('draws each run of checks in one state as one cell with its tooltip, rows labelled, all escaped', () => {
     const out = stripChart(options()).text;
     expect(out).not.toContain('<script');
     expect(out).toContain('<figure class="chart" id="drift-strip">');
-    expect(count(plot(out), '<rect class="cell-')).toBe(12);
+    // age: drifted, stable ×2, drifted; income: stable ×2, drifted, none; the third: stable, drifted, stable ×2.
+    expect(count(plot(out), '<rect class="cell-')).toBe(9);
+    expect(out).toContain('<title>age · 2024-01-04 – 2024-01-05 · stable (2 checks)</title>');
     expect(out).toContain('<rect class="cell-drifted"');
     expect(out).toContain('<title>age · 2024-01-03 · drifted</title>');
     expect(out).toContain('<title>income · 2024-01-06 · not checked</title>');
@@ -317,7 +319,10 @@ describe('stripChart', () => {
       })),
     }));
     const out = stripChart(options({ rows })).text;
-    expect(count(plot(out), '<rect class="cell-')).toBe(20_000);
+    // Runs merge: feature_0 drifts at every check (one run), the others alternate.
+    const cellCount = count(plot(out), '<rect class="cell-');
+    expect(cellCount).toBeLessThan(20_000);
+    expect(cellCount).toBeGreaterThan(39 * 2);
     const xs = [...out.matchAll(/<rect class="cell-[^"]*" x="([^"]*)" y="[^"]*" width="([^"]*)"/g)].map((m) => Number(m[1]) + Number(m[2]));
     expect(Math.max(...xs)).toBeLessThanOrEqual(720);
     expect(stripChart(options({ rows: [] })).text).toContain('No data yet');

@@ -53,18 +53,39 @@ export function stripChart(o: StripChartOptions): SafeHtml {
   const left = Math.min(170, Math.max(60, Math.round(widestName * 6.2 + 12)));
   const plotW = W - RIGHT - left;
   const colW = plotW / columns.length;
-  // A hairline between wide cells; narrow ones touch, or they would be all gap.
-  const cellW = round1(Math.max(0.5, colW - (colW > 4 ? 1 : 0)));
+  // A hairline between wide cells (below); narrow ones touch, or they would be all gap.
   const hatch = `${id}-hatch`;
 
   const rows = o.rows.map((r, i) => {
     const ry = TOP + i * ROW;
-    const rects = r.cells
-      .filter((c) => column.has(c.x))
-      .map((c) => {
-        const title = c.title ?? `${r.name} · ${xLabel(c.x)} · ${c.state === 'none' ? 'not checked' : c.state}`;
-        return h`<rect class="cell-${c.state}" x="${round1(left + column.get(c.x)! * colW)}" y="${ry}" width="${cellW}" height="${CELL}"><title>${title}</title></rect>`;
-      });
+    // A run of checks in one state is one rect with one tooltip: 500 checks of a few features would
+    // otherwise be thousands of rects, most of the page's weight.
+    const placed = r.cells.filter((c) => column.has(c.x)).sort((a, b) => column.get(a.x)! - column.get(b.x)!);
+    const rects: SafeHtml[] = [];
+    for (let i = 0; i < placed.length;) {
+      const first = placed[i]!;
+      let j = i + 1;
+      while (
+        first.title === undefined &&
+        j < placed.length &&
+        placed[j]!.state === first.state &&
+        placed[j]!.title === undefined &&
+        column.get(placed[j]!.x) === column.get(placed[j - 1]!.x)! + 1
+      )
+        j++;
+      const last = placed[j - 1]!;
+      const state = first.state === 'none' ? 'not checked' : first.state;
+      const title =
+        first.title ??
+        (j - i === 1
+          ? `${r.name} · ${xLabel(first.x)} · ${state}`
+          : `${r.name} · ${xLabel(first.x)} – ${xLabel(last.x)} · ${state} (${j - i} checks)`);
+      const width = round1(Math.max(0.5, (j - i) * colW - (colW > 4 ? 1 : 0)));
+      rects.push(
+        h`<rect class="cell-${first.state}" x="${round1(left + column.get(first.x)! * colW)}" y="${ry}" width="${width}" height="${CELL}"><title>${title}</title></rect>`,
+      );
+      i = j;
+    }
     const label = h`<text class="chart-tick" x="${left - 6}" y="${ry + CELL / 2}" dy="0.32em" text-anchor="end"><title>${r.name}</title>${truncate(r.name, 24)}</text>`;
     return h`<g class="strip-row">${label}<rect class="strip-bg" x="${left}" y="${ry}" width="${round1(plotW)}" height="${CELL}" fill="url(#${hatch})"/>${rects}</g>`;
   });
