@@ -6,13 +6,14 @@ import { z } from 'zod';
 import type { ApiContext } from '../api/context';
 import { decide } from '../api/decisions';
 import { describeError, HttpError } from '../api/http-errors';
+import { startRetrain } from '../client/client';
 import { allows, authenticate, hashToken, type Identity } from '../lib/api-tokens';
 import { formatIssues } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { explainPredictionById } from '../services/explain';
 import { html } from './html';
 import { decisionAnswer, decisionFormSchema, loadApprovals, renderApprovals } from './pages/approvals';
-import { loadModelPage, modelQuerySchema, renderModelPage } from './pages/model';
+import { loadModelPage, modelQuerySchema, renderModelPage, retrainFormSchema } from './pages/model';
 import { loadModels, renderModels } from './pages/models';
 import { lookupQuerySchema, renderPrediction } from './pages/prediction';
 import { loadReadiness, renderReadiness } from './pages/readiness';
@@ -29,7 +30,7 @@ import {
   sessionSecret,
   type Session,
 } from './session';
-import { notice, page, type Section, type Viewer } from './views/layout';
+import { href, notice, page, type Section, type Viewer } from './views/layout';
 
 /**
  * The web console at /ui: server-rendered pages over the same store and Temporal as the API, no
@@ -229,7 +230,15 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         const { model } = parse(modelParams, request.params, 'path');
         const q = parse(modelQuerySchema, request.query, 'query');
         const now = Date.now();
-        return sendPage(reply, { title: model, caller, section: 'models', body: renderModelPage(await loadModelPage(ctx, model), q, now) });
+        return sendPage(reply, {
+          title: model,
+          caller,
+          section: 'models',
+          body: renderModelPage(await loadModelPage(ctx, model), q, now, {
+            csrf: caller.session ? csrfToken(secret, caller.session) : null,
+            mayRetrain: allows(caller.identity, 'retrain'),
+          }),
+        });
       });
 
       ui.get('/models/:model/readiness', async (request, reply) => {
@@ -264,6 +273,26 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         const body = await ctx.store.get(keys.driftReport(model, checkId, 'html'));
         if (!body) throw new HttpError(404, 'NotFound', `no drift report ${checkId} of ${model}`);
         return reply.type('text/html; charset=utf-8').header('content-security-policy', REPORT_CSP).send(body);
+      });
+
+      ui.post('/models/:model/retrain', async (request, reply) => {
+        const { model } = parse(modelParams, request.params, 'path');
+        const caller = formPoster(request, (request.body ?? {}) as { csrf?: string });
+        if (!allows(caller.identity, 'retrain'))
+          throw new HttpError(403, 'Forbidden', `the token of ${caller.identity.name} does not have the scope "retrain"`);
+        ctx.models.require(model);
+        const form = parse(retrainFormSchema, request.body, 'form');
+        // The same start as the API's: a run in progress is joined, not doubled.
+        await startRetrain(
+          await ctx.temporal.get(),
+          ctx.config,
+          { model },
+          {
+            requestedBy: caller.identity.name,
+            reason: form.reason || 'started from the console',
+          },
+        );
+        return reply.redirect(`${href('models', model)}#run`, 303);
       });
 
       ui.get('/approvals', async (request, reply) => {

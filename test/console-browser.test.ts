@@ -28,7 +28,7 @@ const AUTO = 'console-prices';
 const TOKENS = { alice: 'alice-console-token-0123456789', mallory: 'mallory-console-token-0123456789' };
 const tokens: TokensFile = {
   tokens: [
-    { name: 'alice@example.com', sha256: hashToken(TOKENS.alice), scopes: ['read', `approve:${GATED}`] },
+    { name: 'alice@example.com', sha256: hashToken(TOKENS.alice), scopes: ['read', 'retrain', `approve:${GATED}`] },
     { name: 'mallory@example.com', sha256: hashToken(TOKENS.mallory), scopes: ['read', 'approve:*'] },
   ],
 };
@@ -355,6 +355,29 @@ describe('the console in Chromium', () => {
     await page.getByLabel('Event').selectOption('approval');
     await page.getByRole('button', { name: 'Filter' }).click();
     expect(await page.locator('section[aria-labelledby=audit] tbody tr').first().textContent()).toContain('metrics hold on the new labels');
+    await page.close();
+  });
+
+  it('starts a retrain from the model page with the retrain scope, and shows who asked', async () => {
+    const page = await newPage();
+    await signIn(page, TOKENS.mallory);
+    await page.goto(`${api.url}/ui/models/${AUTO}`);
+    expect(await page.locator('section[aria-labelledby=run]').textContent()).toContain('needs a signed-in token with the retrain scope');
+    expect(await page.getByRole('button', { name: 'Start a retrain' }).count()).toBe(0);
+
+    await signIn(page, TOKENS.alice);
+    await page.goto(`${api.url}/ui/models/${AUTO}`);
+    await page.getByLabel('Reason').fill('labels of last week landed');
+    await page.getByRole('button', { name: 'Start a retrain' }).click();
+    await page.waitForURL(`${api.url}/ui/models/${AUTO}#run`);
+    const handle = h.client.workflow.getHandle(retrainWorkflowId(AUTO));
+    const summary = (await handle.result()) as RetrainSummary;
+    // The same rows as the first run: nothing new to promote, and the run says so.
+    expect(summary).toMatchObject({ outcome: 'unchanged', requestedBy: 'alice@example.com', reason: 'labels of last week landed' });
+    await page.reload();
+    const run = (await page.locator('section[aria-labelledby=run]').textContent())!;
+    expect(run).toContain('unchanged');
+    expect(run).toContain('asked by alice@example.com');
     await page.close();
   });
 

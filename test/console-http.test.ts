@@ -536,3 +536,20 @@ describe('retrain serve', () => {
     }
   });
 });
+
+describe('starting a retrain from the console', () => {
+  it('needs the retrain scope and the session’s CSRF token, and the page says what is missing', async () => {
+    const sameOrigin = () => ({ origin: api.url, 'sec-fetch-site': 'same-origin' });
+    const mine = await signIn(TOKENS.reader);
+    const page = await get(`/ui/models/${MODEL}`, { cookie: mine });
+    expect(page.text).toContain('needs a signed-in token with the <code>retrain</code> scope');
+    expect(page.text).not.toContain('Start a retrain</button>');
+    const token = csrfOf((await get('/ui', { cookie: mine })).text);
+    const refused = await post(`/ui/models/${MODEL}/retrain`, { reason: 'please', csrf: token }, { cookie: mine, headers: sameOrigin() });
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('does not have the scope &quot;retrain&quot;');
+    const stale = await post(`/ui/models/${MODEL}/retrain`, { reason: 'please', csrf: 'stale' }, { cookie: mine, headers: sameOrigin() });
+    expect(stale.status).toBe(403);
+    expect(stale.text).toContain('stale or came from another site');
+  });
+});

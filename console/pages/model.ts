@@ -36,6 +36,12 @@ export const modelQuerySchema = z.object({
 });
 export type ModelQuery = z.infer<typeof modelQuerySchema>;
 
+/** The retrain form's fields. */
+export const retrainFormSchema = z.object({
+  reason: z.string().trim().max(2000, 'keep the reason under 2,000 characters').default(''),
+  csrf: z.string().max(200).optional(),
+});
+
 export interface ModelPageData {
   pipeline: Pipeline;
   pointer: ChampionPointer;
@@ -216,8 +222,27 @@ function auditSection(d: ModelPageData, q: ModelQuery): SafeHtml {
 ${pager(model, q, 'audit', { pages, number: Math.min(q.audit, pages) }, 'audit', ['Older', 'Newer'])}`;
 }
 
+/** What the signed-in person may do on the page: start a retrain (with the `retrain` scope and a session's CSRF token). */
+export interface ModelPageViewer {
+  csrf: string | null;
+  mayRetrain: boolean;
+}
+
+/** The form that starts a retrain, or why there is none: the same start as `POST /v1/models/{model}/retrain`. */
+function retrainForm(model: string, run: RunState, viewer: ModelPageViewer): SafeHtml {
+  if (run.kind === 'known' && run.status.outcome === 'running') return html``;
+  if (run.kind === 'unreachable') return html``;
+  if (!viewer.csrf || !viewer.mayRetrain)
+    return html`<p class="muted small">Starting a retrain here needs a signed-in token with the <code>retrain</code> scope.</p>`;
+  return html`<form method="post" action="${href('models', model, 'retrain')}" class="inline">
+  <input type="hidden" name="csrf" value="${viewer.csrf}">
+  <label for="retrain-reason">Reason</label> <input id="retrain-reason" name="reason" maxlength="2000" size="40" placeholder="new labels arrived">
+  <button type="submit">Start a retrain</button>
+</form>`;
+}
+
 /** The Model page's content. */
-export function renderModelPage(d: ModelPageData, q: ModelQuery, now: number): SafeHtml {
+export function renderModelPage(d: ModelPageData, q: ModelQuery, now: number, viewer: ModelPageViewer): SafeHtml {
   const p = d.pipeline;
   const model = p.name;
   const metric = p.metrics.primary;
@@ -255,7 +280,7 @@ export function renderModelPage(d: ModelPageData, q: ModelQuery, now: number): S
 </dl>
 <p><a href="${href('models', model, 'readiness')}">Production readiness checklist</a> <span class="muted small">· JSON: <a href="/v1/models/${encodeURIComponent(model)}">/v1/models/${model}</a> (bearer token)</span></p>
 
-<section aria-labelledby="run"><h2 id="run">Current run</h2>${runSection(d, now)}</section>
+<section aria-labelledby="run"><h2 id="run">Current run</h2>${runSection(d, now)}${retrainForm(model, d.run, viewer)}</section>
 
 <section aria-labelledby="versions"><h2 id="versions">${metric} per version</h2>
 ${lineChart({
