@@ -4,10 +4,11 @@ import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiContext } from '../api/context';
+import { bearerToken, missingScope } from '../api/auth';
 import { decide } from '../api/decisions';
 import { describeError, HttpError } from '../api/http-errors';
 import { startRetrain } from '../client/client';
-import { allows, authenticate, hashToken, type Identity } from '../lib/api-tokens';
+import { allows, authenticate, hashToken, type Identity, type Scope } from '../lib/api-tokens';
 import { formatIssues } from '../lib/errors';
 import { keys } from '../lib/keys';
 import { explainPredictionById } from '../services/explain';
@@ -38,10 +39,11 @@ import { href, notice, page, type Section, type Viewer } from './views/layout';
  * scripts and monitors may send the bearer token instead (read pages only: forms need a session).
  */
 
-/** Who is asking: the token's identity, and the session when it came by cookie. */
+/** Who is asking: the token's identity, and the session and its forms' CSRF token when it came by cookie. */
 interface Caller {
   identity: Identity;
   session: Session | null;
+  csrf: string | null;
 }
 
 const ASSETS = new Map(
@@ -113,28 +115,21 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
 
       /** The caller of a request, by bearer token or session cookie; null when neither is valid. */
       function callerOf(request: FastifyRequest): Caller | null {
-        const header = request.headers.authorization;
-        const bearer = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-        if (bearer) {
-          const identity = authenticate(ctx.tokens, bearer[1]!);
-          return identity && { identity, session: null };
+        const token = bearerToken(request.headers.authorization);
+        if (token) {
+          const identity = authenticate(ctx.tokens, token);
+          return identity && { identity, session: null, csrf: null };
         }
         const cookie = request.cookies[SESSION_COOKIE];
         if (!cookie) return null;
         const unsigned = request.unsignCookie(cookie);
         const session = unsigned.valid && unsigned.value ? parseSessionValue(unsigned.value, Date.now()) : null;
         const identity = session && sessionIdentity(ctx.tokens, session);
-        return identity && session ? { identity, session } : null;
+        return identity && session ? { identity, session, csrf: csrfToken(secret, session) } : null;
       }
 
       function viewerOf(caller: Caller | null): Viewer | null {
-        return (
-          caller && {
-            name: caller.identity.name,
-            scopes: caller.identity.scopes,
-            csrf: caller.session ? csrfToken(secret, caller.session) : null,
-          }
-        );
+        return caller && { name: caller.identity.name, scopes: caller.identity.scopes, csrf: caller.csrf };
       }
 
       function sendPage(
@@ -153,25 +148,22 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
           void reply.redirect(`/ui/sign-in?next=${encodeURIComponent(request.url)}`, 303);
           return null;
         }
-        if (!allows(caller.identity, 'read'))
-          throw new HttpError(
-            403,
-            'Forbidden',
-            `the token of ${caller.identity.name} does not have the scope "read" (it has: ${caller.identity.scopes.join(', ')})`,
-          );
+        if (!allows(caller.identity, 'read')) throw missingScope(caller.identity, 'read');
         return caller;
       }
 
       /**
        * A form post must come from this console: same origin (when the browser says) and the
-       * session's CSRF token. A bearer token cannot post forms.
+       * session's CSRF token, from a token with `scope` when one is needed. A bearer token
+       * cannot post forms.
        */
-      function formPoster(request: FastifyRequest, body: { csrf?: string }): Caller {
+      function formPoster(request: FastifyRequest, scope?: Scope): Caller {
         refuseCrossSite(request);
         const caller = callerOf(request);
         if (!caller?.session) throw new HttpError(401, 'Unauthenticated', 'sign in first: your session has ended');
-        if (!csrfMatches(secret, caller.session, body.csrf))
+        if (!csrfMatches(secret, caller.session, (request.body as { csrf?: string } | undefined)?.csrf))
           throw new HttpError(403, 'Forbidden', 'the form is stale or came from another site: reload the page and try again');
+        if (scope && !allows(caller.identity, scope)) throw missingScope(caller.identity, scope);
         return caller;
       }
 
@@ -210,7 +202,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       });
 
       ui.post('/sign-out', async (request, reply) => {
-        formPoster(request, (request.body ?? {}) as { csrf?: string });
+        formPoster(request);
         reply.clearCookie(SESSION_COOKIE, { path: '/ui' });
         return reply.redirect('/ui/sign-in', 303);
       });
@@ -235,7 +227,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
           caller,
           section: 'models',
           body: renderModelPage(await loadModelPage(ctx, model), q, now, {
-            csrf: caller.session ? csrfToken(secret, caller.session) : null,
+            csrf: caller.csrf,
             mayRetrain: allows(caller.identity, 'retrain'),
           }),
         });
@@ -277,9 +269,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
 
       ui.post('/models/:model/retrain', async (request, reply) => {
         const { model } = parse(modelParams, request.params, 'path');
-        const caller = formPoster(request, (request.body ?? {}) as { csrf?: string });
-        if (!allows(caller.identity, 'retrain'))
-          throw new HttpError(403, 'Forbidden', `the token of ${caller.identity.name} does not have the scope "retrain"`);
+        const caller = formPoster(request, 'retrain');
         ctx.models.require(model);
         const form = parse(retrainFormSchema, request.body, 'form');
         // The same start as the API's: a run in progress is joined, not doubled.
@@ -298,23 +288,19 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       ui.get('/approvals', async (request, reply) => {
         const caller = reader(request, reply);
         if (!caller) return reply;
-        const csrf = caller.session ? csrfToken(secret, caller.session) : null;
         return sendPage(reply, {
           title: 'Approvals',
           caller,
           section: 'approvals',
-          body: renderApprovals(await loadApprovals(ctx), caller.identity, csrf),
+          body: renderApprovals(await loadApprovals(ctx), caller.identity, caller.csrf),
         });
       });
 
       ui.post('/models/:model/decision', async (request, reply) => {
         const { model } = parse(modelParams, request.params, 'path');
-        const caller = formPoster(request, (request.body ?? {}) as { csrf?: string });
-        if (!allows(caller.identity, 'read'))
-          throw new HttpError(403, 'Forbidden', `the token of ${caller.identity.name} does not have the scope "read"`);
+        const caller = formPoster(request, 'read');
         ctx.models.require(model);
         const form = parse(decisionFormSchema, request.body, 'form');
-        const csrf = csrfToken(secret, caller.session!);
         let answer;
         try {
           // The same update the CLI and the API send; the run checks that the person is a listed approver.
@@ -337,7 +323,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext): Prom
           caller,
           section: 'approvals',
           notice: answer,
-          body: renderApprovals(await loadApprovals(ctx), caller.identity, csrf),
+          body: renderApprovals(await loadApprovals(ctx), caller.identity, caller.csrf),
         });
       });
 

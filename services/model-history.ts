@@ -7,6 +7,7 @@ import type { ModelVersion } from '../lib/registry';
 import type { Evaluation } from '../shared/results';
 import type { Store } from '../store/store';
 import { readListingIndex } from './listing-index';
+import { readListed } from './registry';
 
 /**
  * A model's whole history as the console shows it (every version with its holdout metrics, every
@@ -124,7 +125,9 @@ export async function driftHistory(store: Store, model: string): Promise<DriftHi
 
 /** The full audit events (details included) of one version, oldest first: read by id from the index, not by listing all. */
 export async function auditOfVersion(store: Store, model: string, version: string): Promise<AuditEvent[]> {
-  const ids = (await auditHistory(store, model)).filter((e) => e.version === version).map((e) => e.id);
-  const bodies = await Promise.all(ids.map((id) => store.get(keys.auditEvent(model, id))));
-  return bodies.filter((b): b is Buffer => b !== null).map((b) => json<AuditEvent>(b));
+  const ofVersion = (await auditHistory(store, model)).filter((e) => e.version === version);
+  return readListed<AuditEvent>(
+    store,
+    ofVersion.map((e) => keys.auditEvent(model, e.id)),
+  );
 }

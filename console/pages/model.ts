@@ -113,6 +113,11 @@ function pager(
 </nav>`;
 }
 
+/** A version turned down by its gate or by an approver. */
+function isRejection(e: AuditEntry): e is AuditEntry & { version: string } {
+  return e.outcome === 'rejected' && (e.type === 'gate' || e.type === 'approval') && e.version !== null;
+}
+
 /** Promotions, rollbacks and rejections of the versions shown, as chart markers. */
 function versionMarkers(versions: VersionEntry[], pointer: ChampionPointer, audit: AuditEntry[]): ChartMarker[] {
   const index = new Map(versions.map((v, i) => [v.version, i]));
@@ -128,7 +133,7 @@ function versionMarkers(versions: VersionEntry[], pointer: ChampionPointer, audi
     );
   }
   for (const e of audit) {
-    if (e.outcome !== 'rejected' || (e.type !== 'gate' && e.type !== 'approval') || !e.version) continue;
+    if (!isRejection(e)) continue;
     const i = index.get(e.version);
     if (i !== undefined) out.push({ x: i, kind: 'rejection', label: `${e.version} rejected (${e.type}): ${e.summary}` });
   }
@@ -248,9 +253,7 @@ export function renderModelPage(d: ModelPageData, q: ModelQuery, now: number, vi
   const metric = p.metrics.primary;
   const champion = d.pointer.champion ? d.versions.find((v) => v.version === d.pointer.champion) : undefined;
   const last = d.checks.at(-1) ?? null;
-  const rejected = new Set(
-    d.audit.filter((e) => e.outcome === 'rejected' && (e.type === 'gate' || e.type === 'approval') && e.version).map((e) => e.version!),
-  );
+  const rejected = new Set(d.audit.filter(isRejection).map((e) => e.version));
 
   // The metric per version: the newest VERSIONS_PER_CHART versions of the page asked for.
   const vChart = newestPage(d.versions, VERSIONS_PER_CHART, q.versions);

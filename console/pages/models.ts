@@ -2,8 +2,8 @@ import type { ApiContext } from '../../api/context';
 import { attentionReasons, byAttention, type AttentionReason } from '../../lib/console/attention';
 import type { DriftHistoryEntry } from '../../lib/console/drift-history';
 import type { ServingSummary } from '../../lib/drift/report';
-import { readPointer } from '../../services/registry';
-import { driftHistory, versionHistory } from '../../services/model-history';
+import { holdoutBaseline, readPointer } from '../../services/registry';
+import { driftHistory } from '../../services/model-history';
 import { html, type SafeHtml } from '../html';
 import { runState, waitsForApproval, type RunState } from '../run-state';
 import { ago, href, num, when } from '../views/layout';
@@ -30,14 +30,14 @@ export async function loadModels(ctx: ApiContext, now: number): Promise<ModelRow
 
 async function loadModelRow(ctx: ApiContext, name: string, now: number): Promise<ModelRow> {
   const pipeline = await ctx.models.pipeline(name);
-  const [{ pointer }, versions, checks, run] = await Promise.all([
-    readPointer(ctx.store, name),
-    versionHistory(ctx.store, name),
+  const metric = pipeline.metrics.primary;
+  const { pointer } = await readPointer(ctx.store, name);
+  // One evaluation read for the champion's metric, not every version's (the Model page reads those).
+  const [value, checks, run] = await Promise.all([
+    pointer.champion ? holdoutBaseline(ctx.store, name, pointer.champion, metric) : null,
     driftHistory(ctx.store, name),
     runState(ctx.temporal, name),
   ]);
-  const metric = pipeline.metrics.primary;
-  const championEntry = pointer.champion ? versions.find((v) => v.version === pointer.champion) : undefined;
   const lastCheck = checks.at(-1) ?? null;
   const serving = lastCheck?.serving.find((s) => s.version === pointer.champion) ?? null;
   const reasons = attentionReasons(
@@ -60,9 +60,7 @@ async function loadModelRow(ctx: ApiContext, name: string, now: number): Promise
     task: pipeline.task,
     primaryMetric: metric,
     owners: pipeline.owners as Record<string, string | undefined>,
-    champion: pointer.champion
-      ? { version: pointer.champion, since: pointer.updatedAt, value: championEntry?.holdout?.[metric] ?? null }
-      : null,
+    champion: pointer.champion ? { version: pointer.champion, since: pointer.updatedAt, value } : null,
     lastCheck,
     serving,
     run,
